@@ -1,0 +1,9 @@
+DROP TABLE audit_events;
+DROP TABLE audit_head;
+DROP TABLE pupil_parents;
+DROP TABLE parents;
+DROP TABLE pupils;
+DROP TABLE identifiants;
+DROP TABLE agent_uais;
+DROP TABLE agents;
+DROP TABLE establishments;

@@ -1,0 +1,3 @@
+//! Credentials: password hashing and generation.
+
+pub mod password;

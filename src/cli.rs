@@ -1,0 +1,144 @@
+//! The command line: `serve`, `migrate`, `audit verify`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use diesel::prelude::*;
+
+use crate::audit::{self, VerifyError};
+use crate::config::Settings;
+use crate::db;
+use crate::db::schema::audit_head;
+use crate::startup::{Application, StartOptions, StartupError, load_key, open_database};
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "educt-admin",
+    version,
+    about = "Administration déléguée des comptes élèves et responsables (EduConnect, DelegCE)",
+    long_about = "educt-admin serves the back office where principals delegate rights (DelegCE) and \
+                  delegates manage pupils' and parents' accounts. Configuration comes from built-in \
+                  defaults, then a TOML file (--config or EDUCT_ADMIN_CONFIG), then \
+                  EDUCT_ADMIN__SECTION__KEY environment variables."
+)]
+pub struct Cli {
+    /// TOML configuration file (default: $EDUCT_ADMIN_CONFIG, else built-in defaults).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web application under /educt-admin-comptes.
+    Serve {
+        /// Listen on this address instead of [server] bind (e.g. 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<SocketAddr>,
+        /// Demo mode: SQLite and key in the data folder, demo establishments, staff and
+        /// pupils seeded on an empty database; loopback only.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Audit trail commands.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole HMAC chain; print the head (sequence, hash) to anchor elsewhere.
+    /// Exits non-zero naming the first broken row.
+    Verify {
+        /// Use the key the demo generated in its data folder.
+        #[arg(long)]
+        demo: bool,
+    },
+}
+
+/// Runs the command; an `Err` is printed as one line by `main`.
+pub fn run(cli: Cli) -> Result<ExitCode, StartupError> {
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve { bind, demo } => {
+            if let Some(bind) = bind {
+                settings.server.bind = bind;
+            }
+            telemetry::init(&settings.log);
+            serve(settings, demo)
+        }
+        Command::Migrate => {
+            let db = open_database(&settings)?;
+            let mut conn = db.get()?;
+            let applied = db::run_migrations(&mut conn)?;
+            if applied.is_empty() {
+                println!("database is up to date ({})", conn.backend_name());
+            }
+            for name in applied {
+                println!("applied {name}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { demo },
+        } => verify(&settings, demo),
+    }
+}
+
+fn serve(settings: Settings, demo: bool) -> Result<ExitCode, StartupError> {
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        let app = Application::build(
+            settings,
+            StartOptions {
+                demo,
+                ..StartOptions::default()
+            },
+        )?;
+        let scheme = if app.is_tls() { "https" } else { "http" };
+        let addr = app.addr();
+        tracing::info!(%addr, "listening");
+        println!("educt-admin écoute sur {scheme}://{addr}/educt-admin-comptes/");
+        app.run_until_stopped()
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn verify(settings: &Settings, demo: bool) -> Result<ExitCode, StartupError> {
+    let key = load_key(settings, demo)?;
+    let db = open_database(settings)?;
+    let mut conn = db.get()?;
+    let outcome = audit::verify_chain(&mut conn, &key);
+    let head: Option<(i64, String)> = audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select((audit_head::seq, audit_head::hash))
+        .first(&mut *conn)
+        .optional()
+        .map_err(db::DbError::from)?;
+    match outcome {
+        Ok(head) => {
+            println!("audit chain OK: {} rows", head.seq);
+            println!("head seq={} hash={}", head.seq, head.hash);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(VerifyError::Broken { seq, reason }) => {
+            eprintln!("audit chain BROKEN at row {seq}: {reason}");
+            if let Some((seq, hash)) = head {
+                println!("head seq={seq} hash={hash}");
+            }
+            Ok(ExitCode::from(3))
+        }
+        Err(VerifyError::Query(e)) => Err(StartupError::Db(e.into())),
+    }
+}

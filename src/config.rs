@@ -1,0 +1,311 @@
+//! Typed, layered configuration: built-in defaults, then a TOML file, then
+//! `EDUCT_ADMIN__SECTION__KEY` environment variables. Unknown keys are refused.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// Environment variable naming the configuration file when `--config` is absent.
+pub const CONFIG_ENV: &str = "EDUCT_ADMIN_CONFIG";
+/// Prefix of the environment variables overriding configuration keys.
+pub const ENV_PREFIX: &str = "EDUCT_ADMIN__";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub secrets: SecretSettings,
+    pub network: NetworkSettings,
+    pub log: LogSettings,
+    pub time: TimeSettings,
+    pub demo: DemoSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address and port to listen on.
+    pub bind: SocketAddr,
+    /// The URL users type, e.g. `https://admin.ac-exemple.fr`; used for origin checks behind a proxy.
+    pub public_url: Option<String>,
+    /// Plain HTTP on a non-loopback address is refused unless a TLS proxy sits in front.
+    pub behind_tls_proxy: bool,
+    /// Number of HTTP worker threads (0: one per core).
+    pub workers: usize,
+    /// Seconds given to in-flight requests at shutdown.
+    pub shutdown_timeout_secs: u64,
+    pub tls: Option<TlsSettings>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH`, a plain path, or `postgres://…`.
+    pub url: Option<String>,
+    /// File holding the URL (when it carries a password).
+    pub url_file: Option<PathBuf>,
+    pub pool_size: u32,
+    pub checkout_timeout_ms: u64,
+    /// SQLite busy timeout.
+    pub busy_timeout_ms: u64,
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretSettings {
+    /// File holding the 32-byte application key (raw, hex or base64).
+    pub key_file: Option<PathBuf>,
+    /// The key itself (hex or base64); meant for `EDUCT_ADMIN__SECRETS__KEY`.
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkSettings {
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// The administrative network(s).
+    pub admin_networks: Vec<IpNet>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A `tracing` filter directive; `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeSettings {
+    /// IANA time zone in which delegation days are counted.
+    pub zone: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoSettings {
+    /// Folder of the demo's database, key and credentials.
+    pub data_dir: PathBuf,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            database: DatabaseSettings::default(),
+            secrets: SecretSettings::default(),
+            network: NetworkSettings::default(),
+            log: LogSettings::default(),
+            time: TimeSettings::default(),
+            demo: DemoSettings::default(),
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            behind_tls_proxy: false,
+            workers: 0,
+            shutdown_timeout_secs: 20,
+            tls: None,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            url_file: None,
+            pool_size: 8,
+            checkout_timeout_ms: 2000,
+            busy_timeout_ms: 5000,
+            migrate_on_start: true,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for TimeSettings {
+    fn default() -> Self {
+        Self {
+            zone: "Europe/Paris".into(),
+        }
+    }
+}
+
+impl Default for DemoSettings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+/// The default database: a SQLite file in the data folder.
+pub const DEFAULT_SQLITE_FILE: &str = "educt-admin.sqlite3";
+
+impl Settings {
+    /// Loads defaults, then `file` (or `EDUCT_ADMIN_CONFIG`), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let from_env = std::env::var_os(CONFIG_ENV).map(PathBuf::from);
+        let file = file.map(Path::to_path_buf).or(from_env);
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Unreadable {
+                path: path.clone(),
+                source,
+            })?;
+            figment = figment.merge(Toml::string(&text));
+        }
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(one_line(&e)))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Checks what serde cannot: the time zone name, TLS files named in pairs.
+    fn check(&self) -> Result<(), ConfigError> {
+        self.time_zone()?;
+        if self.database.url.is_some() && self.database.url_file.is_some() {
+            return Err(ConfigError::Invalid(
+                "database.url and database.url_file are both set; keep one".into(),
+            ));
+        }
+        if self.secrets.key.is_some() && self.secrets.key_file.is_some() {
+            return Err(ConfigError::Invalid(
+                "secrets.key and secrets.key_file are both set; keep one".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
+        self.time
+            .zone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| ConfigError::Invalid(format!("time.zone: unknown time zone {:?}", self.time.zone)))
+    }
+
+    /// The database URL: from the file, the key, or the default SQLite file.
+    pub fn database_url(&self) -> Result<String, ConfigError> {
+        if let Some(path) = &self.database.url_file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
+                path: path.clone(),
+                source,
+            })?;
+            return Ok(text.trim().to_owned());
+        }
+        Ok(self.database.url.clone().unwrap_or_else(|| {
+            self.demo
+                .data_dir
+                .join(DEFAULT_SQLITE_FILE)
+                .to_string_lossy()
+                .into_owned()
+        }))
+    }
+}
+
+/// figment errors may span lines (one per nested error): keep the first, it names the key.
+fn one_line(e: &figment::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(first) = e.clone().into_iter().next() {
+        text = first.to_string();
+    }
+    text.replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn with_file(text: &str) -> Result<Settings, ConfigError> {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        Settings::load(Some(f.path()))
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = with_file("").unwrap();
+        assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.time.zone, "Europe/Paris");
+        assert!(s.database_url().unwrap().ends_with("educt-admin.sqlite3"));
+    }
+
+    #[test]
+    fn unknown_key_is_refused_and_named() {
+        let err = with_file("[server]\nbnd = \"127.0.0.1:1\"\n").unwrap_err().to_string();
+        assert!(err.contains("bnd"), "{err}");
+        let err = with_file("[nonsense]\na = 1\n").unwrap_err().to_string();
+        assert!(err.contains("nonsense"), "{err}");
+    }
+
+    #[test]
+    fn unreadable_file_is_refused() {
+        let err = Settings::load(Some(Path::new("/nonexistent/educt.toml")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/educt.toml"), "{err}");
+    }
+
+    #[test]
+    fn bad_time_zone_is_refused() {
+        let err = with_file("[time]\nzone = \"Europe/Lutece\"\n").unwrap_err().to_string();
+        assert!(err.contains("Europe/Lutece"), "{err}");
+    }
+
+    #[test]
+    fn networks_parse_as_cidr() {
+        let s = with_file("[network]\nadmin_networks = [\"10.0.0.0/8\", \"2001:db8::/32\"]\n").unwrap();
+        assert_eq!(s.network.admin_networks.len(), 2);
+        assert!(with_file("[network]\nadmin_networks = [\"10.0.0.0/33\"]\n").is_err());
+    }
+}

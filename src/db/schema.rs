@@ -1,0 +1,134 @@
+// One schema for both backends. Ids are BigInt everywhere (BIGSERIAL / INTEGER PRIMARY KEY).
+
+diesel::table! {
+    establishments (id) {
+        id -> BigInt,
+        uai -> Text,
+        name -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agents (id) {
+        id -> BigInt,
+        uid -> Text,
+        display_name -> Text,
+        mail -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agent_uais (agent_id, uai, role) {
+        agent_id -> BigInt,
+        uai -> Text,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    identifiants (id) {
+        id -> BigInt,
+        identifiant -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pupils (id) {
+        id -> BigInt,
+        uai -> Text,
+        identifiant -> Text,
+        ine -> Nullable<Text>,
+        last_name -> Text,
+        first_name -> Text,
+        search_name -> Text,
+        birth_date -> Date,
+        division -> Nullable<Text>,
+        state -> Text,
+        password_hash -> Nullable<Text>,
+        must_change -> Bool,
+        provisional_expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    parents (id) {
+        id -> BigInt,
+        identifiant -> Text,
+        last_name -> Text,
+        first_name -> Text,
+        search_name -> Text,
+        email -> Nullable<Text>,
+        mobile -> Nullable<Text>,
+        state -> Text,
+        activation_path -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        must_change -> Bool,
+        provisional_expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pupil_parents (pupil_id, parent_id) {
+        pupil_id -> BigInt,
+        parent_id -> BigInt,
+        legal_rank -> SmallInt,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        uai -> Nullable<Text>,
+        action -> Text,
+        target_kind -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        outcome -> Text,
+        delegation_id -> Nullable<BigInt>,
+        gate -> Nullable<Text>,
+        peer_addr -> Nullable<Text>,
+        client_addr -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        details -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(agent_uais -> agents (agent_id));
+diesel::joinable!(pupil_parents -> pupils (pupil_id));
+diesel::joinable!(pupil_parents -> parents (parent_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    establishments,
+    agents,
+    agent_uais,
+    identifiants,
+    pupils,
+    parents,
+    pupil_parents,
+    audit_head,
+    audit_events,
+);

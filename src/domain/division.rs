@@ -1,0 +1,63 @@
+use std::fmt;
+
+use super::ParseError;
+
+/// A class (division) code as SIECLE writes it: `3A`, `2NDE4`, `TG1`, `1STMG-2`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Division(String);
+
+const MAX_LEN: usize = 30;
+
+impl Division {
+    pub fn parse(input: &str) -> Result<Self, ParseError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(ParseError::new("La division est vide."));
+        }
+        if s.chars().count() > MAX_LEN {
+            return Err(ParseError::new(format!(
+                "La division ne peut dépasser {MAX_LEN} caractères."
+            )));
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '/'))
+        {
+            return Err(ParseError::new(
+                "La division ne peut contenir que des lettres, des chiffres, des espaces et - _ . /",
+            ));
+        }
+        Ok(Self(s.to_uppercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Division {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_usual_codes() {
+        assert_eq!(Division::parse("3a").unwrap().as_str(), "3A");
+        assert_eq!(Division::parse(" 2NDE4 ").unwrap().as_str(), "2NDE4");
+        assert!(Division::parse("1STMG-2").is_ok());
+        assert!(Division::parse("TERM É1").is_ok());
+    }
+
+    #[test]
+    fn refuses_hostile_input() {
+        let long = "A".repeat(10_000);
+        for s in ["", "   ", "<script>", "3A'; DROP", "3A\"", long.as_str()] {
+            assert!(Division::parse(s).is_err(), "{s:?}");
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! Domain newtypes: every outside string becomes one of these at the edge.
+
+mod division;
+mod identifiant;
+mod ine;
+mod person_name;
+mod uai;
+
+pub use division::Division;
+pub use identifiant::{Identifiant, first_free_number, identifiant_base, number_after_base};
+pub use ine::Ine;
+pub use person_name::{PersonName, search_key};
+pub use uai::Uai;
+
+/// Why an outside value was refused; the message is French, shown to the user as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+impl ParseError {
+    pub(crate) fn new(msg: impl Into<String>) -> Self {
+        Self(msg.into())
+    }
+}

@@ -1,0 +1,14 @@
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod secrets;
+pub mod startup;
+pub mod telemetry;
+pub mod tls;
+pub mod web;

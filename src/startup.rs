@@ -1,0 +1,193 @@
+//! Building and running the application: key, database, migrations, demo data, server.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{App, HttpServer, web};
+use futures_util::FutureExt;
+use tracing_actix_web::TracingLogger;
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{ConfigError, Settings};
+use crate::db::{self, Db, DbError, DbUrl};
+use crate::demo;
+use crate::secrets::{AppKey, KeyError};
+use crate::telemetry::RequestSpan;
+use crate::tls::{self, TlsError};
+use crate::web::{errors, routes, security_headers};
+
+/// What every handler may read.
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub key: AppKey,
+    pub clock: SharedClock,
+    pub tz: chrono_tz::Tz,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("demo data: {0}")]
+    Demo(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// How to start: the demo flag and the clock (tests inject theirs).
+pub struct StartOptions {
+    pub demo: bool,
+    pub clock: SharedClock,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        Self {
+            demo: false,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+pub struct Application {
+    server: Server,
+    addr: SocketAddr,
+    tls: bool,
+}
+
+/// Resolves the application key: configured, or (demo) generated in the data folder.
+pub fn load_key(settings: &Settings, demo: bool) -> Result<AppKey, KeyError> {
+    if let Some(text) = &settings.secrets.key {
+        return AppKey::decode(text.as_bytes());
+    }
+    if let Some(path) = &settings.secrets.key_file {
+        return AppKey::from_file(path);
+    }
+    if demo {
+        std::fs::create_dir_all(&settings.demo.data_dir).map_err(|source| KeyError::Unwritable {
+            path: settings.demo.data_dir.display().to_string(),
+            source,
+        })?;
+        return AppKey::load_or_create(&settings.demo.data_dir.join("app.key"));
+    }
+    Err(KeyError::Missing)
+}
+
+/// Opens the pool (within the checkout timeout) from the settings.
+pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
+    let url = DbUrl::parse(&settings.database_url()?)?;
+    let pool = db::build_pool(
+        &url,
+        settings.database.pool_size,
+        Duration::from_millis(settings.database.checkout_timeout_ms),
+        settings.database.busy_timeout_ms,
+    )?;
+    Ok(Db::new(pool))
+}
+
+impl Application {
+    pub fn build(settings: Settings, options: StartOptions) -> Result<Self, StartupError> {
+        let bind = settings.server.bind;
+        let tls_config = settings.server.tls.as_ref().map(tls::server_config).transpose()?;
+        if options.demo && !bind.ip().is_loopback() {
+            return Err(StartupError::Refused(format!(
+                "--demo listens on loopback only; {bind} is not a loopback address"
+            )));
+        }
+        if tls_config.is_none() && !bind.ip().is_loopback() && !settings.server.behind_tls_proxy {
+            return Err(StartupError::Refused(format!(
+                "plain HTTP on {bind} is refused: configure [server.tls] or set [server] behind_tls_proxy = true"
+            )));
+        }
+        let tz = settings.time_zone()?;
+        let key = load_key(&settings, options.demo)?;
+        let db = open_database(&settings)?;
+        {
+            let mut conn = db.get()?;
+            if settings.database.migrate_on_start {
+                let applied = db::run_migrations(&mut conn)?;
+                if !applied.is_empty() {
+                    tracing::info!(count = applied.len(), "database migrations applied");
+                }
+            }
+            if options.demo {
+                demo::seed_if_empty(&mut conn, &key, options.clock.now(), &settings.demo.data_dir)
+                    .map_err(|e| StartupError::Demo(e.to_string()))?;
+            }
+        }
+        let listener = TcpListener::bind(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: bind, source })?;
+        let tls = tls_config.is_some();
+        let state = web::Data::new(AppState {
+            settings: Arc::new(settings.clone()),
+            db,
+            key,
+            clock: options.clock,
+            tz,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(routes::configure)
+                .wrap(ErrorHandlers::new().handler(StatusCode::INTERNAL_SERVER_ERROR, errors::render_internal_error))
+                .wrap(security_headers::default_headers(tls))
+                .wrap_fn(|req, srv| {
+                    let header = security_headers::request_id_header(req.request());
+                    srv.call(req).map(move |res| {
+                        res.map(|mut res| {
+                            if let Some((name, value)) = header {
+                                res.headers_mut().insert(name, value);
+                            }
+                            res
+                        })
+                    })
+                })
+                .wrap(TracingLogger::<RequestSpan>::new())
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        let server = match tls_config {
+            Some(config) => server.listen_rustls_0_23(listener, config),
+            None => server.listen(listener),
+        }
+        .map_err(|source| StartupError::Bind { addr: bind, source })?
+        .run();
+        Ok(Self { server, addr, tls })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// Serves until SIGINT/SIGTERM (graceful) or the server is stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}

@@ -1,0 +1,156 @@
+//! The client address (BRIEF rule 6), used by the parents' gate, the throttles and the audit.
+//! Never `realip_remote_addr()`: it believes any `X-Forwarded-For`.
+
+use std::future::{Ready, ready};
+use std::net::IpAddr;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::HeaderMap;
+use actix_web::{FromRequest, HttpRequest, web};
+use ipnet::IpNet;
+
+use crate::startup::AppState;
+
+/// The socket peer and the client it speaks for (`None`: unknown, inside no network).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr {
+    pub peer: Option<IpAddr>,
+    pub client: Option<IpAddr>,
+}
+
+impl ClientAddr {
+    pub fn from_request(req: &HttpRequest, trusted_proxies: &[IpNet]) -> Self {
+        let peer = req.peer_addr().map(|a| a.ip().to_canonical());
+        let client = resolve_client(peer, req.headers(), trusted_proxies);
+        Self { peer, client }
+    }
+
+    /// Whether the client is inside one of `networks`; an unknown client never is.
+    pub fn is_inside(&self, networks: &[IpNet]) -> bool {
+        self.client
+            .is_some_and(|ip| networks.iter().any(|n| n.contains(&ip)))
+    }
+
+    pub fn peer_text(&self) -> Option<String> {
+        self.peer.map(|ip| ip.to_string())
+    }
+
+    pub fn client_text(&self) -> Option<String> {
+        self.client.map(|ip| ip.to_string())
+    }
+}
+
+fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
+    trusted.iter().any(|n| n.contains(&ip))
+}
+
+/// The peer, unless it is a trusted proxy: then the right-most `X-Forwarded-For` entry
+/// that is not itself a trusted proxy. A missing or malformed header, or one holding only
+/// trusted proxies, gives `None`.
+pub fn resolve_client(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = peer?.to_canonical();
+    if !is_trusted(peer, trusted) {
+        return Some(peer);
+    }
+    let mut entries = Vec::new();
+    for value in headers.get_all("x-forwarded-for") {
+        let text = value.to_str().ok()?;
+        for part in text.split(',') {
+            entries.push(parse_entry(part)?);
+        }
+    }
+    entries.into_iter().rev().find(|ip| !is_trusted(*ip, trusted))
+}
+
+/// One `X-Forwarded-For` entry: an address, IPv6 possibly in brackets; nothing else.
+fn parse_entry(part: &str) -> Option<IpAddr> {
+    let part = part.trim();
+    let bare = part
+        .strip_prefix('[')
+        .and_then(|p| p.strip_suffix(']'))
+        .unwrap_or(part);
+    bare.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
+}
+
+impl FromRequest for ClientAddr {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let trusted = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.settings.network.trusted_proxies.as_slice())
+            .unwrap_or(&[]);
+        ready(Ok(ClientAddr::from_request(req, trusted)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(
+                HeaderName::from_static("x-forwarded-for"),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    fn nets(list: &[&str]) -> Vec<IpNet> {
+        list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn untrusted_peer_is_the_client_whatever_the_header_says() {
+        let trusted = nets(&["10.0.0.1/32"]);
+        assert_eq!(resolve_client(ip("203.0.113.7"), &headers(&["10.1.2.3"]), &trusted), ip("203.0.113.7"));
+        assert_eq!(resolve_client(ip("203.0.113.7"), &headers(&[]), &[]), ip("203.0.113.7"));
+    }
+
+    #[test]
+    fn trusted_proxy_gives_the_rightmost_untrusted_entry() {
+        let trusted = nets(&["10.0.0.0/24"]);
+        let h = headers(&["198.51.100.1, 192.0.2.9, 10.0.0.5"]);
+        assert_eq!(resolve_client(ip("10.0.0.1"), &h, &trusted), ip("192.0.2.9"));
+        // The same list split over two header lines.
+        let h = headers(&["198.51.100.1", "192.0.2.9, 10.0.0.5"]);
+        assert_eq!(resolve_client(ip("10.0.0.1"), &h, &trusted), ip("192.0.2.9"));
+    }
+
+    #[test]
+    fn trusted_proxy_without_usable_header_gives_unknown() {
+        let trusted = nets(&["10.0.0.0/24"]);
+        assert_eq!(resolve_client(ip("10.0.0.1"), &headers(&[]), &trusted), None);
+        assert_eq!(resolve_client(ip("10.0.0.1"), &headers(&["10.0.0.2, 10.0.0.3"]), &trusted), None);
+        for bad in ["", "garbage", "192.0.2.9, ", "192.0.2.9:443", "192.0.2.9;x", "unknown, 192.0.2.9"] {
+            assert_eq!(resolve_client(ip("10.0.0.1"), &headers(&[bad]), &trusted), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ipv4_mapped_ipv6_is_normalised() {
+        let trusted = nets(&["10.0.0.1/32"]);
+        assert_eq!(resolve_client(ip("::ffff:10.0.0.1"), &headers(&["::ffff:192.0.2.4"]), &trusted), ip("192.0.2.4"));
+        assert_eq!(resolve_client(ip("::ffff:192.0.2.4"), &headers(&[]), &trusted), ip("192.0.2.4"));
+        assert_eq!(resolve_client(ip("10.0.0.1"), &headers(&["[2001:db8::1]"]), &trusted), ip("2001:db8::1"));
+    }
+
+    #[test]
+    fn unknown_is_inside_no_network() {
+        let all = nets(&["0.0.0.0/0", "::/0"]);
+        let unknown = ClientAddr { peer: ip("10.0.0.1"), client: None };
+        assert!(!unknown.is_inside(&all));
+        let known = ClientAddr { peer: ip("10.0.0.1"), client: ip("192.0.2.1") };
+        assert!(known.is_inside(&all));
+        assert!(!known.is_inside(&nets(&["198.51.100.0/24"])));
+    }
+}

@@ -1,0 +1,13 @@
+//! The web edge: routes, extractors, middleware, views.
+
+pub mod assets;
+pub mod client_addr;
+pub mod errors;
+pub mod health;
+pub mod home;
+pub mod routes;
+pub mod security_headers;
+pub mod views;
+
+/// Where the app is mounted.
+pub const BASE: &str = "/educt-admin-comptes";

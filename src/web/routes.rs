@@ -1,0 +1,24 @@
+//! The one route table.
+
+use actix_web::{HttpResponse, web};
+
+use super::{BASE, assets, errors, health, home};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(redirect_to_base))
+        .route(BASE, web::get().to(redirect_to_base))
+        .service(
+            web::scope(BASE)
+                .route("/", web::get().to(home::welcome_page))
+                .route("/health/live", web::get().to(health::live))
+                .route("/health/ready", web::get().to(health::ready))
+                .route("/assets/{file}", web::get().to(assets::serve_asset)),
+        )
+        .default_service(web::to(errors::not_found));
+}
+
+async fn redirect_to_base() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header(("Location", format!("{BASE}/")))
+        .finish()
+}

@@ -1,0 +1,6 @@
+//! maud views: functions returning `Markup`. User data is always escaped by maud;
+//! `PreEscaped` is used on constants only.
+
+pub mod errors;
+pub mod layout;
+pub mod welcome;
