@@ -75,6 +75,9 @@ mod tests {
     #[test]
     fn instants_are_truncated_to_microseconds() {
         let t = Utc.timestamp_opt(1_700_000_000, 123_456_789).unwrap();
-        assert_eq!(db_instant(t).and_utc().timestamp_subsec_nanos(), 123_456_000);
+        assert_eq!(
+            db_instant(t).and_utc().timestamp_subsec_nanos(),
+            123_456_000
+        );
     }
 }

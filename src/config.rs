@@ -196,10 +196,11 @@ impl Settings {
         let file = file.map(Path::to_path_buf).or(from_env);
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(path) = file {
-            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Unreadable {
-                path: path.clone(),
-                source,
-            })?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| ConfigError::Unreadable {
+                    path: path.clone(),
+                    source,
+                })?;
             figment = figment.merge(Toml::string(&text));
         }
         figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
@@ -227,10 +228,9 @@ impl Settings {
     }
 
     pub fn time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
-        self.time
-            .zone
-            .parse::<chrono_tz::Tz>()
-            .map_err(|_| ConfigError::Invalid(format!("time.zone: unknown time zone {:?}", self.time.zone)))
+        self.time.zone.parse::<chrono_tz::Tz>().map_err(|_| {
+            ConfigError::Invalid(format!("time.zone: unknown time zone {:?}", self.time.zone))
+        })
     }
 
     /// The database URL: from the file, the key, or the default SQLite file.
@@ -282,7 +282,9 @@ mod tests {
 
     #[test]
     fn unknown_key_is_refused_and_named() {
-        let err = with_file("[server]\nbnd = \"127.0.0.1:1\"\n").unwrap_err().to_string();
+        let err = with_file("[server]\nbnd = \"127.0.0.1:1\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bnd"), "{err}");
         let err = with_file("[nonsense]\na = 1\n").unwrap_err().to_string();
         assert!(err.contains("nonsense"), "{err}");
@@ -298,13 +300,16 @@ mod tests {
 
     #[test]
     fn bad_time_zone_is_refused() {
-        let err = with_file("[time]\nzone = \"Europe/Lutece\"\n").unwrap_err().to_string();
+        let err = with_file("[time]\nzone = \"Europe/Lutece\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("Europe/Lutece"), "{err}");
     }
 
     #[test]
     fn networks_parse_as_cidr() {
-        let s = with_file("[network]\nadmin_networks = [\"10.0.0.0/8\", \"2001:db8::/32\"]\n").unwrap();
+        let s =
+            with_file("[network]\nadmin_networks = [\"10.0.0.0/8\", \"2001:db8::/32\"]\n").unwrap();
         assert_eq!(s.network.admin_networks.len(), 2);
         assert!(with_file("[network]\nadmin_networks = [\"10.0.0.0/33\"]\n").is_err());
     }

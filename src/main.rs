@@ -7,7 +7,12 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("educt-admin: {e}");
+            // One line, whatever the cause (libpq's messages span several).
+            let text = e.to_string();
+            eprintln!(
+                "educt-admin: {}",
+                text.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
             ExitCode::FAILURE
         }
     }

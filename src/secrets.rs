@@ -17,11 +17,17 @@ pub enum KeyError {
     )]
     Missing,
     #[error("cannot read the application key file {path}: {source}")]
-    Unreadable { path: String, source: std::io::Error },
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the application key must be 32 bytes (raw, 64 hex digits or base64); {0}")]
     Malformed(String),
     #[error("cannot write the application key file {path}: {source}")]
-    Unwritable { path: String, source: std::io::Error },
+    Unwritable {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the operating system's random generator failed")]
     Random,
 }
@@ -126,7 +132,13 @@ mod tests {
 
     #[test]
     fn refuses_wrong_lengths() {
-        for data in [&b""[..], b"abc", &[1u8; 31], &[1u8; 33], b"zz".repeat(32).as_slice()] {
+        for data in [
+            &b""[..],
+            b"abc",
+            &[1u8; 31],
+            &[1u8; 33],
+            b"zz".repeat(32).as_slice(),
+        ] {
             assert!(AppKey::decode(data).is_err());
         }
     }

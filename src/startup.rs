@@ -42,7 +42,10 @@ pub enum StartupError {
     #[error("demo data: {0}")]
     Demo(String),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Refused(String),
 }
@@ -77,9 +80,11 @@ pub fn load_key(settings: &Settings, demo: bool) -> Result<AppKey, KeyError> {
         return AppKey::from_file(path);
     }
     if demo {
-        std::fs::create_dir_all(&settings.demo.data_dir).map_err(|source| KeyError::Unwritable {
-            path: settings.demo.data_dir.display().to_string(),
-            source,
+        std::fs::create_dir_all(&settings.demo.data_dir).map_err(|source| {
+            KeyError::Unwritable {
+                path: settings.demo.data_dir.display().to_string(),
+                source,
+            }
         })?;
         return AppKey::load_or_create(&settings.demo.data_dir.join("app.key"));
     }
@@ -101,7 +106,12 @@ pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
 impl Application {
     pub fn build(settings: Settings, options: StartOptions) -> Result<Self, StartupError> {
         let bind = settings.server.bind;
-        let tls_config = settings.server.tls.as_ref().map(tls::server_config).transpose()?;
+        let tls_config = settings
+            .server
+            .tls
+            .as_ref()
+            .map(tls::server_config)
+            .transpose()?;
         if options.demo && !bind.ip().is_loopback() {
             return Err(StartupError::Refused(format!(
                 "--demo listens on loopback only; {bind} is not a loopback address"
@@ -124,12 +134,26 @@ impl Application {
                 }
             }
             if options.demo {
-                demo::seed_if_empty(&mut conn, &key, options.clock.now(), &settings.demo.data_dir)
-                    .map_err(|e| StartupError::Demo(e.to_string()))?;
+                std::fs::create_dir_all(&settings.demo.data_dir).map_err(|e| {
+                    StartupError::Demo(format!(
+                        "cannot create {}: {e}",
+                        settings.demo.data_dir.display()
+                    ))
+                })?;
+                demo::seed_if_empty(
+                    &mut conn,
+                    &key,
+                    options.clock.now(),
+                    &settings.demo.data_dir,
+                )
+                .map_err(|e| StartupError::Demo(e.to_string()))?;
             }
         }
-        let listener = TcpListener::bind(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
-        let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: bind, source })?;
+        let listener =
+            TcpListener::bind(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr: bind, source })?;
         let tls = tls_config.is_some();
         let state = web::Data::new(AppState {
             settings: Arc::new(settings.clone()),
@@ -142,7 +166,10 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .configure(routes::configure)
-                .wrap(ErrorHandlers::new().handler(StatusCode::INTERNAL_SERVER_ERROR, errors::render_internal_error))
+                .wrap(ErrorHandlers::new().handler(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    errors::render_internal_error,
+                ))
                 .wrap(security_headers::default_headers(tls))
                 .wrap_fn(|req, srv| {
                     let header = security_headers::request_id_header(req.request());

@@ -1,5 +1,6 @@
 //! Logs: one root span per request (request id, agent, UAI) and one line when it ends.
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use actix_web::HttpMessage;
@@ -30,7 +31,11 @@ pub fn init(settings: &LogSettings) {
             )
             .try_init(),
         LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
+            )
             .try_init(),
     };
     // A second init (tests) keeps the first subscriber.
@@ -45,7 +50,9 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        request.extensions_mut().insert(RequestStart(Instant::now()));
+        request
+            .extensions_mut()
+            .insert(RequestStart(Instant::now()));
         let request_id = request
             .extensions()
             .get::<RequestId>()
@@ -62,7 +69,10 @@ impl RootSpanBuilder for RequestSpan {
         )
     }
 
-    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
         let (status, elapsed) = match outcome {
             Ok(res) => (
                 res.status().as_u16(),

@@ -60,7 +60,9 @@ pub fn allocate(
         });
         match inserted {
             Ok(_) => return Ok(candidate),
-            Err(e @ DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => last_error = e,
+            Err(e @ DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                last_error = e
+            }
             Err(e) => return Err(e),
         }
     }

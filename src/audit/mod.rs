@@ -68,7 +68,12 @@ impl AuditTx<'_> {
 
 /// Runs `f` in a transaction whose first statement takes the audit head (the row lock on
 /// PostgreSQL, the write lock at once on SQLite), so appends are serialised on both.
-pub fn audited<T, E, F>(conn: &mut DbConnection, key: &AppKey, at: DateTime<Utc>, f: F) -> Result<T, E>
+pub fn audited<T, E, F>(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    at: DateTime<Utc>,
+    f: F,
+) -> Result<T, E>
 where
     F: FnOnce(&mut AuditTx<'_>) -> Result<T, E>,
     E: From<diesel::result::Error>,
@@ -84,12 +89,23 @@ where
             .filter(audit_head::id.eq(1))
             .select((audit_head::seq, audit_head::hash))
             .first::<(i64, String)>(conn)?;
-        let mut tx = AuditTx { conn, key, at, seq, hash };
+        let mut tx = AuditTx {
+            conn,
+            key,
+            at,
+            seq,
+            hash,
+        };
         f(&mut tx)
     })
 }
 
 /// A transaction holding nothing but `event`: a refusal, a sign-in failure.
-pub fn record(conn: &mut DbConnection, key: &AppKey, at: DateTime<Utc>, event: &AuditEvent) -> QueryResult<i64> {
+pub fn record(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    at: DateTime<Utc>,
+    event: &AuditEvent,
+) -> QueryResult<i64> {
     audited(conn, key, at, |tx| tx.append(event))
 }

@@ -80,6 +80,9 @@ mod tests {
         for c in ['0', 'O', '1', 'l', 'I'] {
             assert!(!pw.expose_secret().contains(c));
         }
-        assert_ne!(generate_password(16).unwrap().expose_secret(), generate_password(16).unwrap().expose_secret());
+        assert_ne!(
+            generate_password(16).unwrap().expose_secret(),
+            generate_password(16).unwrap().expose_secret()
+        );
     }
 }

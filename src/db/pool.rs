@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use diesel::Connection;
-use diesel::r2d2::{self, CustomizeConnection, ManageConnection};
 use diesel::RunQueryDsl;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection};
 
 use super::{DbConnection, DbError};
 
@@ -33,7 +33,9 @@ impl DbUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let rest = url.split_once("://").map(|(_, r)| r).unwrap_or_default();
             if rest.is_empty() || rest.starts_with('/') && rest.len() == 1 {
-                return Err(DbError::Url("postgres URL names no host or database".into()));
+                return Err(DbError::Url(
+                    "postgres URL names no host or database".into(),
+                ));
             }
             return Ok(DbUrl::Postgres(with_connect_timeout(url)));
         }
@@ -71,7 +73,9 @@ impl DbUrl {
                 let path = path.to_string_lossy();
                 diesel::SqliteConnection::establish(&path).map(DbConnection::Sqlite)
             }
-            DbUrl::Postgres(url) => diesel::PgConnection::establish(url).map(DbConnection::Postgresql),
+            DbUrl::Postgres(url) => {
+                diesel::PgConnection::establish(url).map(DbConnection::Postgresql)
+            }
         }
     }
 }
@@ -133,6 +137,17 @@ impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
     }
 }
 
+/// Connection errors reach the caller through the checkout error; the pool's own
+/// report goes to debug level so that a failed start prints one line.
+#[derive(Debug)]
+struct QuietErrors;
+
+impl r2d2::HandleError<r2d2::Error> for QuietErrors {
+    fn handle_error(&self, error: r2d2::Error) {
+        tracing::debug!(%error, "database connection attempt failed");
+    }
+}
+
 pub type DbPool = r2d2::Pool<DbManager>;
 
 /// Builds the pool and checks that one connection can be made.
@@ -150,6 +165,7 @@ pub fn build_pool(
         .min_idle(Some(1))
         .connection_timeout(checkout_timeout)
         .connection_customizer(Box::new(SqlitePragmas { busy_timeout_ms }))
+        .error_handler(Box::new(QuietErrors))
         .build(DbManager { url: url.clone() })
         .map_err(|e| DbError::Unavailable(format!("{}: {e}", url.redacted())))
 }
@@ -205,15 +221,32 @@ mod tests {
 
     #[test]
     fn picks_the_backend_from_the_scheme() {
-        assert_eq!(DbUrl::parse("data/x.sqlite3").unwrap(), DbUrl::Sqlite("data/x.sqlite3".into()));
-        assert_eq!(DbUrl::parse("sqlite:///tmp/x.db").unwrap(), DbUrl::Sqlite("/tmp/x.db".into()));
-        assert!(matches!(DbUrl::parse("postgres://u@h/db").unwrap(), DbUrl::Postgres(u) if u.ends_with("connect_timeout=3")));
-        assert!(matches!(DbUrl::parse("postgresql://u@h/db?sslmode=require").unwrap(), DbUrl::Postgres(u) if u.contains("&connect_timeout=3")));
+        assert_eq!(
+            DbUrl::parse("data/x.sqlite3").unwrap(),
+            DbUrl::Sqlite("data/x.sqlite3".into())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DbUrl::Sqlite("/tmp/x.db".into())
+        );
+        assert!(
+            matches!(DbUrl::parse("postgres://u@h/db").unwrap(), DbUrl::Postgres(u) if u.ends_with("connect_timeout=3"))
+        );
+        assert!(
+            matches!(DbUrl::parse("postgresql://u@h/db?sslmode=require").unwrap(), DbUrl::Postgres(u) if u.contains("&connect_timeout=3"))
+        );
     }
 
     #[test]
     fn refuses_malformed_urls() {
-        for u in ["", "  ", "mysql://x/y", "sqlite://", "postgres://", "http://x"] {
+        for u in [
+            "",
+            "  ",
+            "mysql://x/y",
+            "sqlite://",
+            "postgres://",
+            "http://x",
+        ] {
             assert!(DbUrl::parse(u).is_err(), "{u:?}");
         }
     }

@@ -34,15 +34,42 @@ pub enum DemoError {
     #[error(transparent)]
     Password(#[from] PasswordError),
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The demo's staff: uid, display name, role, UAIs responsible for, UAIs attached to.
 const STAFF: &[(&str, &str, &str, &[&str], &[&str])] = &[
-    ("principal.demo", "Claire Perrin-Lambert", "principal", &[COLLEGE], &[COLLEGE]),
-    ("principal2.demo", "Hervé N'Guessan", "principal", &[LYCEE], &[LYCEE]),
-    ("referent.demo", "Sophie Lefèvre", "referent", &[], &[COLLEGE]),
-    ("enseignant.demo", "Marc Dubois-Roche", "enseignant", &[], &[COLLEGE]),
+    (
+        "principal.demo",
+        "Claire Perrin-Lambert",
+        "principal",
+        &[COLLEGE],
+        &[COLLEGE],
+    ),
+    (
+        "principal2.demo",
+        "Hervé N'Guessan",
+        "principal",
+        &[LYCEE],
+        &[LYCEE],
+    ),
+    (
+        "referent.demo",
+        "Sophie Lefèvre",
+        "referent",
+        &[],
+        &[COLLEGE],
+    ),
+    (
+        "enseignant.demo",
+        "Marc Dubois-Roche",
+        "enseignant",
+        &[],
+        &[COLLEGE],
+    ),
 ];
 
 /// Seeds the demo data when the database has no establishment yet.
@@ -97,7 +124,10 @@ pub fn seed_if_empty(
     Ok(credentials)
 }
 
-fn write_credentials(path: &Path, credentials: &[(String, SecretString, String)]) -> Result<(), DemoError> {
+fn write_credentials(
+    path: &Path,
+    credentials: &[(String, SecretString, String)],
+) -> Result<(), DemoError> {
     let err = |source| DemoError::Write {
         path: path.to_path_buf(),
         source,
@@ -123,18 +153,78 @@ struct Division {
 }
 
 const DIVISIONS: &[Division] = &[
-    Division { uai: COLLEGE, code: "6A", age: 11, size: 29 },
-    Division { uai: COLLEGE, code: "6B", age: 11, size: 30 },
-    Division { uai: COLLEGE, code: "5A", age: 12, size: 30 },
-    Division { uai: COLLEGE, code: "5B", age: 12, size: 28 },
-    Division { uai: COLLEGE, code: "4A", age: 13, size: 31 },
-    Division { uai: COLLEGE, code: "4B", age: 13, size: 30 },
-    Division { uai: COLLEGE, code: "3A", age: 14, size: 30 },
-    Division { uai: COLLEGE, code: "3B", age: 14, size: 29 },
-    Division { uai: COLLEGE, code: "3C", age: 14, size: 31 },
-    Division { uai: COLLEGE, code: "3D", age: 14, size: 32 },
-    Division { uai: LYCEE, code: "2NDE1", age: 15, size: 32 },
-    Division { uai: LYCEE, code: "2NDE2", age: 15, size: 31 },
+    Division {
+        uai: COLLEGE,
+        code: "6A",
+        age: 11,
+        size: 29,
+    },
+    Division {
+        uai: COLLEGE,
+        code: "6B",
+        age: 11,
+        size: 30,
+    },
+    Division {
+        uai: COLLEGE,
+        code: "5A",
+        age: 12,
+        size: 30,
+    },
+    Division {
+        uai: COLLEGE,
+        code: "5B",
+        age: 12,
+        size: 28,
+    },
+    Division {
+        uai: COLLEGE,
+        code: "4A",
+        age: 13,
+        size: 31,
+    },
+    Division {
+        uai: COLLEGE,
+        code: "4B",
+        age: 13,
+        size: 30,
+    },
+    Division {
+        uai: COLLEGE,
+        code: "3A",
+        age: 14,
+        size: 30,
+    },
+    Division {
+        uai: COLLEGE,
+        code: "3B",
+        age: 14,
+        size: 29,
+    },
+    Division {
+        uai: COLLEGE,
+        code: "3C",
+        age: 14,
+        size: 31,
+    },
+    Division {
+        uai: COLLEGE,
+        code: "3D",
+        age: 14,
+        size: 32,
+    },
+    Division {
+        uai: LYCEE,
+        code: "2NDE1",
+        age: 15,
+        size: 32,
+    },
+    Division {
+        uai: LYCEE,
+        code: "2NDE2",
+        age: 15,
+        size: 31,
+    },
 ];
 
 fn insert_all(
@@ -175,14 +265,30 @@ fn insert_all(
         for (uais, role) in [(*responsible, "responsible"), (*attached, "attached")] {
             for uai in uais {
                 diesel::insert_into(agent_uais::table)
-                    .values((agent_uais::agent_id.eq(id), agent_uais::uai.eq(uai), agent_uais::role.eq(role)))
+                    .values((
+                        agent_uais::agent_id.eq(id),
+                        agent_uais::uai.eq(uai),
+                        agent_uais::role.eq(role),
+                    ))
                     .execute(conn)?;
             }
         }
     }
     let mut rng = StdRng::seed_from_u64(20_260_901);
-    let school_year = if now.month() >= 9 { now.year() } else { now.year() - 1 };
-    let mut seeder = Seeder { conn, rng: &mut rng, now, decoy_hash, school_year, pupils: 0, parents: 0 };
+    let school_year = if now.month() >= 9 {
+        now.year()
+    } else {
+        now.year() - 1
+    };
+    let mut seeder = Seeder {
+        conn,
+        rng: &mut rng,
+        now,
+        decoy_hash,
+        school_year,
+        pupils: 0,
+        parents: 0,
+    };
     seeder.seed_families()?;
     Ok(SeedStats {
         pupils: seeder.pupils,
@@ -204,18 +310,35 @@ impl Seeder<'_> {
     /// Fills the divisions family by family: most families have one child here, some two
     /// (siblings in other divisions, one across the collège and the lycée).
     fn seed_families(&mut self) -> Result<(), DemoError> {
-        let mut seats: Vec<(usize, usize)> = DIVISIONS.iter().enumerate().map(|(i, d)| (i, d.size)).collect();
+        let mut seats: Vec<(usize, usize)> = DIVISIONS
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (i, d.size))
+            .collect();
         let mut first = true;
         while seats.iter().any(|(_, left)| *left > 0) {
             let surname = if first {
                 "Lefèvre"
             } else {
-                names::SURNAMES.choose(self.rng).copied().unwrap_or("Martin")
+                names::SURNAMES
+                    .choose(self.rng)
+                    .copied()
+                    .unwrap_or("Martin")
             };
-            let children = if first { 2 } else if self.rng.random_bool(0.12) { 2 } else { 1 };
+            let children = if first {
+                2
+            } else if self.rng.random_bool(0.12) {
+                2
+            } else {
+                1
+            };
             let mut family = Vec::new();
             for n in 0..children {
-                let open: Vec<usize> = seats.iter().filter(|(_, left)| *left > 0).map(|(i, _)| *i).collect();
+                let open: Vec<usize> = seats
+                    .iter()
+                    .filter(|(_, left)| *left > 0)
+                    .map(|(i, _)| *i)
+                    .collect();
                 let Some(&idx) = (if first && n == 1 {
                     open.iter().find(|i| DIVISIONS[**i].uai == LYCEE)
                 } else {
@@ -224,7 +347,11 @@ impl Seeder<'_> {
                     break;
                 };
                 seats[idx].1 -= 1;
-                let girl = if first && n == 0 { true } else { self.rng.random_bool(0.5) };
+                let girl = if first && n == 0 {
+                    true
+                } else {
+                    self.rng.random_bool(0.5)
+                };
                 let first_name = if first && n == 0 {
                     "Zoë"
                 } else if girl {
@@ -237,7 +364,10 @@ impl Seeder<'_> {
             let guardians = if self.rng.random_bool(0.7) { 2 } else { 1 };
             for rank in 1..=guardians {
                 let parent_surname = if rank == 2 && self.rng.random_bool(0.3) {
-                    names::SURNAMES.choose(self.rng).copied().unwrap_or("Martin")
+                    names::SURNAMES
+                        .choose(self.rng)
+                        .copied()
+                        .unwrap_or("Martin")
                 } else {
                     surname
                 };
@@ -270,7 +400,10 @@ impl Seeder<'_> {
 
     /// Password columns for a state: notified accounts hold a provisional password
     /// (a few of them already expired), activated ones a chosen one.
-    fn password_columns(&mut self, state: AccountState) -> (Option<String>, bool, Option<chrono::NaiveDateTime>) {
+    fn password_columns(
+        &mut self,
+        state: AccountState,
+    ) -> (Option<String>, bool, Option<chrono::NaiveDateTime>) {
         match state {
             AccountState::NonNotifie => (None, false, None),
             AccountState::Notifie => {
@@ -282,13 +415,28 @@ impl Seeder<'_> {
         }
     }
 
-    fn insert_pupil(&mut self, division: &Division, first_name: &str, surname: &str) -> Result<i64, DemoError> {
-        let identifiant = allocate(self.conn, IdentifiantKind::Pupil, first_name, surname, self.now)?;
+    fn insert_pupil(
+        &mut self,
+        division: &Division,
+        first_name: &str,
+        surname: &str,
+    ) -> Result<i64, DemoError> {
+        let identifiant = allocate(
+            self.conn,
+            IdentifiantKind::Pupil,
+            first_name,
+            surname,
+            self.now,
+        )?;
         let year = self.school_year - division.age;
-        let birth = NaiveDate::from_yo_opt(year, self.rng.random_range(1..=365))
-            .unwrap_or(NaiveDate::MIN);
+        let birth =
+            NaiveDate::from_yo_opt(year, self.rng.random_range(1..=365)).unwrap_or(NaiveDate::MIN);
         let ine = if self.rng.random_bool(0.95) {
-            Some(format!("{:09}{}", self.rng.random_range(0..1_000_000_000u32), random_letters(self.rng, 2)))
+            Some(format!(
+                "{:09}{}",
+                self.rng.random_range(0..1_000_000_000u32),
+                random_letters(self.rng, 2)
+            ))
         } else {
             None
         };
@@ -319,19 +467,30 @@ impl Seeder<'_> {
     }
 
     fn insert_parent(&mut self, surname: &str) -> Result<i64, DemoError> {
-        let first_name = names::ADULT_FIRST_NAMES.choose(self.rng).copied().unwrap_or("Sophie");
-        let identifiant = allocate(self.conn, IdentifiantKind::Parent, first_name, surname, self.now)?;
+        let first_name = names::ADULT_FIRST_NAMES
+            .choose(self.rng)
+            .copied()
+            .unwrap_or("Sophie");
+        let identifiant = allocate(
+            self.conn,
+            IdentifiantKind::Parent,
+            first_name,
+            surname,
+            self.now,
+        )?;
         let state = self.random_state();
         let (hash, must_change, expiry) = self.password_columns(state);
-        let activation_path = matches!(state, AccountState::Active | AccountState::Bloque).then(|| {
-            ["notification", "sms", "franceconnect"]
-                .choose(self.rng)
-                .copied()
-                .unwrap_or("notification")
-        });
-        let email = self.rng.random_bool(0.85).then(|| {
-            format!("{}@exemple.fr", identifiant.as_str())
-        });
+        let activation_path =
+            matches!(state, AccountState::Active | AccountState::Bloque).then(|| {
+                ["notification", "sms", "franceconnect"]
+                    .choose(self.rng)
+                    .copied()
+                    .unwrap_or("notification")
+            });
+        let email = self
+            .rng
+            .random_bool(0.85)
+            .then(|| format!("{}@exemple.fr", identifiant.as_str()));
         let mobile = self.rng.random_bool(0.8).then(|| {
             format!(
                 "0{} {:02} {:02} {:02} {:02}",

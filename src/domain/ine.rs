@@ -9,7 +9,11 @@ pub struct Ine(String);
 impl Ine {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         let s = input.trim().to_ascii_uppercase();
-        if s.len() != 11 || !s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+        if s.len() != 11
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        {
             return Err(ParseError::new(
                 "L'INE doit comporter 11 caractères (chiffres et lettres).",
             ));
@@ -48,7 +52,14 @@ mod tests {
     #[test]
     fn refuses_hostile_input() {
         let long = "1".repeat(10_000);
-        for s in ["", "1234567890", "123456789012", "12345678<9>", "1234567890é", long.as_str()] {
+        for s in [
+            "",
+            "1234567890",
+            "123456789012",
+            "12345678<9>",
+            "1234567890é",
+            long.as_str(),
+        ] {
             assert!(Ine::parse(s).is_err(), "{s:?}");
         }
     }

@@ -12,7 +12,9 @@ const MAX_CHARS: usize = 200;
 impl PersonName {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         if input.chars().any(char::is_control) {
-            return Err(ParseError::new("Le nom contient des caractères de contrôle."));
+            return Err(ParseError::new(
+                "Le nom contient des caractères de contrôle.",
+            ));
         }
         let folded = input.split_whitespace().collect::<Vec<_>>().join(" ");
         if folded.is_empty() {
@@ -60,10 +62,19 @@ mod tests {
 
     #[test]
     fn keeps_real_names() {
-        for s in ["O'Brien", "Zoë", "Müller-Lüdenscheidt", "De La Fontaine", "N'Diaye"] {
+        for s in [
+            "O'Brien",
+            "Zoë",
+            "Müller-Lüdenscheidt",
+            "De La Fontaine",
+            "N'Diaye",
+        ] {
             assert_eq!(PersonName::parse(s).unwrap().as_str(), s);
         }
-        assert_eq!(PersonName::parse("  Jean   Pierre ").unwrap().as_str(), "Jean Pierre");
+        assert_eq!(
+            PersonName::parse("  Jean   Pierre ").unwrap().as_str(),
+            "Jean Pierre"
+        );
         assert_eq!(PersonName::parse("<script>").unwrap().as_str(), "<script>");
     }
 

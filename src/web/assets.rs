@@ -30,7 +30,10 @@ fn etag(body: &[u8]) -> String {
     format!("\"{:x}-{h:016x}\"", body.len())
 }
 
-pub async fn serve_asset(req: HttpRequest, file: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn serve_asset(
+    req: HttpRequest,
+    file: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let asset = ASSETS
         .iter()
         .find(|a| a.name == file.as_str())

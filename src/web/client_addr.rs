@@ -47,7 +47,11 @@ fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
 /// The peer, unless it is a trusted proxy: then the right-most `X-Forwarded-For` entry
 /// that is not itself a trusted proxy. A missing or malformed header, or one holding only
 /// trusted proxies, gives `None`.
-pub fn resolve_client(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
+pub fn resolve_client(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[IpNet],
+) -> Option<IpAddr> {
     let peer = peer?.to_canonical();
     if !is_trusted(peer, trusted) {
         return Some(peer);
@@ -59,7 +63,10 @@ pub fn resolve_client(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNe
             entries.push(parse_entry(part)?);
         }
     }
-    entries.into_iter().rev().find(|ip| !is_trusted(*ip, trusted))
+    entries
+        .into_iter()
+        .rev()
+        .find(|ip| !is_trusted(*ip, trusted))
 }
 
 /// One `X-Forwarded-For` entry: an address, IPv6 possibly in brackets; nothing else.
@@ -112,44 +119,92 @@ mod tests {
     #[test]
     fn untrusted_peer_is_the_client_whatever_the_header_says() {
         let trusted = nets(&["10.0.0.1/32"]);
-        assert_eq!(resolve_client(ip("203.0.113.7"), &headers(&["10.1.2.3"]), &trusted), ip("203.0.113.7"));
-        assert_eq!(resolve_client(ip("203.0.113.7"), &headers(&[]), &[]), ip("203.0.113.7"));
+        assert_eq!(
+            resolve_client(ip("203.0.113.7"), &headers(&["10.1.2.3"]), &trusted),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            resolve_client(ip("203.0.113.7"), &headers(&[]), &[]),
+            ip("203.0.113.7")
+        );
     }
 
     #[test]
     fn trusted_proxy_gives_the_rightmost_untrusted_entry() {
         let trusted = nets(&["10.0.0.0/24"]);
         let h = headers(&["198.51.100.1, 192.0.2.9, 10.0.0.5"]);
-        assert_eq!(resolve_client(ip("10.0.0.1"), &h, &trusted), ip("192.0.2.9"));
+        assert_eq!(
+            resolve_client(ip("10.0.0.1"), &h, &trusted),
+            ip("192.0.2.9")
+        );
         // The same list split over two header lines.
         let h = headers(&["198.51.100.1", "192.0.2.9, 10.0.0.5"]);
-        assert_eq!(resolve_client(ip("10.0.0.1"), &h, &trusted), ip("192.0.2.9"));
+        assert_eq!(
+            resolve_client(ip("10.0.0.1"), &h, &trusted),
+            ip("192.0.2.9")
+        );
     }
 
     #[test]
     fn trusted_proxy_without_usable_header_gives_unknown() {
         let trusted = nets(&["10.0.0.0/24"]);
-        assert_eq!(resolve_client(ip("10.0.0.1"), &headers(&[]), &trusted), None);
-        assert_eq!(resolve_client(ip("10.0.0.1"), &headers(&["10.0.0.2, 10.0.0.3"]), &trusted), None);
-        for bad in ["", "garbage", "192.0.2.9, ", "192.0.2.9:443", "192.0.2.9;x", "unknown, 192.0.2.9"] {
-            assert_eq!(resolve_client(ip("10.0.0.1"), &headers(&[bad]), &trusted), None, "{bad:?}");
+        assert_eq!(
+            resolve_client(ip("10.0.0.1"), &headers(&[]), &trusted),
+            None
+        );
+        assert_eq!(
+            resolve_client(ip("10.0.0.1"), &headers(&["10.0.0.2, 10.0.0.3"]), &trusted),
+            None
+        );
+        for bad in [
+            "",
+            "garbage",
+            "192.0.2.9, ",
+            "192.0.2.9:443",
+            "192.0.2.9;x",
+            "unknown, 192.0.2.9",
+        ] {
+            assert_eq!(
+                resolve_client(ip("10.0.0.1"), &headers(&[bad]), &trusted),
+                None,
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn ipv4_mapped_ipv6_is_normalised() {
         let trusted = nets(&["10.0.0.1/32"]);
-        assert_eq!(resolve_client(ip("::ffff:10.0.0.1"), &headers(&["::ffff:192.0.2.4"]), &trusted), ip("192.0.2.4"));
-        assert_eq!(resolve_client(ip("::ffff:192.0.2.4"), &headers(&[]), &trusted), ip("192.0.2.4"));
-        assert_eq!(resolve_client(ip("10.0.0.1"), &headers(&["[2001:db8::1]"]), &trusted), ip("2001:db8::1"));
+        assert_eq!(
+            resolve_client(
+                ip("::ffff:10.0.0.1"),
+                &headers(&["::ffff:192.0.2.4"]),
+                &trusted
+            ),
+            ip("192.0.2.4")
+        );
+        assert_eq!(
+            resolve_client(ip("::ffff:192.0.2.4"), &headers(&[]), &trusted),
+            ip("192.0.2.4")
+        );
+        assert_eq!(
+            resolve_client(ip("10.0.0.1"), &headers(&["[2001:db8::1]"]), &trusted),
+            ip("2001:db8::1")
+        );
     }
 
     #[test]
     fn unknown_is_inside_no_network() {
         let all = nets(&["0.0.0.0/0", "::/0"]);
-        let unknown = ClientAddr { peer: ip("10.0.0.1"), client: None };
+        let unknown = ClientAddr {
+            peer: ip("10.0.0.1"),
+            client: None,
+        };
         assert!(!unknown.is_inside(&all));
-        let known = ClientAddr { peer: ip("10.0.0.1"), client: ip("192.0.2.1") };
+        let known = ClientAddr {
+            peer: ip("10.0.0.1"),
+            client: ip("192.0.2.1"),
+        };
         assert!(known.is_inside(&all));
         assert!(!known.is_inside(&nets(&["198.51.100.0/24"])));
     }

@@ -102,7 +102,8 @@ pub fn render_internal_error<B>(
             new.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    new.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    new.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, new).map_into_right_body(),
     ))

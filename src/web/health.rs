@@ -21,7 +21,10 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => (HttpResponse::Ok(), "ok\n".to_owned()),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (HttpResponse::ServiceUnavailable(), "database unavailable\n".to_owned())
+            (
+                HttpResponse::ServiceUnavailable(),
+                "database unavailable\n".to_owned(),
+            )
         }
     };
     res.insert_header((header::CACHE_CONTROL, "no-store"))

@@ -16,7 +16,10 @@ pub fn default_headers(tls: bool) -> DefaultHeaders {
         .add(("Referrer-Policy", "same-origin"))
         .add(("X-Frame-Options", "DENY"));
     if tls {
-        headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+        headers.add((
+            "Strict-Transport-Security",
+            "max-age=31536000; includeSubDomains",
+        ))
     } else {
         headers
     }

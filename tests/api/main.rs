@@ -1,0 +1,11 @@
+//! One integration-test binary. Runs on SQLite by default, on PostgreSQL when
+//! TEST_DATABASE_URL names an admin connection (scripts/test runs both).
+
+mod audit;
+mod cli;
+mod demo;
+mod health;
+mod helpers;
+mod migrations;
+mod pages;
+mod tls;
