@@ -25,7 +25,7 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -119,20 +119,6 @@ pub struct TimeSettings {
 pub struct DemoSettings {
     /// Folder of the demo's database, key and credentials.
     pub data_dir: PathBuf,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            server: ServerSettings::default(),
-            database: DatabaseSettings::default(),
-            secrets: SecretSettings::default(),
-            network: NetworkSettings::default(),
-            log: LogSettings::default(),
-            time: TimeSettings::default(),
-            demo: DemoSettings::default(),
-        }
-    }
 }
 
 impl Default for ServerSettings {

@@ -40,8 +40,16 @@ pub enum DemoError {
     },
 }
 
-/// The demo's staff: uid, display name, role, UAIs responsible for, UAIs attached to.
-const STAFF: &[(&str, &str, &str, &[&str], &[&str])] = &[
+/// One demo agent: uid, display name, role, UAIs responsible for, UAIs attached to.
+type StaffMember = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+const STAFF: &[StaffMember] = &[
     (
         "principal.demo",
         "Claire Perrin-Lambert",
@@ -325,9 +333,7 @@ impl Seeder<'_> {
                     .copied()
                     .unwrap_or("Martin")
             };
-            let children = if first {
-                2
-            } else if self.rng.random_bool(0.12) {
+            let children = if first || self.rng.random_bool(0.12) {
                 2
             } else {
                 1

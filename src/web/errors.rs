@@ -108,3 +108,35 @@ pub fn render_internal_error<B>(
         ServiceResponse::new(req, new).map_into_right_body(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::middleware::ErrorHandlers;
+    use actix_web::{App, HttpResponse, test, web};
+    use tracing_actix_web::TracingLogger;
+
+    use super::*;
+
+    async fn failing() -> Result<HttpResponse, AppError> {
+        Err(AppError::Internal("SELECT secret_column FROM somewhere".into()))
+    }
+
+    #[actix_web::test]
+    async fn internal_errors_show_the_request_id_and_nothing_else() {
+        let app = test::init_service(
+            App::new()
+                .route("/boom", web::get().to(failing))
+                .wrap(ErrorHandlers::new().handler(StatusCode::INTERNAL_SERVER_ERROR, render_internal_error))
+                .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new()),
+        )
+        .await;
+        let res = test::call_service(&app, test::TestRequest::get().uri("/boom").to_request()).await;
+        assert_eq!(res.status(), 500);
+        let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        assert!(body.contains("Une erreur interne est survenue"));
+        assert!(!body.contains("secret_column"), "no detail of the error");
+        let id_start = body.find(r#"<code class="request-id">"#).unwrap() + r#"<code class="request-id">"#.len();
+        let id = &body[id_start..id_start + 36];
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'), "{id}");
+    }
+}

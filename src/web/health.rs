@@ -16,7 +16,7 @@ pub async fn live() -> HttpResponse {
 
 /// 200 when the database answers, else 503 with a short reason.
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    let outcome = state.db.run(|conn| db::ping(conn)).await;
+    let outcome = state.db.run(db::ping).await;
     let (mut res, body) = match outcome {
         Ok(()) => (HttpResponse::Ok(), "ok\n".to_owned()),
         Err(e) => {

@@ -111,6 +111,7 @@ fn a_row_rehashed_without_the_key_is_found() {
         .set(audit_events::outcome.eq("refused"))
         .execute(&mut conn)
         .unwrap();
+    #[allow(clippy::type_complexity)]
     let rows: Vec<(
         i64,
         chrono::NaiveDateTime,

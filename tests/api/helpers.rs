@@ -79,10 +79,6 @@ impl TestDb {
         }
     }
 
-    pub fn is_postgres(&self) -> bool {
-        self.pg.is_some()
-    }
-
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         match DbUrl::parse(&self.url).unwrap() {
             DbUrl::Sqlite(p) => Some(p),
@@ -110,11 +106,11 @@ impl TestDb {
 
     /// Drops the PostgreSQL database now, killing the app's connections.
     pub fn drop_now(&mut self) {
-        if let Some((admin, name)) = self.pg.take() {
-            if let Ok(mut conn) = PgConnection::establish(&admin) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn);
-            }
+        if let Some((admin, name)) = self.pg.take()
+            && let Ok(mut conn) = PgConnection::establish(&admin)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
         }
     }
 }
@@ -232,8 +228,6 @@ pub struct TestApp {
     pub base: String,
     pub addr: std::net::SocketAddr,
     pub client: reqwest::Client,
-    pub db: Db,
-    pub clock: FixedClock,
     pub settings: Settings,
     handle: actix_web::dev::ServerHandle,
     pub test_db: TestDb,
@@ -294,12 +288,12 @@ impl TestAppBuilder {
     pub async fn start(self) -> TestApp {
         let test_db = self.test_db.unwrap_or_else(TestDb::migrated);
         let settings = self.settings.unwrap_or_else(|| test_settings(&test_db));
-        let clock = FixedClock::new(t0());
+        let clock = Arc::new(FixedClock::new(t0()));
         let app = Application::build(
             settings.clone(),
             StartOptions {
                 demo: self.demo,
-                clock: Arc::new(clock.clone()),
+                clock,
             },
         )
         .expect("the app starts");
@@ -315,8 +309,6 @@ impl TestAppBuilder {
             base: format!("http://{addr}/educt-admin-comptes"),
             addr,
             client,
-            db: test_db.pool(),
-            clock,
             settings,
             handle,
             test_db,

@@ -1,6 +1,8 @@
 //! One integration-test binary. Runs on SQLite by default, on PostgreSQL when
 //! TEST_DATABASE_URL names an admin connection (scripts/test runs both).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod audit;
 mod cli;
 mod demo;
