@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod directory;
 pub mod domain;
 pub mod secrets;
 pub mod startup;

@@ -102,6 +102,21 @@ impl AppKey {
     pub fn expose(&self) -> &[u8; KEY_LEN] {
         &self.0
     }
+
+    /// HMAC-SHA-256 under the key over the concatenation of `parts`.
+    pub fn hmac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        use hmac::digest::KeyInit;
+        use hmac::{Hmac, Mac};
+        // HMAC pads a short key with zeros to the block size (RFC 2104): doing it here
+        // gives the infallible constructor.
+        let mut block = [0u8; 64];
+        block[..KEY_LEN].copy_from_slice(&self.0);
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new(&block.into());
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
 }
 
 /// A new file readable by its owner only.
@@ -141,6 +156,17 @@ mod tests {
         ] {
             assert!(AppKey::decode(data).is_err());
         }
+    }
+
+    #[test]
+    fn hmac_matches_the_variable_length_constructor() {
+        use hmac::{Hmac, Mac};
+        let key = AppKey::from_bytes([9; 32]);
+        let mut reference = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.expose()).unwrap();
+        reference.update(b"ab");
+        reference.update(b"c");
+        let expected: [u8; 32] = reference.finalize().into_bytes().into();
+        assert_eq!(key.hmac(&[b"a", b"bc"]), expected);
     }
 
     #[test]

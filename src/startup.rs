@@ -6,19 +6,23 @@ use std::time::Duration;
 
 use actix_web::dev::{Server, Service};
 use actix_web::http::StatusCode;
-use actix_web::middleware::ErrorHandlers;
+use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use futures_util::FutureExt;
 use tracing_actix_web::TracingLogger;
 
 use crate::clock::{SharedClock, SystemClock};
+use crate::config::DirectoryKind;
 use crate::config::{ConfigError, Settings};
 use crate::db::{self, Db, DbError, DbUrl};
 use crate::demo;
+use crate::directory::ldap::LdapDirectory;
+use crate::directory::local::LocalDirectory;
+use crate::directory::{Directory, DirectoryError};
 use crate::secrets::{AppKey, KeyError};
 use crate::telemetry::RequestSpan;
 use crate::tls::{self, TlsError};
-use crate::web::{errors, routes, security_headers};
+use crate::web::{errors, origin, routes, security_headers, session_guard};
 
 /// What every handler may read.
 pub struct AppState {
@@ -27,6 +31,7 @@ pub struct AppState {
     pub key: AppKey,
     pub clock: SharedClock,
     pub tz: chrono_tz::Tz,
+    pub directory: Arc<dyn Directory>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +44,8 @@ pub enum StartupError {
     Db(#[from] DbError),
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
     #[error("demo data: {0}")]
     Demo(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -103,6 +110,30 @@ pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
     Ok(Db::new(pool))
 }
 
+/// The agents directory the settings name.
+pub fn open_directory(settings: &Settings, db: &Db) -> Result<Arc<dyn Directory>, StartupError> {
+    Ok(match settings.directory.kind {
+        DirectoryKind::Local => Arc::new(LocalDirectory::new(db.pool().clone())?),
+        DirectoryKind::Ldap => {
+            let ldap = settings.directory.ldap.as_ref().ok_or_else(|| {
+                DirectoryError::Config(
+                    "[directory] kind = \"ldap\" needs a [directory.ldap] section".into(),
+                )
+            })?;
+            Arc::new(LdapDirectory::new(ldap)?)
+        }
+    })
+}
+
+/// Form and query errors become French 400 pages.
+fn bad_form(err: impl std::fmt::Display) -> actix_web::Error {
+    tracing::info!(error = %err, "malformed form or query");
+    errors::AppError::BadRequest(
+        "Le formulaire envoyé est incomplet ou mal formé. Rechargez la page et réessayez.".into(),
+    )
+    .into()
+}
+
 impl Application {
     pub fn build(settings: Settings, options: StartOptions) -> Result<Self, StartupError> {
         let bind = settings.server.bind;
@@ -125,6 +156,7 @@ impl Application {
         let tz = settings.time_zone()?;
         let key = load_key(&settings, options.demo)?;
         let db = open_database(&settings)?;
+        let directory = open_directory(&settings, &db)?;
         {
             let mut conn = db.get()?;
             if settings.database.migrate_on_start {
@@ -161,11 +193,20 @@ impl Application {
             key,
             clock: options.clock,
             tz,
+            directory,
         });
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(64 * 1024)
+                        .error_handler(|e, _| bad_form(e)),
+                )
+                .app_data(web::QueryConfig::default().error_handler(|e, _| bad_form(e)))
                 .configure(routes::configure)
+                .wrap(from_fn(origin::same_origin_only))
+                .wrap(from_fn(session_guard::require_session))
                 .wrap(ErrorHandlers::new().handler(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     errors::render_internal_error,

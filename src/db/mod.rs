@@ -5,7 +5,10 @@ mod pool;
 pub mod schema;
 
 pub use migrations::{applied_migrations, revert_all_migrations, run_migrations};
-pub use pool::{Db, DbPool, DbUrl, SqlitePragmas, build_pool};
+pub use pool::{Db, DbManager, DbPool, DbUrl, SqlitePragmas, build_pool};
+
+/// A connection checked out of the pool.
+pub type PooledConn = diesel::r2d2::PooledConnection<DbManager>;
 
 use diesel::prelude::*;
 

@@ -117,6 +117,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        agent_uid -> Text,
+        display_name -> Text,
+        mail -> Nullable<Text>,
+        attached -> Text,
+        responsible -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        directory_checked_at -> Timestamp,
+        totp_verified_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> BigInt,
+        window_start -> Timestamp,
+        blocked_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(agent_uais -> agents (agent_id));
 diesel::joinable!(pupil_parents -> pupils (pupil_id));
 diesel::joinable!(pupil_parents -> parents (parent_id));
@@ -131,4 +158,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     pupil_parents,
     audit_head,
     audit_events,
+    sessions,
+    login_throttle,
 );

@@ -14,6 +14,10 @@ use crate::db::DbError;
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    #[error("not signed in")]
+    Unauthorized,
+    #[error("directory unavailable: {0}")]
+    DirectoryUnavailable(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("bad request: {0}")]
@@ -50,6 +54,8 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::DirectoryUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -61,6 +67,17 @@ impl ResponseError for AppError {
         let status = self.status_code();
         let body = match self {
             AppError::NotFound => not_found_page(),
+            AppError::Unauthorized => message_page(
+                "Connexion requise",
+                "Connectez-vous pour accéder à cette page.",
+            ),
+            AppError::DirectoryUnavailable(_) => {
+                tracing::warn!(error = %self, "directory unavailable");
+                message_page(
+                    "Annuaire indisponible",
+                    "L'annuaire des personnels ne répond pas pour le moment. Réessayez dans quelques instants.",
+                )
+            }
             AppError::Forbidden(m) => message_page("Accès refusé", m),
             AppError::BadRequest(m) => message_page("Demande incorrecte", m),
             AppError::Unavailable(_) => {
@@ -118,7 +135,9 @@ mod tests {
     use super::*;
 
     async fn failing() -> Result<HttpResponse, AppError> {
-        Err(AppError::Internal("SELECT secret_column FROM somewhere".into()))
+        Err(AppError::Internal(
+            "SELECT secret_column FROM somewhere".into(),
+        ))
     }
 
     #[actix_web::test]
@@ -126,17 +145,25 @@ mod tests {
         let app = test::init_service(
             App::new()
                 .route("/boom", web::get().to(failing))
-                .wrap(ErrorHandlers::new().handler(StatusCode::INTERNAL_SERVER_ERROR, render_internal_error))
+                .wrap(
+                    ErrorHandlers::new()
+                        .handler(StatusCode::INTERNAL_SERVER_ERROR, render_internal_error),
+                )
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new()),
         )
         .await;
-        let res = test::call_service(&app, test::TestRequest::get().uri("/boom").to_request()).await;
+        let res =
+            test::call_service(&app, test::TestRequest::get().uri("/boom").to_request()).await;
         assert_eq!(res.status(), 500);
         let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
         assert!(body.contains("Une erreur interne est survenue"));
         assert!(!body.contains("secret_column"), "no detail of the error");
-        let id_start = body.find(r#"<code class="request-id">"#).unwrap() + r#"<code class="request-id">"#.len();
+        let id_start = body.find(r#"<code class="request-id">"#).unwrap()
+            + r#"<code class="request-id">"#.len();
         let id = &body[id_start..id_start + 36];
-        assert!(id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'), "{id}");
+        assert!(
+            id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'),
+            "{id}"
+        );
     }
 }

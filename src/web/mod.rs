@@ -5,8 +5,12 @@ pub mod client_addr;
 pub mod errors;
 pub mod health;
 pub mod home;
+pub mod origin;
+pub mod request;
 pub mod routes;
 pub mod security_headers;
+pub mod session_guard;
+pub mod signin;
 pub mod views;
 
 /// Where the app is mounted.

@@ -2,14 +2,17 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::{BASE, assets, errors, health, home};
+use super::{BASE, assets, errors, health, home, signin};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(redirect_to_base))
         .route(BASE, web::get().to(redirect_to_base))
         .service(
             web::scope(BASE)
-                .route("/", web::get().to(home::welcome_page))
+                .route("/", web::get().to(home::show_home))
+                .route("/connexion", web::get().to(signin::sign_in_form))
+                .route("/connexion", web::post().to(signin::sign_in))
+                .route("/deconnexion", web::post().to(signin::sign_out))
                 .route("/health/live", web::get().to(health::live))
                 .route("/health/ready", web::get().to(health::ready))
                 .route("/assets/{file}", web::get().to(assets::serve_asset)),

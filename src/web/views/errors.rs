@@ -6,6 +6,7 @@ use crate::web::BASE;
 pub fn not_found_page() -> Markup {
     page(
         "Page introuvable",
+        None,
         html! {
             h1 { "Page introuvable" }
             p { "L'adresse demandée n'existe pas ou n'est pas accessible avec votre compte." }
@@ -17,6 +18,7 @@ pub fn not_found_page() -> Markup {
 pub fn message_page(title: &str, message: &str) -> Markup {
     page(
         title,
+        None,
         html! {
             h1 { (title) }
             p class="message message--error" role="alert" { (message) }
@@ -29,6 +31,7 @@ pub fn message_page(title: &str, message: &str) -> Markup {
 pub fn internal_error_page(request_id: &str) -> Markup {
     page(
         "Erreur interne",
+        None,
         html! {
             h1 { "Une erreur interne est survenue" }
             p { "L'opération n'a pas abouti et rien n'a été modifié. Réessayez dans quelques instants." }

@@ -6,8 +6,16 @@ use crate::web::assets::STYLESHEET_PATH;
 /// Product name shown in every page.
 pub const APP_TITLE: &str = "Administration des comptes ÉduConnect";
 
-/// The page frame: skip link, header, main landmark, footer. `title` is escaped.
-pub fn page(title: &str, content: Markup) -> Markup {
+/// Who is signed in, for the header: name, uid and the sign-out form's CSRF token.
+pub struct Chrome<'a> {
+    pub display_name: &'a str,
+    pub uid: &'a str,
+    pub csrf_token: &'a str,
+}
+
+/// The page frame: skip link, header (with who is signed in and a sign-out button),
+/// main landmark, footer. Every argument is escaped.
+pub fn page(title: &str, chrome: Option<&Chrome<'_>>, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="fr" {
@@ -22,6 +30,15 @@ pub fn page(title: &str, content: Markup) -> Markup {
                 header class="site-header" role="banner" {
                     div class="site-header__inner" {
                         a class="site-title" href=(format!("{BASE}/")) { (APP_TITLE) }
+                        @if let Some(c) = chrome {
+                            div class="agent-box" {
+                                span { "Connecté : " strong { (c.display_name) } " (" (c.uid) ")" }
+                                form method="post" action=(format!("{BASE}/deconnexion")) {
+                                    input type="hidden" name="csrf_token" value=(c.csrf_token);
+                                    button type="submit" class="secondary" { "Se déconnecter" }
+                                }
+                            }
+                        }
                     }
                 }
                 main id="contenu" class="content" role="main" tabindex="-1" {

@@ -2,5 +2,6 @@
 //! `PreEscaped` is used on constants only.
 
 pub mod errors;
+pub mod home;
 pub mod layout;
-pub mod welcome;
+pub mod signin;

@@ -1,0 +1,296 @@
+//! Server-side sessions (BRIEF rule 12): the cookie carries a random 256-bit id, the
+//! database its SHA-256 and the agent's directory data with the time it was read.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::random_token;
+use crate::clock::db_instant;
+use crate::db::DbConnection;
+use crate::db::schema::sessions;
+use crate::directory::Agent;
+use crate::domain::Uai;
+
+pub const COOKIE_NAME: &str = "__Host-educt-session";
+/// Directory data older than this is read again (BRIEF rule 2).
+pub const DIRECTORY_MAX_AGE_SECS: i64 = 5 * 60;
+/// `last_seen_at` is written at most this often.
+pub const TOUCH_EVERY_SECS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+    #[error("the operating system's random generator failed")]
+    Random,
+}
+
+/// The SHA-256 of a cookie value, as stored.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn new_token() -> Result<String, SessionError> {
+    random_token(32).map_err(|_| SessionError::Random)
+}
+
+/// A session as loaded for a request.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: i64,
+    pub agent: Agent,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub directory_checked_at: DateTime<Utc>,
+    pub totp_verified_at: Option<DateTime<Utc>>,
+}
+
+/// Why a session is no longer valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    Idle,
+    Absolute,
+}
+
+impl Session {
+    pub fn expiry(&self, now: DateTime<Utc>, idle: Duration, absolute: Duration) -> Option<Expiry> {
+        if now - self.created_at >= absolute {
+            Some(Expiry::Absolute)
+        } else if now - self.last_seen_at >= idle {
+            Some(Expiry::Idle)
+        } else {
+            None
+        }
+    }
+
+    pub fn directory_is_stale(&self, now: DateTime<Utc>) -> bool {
+        now - self.directory_checked_at >= Duration::seconds(DIRECTORY_MAX_AGE_SECS)
+    }
+
+    pub fn needs_touch(&self, now: DateTime<Utc>) -> bool {
+        now - self.last_seen_at >= Duration::seconds(TOUCH_EVERY_SECS)
+    }
+}
+
+fn join_uais(uais: &[Uai]) -> String {
+    uais.iter().map(Uai::as_str).collect::<Vec<_>>().join(" ")
+}
+
+fn split_uais(text: &str) -> Vec<Uai> {
+    text.split_whitespace()
+        .filter_map(|u| Uai::parse(u).ok())
+        .collect()
+}
+
+/// Creates a session for `agent`; returns the cookie value and the session.
+pub fn create(
+    conn: &mut DbConnection,
+    agent: &Agent,
+    now: DateTime<Utc>,
+) -> Result<(String, Session), SessionError> {
+    let token = new_token()?;
+    let csrf = new_token()?;
+    let at = db_instant(now);
+    let id = diesel::insert_into(sessions::table)
+        .values((
+            sessions::token_hash.eq(hash_token(&token)),
+            sessions::agent_uid.eq(&agent.uid),
+            sessions::display_name.eq(&agent.display_name),
+            sessions::mail.eq(&agent.mail),
+            sessions::attached.eq(join_uais(&agent.attached)),
+            sessions::responsible.eq(join_uais(&agent.responsible_for)),
+            sessions::csrf_token.eq(&csrf),
+            sessions::created_at.eq(at),
+            sessions::last_seen_at.eq(at),
+            sessions::directory_checked_at.eq(at),
+        ))
+        .returning(sessions::id)
+        .get_result(conn)?;
+    let at = at.and_utc();
+    Ok((
+        token,
+        Session {
+            id,
+            agent: agent.clone(),
+            csrf_token: csrf,
+            created_at: at,
+            last_seen_at: at,
+            directory_checked_at: at,
+            totp_verified_at: None,
+        },
+    ))
+}
+
+type Row = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+/// The session of a cookie value, if any.
+pub fn find(conn: &mut DbConnection, token: &str) -> QueryResult<Option<Session>> {
+    let row: Option<Row> = sessions::table
+        .filter(sessions::token_hash.eq(hash_token(token)))
+        .select((
+            sessions::id,
+            sessions::agent_uid,
+            sessions::display_name,
+            sessions::mail,
+            sessions::attached,
+            sessions::responsible,
+            sessions::csrf_token,
+            sessions::created_at,
+            sessions::last_seen_at,
+            sessions::directory_checked_at,
+            sessions::totp_verified_at,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|r| Session {
+        id: r.0,
+        agent: Agent {
+            uid: r.1,
+            display_name: r.2,
+            mail: r.3,
+            attached: split_uais(&r.4),
+            responsible_for: split_uais(&r.5),
+        },
+        csrf_token: r.6,
+        created_at: r.7.and_utc(),
+        last_seen_at: r.8.and_utc(),
+        directory_checked_at: r.9.and_utc(),
+        totp_verified_at: r.10.map(|t| t.and_utc()),
+    }))
+}
+
+pub fn touch(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(sessions::table.filter(sessions::id.eq(id)))
+        .set(sessions::last_seen_at.eq(db_instant(now)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Stores fresh directory data.
+pub fn refresh_agent(
+    conn: &mut DbConnection,
+    id: i64,
+    agent: &Agent,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(sessions::table.filter(sessions::id.eq(id)))
+        .set((
+            sessions::display_name.eq(&agent.display_name),
+            sessions::mail.eq(&agent.mail),
+            sessions::attached.eq(join_uais(&agent.attached)),
+            sessions::responsible.eq(join_uais(&agent.responsible_for)),
+            sessions::directory_checked_at.eq(db_instant(now)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Gives the session a new id (privilege change); returns the new cookie value.
+pub fn rotate(conn: &mut DbConnection, id: i64) -> Result<String, SessionError> {
+    let token = new_token()?;
+    diesel::update(sessions::table.filter(sessions::id.eq(id)))
+        .set(sessions::token_hash.eq(hash_token(&token)))
+        .execute(conn)?;
+    Ok(token)
+}
+
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    diesel::delete(sessions::table.filter(sessions::id.eq(id)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Deletes every session past its idle or absolute timeout.
+pub fn purge_expired(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    idle: Duration,
+    absolute: Duration,
+) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table.filter(
+            sessions::last_seen_at
+                .le(db_instant(now - idle))
+                .or(sessions::created_at.le(db_instant(now - absolute))),
+        ),
+    )
+    .execute(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn session(created: DateTime<Utc>, seen: DateTime<Utc>) -> Session {
+        Session {
+            id: 1,
+            agent: Agent {
+                uid: "a".into(),
+                display_name: "A".into(),
+                mail: None,
+                attached: vec![],
+                responsible_for: vec![],
+            },
+            csrf_token: String::new(),
+            created_at: created,
+            last_seen_at: seen,
+            directory_checked_at: seen,
+            totp_verified_at: None,
+        }
+    }
+
+    #[test]
+    fn expiry_at_the_boundaries() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap();
+        let idle = Duration::minutes(30);
+        let abs = Duration::hours(12);
+        let s = session(t0, t0);
+        assert_eq!(
+            s.expiry(
+                t0 + Duration::minutes(30) - Duration::microseconds(1),
+                idle,
+                abs
+            ),
+            None
+        );
+        assert_eq!(
+            s.expiry(t0 + Duration::minutes(30), idle, abs),
+            Some(Expiry::Idle)
+        );
+        let busy = session(t0, t0 + Duration::hours(12) - Duration::seconds(1));
+        assert_eq!(
+            busy.expiry(
+                t0 + Duration::hours(12) - Duration::microseconds(1),
+                idle,
+                abs
+            ),
+            None
+        );
+        assert_eq!(
+            busy.expiry(t0 + Duration::hours(12), idle, abs),
+            Some(Expiry::Absolute)
+        );
+    }
+
+    #[test]
+    fn tokens_are_stored_hashed() {
+        let h = hash_token("abc");
+        assert_eq!(h.len(), 64);
+        assert_ne!(h, "abc");
+    }
+}

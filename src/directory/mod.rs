@@ -1,0 +1,182 @@
+//! The agents directory (staff sign-in): one trait, an LDAP backend for the académie
+//! directory and a local one (agents in the database) for the demo and small setups.
+
+pub mod ldap;
+pub mod local;
+
+use std::fmt;
+
+use secrecy::SecretString;
+
+use crate::domain::Uai;
+
+/// A staff member as the directory describes him.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub uid: String,
+    pub display_name: String,
+    pub mail: Option<String>,
+    /// UAIs he works in (`FrEduRne`).
+    pub attached: Vec<Uai>,
+    /// UAIs he is principal of (`FrEduRneResp`).
+    pub responsible_for: Vec<Uai>,
+}
+
+impl Agent {
+    pub fn is_principal_of(&self, uai: &Uai) -> bool {
+        self.responsible_for.contains(uai)
+    }
+
+    pub fn is_attached_to(&self, uai: &Uai) -> bool {
+        self.attached.contains(uai)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// Wrong password, unknown uid, disabled account: the user is told nothing more.
+    #[error("invalid credentials ({0})")]
+    InvalidCredentials(&'static str),
+    /// The directory cannot be reached or answered with an error.
+    #[error("directory unavailable: {0}")]
+    Unavailable(String),
+    /// Misconfiguration found when building the backend.
+    #[error("directory configuration: {0}")]
+    Config(String),
+}
+
+/// A syntactically valid staff uid: 1 to 64 of `A-Z a-z 0-9 . _ - @`. Anything else never
+/// reaches a directory.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct AgentUid(String);
+
+impl AgentUid {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(input: &str) -> Option<Self> {
+        let s = input.trim();
+        let ok = !s.is_empty()
+            && s.len() <= Self::MAX_LEN
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
+        ok.then(|| Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AgentUid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AgentUid({})", self.0)
+    }
+}
+
+impl fmt::Display for AgentUid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The directory contract. Calls block (network, argon2): run them on the blocking pool.
+pub trait Directory: Send + Sync + 'static {
+    /// Checks the password and returns the agent. An empty or blank password is refused
+    /// before any bind.
+    fn authenticate(
+        &self,
+        uid: &AgentUid,
+        password: &SecretString,
+    ) -> Result<Agent, DirectoryError>;
+
+    /// Re-reads an agent (session refresh); `None` when he is gone or disabled.
+    fn lookup(&self, uid: &AgentUid) -> Result<Option<Agent>, DirectoryError>;
+
+    /// Staff attached to `uai` whose name (display name, surname or uid) starts with
+    /// `prefix`, sorted by display name, at most `limit`.
+    fn search_staff(
+        &self,
+        uai: &Uai,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<Agent>, DirectoryError>;
+}
+
+/// Académie values start with the UAI and may go on with `$`-separated fields
+/// (`0691234S$COLLEGE$...`). Values that do not parse are skipped with a warning.
+pub fn parse_uai_values<'a>(
+    uid: &str,
+    attribute: &str,
+    values: impl IntoIterator<Item = &'a str>,
+) -> Vec<Uai> {
+    let mut out: Vec<Uai> = Vec::new();
+    for value in values {
+        let head = value.split('$').next().unwrap_or_default();
+        match Uai::parse(head) {
+            Ok(uai) => {
+                if !out.contains(&uai) {
+                    out.push(uai);
+                }
+            }
+            Err(_) => tracing::warn!(
+                agent = uid,
+                attribute,
+                "directory value is not a UAI; skipped"
+            ),
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A password that is empty or only white space never reaches a directory (an LDAP
+/// simple bind with an empty password is an unauthenticated bind).
+pub fn is_blank(password: &SecretString) -> bool {
+    use secrecy::ExposeSecret;
+    password.expose_secret().trim().is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uids_are_parsed_strictly() {
+        assert_eq!(
+            AgentUid::parse(" referent.demo ").unwrap().as_str(),
+            "referent.demo"
+        );
+        assert!(AgentUid::parse("jean-marc_2@ac-lyon").is_some());
+        let long = "a".repeat(10_000);
+        for bad in [
+            "",
+            " ",
+            "*",
+            "a)(uid=*",
+            "admin,ou=x",
+            "\\00",
+            "a\0b",
+            "é",
+            long.as_str(),
+        ] {
+            assert!(AgentUid::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn academie_values_keep_the_leading_uai() {
+        let v = parse_uai_values(
+            "x",
+            "FrEduRne",
+            [
+                "0691234S$UAJ$PU$N$T3$LYC$340",
+                "0692418D",
+                "junk$0691234S",
+                "0691234S$dup",
+                "",
+            ],
+        );
+        let v: Vec<&str> = v.iter().map(Uai::as_str).collect();
+        assert_eq!(v, ["0691234S", "0692418D"]);
+    }
+}

@@ -1,0 +1,62 @@
+//! What every audited handler needs to know about the request.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use tracing_actix_web::RequestId;
+
+use super::client_addr::ClientAddr;
+use crate::audit::AuditEvent;
+
+/// The request id and the addresses, for audit rows and throttles.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub addr: ClientAddr,
+}
+
+impl RequestMeta {
+    pub fn of(req: &HttpRequest) -> Self {
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let trusted = req
+            .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+            .map(|s| s.settings.network.trusted_proxies.clone())
+            .unwrap_or_default();
+        Self {
+            request_id,
+            addr: ClientAddr::from_request(req, &trusted),
+        }
+    }
+
+    /// Adds the request id, peer and client address to an audit event.
+    pub fn stamp(&self, event: AuditEvent) -> AuditEvent {
+        event.request(
+            self.request_id.clone(),
+            self.addr.peer_text(),
+            self.addr.client_text(),
+        )
+    }
+
+    /// The address a throttle counts against: the client, else the peer.
+    pub fn throttle_addr(&self) -> String {
+        self.addr
+            .client
+            .or(self.addr.peer)
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".into())
+    }
+}
+
+impl FromRequest for RequestMeta {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self::of(req)))
+    }
+}

@@ -1,0 +1,49 @@
+use maud::{Markup, html};
+
+use super::layout::{Chrome, page};
+
+/// One establishment the agent may act on, with what and until when.
+pub struct EstablishmentRights {
+    pub uai: String,
+    pub name: Option<String>,
+    pub scopes: Vec<&'static str>,
+    pub basis: String,
+    pub until: String,
+}
+
+pub fn home_page(chrome: &Chrome<'_>, rights: &[EstablishmentRights]) -> Markup {
+    page(
+        "Accueil",
+        Some(chrome),
+        html! {
+            h1 { "Bonjour " (chrome.display_name) }
+            section aria-labelledby="etablissements" {
+                h2 id="etablissements" { "Vos établissements" }
+                @if rights.is_empty() {
+                    p class="message" {
+                        "Vous n'avez aucun droit sur un établissement pour le moment. "
+                        "Votre chef d'établissement peut vous déléguer la gestion des comptes (DelegCE)."
+                    }
+                } @else {
+                    table {
+                        caption class="visually-hidden" { "Établissements sur lesquels vous pouvez agir" }
+                        thead { tr { th scope="col" { "Établissement" } th scope="col" { "Droits" } th scope="col" { "À quel titre" } th scope="col" { "Jusqu'au" } } }
+                        tbody {
+                            @for r in rights {
+                                tr {
+                                    td {
+                                        @if let Some(name) = &r.name { (name) " " }
+                                        span class="uai" { "(" (r.uai) ")" }
+                                    }
+                                    td { (r.scopes.join(", ")) }
+                                    td { (r.basis) }
+                                    td { (r.until) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
