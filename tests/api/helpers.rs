@@ -229,6 +229,7 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub client: reqwest::Client,
     pub settings: Settings,
+    pub clock: Arc<FixedClock>,
     handle: actix_web::dev::ServerHandle,
     pub test_db: TestDb,
 }
@@ -260,6 +261,46 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// A second browser: its own cookie jar.
+    pub fn new_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    }
+
+    /// Signs in with `client`: fetches the form (and its CSRF cookie), posts it.
+    pub async fn sign_in_with(&self, client: &reqwest::Client, uid: &str, password: &str) -> reqwest::Response {
+        let form = client.get(self.url("/connexion")).send().await.unwrap().text().await.unwrap();
+        let token = hidden_field(&form, "csrf_token");
+        client
+            .post(self.url("/connexion"))
+            .form(&[("identifiant", uid), ("mot_de_passe", password), ("csrf_token", &token)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn sign_in(&self, uid: &str, password: &str) -> reqwest::Response {
+        self.sign_in_with(&self.client, uid, password).await
+    }
+
+    /// Signs in and checks it worked.
+    pub async fn signed_in(&self, uid: &str, password: &str) {
+        let res = self.sign_in(uid, password).await;
+        assert_eq!(res.status(), 303, "sign-in of {uid} failed: {}", res.text().await.unwrap());
+    }
+
+    /// The CSRF token of the signed-in session, read from the home page.
+    pub async fn session_csrf(&self) -> String {
+        hidden_field(&self.get("/").await.text().await.unwrap(), "csrf_token")
+    }
+
+    pub fn conn(&self) -> DbConnection {
+        self.test_db.connect()
+    }
+
     pub async fn stop(&self) {
         self.handle.stop(true).await;
     }
@@ -289,11 +330,12 @@ impl TestAppBuilder {
         let test_db = self.test_db.unwrap_or_else(TestDb::migrated);
         let settings = self.settings.unwrap_or_else(|| test_settings(&test_db));
         let clock = Arc::new(FixedClock::new(t0()));
+        let app_clock: educt_admin::clock::SharedClock = clock.clone();
         let app = Application::build(
             settings.clone(),
             StartOptions {
                 demo: self.demo,
-                clock,
+                clock: app_clock,
             },
         )
         .expect("the app starts");
@@ -310,10 +352,86 @@ impl TestAppBuilder {
             addr,
             client,
             settings,
+            clock,
             handle,
             test_db,
         }
     }
+}
+
+/// The value of the first hidden input named `name`.
+pub fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Adds an establishment.
+pub fn add_establishment(conn: &mut DbConnection, uai: &str, name: &str) {
+    use educt_admin::db::schema::establishments;
+    diesel::insert_into(establishments::table)
+        .values((
+            establishments::uai.eq(uai),
+            establishments::name.eq(name),
+            establishments::kind.eq("college"),
+            establishments::created_at.eq(t0().naive_utc()),
+            establishments::updated_at.eq(t0().naive_utc()),
+        ))
+        .execute(conn)
+        .unwrap();
+}
+
+/// Adds an agent to the local directory (argon2id with the production parameters).
+pub fn add_agent(conn: &mut DbConnection, uid: &str, name: &str, password: &str, attached: &[&str], responsible: &[&str]) {
+    use educt_admin::db::schema::agent_uais;
+    use educt_admin::directory::AgentUid;
+    let hash = cached_hash(password);
+    let id = educt_admin::directory::local::insert_agent(conn, &AgentUid::parse(uid).unwrap(), name, None, &hash, t0()).unwrap();
+    for (uais, role) in [(attached, "attached"), (responsible, "responsible")] {
+        for uai in uais {
+            diesel::insert_into(agent_uais::table)
+                .values((agent_uais::agent_id.eq(id), agent_uais::uai.eq(*uai), agent_uais::role.eq(role)))
+                .execute(conn)
+                .unwrap();
+        }
+    }
+}
+
+/// argon2id hashes (production parameters) made once per password per run: each test
+/// database gets the same salted hash, which is all the tests need.
+pub fn cached_hash(password: &str) -> String {
+    static HASHES: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
+    let map = HASHES.get_or_init(Default::default);
+    if let Some(h) = map.lock().unwrap().get(password) {
+        return h.clone();
+    }
+    let h = educt_admin::auth::password::hash_password(&secrecy::SecretString::from(password.to_owned())).unwrap();
+    map.lock().unwrap().insert(password.to_owned(), h.clone());
+    h
+}
+
+pub const COLLEGE: &str = "0691234S";
+pub const LYCEE: &str = "0692418D";
+pub const PRINCIPAL_PW: &str = "Principal-2026";
+
+/// The usual cast: the collège and the lycée, their principals and two staff of the collège.
+pub fn seed_staff(conn: &mut DbConnection) {
+    add_establishment(conn, COLLEGE, "Collège Jean Moulin");
+    add_establishment(conn, LYCEE, "Lycée Ampère");
+    add_agent(conn, "principal", "Claire Perrin", PRINCIPAL_PW, &[COLLEGE], &[COLLEGE]);
+    add_agent(conn, "principal2", "Hervé N'Guessan", "Proviseur-2026", &[LYCEE], &[LYCEE]);
+    add_agent(conn, "referent", "Sophie Lefèvre", "Referent-2026", &[COLLEGE], &[]);
+    add_agent(conn, "enseignant", "Marc Dubois-Roche", "Enseignant-2026", &[COLLEGE], &[]);
+}
+
+/// Audit rows, oldest first: (actor, action, outcome, details).
+pub fn audit_rows(conn: &mut DbConnection) -> Vec<(String, String, String, Option<String>)> {
+    use educt_admin::db::schema::audit_events;
+    audit_events::table
+        .order(audit_events::seq)
+        .select((audit_events::actor, audit_events::action, audit_events::outcome, audit_events::details))
+        .load(conn)
+        .unwrap()
 }
 
 /// Runs the built binary with `args` and extra environment; returns (status, stdout, stderr).

@@ -10,4 +10,5 @@ mod health;
 mod helpers;
 mod migrations;
 mod pages;
+mod signin;
 mod tls;

@@ -62,32 +62,11 @@ async fn root_redirects_to_the_mount_point() {
 }
 
 #[tokio::test]
-async fn welcome_page_is_french_and_accessible() {
-    let app = TestApp::spawn().await;
-    let res = app.get("/").await;
-    assert_eq!(res.status(), 200);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    let body = res.text().await.unwrap();
-    assert!(body.contains(r#"<html lang="fr">"#));
-    assert!(body.contains(r##"href="#contenu""##), "skip link");
-    assert!(body.contains(r#"<main id="contenu""#));
-    assert!(body.contains("Bienvenue"));
-    assert!(!body.contains("<script"), "no JavaScript");
-    assert!(!body.contains("style="), "no inline style");
-}
-
-#[tokio::test]
 async fn unknown_routes_get_the_french_404() {
     let app = TestApp::spawn().await;
     for url in [
-        app.url("/nope"),
         app.url("/assets/nope.css"),
-        app.url("/assets/../Cargo.toml"),
+        app.url("/assets/..%2FCargo.toml"),
         format!("http://{}/elsewhere", app.addr),
     ] {
         let res = app.client.get(&url).send().await.unwrap();
