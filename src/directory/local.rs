@@ -92,6 +92,10 @@ impl Directory for LocalDirectory {
             .load(&mut conn)
             .map_err(unavailable)?;
         let wanted = search_key(prefix);
+        if wanted.is_empty() && !prefix.trim().is_empty() {
+            // Only punctuation was typed: it names nobody.
+            return Ok(Vec::new());
+        }
         let mut found = Vec::new();
         for uid in uids {
             if let Some(agent) = load_agent(&mut conn, &uid).map_err(unavailable)?

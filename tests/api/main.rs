@@ -6,8 +6,11 @@
 mod audit;
 mod cli;
 mod demo;
+mod directory_contract;
 mod health;
 mod helpers;
+mod ldap_server;
+mod ldap_signin;
 mod migrations;
 mod pages;
 mod signin;

@@ -1,0 +1,127 @@
+//! Test directories: the run's shared slapd (started by scripts/test, named by
+//! TEST_LDAP_URL, TEST_LDAPS_URL and TEST_LDAP_CA_FILE) and slapds of a test's own, made by
+//! the same script (tests/ldap/start-slapd) and stopped on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use educt_admin::config::LdapSettings;
+
+pub struct LdapServer {
+    /// `ldap://` (StartTLS) and `ldaps://` URLs.
+    pub url: String,
+    pub ldaps_url: String,
+    pub ca_file: PathBuf,
+    own: Option<(tempfile::TempDir, u32)>,
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ldap/start-slapd")
+}
+
+fn parse(output: &str) -> (String, String, PathBuf, u32) {
+    let get = |k: &str| {
+        output
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("start-slapd printed no {k}: {output}"))
+            .to_owned()
+    };
+    (get("LDAP_URL"), get("LDAPS_URL"), PathBuf::from(get("LDAP_CA_FILE")), get("SLAPD_PID").parse().unwrap())
+}
+
+impl LdapServer {
+    /// The shared server of this run.
+    pub fn shared() -> Self {
+        let var = |k: &str| {
+            std::env::var(k).unwrap_or_else(|_| {
+                panic!("{k} is not set: run the suite with scripts/test, which starts a throwaway slapd")
+            })
+        };
+        Self {
+            url: var("TEST_LDAP_URL"),
+            ldaps_url: var("TEST_LDAPS_URL"),
+            ca_file: PathBuf::from(var("TEST_LDAP_CA_FILE")),
+            own: None,
+        }
+    }
+
+    /// A slapd of this test's own (its own CA too).
+    pub fn start_own(allow_anon_bind: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(script());
+        cmd.arg(dir.path().join("slapd"));
+        if allow_anon_bind {
+            cmd.arg("--allow-anon-bind");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "start-slapd failed: {}", String::from_utf8_lossy(&out.stderr));
+        let (url, ldaps_url, ca_file, pid) = parse(&String::from_utf8_lossy(&out.stdout));
+        Self { url, ldaps_url, ca_file, own: Some((dir, pid)) }
+    }
+
+    /// Stops this test's own slapd and waits until it is gone.
+    pub fn stop(&self) {
+        let Some((_, pid)) = &self.own else {
+            panic!("the shared slapd is not ours to stop");
+        };
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+        let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+        for _ in 0..200 {
+            if !proc_dir.exists() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("slapd {pid} did not stop");
+    }
+
+    /// Starts the same server again (same ports, certificates, data).
+    pub fn restart(&mut self) {
+        let Some((dir, pid)) = &mut self.own else {
+            panic!("the shared slapd is not ours to restart");
+        };
+        let out = Command::new(script()).arg(dir.path().join("slapd")).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        *pid = parse(&String::from_utf8_lossy(&out.stdout)).3;
+    }
+
+    /// Settings for educt-admin against this server.
+    pub fn settings(&self, ldaps: bool) -> LdapSettings {
+        LdapSettings {
+            url: if ldaps { self.ldaps_url.clone() } else { self.url.clone() },
+            starttls: true,
+            ca_file: Some(self.ca_file.clone()),
+            bind_dn: "cn=educt-admin,ou=services,dc=ac-test,dc=fr".into(),
+            bind_password: Some("service-secret".into()),
+            base_dn: "ou=personnels,dc=ac-test,dc=fr".into(),
+            ..LdapSettings::default()
+        }
+    }
+}
+
+impl Drop for LdapServer {
+    fn drop(&mut self) {
+        if let Some((_, pid)) = &self.own {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    }
+}
+
+/// The staff of tests/ldap/staff.ldif as (uid, display name, password, attached, responsible),
+/// read from the LDIF so that both directory backends hold the same people.
+pub fn fixture_staff() -> Vec<(String, String, String, Vec<String>, Vec<String>)> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ldap/staff.ldif")).unwrap();
+    let mut out = Vec::new();
+    for entry in text.split("\n\n") {
+        let lines: Vec<&str> = entry.lines().filter(|l| !l.starts_with('#')).collect();
+        let all = |k: &str| -> Vec<String> {
+            lines.iter().filter_map(|l| l.strip_prefix(&format!("{k}: "))).map(str::to_owned).collect()
+        };
+        let Some(uid) = all("uid").pop() else { continue };
+        let name = all("displayName").pop().or_else(|| all("cn").pop()).unwrap();
+        let password = all("userPassword").pop().unwrap();
+        out.push((uid, name, password, all("FrEduRne"), all("FrEduRneResp")));
+    }
+    out
+}

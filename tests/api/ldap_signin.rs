@@ -1,0 +1,129 @@
+//! Sign-in against a real OpenLDAP: TLS, outages, a foreign CA, unauthenticated binds.
+
+use std::time::{Duration, Instant};
+
+use educt_admin::config::DirectoryKind;
+use educt_admin::directory::ldap::LdapDirectory;
+use educt_admin::directory::{AgentUid, Directory, DirectoryError};
+use secrecy::SecretString;
+
+use crate::helpers::{TestApp, TestDb, add_establishment, audit_rows, test_settings};
+use crate::ldap_server::LdapServer;
+
+async fn app_on(server: &LdapServer, ldaps: bool) -> TestApp {
+    let db = TestDb::migrated();
+    add_establishment(&mut db.connect(), "0691234S", "Collège Jean Moulin");
+    let mut settings = test_settings(&db);
+    settings.directory.kind = DirectoryKind::Ldap;
+    settings.directory.ldap = Some(server.settings(ldaps));
+    TestApp::builder().db(db).settings(|s| *s = settings).start().await
+}
+
+#[tokio::test]
+async fn a_principal_signs_in_against_the_academie_directory() {
+    let server = LdapServer::shared();
+    for ldaps in [false, true] {
+        let app = app_on(&server, ldaps).await;
+        app.signed_in("cperrin", "Principal-2026").await;
+        let body = app.get("/").await.text().await.unwrap();
+        assert!(body.contains("Collège Jean Moulin") && body.contains("Claire Perrin"), "ldaps={ldaps}");
+        assert_eq!(app.sign_in("slefevre", "wrong").await.status(), 401);
+        assert_eq!(app.sign_in("*", "Principal-2026").await.status(), 401);
+        assert_eq!(app.sign_in("cperrin)(uid=*", "Principal-2026").await.status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_directory_gives_503_quickly_and_heals_without_restart() {
+    let mut server = LdapServer::start_own(false);
+    let app = app_on(&server, false).await;
+    app.signed_in("cperrin", "Principal-2026").await;
+    server.stop();
+    let client = app.new_client();
+    let started = Instant::now();
+    let res = app.sign_in_with(&client, "cperrin", "Principal-2026").await;
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(res.status(), 503);
+    assert!(res.text().await.unwrap().contains("L'annuaire des personnels ne répond pas"));
+    // A signed-in agent whose directory data is due for a re-read gets the 503 page too.
+    app.clock.advance(chrono::Duration::minutes(6));
+    let res = app.get("/").await;
+    assert_eq!(res.status(), 503);
+    assert!(res.text().await.unwrap().contains("Annuaire indisponible"));
+    server.restart();
+    app.signed_in("cperrin", "Principal-2026").await;
+    let rows = audit_rows(&mut app.conn());
+    assert!(rows.iter().any(|r| r.1 == "auth.sign_in" && r.2 == "failure" && r.3.as_deref() == Some("directory unavailable")));
+}
+
+#[test]
+fn a_directory_whose_certificate_comes_from_another_ca_is_refused() {
+    let shared = LdapServer::shared();
+    let foreign = LdapServer::start_own(false);
+    for ldaps in [false, true] {
+        let mut settings = foreign.settings(ldaps);
+        settings.ca_file = Some(shared.ca_file.clone());
+        let dir = LdapDirectory::new(&settings).unwrap();
+        let res = dir.authenticate(&AgentUid::parse("cperrin").unwrap(), &SecretString::from("Principal-2026".to_owned()));
+        assert!(matches!(res, Err(DirectoryError::Unavailable(_))), "ldaps={ldaps}: {res:?}");
+    }
+}
+
+#[test]
+fn blank_passwords_never_reach_a_directory_that_would_accept_them() {
+    let server = LdapServer::start_own(true);
+    // This slapd allows unauthenticated binds: a DN with an empty password "succeeds".
+    let mut raw = ldap3::LdapConn::with_settings(
+        ldap3::LdapConnSettings::new().set_starttls(true).set_config(std::sync::Arc::new(
+            rustls::ClientConfig::builder_with_provider(educt_admin::tls::provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates({
+                    let mut roots = rustls::RootCertStore::empty();
+                    use rustls::pki_types::pem::PemObject;
+                    for c in rustls::pki_types::CertificateDer::pem_file_iter(&server.ca_file).unwrap() {
+                        roots.add(c.unwrap()).unwrap();
+                    }
+                    roots
+                })
+                .with_no_client_auth(),
+        )),
+        &server.url,
+    )
+    .unwrap();
+    let res = raw.simple_bind("uid=cperrin,ou=personnels,dc=ac-test,dc=fr", "").unwrap();
+    assert_eq!(res.rc, 0, "the danger the app's own check guards against");
+    let dir = LdapDirectory::new(&server.settings(false)).unwrap();
+    for blank in ["", "  "] {
+        let res = dir.authenticate(&AgentUid::parse("cperrin").unwrap(), &SecretString::from(blank.to_owned()));
+        assert!(matches!(res, Err(DirectoryError::InvalidCredentials("blank password"))), "{blank:?}: {res:?}");
+    }
+}
+
+#[test]
+fn debian_slapd_refuses_unauthenticated_binds_with_53() {
+    let server = LdapServer::shared();
+    let out = std::process::Command::new("ldapwhoami")
+        .args(["-x", "-ZZ", "-H", &server.url, "-D", "uid=cperrin,ou=personnels,dc=ac-test,dc=fr", "-w", ""])
+        .env("LDAPTLS_CACERT", &server.ca_file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("(53)") || text.contains("Unwilling"), "{text}");
+}
+
+#[test]
+fn plain_ldap_without_starttls_is_refused_unless_allowed() {
+    let server = LdapServer::shared();
+    let mut settings = server.settings(false);
+    settings.starttls = false;
+    let err = LdapDirectory::new(&settings).err().unwrap();
+    assert!(err.to_string().contains("allow_insecure"));
+    settings.allow_insecure = true;
+    let dir = LdapDirectory::new(&settings).unwrap();
+    assert!(dir.authenticate(&AgentUid::parse("cperrin").unwrap(), &SecretString::from("Principal-2026".to_owned())).is_ok());
+    // TLS without a CA file is a configuration error.
+    let mut settings = server.settings(true);
+    settings.ca_file = None;
+    assert!(LdapDirectory::new(&settings).is_err());
+}
