@@ -323,7 +323,7 @@ impl Directory for LdapDirectory {
             .map(|e| self.to_agent(e))
             .filter(|agent| agent.is_attached_to(uai))
             .collect();
-        agents.sort_by(|x, y| search_key(&x.display_name).cmp(&search_key(&y.display_name)));
+        agents.sort_by_cached_key(|a| search_key(&a.display_name));
         agents.truncate(limit);
         Ok(agents)
     }

@@ -104,7 +104,7 @@ impl Directory for LocalDirectory {
                 found.push(agent);
             }
         }
-        found.sort_by(|a, b| search_key(&a.display_name).cmp(&search_key(&b.display_name)));
+        found.sort_by_cached_key(|a| search_key(&a.display_name));
         found.truncate(limit);
         Ok(found)
     }

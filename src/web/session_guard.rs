@@ -83,7 +83,7 @@ fn to_sign_in(reason: Option<&str>) -> HttpResponse {
 }
 
 enum Guarded {
-    Proceed(Session, Option<String>),
+    Proceed(Box<Session>, Option<String>),
     SignIn(Option<&'static str>),
 }
 
@@ -110,7 +110,7 @@ pub async fn require_session(
         }
         Guarded::Proceed(session, new_token) => {
             tracing::Span::current().record("agent", session.agent.uid.as_str());
-            req.extensions_mut().insert(SignedIn(Arc::new(session)));
+            req.extensions_mut().insert(SignedIn(Arc::new(*session)));
             let mut res = next.call(req).await?;
             if let Some(token) = new_token {
                 res.response_mut().add_cookie(&session_cookie(&token))?;
@@ -224,7 +224,7 @@ async fn load(
             .await?;
         current.last_seen_at = now;
     }
-    Ok(Guarded::Proceed(current, new_token))
+    Ok(Guarded::Proceed(Box::new(current), new_token))
 }
 
 fn uai_list(uais: &[crate::domain::Uai]) -> String {

@@ -27,40 +27,91 @@ fn uids(agents: &[educt_admin::directory::Agent]) -> Vec<&str> {
 }
 
 fn contract(dir: &dyn Directory) {
-    let claire = dir.authenticate(&uid("cperrin"), &pw("Principal-2026")).unwrap();
+    let claire = dir
+        .authenticate(&uid("cperrin"), &pw("Principal-2026"))
+        .unwrap();
     assert_eq!(claire.display_name, "Claire Perrin");
     assert_eq!(claire.attached, vec![uai("0691234S")]);
     assert_eq!(claire.responsible_for, vec![uai("0691234S")]);
-    let sophie = dir.authenticate(&uid("slefevre"), &pw("Referent-2026")).unwrap();
+    let sophie = dir
+        .authenticate(&uid("slefevre"), &pw("Referent-2026"))
+        .unwrap();
     assert_eq!(sophie.attached, vec![uai("0691234S"), uai("0692418D")]);
     assert!(sophie.responsible_for.is_empty());
-    let marc = dir.authenticate(&uid("mdubois"), &pw("Enseignant-2026")).unwrap();
-    assert_eq!(marc.display_name, "Marc Dubois-Roche", "cn when no displayName");
-    assert_eq!(marc.attached, vec![uai("0691234S")], "a value that is not a UAI is skipped");
+    let marc = dir
+        .authenticate(&uid("mdubois"), &pw("Enseignant-2026"))
+        .unwrap();
+    assert_eq!(
+        marc.display_name, "Marc Dubois-Roche",
+        "cn when no displayName"
+    );
+    assert_eq!(
+        marc.attached,
+        vec![uai("0691234S")],
+        "a value that is not a UAI is skipped"
+    );
 
-    for (who, password) in [("cperrin", "principal-2026"), ("cperrin", "Referent-2026"), ("nobody", "Principal-2026")] {
+    for (who, password) in [
+        ("cperrin", "principal-2026"),
+        ("cperrin", "Referent-2026"),
+        ("nobody", "Principal-2026"),
+    ] {
         assert!(
-            matches!(dir.authenticate(&uid(who), &pw(password)), Err(DirectoryError::InvalidCredentials(_))),
+            matches!(
+                dir.authenticate(&uid(who), &pw(password)),
+                Err(DirectoryError::InvalidCredentials(_))
+            ),
             "{who}/{password}"
         );
     }
     for blank in ["", " ", "   \t"] {
-        assert!(matches!(dir.authenticate(&uid("cperrin"), &pw(blank)), Err(DirectoryError::InvalidCredentials(_))));
+        assert!(matches!(
+            dir.authenticate(&uid("cperrin"), &pw(blank)),
+            Err(DirectoryError::InvalidCredentials(_))
+        ));
     }
 
-    assert_eq!(dir.lookup(&uid("hnguessan")).unwrap().unwrap().responsible_for, vec![uai("0692418D")]);
+    assert_eq!(
+        dir.lookup(&uid("hnguessan"))
+            .unwrap()
+            .unwrap()
+            .responsible_for,
+        vec![uai("0692418D")]
+    );
     assert!(dir.lookup(&uid("nobody")).unwrap().is_none());
 
     let college = uai("0691234S");
-    assert_eq!(uids(&dir.search_staff(&college, "", 50).unwrap()), ["cperrin", "mdubois", "slefevre"]);
-    assert_eq!(uids(&dir.search_staff(&college, "lef", 50).unwrap()), ["slefevre"]);
-    assert_eq!(uids(&dir.search_staff(&college, "Dub", 50).unwrap()), ["mdubois"]);
-    assert_eq!(uids(&dir.search_staff(&college, "sophie", 50).unwrap()), ["slefevre"]);
+    assert_eq!(
+        uids(&dir.search_staff(&college, "", 50).unwrap()),
+        ["cperrin", "mdubois", "slefevre"]
+    );
+    assert_eq!(
+        uids(&dir.search_staff(&college, "lef", 50).unwrap()),
+        ["slefevre"]
+    );
+    assert_eq!(
+        uids(&dir.search_staff(&college, "Dub", 50).unwrap()),
+        ["mdubois"]
+    );
+    assert_eq!(
+        uids(&dir.search_staff(&college, "sophie", 50).unwrap()),
+        ["slefevre"]
+    );
     assert_eq!(uids(&dir.search_staff(&college, "", 2).unwrap()).len(), 2);
-    assert_eq!(uids(&dir.search_staff(&uai("0692418D"), "", 50).unwrap()), ["hnguessan", "slefevre"]);
-    assert!(dir.search_staff(&uai("0330001X"), "", 50).unwrap().is_empty());
+    assert_eq!(
+        uids(&dir.search_staff(&uai("0692418D"), "", 50).unwrap()),
+        ["hnguessan", "slefevre"]
+    );
+    assert!(
+        dir.search_staff(&uai("0330001X"), "", 50)
+            .unwrap()
+            .is_empty()
+    );
     for hostile in ["*", "a)(uid=*", ")(|(uid=*", "\\2a", "*)(FrEduRne=*"] {
-        assert!(dir.search_staff(&college, hostile, 50).unwrap().is_empty(), "{hostile}");
+        assert!(
+            dir.search_staff(&college, hostile, 50).unwrap().is_empty(),
+            "{hostile}"
+        );
     }
 }
 
@@ -69,14 +120,16 @@ fn local_directory_keeps_the_contract() {
     let db = TestDb::migrated();
     let mut conn = db.connect();
     for (uid, name, password, attached, responsible) in fixture_staff() {
-        let attached: Vec<String> = parse_uai_values(&uid, "FrEduRne", attached.iter().map(String::as_str))
-            .iter()
-            .map(|u| u.as_str().to_owned())
-            .collect();
-        let responsible: Vec<String> = parse_uai_values(&uid, "FrEduRneResp", responsible.iter().map(String::as_str))
-            .iter()
-            .map(|u| u.as_str().to_owned())
-            .collect();
+        let attached: Vec<String> =
+            parse_uai_values(&uid, "FrEduRne", attached.iter().map(String::as_str))
+                .iter()
+                .map(|u| u.as_str().to_owned())
+                .collect();
+        let responsible: Vec<String> =
+            parse_uai_values(&uid, "FrEduRneResp", responsible.iter().map(String::as_str))
+                .iter()
+                .map(|u| u.as_str().to_owned())
+                .collect();
         let a: Vec<&str> = attached.iter().map(String::as_str).collect();
         let r: Vec<&str> = responsible.iter().map(String::as_str).collect();
         add_agent(&mut conn, &uid, &name, &password, &a, &r);

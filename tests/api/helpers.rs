@@ -271,12 +271,28 @@ impl TestApp {
     }
 
     /// Signs in with `client`: fetches the form (and its CSRF cookie), posts it.
-    pub async fn sign_in_with(&self, client: &reqwest::Client, uid: &str, password: &str) -> reqwest::Response {
-        let form = client.get(self.url("/connexion")).send().await.unwrap().text().await.unwrap();
+    pub async fn sign_in_with(
+        &self,
+        client: &reqwest::Client,
+        uid: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let form = client
+            .get(self.url("/connexion"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let token = hidden_field(&form, "csrf_token");
         client
             .post(self.url("/connexion"))
-            .form(&[("identifiant", uid), ("mot_de_passe", password), ("csrf_token", &token)])
+            .form(&[
+                ("identifiant", uid),
+                ("mot_de_passe", password),
+                ("csrf_token", &token),
+            ])
             .send()
             .await
             .unwrap()
@@ -289,7 +305,12 @@ impl TestApp {
     /// Signs in and checks it worked.
     pub async fn signed_in(&self, uid: &str, password: &str) {
         let res = self.sign_in(uid, password).await;
-        assert_eq!(res.status(), 303, "sign-in of {uid} failed: {}", res.text().await.unwrap());
+        assert_eq!(
+            res.status(),
+            303,
+            "sign-in of {uid} failed: {}",
+            res.text().await.unwrap()
+        );
     }
 
     /// The CSRF token of the signed-in session, read from the home page.
@@ -362,7 +383,10 @@ impl TestAppBuilder {
 /// The value of the first hidden input named `name`.
 pub fn hidden_field(html: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 
@@ -382,15 +406,34 @@ pub fn add_establishment(conn: &mut DbConnection, uai: &str, name: &str) {
 }
 
 /// Adds an agent to the local directory (argon2id with the production parameters).
-pub fn add_agent(conn: &mut DbConnection, uid: &str, name: &str, password: &str, attached: &[&str], responsible: &[&str]) {
+pub fn add_agent(
+    conn: &mut DbConnection,
+    uid: &str,
+    name: &str,
+    password: &str,
+    attached: &[&str],
+    responsible: &[&str],
+) {
     use educt_admin::db::schema::agent_uais;
     use educt_admin::directory::AgentUid;
     let hash = cached_hash(password);
-    let id = educt_admin::directory::local::insert_agent(conn, &AgentUid::parse(uid).unwrap(), name, None, &hash, t0()).unwrap();
+    let id = educt_admin::directory::local::insert_agent(
+        conn,
+        &AgentUid::parse(uid).unwrap(),
+        name,
+        None,
+        &hash,
+        t0(),
+    )
+    .unwrap();
     for (uais, role) in [(attached, "attached"), (responsible, "responsible")] {
         for uai in uais {
             diesel::insert_into(agent_uais::table)
-                .values((agent_uais::agent_id.eq(id), agent_uais::uai.eq(*uai), agent_uais::role.eq(role)))
+                .values((
+                    agent_uais::agent_id.eq(id),
+                    agent_uais::uai.eq(*uai),
+                    agent_uais::role.eq(role),
+                ))
                 .execute(conn)
                 .unwrap();
         }
@@ -400,12 +443,16 @@ pub fn add_agent(conn: &mut DbConnection, uid: &str, name: &str, password: &str,
 /// argon2id hashes (production parameters) made once per password per run: each test
 /// database gets the same salted hash, which is all the tests need.
 pub fn cached_hash(password: &str) -> String {
-    static HASHES: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
+    static HASHES: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+        OnceLock::new();
     let map = HASHES.get_or_init(Default::default);
     if let Some(h) = map.lock().unwrap().get(password) {
         return h.clone();
     }
-    let h = educt_admin::auth::password::hash_password(&secrecy::SecretString::from(password.to_owned())).unwrap();
+    let h = educt_admin::auth::password::hash_password(&secrecy::SecretString::from(
+        password.to_owned(),
+    ))
+    .unwrap();
     map.lock().unwrap().insert(password.to_owned(), h.clone());
     h
 }
@@ -418,10 +465,38 @@ pub const PRINCIPAL_PW: &str = "Principal-2026";
 pub fn seed_staff(conn: &mut DbConnection) {
     add_establishment(conn, COLLEGE, "Collège Jean Moulin");
     add_establishment(conn, LYCEE, "Lycée Ampère");
-    add_agent(conn, "principal", "Claire Perrin", PRINCIPAL_PW, &[COLLEGE], &[COLLEGE]);
-    add_agent(conn, "principal2", "Hervé N'Guessan", "Proviseur-2026", &[LYCEE], &[LYCEE]);
-    add_agent(conn, "referent", "Sophie Lefèvre", "Referent-2026", &[COLLEGE], &[]);
-    add_agent(conn, "enseignant", "Marc Dubois-Roche", "Enseignant-2026", &[COLLEGE], &[]);
+    add_agent(
+        conn,
+        "principal",
+        "Claire Perrin",
+        PRINCIPAL_PW,
+        &[COLLEGE],
+        &[COLLEGE],
+    );
+    add_agent(
+        conn,
+        "principal2",
+        "Hervé N'Guessan",
+        "Proviseur-2026",
+        &[LYCEE],
+        &[LYCEE],
+    );
+    add_agent(
+        conn,
+        "referent",
+        "Sophie Lefèvre",
+        "Referent-2026",
+        &[COLLEGE],
+        &[],
+    );
+    add_agent(
+        conn,
+        "enseignant",
+        "Marc Dubois-Roche",
+        "Enseignant-2026",
+        &[COLLEGE],
+        &[],
+    );
 }
 
 /// Audit rows, oldest first: (actor, action, outcome, details).
@@ -429,7 +504,12 @@ pub fn audit_rows(conn: &mut DbConnection) -> Vec<(String, String, String, Optio
     use educt_admin::db::schema::audit_events;
     audit_events::table
         .order(audit_events::seq)
-        .select((audit_events::actor, audit_events::action, audit_events::outcome, audit_events::details))
+        .select((
+            audit_events::actor,
+            audit_events::action,
+            audit_events::outcome,
+            audit_events::details,
+        ))
         .load(conn)
         .unwrap()
 }

@@ -27,7 +27,12 @@ fn parse(output: &str) -> (String, String, PathBuf, u32) {
             .unwrap_or_else(|| panic!("start-slapd printed no {k}: {output}"))
             .to_owned()
     };
-    (get("LDAP_URL"), get("LDAPS_URL"), PathBuf::from(get("LDAP_CA_FILE")), get("SLAPD_PID").parse().unwrap())
+    (
+        get("LDAP_URL"),
+        get("LDAPS_URL"),
+        PathBuf::from(get("LDAP_CA_FILE")),
+        get("SLAPD_PID").parse().unwrap(),
+    )
 }
 
 impl LdapServer {
@@ -55,9 +60,18 @@ impl LdapServer {
             cmd.arg("--allow-anon-bind");
         }
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "start-slapd failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "start-slapd failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let (url, ldaps_url, ca_file, pid) = parse(&String::from_utf8_lossy(&out.stdout));
-        Self { url, ldaps_url, ca_file, own: Some((dir, pid)) }
+        Self {
+            url,
+            ldaps_url,
+            ca_file,
+            own: Some((dir, pid)),
+        }
     }
 
     /// Stops this test's own slapd and waits until it is gone.
@@ -81,15 +95,26 @@ impl LdapServer {
         let Some((dir, pid)) = &mut self.own else {
             panic!("the shared slapd is not ours to restart");
         };
-        let out = Command::new(script()).arg(dir.path().join("slapd")).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(script())
+            .arg(dir.path().join("slapd"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         *pid = parse(&String::from_utf8_lossy(&out.stdout)).3;
     }
 
     /// Settings for educt-admin against this server.
     pub fn settings(&self, ldaps: bool) -> LdapSettings {
         LdapSettings {
-            url: if ldaps { self.ldaps_url.clone() } else { self.url.clone() },
+            url: if ldaps {
+                self.ldaps_url.clone()
+            } else {
+                self.url.clone()
+            },
             starttls: true,
             ca_file: Some(self.ca_file.clone()),
             bind_dn: "cn=educt-admin,ou=services,dc=ac-test,dc=fr".into(),
@@ -110,16 +135,31 @@ impl Drop for LdapServer {
 
 /// The staff of tests/ldap/staff.ldif as (uid, display name, password, attached, responsible),
 /// read from the LDIF so that both directory backends hold the same people.
-pub fn fixture_staff() -> Vec<(String, String, String, Vec<String>, Vec<String>)> {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ldap/staff.ldif")).unwrap();
+/// uid, display name, password, FrEduRne values, FrEduRneResp values.
+pub type FixtureAgent = (String, String, String, Vec<String>, Vec<String>);
+
+pub fn fixture_staff() -> Vec<FixtureAgent> {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ldap/staff.ldif"),
+    )
+    .unwrap();
     let mut out = Vec::new();
     for entry in text.split("\n\n") {
         let lines: Vec<&str> = entry.lines().filter(|l| !l.starts_with('#')).collect();
         let all = |k: &str| -> Vec<String> {
-            lines.iter().filter_map(|l| l.strip_prefix(&format!("{k}: "))).map(str::to_owned).collect()
+            lines
+                .iter()
+                .filter_map(|l| l.strip_prefix(&format!("{k}: ")))
+                .map(str::to_owned)
+                .collect()
         };
-        let Some(uid) = all("uid").pop() else { continue };
-        let name = all("displayName").pop().or_else(|| all("cn").pop()).unwrap();
+        let Some(uid) = all("uid").pop() else {
+            continue;
+        };
+        let name = all("displayName")
+            .pop()
+            .or_else(|| all("cn").pop())
+            .unwrap();
         let password = all("userPassword").pop().unwrap();
         out.push((uid, name, password, all("FrEduRne"), all("FrEduRneResp")));
     }

@@ -16,7 +16,11 @@ async fn app_on(server: &LdapServer, ldaps: bool) -> TestApp {
     let mut settings = test_settings(&db);
     settings.directory.kind = DirectoryKind::Ldap;
     settings.directory.ldap = Some(server.settings(ldaps));
-    TestApp::builder().db(db).settings(|s| *s = settings).start().await
+    TestApp::builder()
+        .db(db)
+        .settings(|s| *s = settings)
+        .start()
+        .await
 }
 
 #[tokio::test]
@@ -26,10 +30,18 @@ async fn a_principal_signs_in_against_the_academie_directory() {
         let app = app_on(&server, ldaps).await;
         app.signed_in("cperrin", "Principal-2026").await;
         let body = app.get("/").await.text().await.unwrap();
-        assert!(body.contains("Collège Jean Moulin") && body.contains("Claire Perrin"), "ldaps={ldaps}");
+        assert!(
+            body.contains("Collège Jean Moulin") && body.contains("Claire Perrin"),
+            "ldaps={ldaps}"
+        );
         assert_eq!(app.sign_in("slefevre", "wrong").await.status(), 401);
         assert_eq!(app.sign_in("*", "Principal-2026").await.status(), 401);
-        assert_eq!(app.sign_in("cperrin)(uid=*", "Principal-2026").await.status(), 401);
+        assert_eq!(
+            app.sign_in("cperrin)(uid=*", "Principal-2026")
+                .await
+                .status(),
+            401
+        );
     }
 }
 
@@ -42,9 +54,18 @@ async fn an_unreachable_directory_gives_503_quickly_and_heals_without_restart() 
     let client = app.new_client();
     let started = Instant::now();
     let res = app.sign_in_with(&client, "cperrin", "Principal-2026").await;
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(res.status(), 503);
-    assert!(res.text().await.unwrap().contains("L'annuaire des personnels ne répond pas"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("L'annuaire des personnels ne répond pas")
+    );
     // A signed-in agent whose directory data is due for a re-read gets the 503 page too.
     app.clock.advance(chrono::Duration::minutes(6));
     let res = app.get("/").await;
@@ -53,7 +74,9 @@ async fn an_unreachable_directory_gives_503_quickly_and_heals_without_restart() 
     server.restart();
     app.signed_in("cperrin", "Principal-2026").await;
     let rows = audit_rows(&mut app.conn());
-    assert!(rows.iter().any(|r| r.1 == "auth.sign_in" && r.2 == "failure" && r.3.as_deref() == Some("directory unavailable")));
+    assert!(rows.iter().any(|r| r.1 == "auth.sign_in"
+        && r.2 == "failure"
+        && r.3.as_deref() == Some("directory unavailable")));
 }
 
 #[test]
@@ -64,8 +87,14 @@ fn a_directory_whose_certificate_comes_from_another_ca_is_refused() {
         let mut settings = foreign.settings(ldaps);
         settings.ca_file = Some(shared.ca_file.clone());
         let dir = LdapDirectory::new(&settings).unwrap();
-        let res = dir.authenticate(&AgentUid::parse("cperrin").unwrap(), &SecretString::from("Principal-2026".to_owned()));
-        assert!(matches!(res, Err(DirectoryError::Unavailable(_))), "ldaps={ldaps}: {res:?}");
+        let res = dir.authenticate(
+            &AgentUid::parse("cperrin").unwrap(),
+            &SecretString::from("Principal-2026".to_owned()),
+        );
+        assert!(
+            matches!(res, Err(DirectoryError::Unavailable(_))),
+            "ldaps={ldaps}: {res:?}"
+        );
     }
 }
 
@@ -74,29 +103,44 @@ fn blank_passwords_never_reach_a_directory_that_would_accept_them() {
     let server = LdapServer::start_own(true);
     // This slapd allows unauthenticated binds: a DN with an empty password "succeeds".
     let mut raw = ldap3::LdapConn::with_settings(
-        ldap3::LdapConnSettings::new().set_starttls(true).set_config(std::sync::Arc::new(
-            rustls::ClientConfig::builder_with_provider(educt_admin::tls::provider())
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_root_certificates({
-                    let mut roots = rustls::RootCertStore::empty();
-                    use rustls::pki_types::pem::PemObject;
-                    for c in rustls::pki_types::CertificateDer::pem_file_iter(&server.ca_file).unwrap() {
-                        roots.add(c.unwrap()).unwrap();
-                    }
-                    roots
-                })
-                .with_no_client_auth(),
-        )),
+        ldap3::LdapConnSettings::new()
+            .set_starttls(true)
+            .set_config(std::sync::Arc::new(
+                rustls::ClientConfig::builder_with_provider(educt_admin::tls::provider())
+                    .with_safe_default_protocol_versions()
+                    .unwrap()
+                    .with_root_certificates({
+                        let mut roots = rustls::RootCertStore::empty();
+                        use rustls::pki_types::pem::PemObject;
+                        for c in rustls::pki_types::CertificateDer::pem_file_iter(&server.ca_file)
+                            .unwrap()
+                        {
+                            roots.add(c.unwrap()).unwrap();
+                        }
+                        roots
+                    })
+                    .with_no_client_auth(),
+            )),
         &server.url,
     )
     .unwrap();
-    let res = raw.simple_bind("uid=cperrin,ou=personnels,dc=ac-test,dc=fr", "").unwrap();
+    let res = raw
+        .simple_bind("uid=cperrin,ou=personnels,dc=ac-test,dc=fr", "")
+        .unwrap();
     assert_eq!(res.rc, 0, "the danger the app's own check guards against");
     let dir = LdapDirectory::new(&server.settings(false)).unwrap();
     for blank in ["", "  "] {
-        let res = dir.authenticate(&AgentUid::parse("cperrin").unwrap(), &SecretString::from(blank.to_owned()));
-        assert!(matches!(res, Err(DirectoryError::InvalidCredentials("blank password"))), "{blank:?}: {res:?}");
+        let res = dir.authenticate(
+            &AgentUid::parse("cperrin").unwrap(),
+            &SecretString::from(blank.to_owned()),
+        );
+        assert!(
+            matches!(
+                res,
+                Err(DirectoryError::InvalidCredentials("blank password"))
+            ),
+            "{blank:?}: {res:?}"
+        );
     }
 }
 
@@ -104,12 +148,24 @@ fn blank_passwords_never_reach_a_directory_that_would_accept_them() {
 fn debian_slapd_refuses_unauthenticated_binds_with_53() {
     let server = LdapServer::shared();
     let out = std::process::Command::new("ldapwhoami")
-        .args(["-x", "-ZZ", "-H", &server.url, "-D", "uid=cperrin,ou=personnels,dc=ac-test,dc=fr", "-w", ""])
+        .args([
+            "-x",
+            "-ZZ",
+            "-H",
+            &server.url,
+            "-D",
+            "uid=cperrin,ou=personnels,dc=ac-test,dc=fr",
+            "-w",
+            "",
+        ])
         .env("LDAPTLS_CACERT", &server.ca_file)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("(53)") || text.contains("Unwilling"), "{text}");
+    assert!(
+        text.contains("(53)") || text.contains("Unwilling"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -121,7 +177,13 @@ fn plain_ldap_without_starttls_is_refused_unless_allowed() {
     assert!(err.to_string().contains("allow_insecure"));
     settings.allow_insecure = true;
     let dir = LdapDirectory::new(&settings).unwrap();
-    assert!(dir.authenticate(&AgentUid::parse("cperrin").unwrap(), &SecretString::from("Principal-2026".to_owned())).is_ok());
+    assert!(
+        dir.authenticate(
+            &AgentUid::parse("cperrin").unwrap(),
+            &SecretString::from("Principal-2026".to_owned())
+        )
+        .is_ok()
+    );
     // TLS without a CA file is a configuration error.
     let mut settings = server.settings(true);
     settings.ca_file = None;

@@ -5,6 +5,7 @@
 
 mod audit;
 mod cli;
+mod cli_agents;
 mod demo;
 mod directory_contract;
 mod health;

@@ -19,7 +19,9 @@ fn session_count(app: &TestApp) -> i64 {
 }
 
 fn session_cookie(res: &reqwest::Response) -> Option<String> {
-    res.cookies().find(|c| c.name() == "__Host-educt-session" && !c.value().is_empty()).map(|c| c.value().to_owned())
+    res.cookies()
+        .find(|c| c.name() == "__Host-educt-session" && !c.value().is_empty())
+        .map(|c| c.value().to_owned())
 }
 
 #[tokio::test]
@@ -28,17 +30,28 @@ async fn principal_signs_in_and_sees_his_establishment() {
     let res = app.sign_in("principal", PRINCIPAL_PW).await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/educt-admin-comptes/");
-    let cookie = res.cookies().find(|c| c.name() == "__Host-educt-session").unwrap();
+    let cookie = res
+        .cookies()
+        .find(|c| c.name() == "__Host-educt-session")
+        .unwrap();
     assert!(cookie.secure() && cookie.http_only());
     assert_eq!(cookie.path(), Some("/"));
-    assert!(res.headers().get_all("set-cookie").iter().any(|v| v.to_str().unwrap().contains("SameSite=Strict")));
+    assert!(
+        res.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap().contains("SameSite=Strict"))
+    );
     let home = app.get("/").await;
     assert_eq!(home.status(), 200);
     let body = home.text().await.unwrap();
     assert!(body.contains("Collège Jean Moulin"));
     assert!(body.contains("0691234S"));
     assert!(body.contains("Élèves, Responsables"));
-    assert!(body.contains("Claire Perrin") && body.contains("(principal)"), "who is signed in");
+    assert!(
+        body.contains("Claire Perrin") && body.contains("(principal)"),
+        "who is signed in"
+    );
     assert!(body.contains("Se déconnecter"));
     assert!(!body.contains("Lycée Ampère"));
     let rows = audit_rows(&mut app.conn());
@@ -61,11 +74,26 @@ async fn every_route_but_sign_in_assets_and_health_needs_a_session() {
     for path in ["/", "/nope", "/delegations", "/journal", "/depannage/eleve"] {
         let res = app.get(path).await;
         assert_eq!(res.status(), 303, "{path}");
-        assert_eq!(res.headers()["location"], "/educt-admin-comptes/connexion", "{path}");
+        assert_eq!(
+            res.headers()["location"],
+            "/educt-admin-comptes/connexion",
+            "{path}"
+        );
     }
-    let res = app.client.post(app.url("/deconnexion")).form(&[("csrf_token", "x")]).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/deconnexion"))
+        .form(&[("csrf_token", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
-    for path in ["/connexion", "/assets/style.css", "/health/live", "/health/ready"] {
+    for path in [
+        "/connexion",
+        "/assets/style.css",
+        "/health/live",
+        "/health/ready",
+    ] {
         assert_eq!(app.get(path).await.status(), 200, "{path}");
     }
     // Signed in, an unknown route is a plain 404.
@@ -82,7 +110,10 @@ async fn sign_in_page_is_french_and_accessible() {
     assert_eq!(res.headers()["cache-control"], "no-store");
     let body = res.text().await.unwrap();
     assert!(body.contains(r#"<html lang="fr">"#));
-    assert!(body.contains(r#"<label for="identifiant">"#) && body.contains(r#"<label for="mot_de_passe">"#));
+    assert!(
+        body.contains(r#"<label for="identifiant">"#)
+            && body.contains(r#"<label for="mot_de_passe">"#)
+    );
     assert!(body.contains(r#"name="csrf_token""#));
     assert!(!body.contains("<script") && !body.contains("style="));
 }
@@ -96,7 +127,10 @@ async fn blank_passwords_are_refused_before_the_directory() {
         assert!(session_cookie(&res).is_none());
         let body = res.text().await.unwrap();
         assert!(body.contains("Saisissez votre identifiant et votre mot de passe."));
-        assert!(body.contains(r#"value="principal""#), "the identifiant is kept");
+        assert!(
+            body.contains(r#"value="principal""#),
+            "the identifiant is kept"
+        );
     }
     assert_eq!(session_count(&app), 0);
     let rows = audit_rows(&mut app.conn());
@@ -108,7 +142,15 @@ async fn blank_passwords_are_refused_before_the_directory() {
 async fn hostile_identifiants_get_the_generic_refusal() {
     let app = app().await;
     let long = "a".repeat(10_000);
-    for uid in ["*", "a)(uid=*", "admin,ou=x", "\\00", "prin*", long.as_str(), "<script>alert(1)</script>"] {
+    for uid in [
+        "*",
+        "a)(uid=*",
+        "admin,ou=x",
+        "\\00",
+        "prin*",
+        long.as_str(),
+        "<script>alert(1)</script>",
+    ] {
         let res = app.sign_in(uid, PRINCIPAL_PW).await;
         assert_eq!(res.status(), 401, "{uid:.20}");
         let body = res.text().await.unwrap();
@@ -128,11 +170,20 @@ async fn wrong_password_and_unknown_uid_look_the_same() {
     let wrong = wrong.text().await.unwrap();
     let unknown = unknown.text().await.unwrap();
     assert!(wrong.contains(GENERIC) && unknown.contains(GENERIC));
-    assert_eq!(wrong.replace("principal", "X"), unknown.replace("nobody.here", "X"));
+    assert_eq!(
+        wrong.replace("principal", "X"),
+        unknown.replace("nobody.here", "X")
+    );
     let rows = audit_rows(&mut app.conn());
     let details: Vec<&str> = rows.iter().filter_map(|r| r.3.as_deref()).collect();
-    assert!(details.contains(&"wrong password") && details.contains(&"unknown uid"), "{details:?}");
-    assert!(rows.iter().all(|r| !r.3.clone().unwrap_or_default().contains("not-the-password")));
+    assert!(
+        details.contains(&"wrong password") && details.contains(&"unknown uid"),
+        "{details:?}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| !r.3.clone().unwrap_or_default().contains("not-the-password"))
+    );
 }
 
 #[tokio::test]
@@ -157,7 +208,14 @@ async fn a_throttled_uid_is_refused_even_with_the_right_password() {
 async fn twenty_parallel_wrong_attempts_are_all_counted() {
     let app = app().await;
     let client = app.new_client();
-    let form = client.get(app.url("/connexion")).send().await.unwrap().text().await.unwrap();
+    let form = client
+        .get(app.url("/connexion"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let token = hidden_field(&form, "csrf_token");
     let attempts = (0..20).map(|i| {
         let client = client.clone();
@@ -166,7 +224,11 @@ async fn twenty_parallel_wrong_attempts_are_all_counted() {
         async move {
             client
                 .post(url)
-                .form(&[("identifiant", "principal"), ("mot_de_passe", &format!("wrong{i}")), ("csrf_token", &token)])
+                .form(&[
+                    ("identifiant", "principal"),
+                    ("mot_de_passe", &format!("wrong{i}")),
+                    ("csrf_token", &token),
+                ])
                 .send()
                 .await
                 .unwrap()
@@ -189,7 +251,8 @@ async fn an_address_with_100_failures_in_10_minutes_is_blocked() {
     }
     let res = app.sign_in("principal", PRINCIPAL_PW).await;
     assert_eq!(res.status(), 401, "the address is blocked");
-    app.clock.advance(Duration::minutes(10) + Duration::seconds(1));
+    app.clock
+        .advance(Duration::minutes(10) + Duration::seconds(1));
     app.signed_in("principal", PRINCIPAL_PW).await;
 }
 
@@ -198,23 +261,48 @@ async fn missing_or_wrong_csrf_token_is_refused() {
     let app = app().await;
     let client = app.new_client();
     client.get(app.url("/connexion")).send().await.unwrap();
-    for token in [None, Some(""), Some("forged-token-forged-token-forged-token-x")] {
+    for token in [
+        None,
+        Some(""),
+        Some("forged-token-forged-token-forged-token-x"),
+    ] {
         let mut form = vec![("identifiant", "principal"), ("mot_de_passe", PRINCIPAL_PW)];
         if let Some(t) = token {
             form.push(("csrf_token", t));
         }
-        let res = client.post(app.url("/connexion")).form(&form).send().await.unwrap();
+        let res = client
+            .post(app.url("/connexion"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 403, "{token:?}");
         assert!(session_cookie(&res).is_none());
-        assert!(res.text().await.unwrap().contains("ne provient pas de ce site"));
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("ne provient pas de ce site")
+        );
     }
     // A token signed for another visitor's cookie is refused too.
     let other = app.new_client();
-    let form = other.get(app.url("/connexion")).send().await.unwrap().text().await.unwrap();
+    let form = other
+        .get(app.url("/connexion"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let their_token = hidden_field(&form, "csrf_token");
     let res = client
         .post(app.url("/connexion"))
-        .form(&[("identifiant", "principal"), ("mot_de_passe", PRINCIPAL_PW), ("csrf_token", &their_token)])
+        .form(&[
+            ("identifiant", "principal"),
+            ("mot_de_passe", PRINCIPAL_PW),
+            ("csrf_token", &their_token),
+        ])
         .send()
         .await
         .unwrap();
@@ -226,13 +314,28 @@ async fn missing_or_wrong_csrf_token_is_refused() {
 async fn a_cross_site_post_is_refused() {
     let app = app().await;
     let client = app.new_client();
-    let form = client.get(app.url("/connexion")).send().await.unwrap().text().await.unwrap();
+    let form = client
+        .get(app.url("/connexion"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let token = hidden_field(&form, "csrf_token");
-    for (name, value) in [("Origin", "https://evil.example"), ("Sec-Fetch-Site", "cross-site"), ("Origin", "null")] {
+    for (name, value) in [
+        ("Origin", "https://evil.example"),
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Origin", "null"),
+    ] {
         let res = client
             .post(app.url("/connexion"))
             .header(name, value)
-            .form(&[("identifiant", "principal"), ("mot_de_passe", PRINCIPAL_PW), ("csrf_token", &token)])
+            .form(&[
+                ("identifiant", "principal"),
+                ("mot_de_passe", PRINCIPAL_PW),
+                ("csrf_token", &token),
+            ])
             .send()
             .await
             .unwrap();
@@ -243,13 +346,20 @@ async fn a_cross_site_post_is_refused() {
         .post(app.url("/connexion"))
         .header("Origin", format!("http://{}", app.addr))
         .header("Sec-Fetch-Site", "same-origin")
-        .form(&[("identifiant", "principal"), ("mot_de_passe", PRINCIPAL_PW), ("csrf_token", &token)])
+        .form(&[
+            ("identifiant", "principal"),
+            ("mot_de_passe", PRINCIPAL_PW),
+            ("csrf_token", &token),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(same.status(), 303);
     let rows = audit_rows(&mut app.conn());
-    assert_eq!(rows.iter().filter(|r| r.1 == "request.cross_site").count(), 3);
+    assert_eq!(
+        rows.iter().filter(|r| r.1 == "request.cross_site").count(),
+        3
+    );
 }
 
 #[tokio::test]
@@ -257,15 +367,34 @@ async fn a_cookie_set_before_sign_in_is_not_adopted() {
     let app = app().await;
     // The attacker's own session, planted in the victim's browser.
     let attacker = app.new_client();
-    let planted = session_cookie(&app.sign_in_with(&attacker, "referent", "Referent-2026").await).unwrap();
-    let victim = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let planted = session_cookie(
+        &app.sign_in_with(&attacker, "referent", "Referent-2026")
+            .await,
+    )
+    .unwrap();
+    let victim = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let form_res = victim.get(app.url("/connexion")).send().await.unwrap();
-    let signin_cookie = form_res.cookies().find(|c| c.name() == "__Host-educt-signin").unwrap().value().to_owned();
+    let signin_cookie = form_res
+        .cookies()
+        .find(|c| c.name() == "__Host-educt-signin")
+        .unwrap()
+        .value()
+        .to_owned();
     let token = hidden_field(&form_res.text().await.unwrap(), "csrf_token");
     let res = victim
         .post(app.url("/connexion"))
-        .header("Cookie", format!("__Host-educt-signin={signin_cookie}; __Host-educt-session={planted}"))
-        .form(&[("identifiant", "principal"), ("mot_de_passe", PRINCIPAL_PW), ("csrf_token", &token)])
+        .header(
+            "Cookie",
+            format!("__Host-educt-signin={signin_cookie}; __Host-educt-session={planted}"),
+        )
+        .form(&[
+            ("identifiant", "principal"),
+            ("mot_de_passe", PRINCIPAL_PW),
+            ("csrf_token", &token),
+        ])
         .send()
         .await
         .unwrap();
@@ -282,14 +411,32 @@ async fn sessions_expire_when_idle_and_absolutely() {
     let app = app().await;
     app.signed_in("principal", PRINCIPAL_PW).await;
     app.clock.advance(Duration::minutes(29));
-    assert_eq!(app.get("/").await.status(), 200, "29 minutes idle: still valid");
+    assert_eq!(
+        app.get("/").await.status(),
+        200,
+        "29 minutes idle: still valid"
+    );
     app.clock.advance(Duration::minutes(29));
-    assert_eq!(app.get("/").await.status(), 200, "activity moved the idle deadline");
+    assert_eq!(
+        app.get("/").await.status(),
+        200,
+        "activity moved the idle deadline"
+    );
     app.clock.advance(Duration::minutes(30));
     let res = app.get("/").await;
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/educt-admin-comptes/connexion?session=expiree");
-    assert!(app.get("/connexion?session=expiree").await.text().await.unwrap().contains("Votre session a expiré"));
+    assert_eq!(
+        res.headers()["location"],
+        "/educt-admin-comptes/connexion?session=expiree"
+    );
+    assert!(
+        app.get("/connexion?session=expiree")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Votre session a expiré")
+    );
     assert_eq!(session_count(&app), 0, "the expired row is deleted");
 
     // Absolute: active every 20 minutes, still ends 12 hours after sign-in.
@@ -309,15 +456,33 @@ async fn signing_out_ends_the_session_for_good() {
     let cookie = session_cookie(&res).unwrap();
     let csrf = app.session_csrf().await;
     // Without the token: refused, still signed in.
-    let res = app.client.post(app.url("/deconnexion")).form(&[("csrf_token", "nope")]).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/deconnexion"))
+        .form(&[("csrf_token", "nope")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
     assert_eq!(app.get("/").await.status(), 200);
-    let res = app.client.post(app.url("/deconnexion")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/deconnexion"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/educt-admin-comptes/connexion?session=terminee");
+    assert_eq!(
+        res.headers()["location"],
+        "/educt-admin-comptes/connexion?session=terminee"
+    );
     assert_eq!(session_count(&app), 0);
     // Replaying the old cookie opens nothing.
-    let replay = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let res = replay
         .get(app.url("/"))
         .header("Cookie", format!("__Host-educt-session={cookie}"))
@@ -325,7 +490,10 @@ async fn signing_out_ends_the_session_for_good() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let actions: Vec<(String, String)> = audit_rows(&mut app.conn()).into_iter().map(|r| (r.1, r.2)).collect();
+    let actions: Vec<(String, String)> = audit_rows(&mut app.conn())
+        .into_iter()
+        .map(|r| (r.1, r.2))
+        .collect();
     assert!(actions.contains(&("auth.sign_out".into(), "refused".into())));
     assert!(actions.contains(&("auth.sign_out".into(), "success".into())));
 }
@@ -335,12 +503,28 @@ async fn a_principal_who_loses_his_responsibility_loses_his_rights_within_5_minu
     let app = app().await;
     let res = app.sign_in("principal", PRINCIPAL_PW).await;
     let first = session_cookie(&res).unwrap();
-    let id: i64 = agents::table.filter(agents::uid.eq("principal")).select(agents::id).first(&mut app.conn()).unwrap();
-    diesel::delete(agent_uais::table.filter(agent_uais::agent_id.eq(id)).filter(agent_uais::role.eq("responsible")))
-        .execute(&mut app.conn())
+    let id: i64 = agents::table
+        .filter(agents::uid.eq("principal"))
+        .select(agents::id)
+        .first(&mut app.conn())
         .unwrap();
+    diesel::delete(
+        agent_uais::table
+            .filter(agent_uais::agent_id.eq(id))
+            .filter(agent_uais::role.eq("responsible")),
+    )
+    .execute(&mut app.conn())
+    .unwrap();
     app.clock.advance(Duration::minutes(4));
-    assert!(app.get("/").await.text().await.unwrap().contains("Collège Jean Moulin"), "cached for 5 minutes");
+    assert!(
+        app.get("/")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Collège Jean Moulin"),
+        "cached for 5 minutes"
+    );
     app.clock.advance(Duration::minutes(1));
     let res = app.get("/").await;
     let rotated = session_cookie(&res).expect("a privilege change rotates the session id");
@@ -351,8 +535,16 @@ async fn a_principal_who_loses_his_responsibility_loses_his_rights_within_5_minu
     let rows = audit_rows(&mut app.conn());
     assert!(rows.iter().any(|r| r.1 == "agent.rights_changed"));
     // The old session id is dead.
-    let replay = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let res = replay.get(app.url("/")).header("Cookie", format!("__Host-educt-session={first}")).send().await.unwrap();
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = replay
+        .get(app.url("/"))
+        .header("Cookie", format!("__Host-educt-session={first}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
 }
 
@@ -402,7 +594,10 @@ async fn the_sign_in_cookie_is_not_the_session_and_a_session_id_is_never_in_the_
     let cookie = session_cookie(&res).unwrap();
     let body = app.get("/").await.text().await.unwrap();
     assert!(!body.contains(&cookie));
-    let stored: Vec<String> = sessions::table.select(sessions::token_hash).load(&mut app.conn()).unwrap();
+    let stored: Vec<String> = sessions::table
+        .select(sessions::token_hash)
+        .load(&mut app.conn())
+        .unwrap();
     assert!(!stored.contains(&cookie), "only the hash is stored");
     let _ = COLLEGE;
 }

@@ -1,4 +1,8 @@
-//! The command line: `serve`, `migrate`, `audit verify`.
+//! The command line: `serve`, `migrate`, `audit verify`, `agents …`.
+
+mod agents;
+
+pub use agents::AgentsCommand;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,6 +51,14 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// The local staff directory (used when [directory] kind = "local").
+    Agents {
+        /// Use the key the demo generated in its data folder.
+        #[arg(long)]
+        demo: bool,
+        #[command(subcommand)]
+        command: AgentsCommand,
+    },
     /// Audit trail commands.
     Audit {
         #[command(subcommand)]
@@ -91,6 +103,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, StartupError> {
         Command::Audit {
             command: AuditCommand::Verify { demo },
         } => verify(&settings, demo),
+        Command::Agents { demo, command } => {
+            let key = load_key(&settings, demo)?;
+            let db = open_database(&settings)?;
+            let mut conn = db.get()?;
+            let out = agents::run(&mut conn, &key, chrono::Utc::now(), command)
+                .map_err(|e| StartupError::Refused(e.to_string()))?;
+            println!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

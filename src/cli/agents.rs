@@ -1,0 +1,290 @@
+//! `educt-admin agents …`: the local staff directory. Passwords come from standard input
+//! or a prompt, never from the command line. Every change is audited as `cli:<os user>`.
+
+use std::io::{BufRead, IsTerminal};
+
+use clap::Subcommand;
+use diesel::prelude::*;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::audit::{self, AuditEvent, Outcome, cli_actor};
+use crate::auth::password::hash_password;
+use crate::db::DbConnection;
+use crate::db::schema::{agent_uais, agents};
+use crate::directory::AgentUid;
+use crate::directory::local::{agent_id, insert_agent, list_agents, role_name};
+use crate::domain::Uai;
+use crate::secrets::AppKey;
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+#[derive(Debug, Subcommand)]
+pub enum AgentsCommand {
+    /// Add an agent; the password is read from standard input (or asked twice on a terminal).
+    Add {
+        uid: String,
+        /// Display name, e.g. "Claire Perrin".
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        mail: Option<String>,
+        /// UAI of an establishment he works in (repeatable).
+        #[arg(long = "attach", value_name = "UAI")]
+        attach: Vec<String>,
+        /// UAI of an establishment he is principal of (repeatable).
+        #[arg(long = "responsible", value_name = "UAI")]
+        responsible: Vec<String>,
+    },
+    /// Set an agent's password (read from standard input or asked twice on a terminal).
+    Passwd { uid: String },
+    /// List the agents with their establishments.
+    List,
+    /// Disable an agent: he can no longer sign in, and his sessions end within 5 minutes.
+    Disable { uid: String },
+    /// Attach an agent to an establishment (as staff, or with --responsible as principal).
+    Attach {
+        uid: String,
+        uai: String,
+        #[arg(long)]
+        responsible: bool,
+    },
+    /// Detach an agent from an establishment.
+    Detach {
+        uid: String,
+        uai: String,
+        #[arg(long)]
+        responsible: bool,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentsError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no agent {0}")]
+    UnknownAgent(String),
+    #[error("agent {0} already exists")]
+    Exists(String),
+    #[error("cannot read the password: {0}")]
+    Input(String),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+fn parse_uid(uid: &str) -> Result<AgentUid, AgentsError> {
+    AgentUid::parse(uid).ok_or_else(|| {
+        AgentsError::Invalid(format!(
+            "invalid uid {uid:?}: use letters, digits and . _ - @"
+        ))
+    })
+}
+
+fn parse_uais(values: &[String]) -> Result<Vec<Uai>, AgentsError> {
+    values
+        .iter()
+        .map(|v| Uai::parse(v).map_err(|e| AgentsError::Invalid(format!("{v}: {e}"))))
+        .collect()
+}
+
+/// Reads the new password: twice with a hidden prompt on a terminal, else one line of stdin.
+fn read_password() -> Result<SecretString, AgentsError> {
+    let input = |e: std::io::Error| AgentsError::Input(e.to_string());
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Mot de passe : ").map_err(input)?;
+        let second = rpassword::prompt_password("Confirmation : ").map_err(input)?;
+        if first != second {
+            return Err(AgentsError::Invalid("the two passwords differ".into()));
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(input)?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    };
+    let password = SecretString::from(password);
+    if password.expose_secret().trim().chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AgentsError::Invalid(format!(
+            "the password must have at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(password)
+}
+
+fn hash(password: &SecretString) -> Result<String, AgentsError> {
+    hash_password(password).map_err(|e| AgentsError::Input(e.to_string()))
+}
+
+fn require_agent(conn: &mut DbConnection, uid: &AgentUid) -> Result<i64, AgentsError> {
+    agent_id(conn, uid.as_str())?.ok_or_else(|| AgentsError::UnknownAgent(uid.to_string()))
+}
+
+/// Runs one `agents` command; returns what to print.
+pub fn run(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    now: chrono::DateTime<chrono::Utc>,
+    command: AgentsCommand,
+) -> Result<String, AgentsError> {
+    let event = |action: &str, uid: &AgentUid| {
+        AuditEvent::new(cli_actor(), action, Outcome::Success).target("agent", uid)
+    };
+    match command {
+        AgentsCommand::Add {
+            uid,
+            name,
+            mail,
+            attach,
+            responsible,
+        } => {
+            let uid = parse_uid(&uid)?;
+            let name = crate::domain::PersonName::parse(&name)
+                .map_err(|e| AgentsError::Invalid(e.to_string()))?;
+            let attach = parse_uais(&attach)?;
+            let responsible = parse_uais(&responsible)?;
+            if agent_id(conn, uid.as_str())?.is_some() {
+                return Err(AgentsError::Exists(uid.to_string()));
+            }
+            let hash = hash(&read_password()?)?;
+            let details = format!(
+                "attached={} responsible={}",
+                attach.iter().map(Uai::as_str).collect::<Vec<_>>().join(","),
+                responsible
+                    .iter()
+                    .map(Uai::as_str)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            audit::audited(conn, key, now, |tx| -> Result<(), AgentsError> {
+                let id = insert_agent(tx.conn(), &uid, name.as_str(), mail.as_deref(), &hash, now)?;
+                for (uais, responsible) in [(&attach, false), (&responsible, true)] {
+                    for uai in uais {
+                        link(tx.conn(), id, uai, responsible)?;
+                    }
+                }
+                tx.append(&event("agent.create", &uid).details(details))?;
+                Ok(())
+            })?;
+            Ok(format!("agent {uid} added"))
+        }
+        AgentsCommand::Passwd { uid } => {
+            let uid = parse_uid(&uid)?;
+            let id = require_agent(conn, &uid)?;
+            let hash = hash(&read_password()?)?;
+            audit::audited(conn, key, now, |tx| -> Result<(), AgentsError> {
+                diesel::update(agents::table.filter(agents::id.eq(id)))
+                    .set((
+                        agents::password_hash.eq(Some(&hash)),
+                        agents::updated_at.eq(crate::clock::db_instant(now)),
+                    ))
+                    .execute(tx.conn())?;
+                tx.append(&event("agent.password_set", &uid))?;
+                Ok(())
+            })?;
+            Ok(format!("password of {uid} set"))
+        }
+        AgentsCommand::List => {
+            let mut out = String::from("uid\tname\tstate\tattached\tresponsible\n");
+            for a in list_agents(conn)? {
+                out.push_str(&format!(
+                    "{}\t{}\t{}\t{}\t{}\n",
+                    a.uid,
+                    a.display_name,
+                    if a.disabled { "disabled" } else { "active" },
+                    a.attached.join(","),
+                    a.responsible.join(",")
+                ));
+            }
+            Ok(out.trim_end_matches('\n').to_owned())
+        }
+        AgentsCommand::Disable { uid } => {
+            let uid = parse_uid(&uid)?;
+            let id = require_agent(conn, &uid)?;
+            audit::audited(conn, key, now, |tx| -> Result<(), AgentsError> {
+                diesel::update(agents::table.filter(agents::id.eq(id)))
+                    .set((
+                        agents::disabled.eq(true),
+                        agents::updated_at.eq(crate::clock::db_instant(now)),
+                    ))
+                    .execute(tx.conn())?;
+                tx.append(&event("agent.disable", &uid))?;
+                Ok(())
+            })?;
+            Ok(format!("agent {uid} disabled"))
+        }
+        AgentsCommand::Attach {
+            uid,
+            uai,
+            responsible,
+        } => {
+            let uid = parse_uid(&uid)?;
+            let uai = Uai::parse(&uai).map_err(|e| AgentsError::Invalid(e.to_string()))?;
+            let id = require_agent(conn, &uid)?;
+            audit::audited(conn, key, now, |tx| -> Result<(), AgentsError> {
+                link(tx.conn(), id, &uai, responsible)?;
+                tx.append(
+                    &event("agent.attach", &uid)
+                        .uai(uai.as_str())
+                        .details(role_name(responsible)),
+                )?;
+                Ok(())
+            })?;
+            Ok(format!("{uid} {} {uai}", role_name(responsible)))
+        }
+        AgentsCommand::Detach {
+            uid,
+            uai,
+            responsible,
+        } => {
+            let uid = parse_uid(&uid)?;
+            let uai = Uai::parse(&uai).map_err(|e| AgentsError::Invalid(e.to_string()))?;
+            let id = require_agent(conn, &uid)?;
+            let removed = audit::audited(conn, key, now, |tx| -> Result<usize, AgentsError> {
+                let n = diesel::delete(
+                    agent_uais::table
+                        .filter(agent_uais::agent_id.eq(id))
+                        .filter(agent_uais::uai.eq(uai.as_str()))
+                        .filter(agent_uais::role.eq(role_name(responsible))),
+                )
+                .execute(tx.conn())?;
+                if n > 0 {
+                    tx.append(
+                        &event("agent.detach", &uid)
+                            .uai(uai.as_str())
+                            .details(role_name(responsible)),
+                    )?;
+                }
+                Ok(n)
+            })?;
+            if removed == 0 {
+                return Err(AgentsError::Invalid(format!(
+                    "{uid} is not {} {uai}",
+                    role_name(responsible)
+                )));
+            }
+            Ok(format!("{uid} no longer {} {uai}", role_name(responsible)))
+        }
+    }
+}
+
+/// Inserts an agent–UAI link unless it is there already.
+fn link(conn: &mut DbConnection, id: i64, uai: &Uai, responsible: bool) -> QueryResult<()> {
+    let exists: i64 = agent_uais::table
+        .filter(agent_uais::agent_id.eq(id))
+        .filter(agent_uais::uai.eq(uai.as_str()))
+        .filter(agent_uais::role.eq(role_name(responsible)))
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        diesel::insert_into(agent_uais::table)
+            .values((
+                agent_uais::agent_id.eq(id),
+                agent_uais::uai.eq(uai.as_str()),
+                agent_uais::role.eq(role_name(responsible)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

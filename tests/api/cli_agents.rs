@@ -1,0 +1,162 @@
+//! `educt-admin agents …` on the local directory.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use educt_admin::directory::local::LocalDirectory;
+use educt_admin::directory::{AgentUid, Directory};
+use secrecy::SecretString;
+
+use crate::helpers::{TEST_KEY, TestDb, audit_rows};
+
+fn agents(db: &TestDb, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let key = hex::encode(TEST_KEY);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_educt-admin"))
+        .arg("agents")
+        .args(args)
+        .env("EDUCT_ADMIN__DATABASE__URL", &db.url)
+        .env("EDUCT_ADMIN__SECRETS__KEY", key)
+        .env("USER", "operateur")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn can_sign_in(db: &TestDb, uid: &str, password: &str) -> bool {
+    let dir = LocalDirectory::new(db.pool().pool().clone()).unwrap();
+    dir.authenticate(
+        &AgentUid::parse(uid).unwrap(),
+        &SecretString::from(password.to_owned()),
+    )
+    .is_ok()
+}
+
+#[test]
+fn agents_are_managed_from_the_command_line_and_audited() {
+    let db = TestDb::migrated();
+    let (ok, out, err) = agents(
+        &db,
+        &[
+            "add",
+            "cperrin",
+            "--name",
+            "Claire Perrin",
+            "--attach",
+            "0691234S",
+            "--responsible",
+            "0691234S",
+        ],
+        "Un-mot-de-passe-long\n",
+    );
+    assert!(ok, "{out}{err}");
+    assert!(can_sign_in(&db, "cperrin", "Un-mot-de-passe-long"));
+    let (ok, out, _) = agents(&db, &["list"], "");
+    assert!(ok);
+    assert!(
+        out.contains("cperrin\tClaire Perrin\tactive\t0691234S\t0691234S"),
+        "{out}"
+    );
+
+    let (ok, _, _) = agents(&db, &["passwd", "cperrin"], "Un-autre-mot-de-passe\n");
+    assert!(ok);
+    assert!(!can_sign_in(&db, "cperrin", "Un-mot-de-passe-long"));
+    assert!(can_sign_in(&db, "cperrin", "Un-autre-mot-de-passe"));
+
+    assert!(agents(&db, &["attach", "cperrin", "0692418D"], "").0);
+    assert!(agents(&db, &["detach", "cperrin", "0691234S", "--responsible"], "").0);
+    let (_, out, _) = agents(&db, &["list"], "");
+    assert!(
+        out.lines()
+            .any(|l| l == "cperrin\tClaire Perrin\tactive\t0691234S,0692418D\t"),
+        "{out}"
+    );
+
+    assert!(agents(&db, &["disable", "cperrin"], "").0);
+    assert!(!can_sign_in(&db, "cperrin", "Un-autre-mot-de-passe"));
+
+    let rows = audit_rows(&mut db.connect());
+    let actions: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "agent.create",
+            "agent.password_set",
+            "agent.attach",
+            "agent.detach",
+            "agent.disable"
+        ]
+    );
+    assert!(rows.iter().all(|r| r.0 == "cli:operateur"));
+    assert!(
+        rows.iter()
+            .all(|r| !r.3.clone().unwrap_or_default().contains("mot-de-passe"))
+    );
+    educt_admin::audit::verify_chain(&mut db.connect(), &crate::helpers::test_key()).unwrap();
+}
+
+#[test]
+fn agents_commands_refuse_bad_input_and_change_nothing() {
+    let db = TestDb::migrated();
+    let refusals: &[(&[&str], &str, &str)] = &[
+        (
+            &["add", "c*", "--name", "X"],
+            "Un-mot-de-passe-long\n",
+            "invalid uid",
+        ),
+        (
+            &["add", "cperrin", "--name", "X", "--attach", "0691234T"],
+            "Un-mot-de-passe-long\n",
+            "0691234T",
+        ),
+        (&["add", "cperrin", "--name", "X"], "court\n", "at least 12"),
+        (
+            &["add", "cperrin", "--name", "X"],
+            "            \n",
+            "at least 12",
+        ),
+        (
+            &["passwd", "nobody"],
+            "Un-mot-de-passe-long\n",
+            "no agent nobody",
+        ),
+        (&["disable", "nobody"], "", "no agent nobody"),
+        (&["attach", "nobody", "0691234S"], "", "no agent nobody"),
+    ];
+    for (args, stdin, needle) in refusals {
+        let (ok, _, err) = agents(&db, args, stdin);
+        assert!(!ok, "{args:?}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    assert!(audit_rows(&mut db.connect()).is_empty());
+    assert!(
+        agents(
+            &db,
+            &["add", "cperrin", "--name", "X"],
+            "Un-mot-de-passe-long\n"
+        )
+        .0
+    );
+    let (ok, _, err) = agents(
+        &db,
+        &["add", "cperrin", "--name", "X"],
+        "Un-mot-de-passe-long\n",
+    );
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, _, err) = agents(&db, &["detach", "cperrin", "0691234S"], "");
+    assert!(!ok && err.contains("is not attached"), "{err}");
+}
