@@ -144,6 +144,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    delegations (id) {
+        id -> BigInt,
+        uai -> Text,
+        grantee_uid -> Text,
+        grantee_name -> Text,
+        scope -> Text,
+        valid_from -> Date,
+        valid_until -> Date,
+        motive -> Text,
+        granted_by -> Text,
+        granted_at -> Timestamp,
+        extended_by -> Nullable<Text>,
+        extended_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(agent_uais -> agents (agent_id));
 diesel::joinable!(pupil_parents -> pupils (pupil_id));
 diesel::joinable!(pupil_parents -> parents (parent_id));
@@ -160,4 +179,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     sessions,
     login_throttle,
+    delegations,
 );

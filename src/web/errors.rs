@@ -22,6 +22,8 @@ pub enum AppError {
     Forbidden(String),
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -58,6 +60,7 @@ impl ResponseError for AppError {
             AppError::DirectoryUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -80,6 +83,7 @@ impl ResponseError for AppError {
             }
             AppError::Forbidden(m) => message_page("Accès refusé", m),
             AppError::BadRequest(m) => message_page("Demande incorrecte", m),
+            AppError::Conflict(m) => message_page("Opération impossible", m),
             AppError::Unavailable(_) => {
                 tracing::warn!(error = %self, "service unavailable");
                 message_page(

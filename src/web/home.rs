@@ -1,27 +1,27 @@
-//! The home page: the establishments the agent may act on, with which scopes and until when.
+//! The home page: the establishments the agent may act on, with which scopes, on what
+//! grounds and until when.
 
-use actix_web::web;
 use diesel::prelude::*;
 use maud::Markup;
 
+use super::delegations::chrome;
 use super::errors::AppError;
+use super::guard::{State, delegations_of};
 use super::session_guard::SignedIn;
 use super::views::home::{EstablishmentRights, home_page};
-use super::views::layout::Chrome;
 use crate::db::schema::establishments;
-use crate::startup::AppState;
+use crate::delegation::Status;
 
-pub async fn show_home(
-    state: web::Data<AppState>,
-    signed_in: SignedIn,
-) -> Result<Markup, AppError> {
-    let session = signed_in.0;
-    let uais: Vec<String> = session
-        .agent
+pub async fn show_home(state: State, signed_in: SignedIn) -> Result<Markup, AppError> {
+    let agent = &signed_in.0.agent;
+    let now = state.clock.now();
+    let held = delegations_of(&state, &agent.uid).await?;
+    let mut uais: Vec<String> = agent
         .responsible_for
         .iter()
         .map(|u| u.as_str().to_owned())
         .collect();
+    uais.extend(held.iter().map(|d| d.uai.as_str().to_owned()));
     let lookup = uais.clone();
     let names: Vec<(String, String)> = state
         .db
@@ -34,23 +34,41 @@ pub async fn show_home(
             )
         })
         .await?;
-    let rights: Vec<EstablishmentRights> = uais
-        .into_iter()
+    let name_of = |uai: &str| names.iter().find(|(u, _)| u == uai).map(|(_, n)| n.clone());
+    let mut rights: Vec<EstablishmentRights> = agent
+        .responsible_for
+        .iter()
         .map(|uai| EstablishmentRights {
-            name: names
-                .iter()
-                .find(|(u, _)| *u == uai)
-                .map(|(_, n)| n.clone()),
-            uai,
+            name: name_of(uai.as_str()),
+            uai: uai.to_string(),
             scopes: vec!["Élèves", "Responsables"],
             basis: "Chef d'établissement".into(),
             until: "Tant que vous en avez la responsabilité".into(),
+            principal: true,
         })
         .collect();
-    let chrome = Chrome {
-        display_name: &session.agent.display_name,
-        uid: &session.agent.uid,
-        csrf_token: &session.csrf_token,
-    };
-    Ok(home_page(&chrome, &rights))
+    for d in &held {
+        let status = d.status(now, state.tz);
+        if !matches!(status, Status::Active | Status::Upcoming) || agent.is_principal_of(&d.uai) {
+            continue;
+        }
+        let until = if status == Status::Upcoming {
+            format!(
+                "du {} au {}",
+                d.valid_from.format("%d/%m/%Y"),
+                d.valid_until.format("%d/%m/%Y")
+            )
+        } else {
+            d.valid_until.format("%d/%m/%Y").to_string()
+        };
+        rights.push(EstablishmentRights {
+            name: name_of(d.uai.as_str()),
+            uai: d.uai.to_string(),
+            scopes: vec![d.scope.label()],
+            basis: format!("Délégation accordée par {}", d.granted_by),
+            until,
+            principal: false,
+        });
+    }
+    Ok(home_page(&chrome(&signed_in), &rights))
 }

@@ -2,9 +2,13 @@
 
 pub mod assets;
 pub mod client_addr;
+pub mod delegation_changes;
+pub mod delegations;
 pub mod errors;
+pub mod guard;
 pub mod health;
 pub mod home;
+pub mod journal;
 pub mod origin;
 pub mod request;
 pub mod routes;

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::{BASE, assets, errors, health, home, signin};
+use super::{BASE, assets, delegation_changes, delegations, errors, health, home, journal, signin};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(redirect_to_base))
@@ -13,6 +13,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/connexion", web::get().to(signin::sign_in_form))
                 .route("/connexion", web::post().to(signin::sign_in))
                 .route("/deconnexion", web::post().to(signin::sign_out))
+                .route("/delegations", web::get().to(delegations::show_delegations))
+                .route(
+                    "/delegations",
+                    web::post().to(delegations::grant_delegation),
+                )
+                .route(
+                    "/delegations/{id}/revocation",
+                    web::get().to(delegation_changes::confirm_revocation),
+                )
+                .route(
+                    "/delegations/{id}/revocation",
+                    web::post().to(delegation_changes::revoke_delegation),
+                )
+                .route(
+                    "/delegations/{id}/prolongation",
+                    web::post().to(delegation_changes::extend_delegation),
+                )
+                .route("/journal", web::get().to(journal::show_journal))
+                .route("/journal.csv", web::get().to(journal::export_journal))
                 .route("/health/live", web::get().to(health::live))
                 .route("/health/ready", web::get().to(health::ready))
                 .route("/assets/{file}", web::get().to(assets::serve_asset)),

@@ -1,6 +1,7 @@
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
+use crate::web::BASE;
 
 /// One establishment the agent may act on, with what and until when.
 pub struct EstablishmentRights {
@@ -9,6 +10,8 @@ pub struct EstablishmentRights {
     pub scopes: Vec<&'static str>,
     pub basis: String,
     pub until: String,
+    /// Principals get links to the delegations and the journal.
+    pub principal: bool,
 }
 
 pub fn home_page(chrome: &Chrome<'_>, rights: &[EstablishmentRights]) -> Markup {
@@ -27,7 +30,7 @@ pub fn home_page(chrome: &Chrome<'_>, rights: &[EstablishmentRights]) -> Markup 
                 } @else {
                     table {
                         caption class="visually-hidden" { "Établissements sur lesquels vous pouvez agir" }
-                        thead { tr { th scope="col" { "Établissement" } th scope="col" { "Droits" } th scope="col" { "À quel titre" } th scope="col" { "Jusqu'au" } } }
+                        thead { tr { th scope="col" { "Établissement" } th scope="col" { "Droits" } th scope="col" { "À quel titre" } th scope="col" { "Jusqu'au" } th scope="col" { span class="visually-hidden" { "Liens" } } } }
                         tbody {
                             @for r in rights {
                                 tr {
@@ -38,6 +41,13 @@ pub fn home_page(chrome: &Chrome<'_>, rights: &[EstablishmentRights]) -> Markup 
                                     td { (r.scopes.join(", ")) }
                                     td { (r.basis) }
                                     td { (r.until) }
+                                    td {
+                                        @if r.principal {
+                                            a href=(format!("{BASE}/delegations?uai={}", r.uai)) { "Délégations" }
+                                            " · "
+                                            a href=(format!("{BASE}/journal?uai={}", r.uai)) { "Journal" }
+                                        }
+                                    }
                                 }
                             }
                         }

@@ -1,7 +1,9 @@
 //! maud views: functions returning `Markup`. User data is always escaped by maud;
 //! `PreEscaped` is used on constants only.
 
+pub mod delegations;
 pub mod errors;
 pub mod home;
+pub mod journal;
 pub mod layout;
 pub mod signin;

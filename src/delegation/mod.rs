@@ -1,0 +1,142 @@
+//! DelegCE: a principal delegates one scope on one of his establishments to a staff member
+//! of it, for days counted in the configured time zone (BRIEF rule 3).
+
+pub mod policy;
+pub mod store;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::Uai;
+
+/// What a delegation covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// Pupils' accounts.
+    Eleves,
+    /// Parents' accounts.
+    Responsables,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 2] = [Scope::Eleves, Scope::Responsables];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Eleves => "eleves",
+            Scope::Responsables => "responsables",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::Eleves => "Élèves",
+            Scope::Responsables => "Responsables",
+        }
+    }
+}
+
+/// A delegation record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegation {
+    pub id: i64,
+    pub uai: Uai,
+    pub grantee_uid: String,
+    pub grantee_name: String,
+    pub scope: Scope,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub motive: String,
+    pub granted_by: String,
+    pub granted_at: DateTime<Utc>,
+    pub extended_by: Option<String>,
+    pub extended_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Where a delegation stands at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Upcoming,
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Upcoming => "À venir",
+            Status::Active => "En cours",
+            Status::Expired => "Expirée",
+            Status::Revoked => "Révoquée",
+        }
+    }
+}
+
+/// The day it is at `now` in `tz`.
+pub fn local_day(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    now.with_timezone(&tz).date_naive()
+}
+
+impl Delegation {
+    /// Active from the start of its first day to the end of its last day, in `tz`, unless
+    /// revoked at or before `now`.
+    pub fn status(&self, now: DateTime<Utc>, tz: Tz) -> Status {
+        if self.revoked_at.is_some_and(|r| r <= now) {
+            return Status::Revoked;
+        }
+        let today = local_day(now, tz);
+        if today < self.valid_from {
+            Status::Upcoming
+        } else if today > self.valid_until {
+            Status::Expired
+        } else {
+            Status::Active
+        }
+    }
+
+    pub fn is_active(&self, now: DateTime<Utc>, tz: Tz) -> bool {
+        self.status(now, tz) == Status::Active
+    }
+}
+
+/// The coming 31 August (today if it is 31 August), the default last day.
+pub fn coming_31_august(today: NaiveDate) -> NaiveDate {
+    let this_year = NaiveDate::from_ymd_opt(today.year(), 8, 31).unwrap_or(today);
+    if today <= this_year {
+        this_year
+    } else {
+        NaiveDate::from_ymd_opt(today.year() + 1, 8, 31).unwrap_or(today)
+    }
+}
+
+/// The latest last day allowed for a delegation starting `from`: one year later.
+pub fn latest_end(from: NaiveDate) -> NaiveDate {
+    from.checked_add_months(chrono::Months::new(12))
+        .unwrap_or(from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn the_coming_31_august() {
+        assert_eq!(coming_31_august(d(2026, 11, 28)), d(2027, 8, 31));
+        assert_eq!(coming_31_august(d(2027, 3, 1)), d(2027, 8, 31));
+        assert_eq!(coming_31_august(d(2027, 8, 31)), d(2027, 8, 31));
+        assert_eq!(coming_31_august(d(2027, 9, 1)), d(2028, 8, 31));
+        assert_eq!(latest_end(d(2026, 11, 28)), d(2027, 11, 28));
+        assert_eq!(latest_end(d(2028, 2, 29)), d(2029, 2, 28));
+    }
+}

@@ -1,0 +1,326 @@
+//! Table tests of `authorize`: roles × actions, each allow with its mirror deny, at the
+//! boundaries of the first and last day in Europe/Paris, across daylight-saving changes.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Europe::Paris;
+
+use super::*;
+
+const A: &str = "0691234S";
+const B: &str = "0692418D";
+
+fn uai(s: &str) -> Uai {
+    Uai::parse(s).unwrap()
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// Summer time starts on 2027-03-28 and ends on 2027-10-31 in Paris.
+fn first_day() -> NaiveDate {
+    day(2027, 3, 28)
+}
+fn last_day() -> NaiveDate {
+    day(2027, 10, 31)
+}
+/// 2027-03-28 00:00 in Paris (UTC+1 until 02:00 that night).
+fn first_instant() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 3, 27, 23, 0, 0).unwrap()
+}
+/// 2027-10-31 24:00 in Paris (UTC+1 again since 03:00 that day: a 25-hour day).
+fn end_instant() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 10, 31, 23, 0, 0).unwrap()
+}
+const TICK: Duration = Duration::microseconds(1);
+
+fn agent(uid: &str, responsible: &[&str]) -> Agent {
+    Agent {
+        uid: uid.into(),
+        display_name: uid.into(),
+        mail: None,
+        attached: vec![uai(A)],
+        responsible_for: responsible.iter().map(|u| uai(u)).collect(),
+    }
+}
+
+fn delegation(id: i64, uid: &str, on: &str, scope: Scope) -> Delegation {
+    Delegation {
+        id,
+        uai: uai(on),
+        grantee_uid: uid.into(),
+        grantee_name: uid.into(),
+        scope,
+        valid_from: first_day(),
+        valid_until: last_day(),
+        motive: "test".into(),
+        granted_by: "principal".into(),
+        granted_at: first_instant() - Duration::days(10),
+        extended_by: None,
+        extended_at: None,
+        revoked_by: None,
+        revoked_at: None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Principal,
+    Delegated(i64),
+    Hidden,
+    Forbidden,
+}
+
+fn check(
+    who: &Agent,
+    held: &[Delegation],
+    action: Action,
+    at: DateTime<Utc>,
+    expect: Expect,
+    case: &str,
+) {
+    let got = authorize(who, held, action, &uai(A), at, Paris);
+    let ok = match (&got, expect) {
+        (Ok(p), Expect::Principal) => {
+            p.basis == Basis::Principal && p.uai == uai(A) && p.action == action
+        }
+        (Ok(p), Expect::Delegated(id)) => {
+            p.basis == Basis::Delegation(id) && p.delegation_id() == Some(id)
+        }
+        (Err(Refusal::Hidden(_)), Expect::Hidden) => true,
+        (Err(Refusal::Forbidden(_)), Expect::Forbidden) => true,
+        _ => false,
+    };
+    assert!(
+        ok,
+        "{case} / {action:?} at {at}: expected {expect:?}, got {got:?}"
+    );
+}
+
+/// Inside the validity window of the delegations: first and last instants.
+fn inside() -> [DateTime<Utc>; 3] {
+    [
+        first_instant(),
+        end_instant() - TICK,
+        Utc.with_ymd_and_hms(2027, 6, 15, 12, 0, 0).unwrap(),
+    ]
+}
+
+#[test]
+fn principal_holds_everything_on_his_establishment_only() {
+    let p = agent("principal", &[A]);
+    let other = agent("principal2", &[B]);
+    for at in inside()
+        .into_iter()
+        .chain([first_instant() - TICK, end_instant()])
+    {
+        for action in Action::ALL {
+            check(&p, &[], action, at, Expect::Principal, "principal");
+            check(
+                &other,
+                &[],
+                action,
+                at,
+                Expect::Hidden,
+                "principal of the other establishment",
+            );
+        }
+    }
+}
+
+#[test]
+fn an_active_delegate_holds_his_scope_and_nothing_else() {
+    let eleves = agent("referent", &[]);
+    let held = [delegation(7, "referent", A, Scope::Eleves)];
+    let parents = agent("cpe", &[]);
+    let held_parents = [delegation(8, "cpe", A, Scope::Responsables)];
+    for at in inside() {
+        for action in Action::ALL {
+            let (e, p) = match action {
+                Action::ViewPupils | Action::ResetPupil => {
+                    (Expect::Delegated(7), Expect::Forbidden)
+                }
+                Action::ViewParents | Action::ResetParent => {
+                    (Expect::Forbidden, Expect::Delegated(8))
+                }
+                Action::ManageDelegations | Action::ReadJournal => {
+                    (Expect::Forbidden, Expect::Forbidden)
+                }
+            };
+            check(&eleves, &held, action, at, e, "delegate eleves");
+            check(
+                &parents,
+                &held_parents,
+                action,
+                at,
+                p,
+                "delegate responsables",
+            );
+        }
+    }
+}
+
+#[test]
+fn a_delegation_is_active_from_the_first_instant_of_its_first_day() {
+    let who = agent("referent", &[]);
+    let held = [delegation(7, "referent", A, Scope::Eleves)];
+    // 2027-03-27 23:59:59.999999 in Paris: not yet valid.
+    check(
+        &who,
+        &held,
+        Action::ViewPupils,
+        first_instant() - TICK,
+        Expect::Hidden,
+        "not yet valid",
+    );
+    check(
+        &who,
+        &held,
+        Action::ViewPupils,
+        first_instant(),
+        Expect::Delegated(7),
+        "first instant",
+    );
+    // The whole first day counts although it is only 23 hours long.
+    check(
+        &who,
+        &held,
+        Action::ResetPupil,
+        Utc.with_ymd_and_hms(2027, 3, 28, 21, 59, 0).unwrap(),
+        Expect::Delegated(7),
+        "first day, late",
+    );
+}
+
+#[test]
+fn a_delegation_ends_with_the_last_instant_of_its_last_day() {
+    let who = agent("referent", &[]);
+    let held = [delegation(7, "referent", A, Scope::Eleves)];
+    // The last day is 25 hours long: 22:30 UTC is still 23:30 on the 31st in Paris.
+    check(
+        &who,
+        &held,
+        Action::ViewPupils,
+        Utc.with_ymd_and_hms(2027, 10, 31, 22, 30, 0).unwrap(),
+        Expect::Delegated(7),
+        "last day, late",
+    );
+    check(
+        &who,
+        &held,
+        Action::ViewPupils,
+        end_instant() - TICK,
+        Expect::Delegated(7),
+        "last instant",
+    );
+    check(
+        &who,
+        &held,
+        Action::ViewPupils,
+        end_instant(),
+        Expect::Hidden,
+        "expired",
+    );
+    check(
+        &who,
+        &held,
+        Action::ResetPupil,
+        end_instant() + Duration::days(30),
+        Expect::Hidden,
+        "long expired",
+    );
+}
+
+#[test]
+fn a_revoked_delegation_stops_at_the_instant_of_revocation() {
+    let who = agent("referent", &[]);
+    let revoked_at = Utc.with_ymd_and_hms(2027, 6, 1, 8, 0, 0).unwrap();
+    let mut d = delegation(7, "referent", A, Scope::Eleves);
+    d.revoked_at = Some(revoked_at);
+    d.revoked_by = Some("principal".into());
+    let held = [d];
+    check(
+        &who,
+        &held,
+        Action::ViewPupils,
+        revoked_at - TICK,
+        Expect::Delegated(7),
+        "just before revocation",
+    );
+    for action in Action::ALL {
+        check(&who, &held, action, revoked_at, Expect::Hidden, "revoked");
+    }
+}
+
+#[test]
+fn a_delegation_elsewhere_or_for_someone_else_gives_nothing_here() {
+    let who = agent("referent", &[]);
+    let elsewhere = [delegation(9, "referent", B, Scope::Eleves)];
+    let someone_else = [delegation(10, "enseignant", A, Scope::Eleves)];
+    for at in inside() {
+        for action in Action::ALL {
+            check(
+                &who,
+                &elsewhere,
+                action,
+                at,
+                Expect::Hidden,
+                "delegate of the other establishment",
+            );
+            check(
+                &who,
+                &someone_else,
+                action,
+                at,
+                Expect::Hidden,
+                "another agent's delegation",
+            );
+            check(&who, &[], action, at, Expect::Hidden, "no delegation");
+        }
+    }
+    // Mirror: on B the same delegation works.
+    let got = authorize(
+        &who,
+        &elsewhere,
+        Action::ViewPupils,
+        &uai(B),
+        inside()[2],
+        Paris,
+    );
+    assert_eq!(got.unwrap().basis, Basis::Delegation(9));
+}
+
+#[test]
+fn both_scopes_from_two_delegations_and_the_spring_change_of_a_one_day_delegation() {
+    let who = agent("referent", &[]);
+    let held = [
+        delegation(1, "referent", A, Scope::Eleves),
+        delegation(2, "referent", A, Scope::Responsables),
+    ];
+    let at = inside()[2];
+    assert_eq!(
+        scopes_on(&who, &held, &uai(A), at, Paris),
+        vec![Scope::Eleves, Scope::Responsables]
+    );
+    assert!(scopes_on(&who, &held, &uai(B), at, Paris).is_empty());
+    // A delegation of the 28th only: 23 hours long in Paris.
+    let mut short = delegation(3, "referent", A, Scope::Eleves);
+    short.valid_until = first_day();
+    let short = [short];
+    check(
+        &who,
+        &short,
+        Action::ViewPupils,
+        Utc.with_ymd_and_hms(2027, 3, 28, 21, 59, 59).unwrap(),
+        Expect::Delegated(3),
+        "23:59:59 CEST",
+    );
+    check(
+        &who,
+        &short,
+        Action::ViewPupils,
+        Utc.with_ymd_and_hms(2027, 3, 28, 22, 0, 0).unwrap(),
+        Expect::Hidden,
+        "midnight CEST",
+    );
+}

@@ -1,0 +1,511 @@
+//! The principal's DelegCE screen and the grant (`POST /delegations`).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use super::BASE;
+use super::errors::AppError;
+use super::guard::{Attempt, State, permit, record_refusal, requested_uai, require_csrf};
+use super::request::RequestMeta;
+use super::session_guard::SignedIn;
+use super::views::delegations::{
+    DelegationsView, GrantValues, choose_establishment_page, delegations_page,
+};
+use super::views::layout::Chrome;
+use crate::audit::{self, Outcome};
+use crate::db::schema::establishments;
+use crate::delegation::policy::Action;
+use crate::delegation::store::{self, NewDelegation};
+use crate::delegation::{Delegation, Scope, Status, coming_31_august, latest_end, local_day};
+use crate::directory::{Agent, AgentUid, DirectoryError};
+use crate::domain::Uai;
+use crate::startup::AppState;
+
+pub const MOTIVE_MAX: usize = 500;
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    uai: Option<String>,
+    #[serde(default)]
+    recherche: String,
+    accordee: Option<String>,
+    revoquee: Option<String>,
+    prolongee: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct GrantForm {
+    #[serde(default)]
+    uai: String,
+    #[serde(default)]
+    grantee: String,
+    #[serde(default)]
+    scope: Vec<String>,
+    #[serde(default)]
+    valid_from: String,
+    #[serde(default)]
+    valid_until: String,
+    #[serde(default)]
+    motive: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub fn chrome(s: &SignedIn) -> Chrome<'_> {
+    Chrome {
+        display_name: &s.0.agent.display_name,
+        uid: &s.0.agent.uid,
+        csrf_token: &s.0.csrf_token,
+    }
+}
+
+/// The establishment's name, or its UAI when it is not in the database.
+pub async fn establishment_name(state: &AppState, uai: &Uai) -> Result<String, AppError> {
+    let key = uai.as_str().to_owned();
+    let name: Option<String> = state
+        .db
+        .run(move |conn| {
+            Ok::<_, AppError>(
+                establishments::table
+                    .filter(establishments::uai.eq(key))
+                    .select(establishments::name)
+                    .first(conn)
+                    .optional()?,
+            )
+        })
+        .await?;
+    Ok(name.unwrap_or_else(|| uai.to_string()))
+}
+
+async fn staff(state: &AppState, uai: &Uai, search: &str) -> Result<Vec<Agent>, AppError> {
+    let directory = state.directory.clone();
+    let (uai, search) = (uai.clone(), search.to_owned());
+    match web::block(move || directory.search_staff(&uai, &search, 50)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(DirectoryError::Unavailable(e))) => Err(AppError::DirectoryUnavailable(e)),
+        Ok(Err(e)) => Err(AppError::Internal(e.to_string())),
+        Err(_) => Err(AppError::Internal("blocking pool gone".into())),
+    }
+}
+
+/// What the screen shows besides the form: the delegations grouped by status.
+struct Screen {
+    name: String,
+    list: Vec<Delegation>,
+    staff: Vec<Agent>,
+}
+
+async fn load_screen(state: &AppState, uai: &Uai, search: &str) -> Result<Screen, AppError> {
+    let name = establishment_name(state, uai).await?;
+    let key = uai.clone();
+    let list = state
+        .db
+        .run(move |conn| Ok::<_, AppError>(store::on_establishment(conn, &key)?))
+        .await?;
+    let staff = staff(state, uai, search).await?;
+    Ok(Screen { name, list, staff })
+}
+
+struct Render<'a> {
+    values: GrantValues,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+    extend_offer: Option<i64>,
+}
+
+fn render(
+    state: &AppState,
+    signed_in: &SignedIn,
+    uai: &Uai,
+    search: &str,
+    screen: &Screen,
+    r: Render<'_>,
+    status: StatusCode,
+) -> HttpResponse {
+    let now = state.clock.now();
+    let groups = [
+        Status::Active,
+        Status::Upcoming,
+        Status::Expired,
+        Status::Revoked,
+    ]
+    .into_iter()
+    .map(|st| {
+        (
+            st,
+            screen
+                .list
+                .iter()
+                .filter(|d| d.status(now, state.tz) == st)
+                .collect(),
+        )
+    })
+    .collect();
+    let chrome = chrome(signed_in);
+    let offer = r
+        .extend_offer
+        .and_then(|id| screen.list.iter().find(|d| d.id == id));
+    let body = delegations_page(&DelegationsView {
+        chrome: &chrome,
+        uai: uai.as_str(),
+        establishment: &screen.name,
+        groups,
+        staff: &screen.staff,
+        search,
+        values: r.values,
+        error: r.error,
+        notice: r.notice,
+        extend_offer: offer,
+        today: local_day(now, state.tz),
+    });
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body.into_string())
+}
+
+fn default_values(state: &AppState) -> GrantValues {
+    let today = local_day(state.clock.now(), state.tz);
+    GrantValues {
+        valid_from: today.to_string(),
+        valid_until: coming_31_august(today).to_string(),
+        scopes: vec![Scope::Eleves],
+        ..GrantValues::default()
+    }
+}
+
+pub async fn show_delegations(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(uai) = query.uai.as_deref().filter(|u| !u.is_empty()) else {
+        // No establishment named: the principal's only one, or a choice.
+        let mine = &signed_in.0.agent.responsible_for;
+        return match mine.as_slice() {
+            [] => Err(AppError::NotFound),
+            [only] => Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, format!("{BASE}/delegations?uai={only}")))
+                .finish()),
+            several => {
+                let mut choices = Vec::new();
+                for u in several {
+                    choices.push((u.to_string(), establishment_name(&state, u).await?));
+                }
+                Ok(HttpResponse::Ok()
+                    .content_type("text/html; charset=utf-8")
+                    .body(
+                        choose_establishment_page(&chrome(&signed_in), "delegations", &choices)
+                            .into_string(),
+                    ))
+            }
+        };
+    };
+    let uai = requested_uai(Some(uai))?;
+    permit(
+        &state,
+        &signed_in,
+        &meta,
+        Action::ManageDelegations,
+        &uai,
+        &Attempt::new("delegation.view"),
+    )
+    .await?;
+    let screen = load_screen(&state, &uai, &query.recherche).await?;
+    let notice = if query.accordee.is_some() {
+        Some("La délégation est accordée.")
+    } else if query.revoquee.is_some() {
+        Some("La délégation est révoquée : elle a cessé immédiatement.")
+    } else if query.prolongee.is_some() {
+        Some("La délégation est prolongée.")
+    } else {
+        None
+    };
+    let r = Render {
+        values: default_values(&state),
+        error: None,
+        notice,
+        extend_offer: None,
+    };
+    Ok(render(
+        &state,
+        &signed_in,
+        &uai,
+        &query.recherche,
+        &screen,
+        r,
+        StatusCode::OK,
+    ))
+}
+
+/// A grant refused for its content: the French message, the status, an offer to extend.
+struct GrantRefusal {
+    message: String,
+    status: StatusCode,
+    reason: &'static str,
+    extend: Option<i64>,
+}
+
+fn refusal(status: StatusCode, reason: &'static str, message: impl Into<String>) -> GrantRefusal {
+    GrantRefusal {
+        message: message.into(),
+        status,
+        reason,
+        extend: None,
+    }
+}
+
+fn parse_day(value: &str, what: &str) -> Result<NaiveDate, GrantRefusal> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+        refusal(
+            StatusCode::BAD_REQUEST,
+            "malformed date",
+            format!("La date {what} doit être une date valide (AAAA-MM-JJ)."),
+        )
+    })
+}
+
+/// Everything a grant must satisfy but the rights (checked before).
+async fn check_grant(
+    state: &AppState,
+    principal: &Agent,
+    uai: &Uai,
+    form: &GrantForm,
+) -> Result<(Vec<Scope>, NaiveDate, NaiveDate, Agent), GrantRefusal> {
+    let bad = |reason, message: &str| refusal(StatusCode::BAD_REQUEST, reason, message);
+    let mut scopes = Vec::new();
+    for s in &form.scope {
+        let scope =
+            Scope::parse(s).ok_or_else(|| bad("unknown scope", "Droit délégué inconnu."))?;
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    if scopes.is_empty() {
+        return Err(bad(
+            "no scope",
+            "Cochez au moins un droit à déléguer (élèves ou responsables).",
+        ));
+    }
+    let from = parse_day(&form.valid_from, "de début")?;
+    let until = parse_day(&form.valid_until, "de fin")?;
+    let today = local_day(state.clock.now(), state.tz);
+    if until <= from {
+        return Err(bad(
+            "end not after start",
+            "La date de fin doit être postérieure à la date de début.",
+        ));
+    }
+    if until < today {
+        return Err(bad("end in the past", "La date de fin est déjà passée."));
+    }
+    if from < today {
+        return Err(bad(
+            "start in the past",
+            "La date de début ne peut pas être antérieure à aujourd'hui.",
+        ));
+    }
+    if until > latest_end(from) {
+        return Err(bad(
+            "longer than a year",
+            "Une délégation dure au plus un an : choisissez une date de fin plus proche.",
+        ));
+    }
+    let motive = form.motive.trim();
+    if motive.is_empty() {
+        return Err(bad("no motive", "Indiquez le motif de la délégation."));
+    }
+    if motive.chars().count() > MOTIVE_MAX
+        || motive
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
+        return Err(bad(
+            "motive too long",
+            "Le motif ne peut dépasser 500 caractères.",
+        ));
+    }
+    let Some(grantee_uid) = AgentUid::parse(&form.grantee) else {
+        return Err(bad("no grantee", "Choisissez le personnel à qui déléguer."));
+    };
+    if grantee_uid.as_str() == principal.uid {
+        return Err(bad(
+            "grantee is the principal himself",
+            "Vous ne pouvez pas vous déléguer vos propres droits.",
+        ));
+    }
+    let directory = state.directory.clone();
+    let lookup_uid = grantee_uid.clone();
+    let found = web::block(move || directory.lookup(&lookup_uid))
+        .await
+        .map_err(|_| {
+            refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "blocking pool gone",
+                "Service indisponible.",
+            )
+        })?;
+    let grantee = match found {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            return Err(bad(
+                "grantee unknown",
+                "Ce personnel est inconnu de l'annuaire.",
+            ));
+        }
+        Err(_) => {
+            return Err(refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "directory unavailable",
+                "L'annuaire des personnels ne répond pas pour le moment. Réessayez dans quelques instants.",
+            ));
+        }
+    };
+    if grantee.is_principal_of(uai) {
+        return Err(bad(
+            "grantee already principal",
+            "Ce personnel est déjà chef de cet établissement : il a déjà tous les droits.",
+        ));
+    }
+    if !grantee.is_attached_to(uai) {
+        return Err(bad(
+            "grantee not attached",
+            "Ce personnel n'est pas rattaché à cet établissement dans l'annuaire.",
+        ));
+    }
+    Ok((scopes, from, until, grantee))
+}
+
+pub async fn grant_delegation(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form: GrantForm = serde_html_form::from_bytes(&body).map_err(|_| {
+        AppError::BadRequest(
+            "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
+        )
+    })?;
+    let attempt = Attempt::new("delegation.grant");
+    let uai = requested_uai(Some(&form.uai))?;
+    permit(
+        &state,
+        &signed_in,
+        &meta,
+        Action::ManageDelegations,
+        &uai,
+        &attempt,
+    )
+    .await?;
+    require_csrf(
+        &state,
+        &signed_in,
+        &meta,
+        &form.csrf_token,
+        Some(&uai),
+        &attempt,
+    )
+    .await?;
+    let principal = signed_in.0.agent.clone();
+    let checked = check_grant(&state, &principal, &uai, &form).await;
+    let now = state.clock.now();
+    let outcome = match checked {
+        Err(r) => Err(r),
+        Ok((scopes, from, until, grantee)) => {
+            let key = state.key.clone();
+            let motive = form.motive.trim().to_owned();
+            let uai2 = uai.clone();
+            let by = principal.uid.clone();
+            let success = attempt.event(&signed_in, &meta, Some(&uai), Outcome::Success);
+            let tz = state.tz;
+            state
+                .db
+                .run(move |conn| {
+                    audit::audited(conn, &key, now, |tx| -> Result<Result<Vec<i64>, GrantRefusal>, AppError> {
+                        // Checked inside the write transaction: two tabs cannot both grant.
+                        let existing = store::held_by(tx.conn(), &grantee.uid, local_day(now, tz))?;
+                        if let Some(d) = existing.iter().find(|d| {
+                            d.uai == uai2 && scopes.contains(&d.scope) && matches!(d.status(now, tz), Status::Active | Status::Upcoming)
+                        }) {
+                            return Ok(Err(GrantRefusal {
+                                message: format!(
+                                    "{} détient déjà une délégation « {} » sur cet établissement, jusqu'au {}. Vous pouvez la prolonger.",
+                                    d.grantee_name,
+                                    d.scope.label(),
+                                    d.valid_until.format("%d/%m/%Y")
+                                ),
+                                status: StatusCode::CONFLICT,
+                                reason: "same scope already delegated",
+                                extend: Some(d.id),
+                            }));
+                        }
+                        let mut ids = Vec::new();
+                        for scope in &scopes {
+                            let id = store::insert(
+                                tx.conn(),
+                                &NewDelegation {
+                                    uai: &uai2,
+                                    grantee_uid: &grantee.uid,
+                                    grantee_name: &grantee.display_name,
+                                    scope: *scope,
+                                    valid_from: from,
+                                    valid_until: until,
+                                    motive: &motive,
+                                    granted_by: &by,
+                                },
+                                now,
+                            )?;
+                            let mut event = success.clone().details(format!(
+                                "to {} scope {} from {from} until {until}",
+                                grantee.uid,
+                                scope.as_str()
+                            ));
+                            event.target_kind = Some("delegation".into());
+                            event.target_id = Some(id.to_string());
+                            event.delegation_id = Some(id);
+                            tx.append(&event)?;
+                            ids.push(id);
+                        }
+                        Ok(Ok(ids))
+                    })
+                })
+                .await?
+        }
+    };
+    match outcome {
+        Ok(_) => Ok(HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                format!("{BASE}/delegations?uai={uai}&accordee=1"),
+            ))
+            .finish()),
+        Err(r) => {
+            let event = attempt
+                .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
+                .details(format!("{} (grantee {:.64})", r.reason, form.grantee));
+            record_refusal(&state, event).await?;
+            let screen = load_screen(&state, &uai, "").await?;
+            let values = GrantValues {
+                grantee: form.grantee.clone(),
+                scopes: form.scope.iter().filter_map(|s| Scope::parse(s)).collect(),
+                valid_from: form.valid_from.chars().take(10).collect(),
+                valid_until: form.valid_until.chars().take(10).collect(),
+                motive: form.motive.chars().take(MOTIVE_MAX).collect(),
+            };
+            let rendered = Render {
+                values,
+                error: Some(&r.message),
+                notice: None,
+                extend_offer: r.extend,
+            };
+            Ok(render(
+                &state, &signed_in, &uai, "", &screen, rendered, r.status,
+            ))
+        }
+    }
+}

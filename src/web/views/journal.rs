@@ -1,0 +1,106 @@
+use maud::{Markup, html};
+
+use super::layout::{Chrome, page};
+use crate::web::BASE;
+
+pub struct JournalRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+    pub delegation: String,
+    pub gate: String,
+    pub client: String,
+    pub request_id: String,
+    pub details: String,
+}
+
+pub struct JournalFilters {
+    pub uai: String,
+    pub du: String,
+    pub au: String,
+    pub acteur: String,
+    pub action: String,
+    pub cible: String,
+}
+
+impl JournalFilters {
+    fn query(&self, page: Option<i64>) -> String {
+        let mut pairs = vec![
+            ("uai", self.uai.as_str()),
+            ("du", self.du.as_str()),
+            ("au", self.au.as_str()),
+            ("acteur", self.acteur.as_str()),
+            ("action", self.action.as_str()),
+            ("cible", self.cible.as_str()),
+        ];
+        let page_text = page.map(|p| p.to_string()).unwrap_or_default();
+        if page.is_some() {
+            pairs.push(("page", page_text.as_str()));
+        }
+        serde_html_form::to_string(pairs).unwrap_or_default()
+    }
+}
+
+fn outcome_label(o: &str) -> &'static str {
+    match o {
+        "success" => "Réussi",
+        "refused" => "Refusé",
+        _ => "Échec",
+    }
+}
+
+pub fn journal_page(
+    chrome: &Chrome<'_>,
+    establishment: &str,
+    f: &JournalFilters,
+    rows: &[JournalRow],
+    page_no: i64,
+    has_next: bool,
+) -> Markup {
+    page(
+        "Journal",
+        Some(chrome),
+        html! {
+            h1 { "Journal des actions" }
+            p class="lead" { (establishment) " " span class="uai" { "(" (f.uai) ")" } }
+            form method="get" action=(format!("{BASE}/journal")) class="search no-print" {
+                input type="hidden" name="uai" value=(f.uai);
+                div class="field" { label for="du" { "Du" } input type="date" id="du" name="du" value=(f.du); }
+                div class="field" { label for="au" { "Au" } input type="date" id="au" name="au" value=(f.au); }
+                div class="field" { label for="acteur" { "Acteur" } input type="text" id="acteur" name="acteur" value=(f.acteur); }
+                div class="field" { label for="action" { "Action" } input type="text" id="action" name="action" value=(f.action) placeholder="ex. delegation"; }
+                div class="field" { label for="cible" { "Cible (n°)" } input type="text" id="cible" name="cible" value=(f.cible); }
+                button type="submit" class="secondary" { "Filtrer" }
+            }
+            p class="no-print" { a href=(format!("{BASE}/journal.csv?{}", f.query(None))) { "Exporter en CSV" } }
+            @if rows.is_empty() {
+                p { "Aucune action ne correspond à ces critères." }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { "Date" } th scope="col" { "Acteur" } th scope="col" { "Action" }
+                        th scope="col" { "Cible" } th scope="col" { "Résultat" } th scope="col" { "Délégation" }
+                        th scope="col" { "Accès" } th scope="col" { "Détails" }
+                    } }
+                    tbody {
+                        @for r in rows {
+                            tr {
+                                td { (r.at) } td { (r.actor) } td { (r.action) } td { (r.target) }
+                                td { (outcome_label(&r.outcome)) } td { (r.delegation) }
+                                td { (r.gate) @if !r.client.is_empty() { " " (r.client) } }
+                                td { (r.details) }
+                            }
+                        }
+                    }
+                }
+            }
+            nav class="pager no-print" aria-label="Pages du journal" {
+                @if page_no > 1 { a href=(format!("{BASE}/journal?{}", f.query(Some(page_no - 1)))) { "← Plus récentes" } }
+                span { "Page " (page_no) }
+                @if has_next { a href=(format!("{BASE}/journal?{}", f.query(Some(page_no + 1)))) { "Plus anciennes →" } }
+            }
+        },
+    )
+}
