@@ -59,10 +59,24 @@ pub enum Command {
         #[command(subcommand)]
         command: AgentsCommand,
     },
+    /// DelegCE delegations.
+    Delegations {
+        #[command(subcommand)]
+        command: DelegationsCommand,
+    },
     /// Audit trail commands.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DelegationsCommand {
+    /// List delegations (all, or one establishment's) with their status today.
+    List {
+        #[arg(long, value_name = "UAI")]
+        uai: Option<String>,
     },
 }
 
@@ -103,6 +117,36 @@ pub fn run(cli: Cli) -> Result<ExitCode, StartupError> {
         Command::Audit {
             command: AuditCommand::Verify { demo },
         } => verify(&settings, demo),
+        Command::Delegations {
+            command: DelegationsCommand::List { uai },
+        } => {
+            let uai = uai
+                .map(|u| crate::domain::Uai::parse(&u))
+                .transpose()
+                .map_err(|e| StartupError::Refused(e.to_string()))?;
+            let tz = settings.time_zone()?;
+            let db = open_database(&settings)?;
+            let mut conn = db.get()?;
+            let list = crate::delegation::store::all(&mut conn, uai.as_ref())
+                .map_err(db::DbError::from)?;
+            let now = chrono::Utc::now();
+            println!("id\tuai\tgrantee\tscope\tfrom\tuntil\tstatus\tgranted_by\tmotive");
+            for d in list {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    d.id,
+                    d.uai,
+                    d.grantee_uid,
+                    d.scope.as_str(),
+                    d.valid_from,
+                    d.valid_until,
+                    format!("{:?}", d.status(now, tz)).to_lowercase(),
+                    d.granted_by,
+                    d.motive.replace(['\t', '\n', '\r'], " ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Agents { demo, command } => {
             let key = load_key(&settings, demo)?;
             let db = open_database(&settings)?;

@@ -83,8 +83,13 @@ pub async fn establishment_name(state: &AppState, uai: &Uai) -> Result<String, A
 async fn staff(state: &AppState, uai: &Uai, search: &str) -> Result<Vec<Agent>, AppError> {
     let directory = state.directory.clone();
     let (uai, search) = (uai.clone(), search.to_owned());
+    let principal_of = uai.clone();
     match web::block(move || directory.search_staff(&uai, &search, 50)).await {
-        Ok(Ok(v)) => Ok(v),
+        // Principals already hold every right there: they are not offered.
+        Ok(Ok(v)) => Ok(v
+            .into_iter()
+            .filter(|a| !a.is_principal_of(&principal_of))
+            .collect()),
         Ok(Err(DirectoryError::Unavailable(e))) => Err(AppError::DirectoryUnavailable(e)),
         Ok(Err(e)) => Err(AppError::Internal(e.to_string())),
         Err(_) => Err(AppError::Internal("blocking pool gone".into())),

@@ -160,3 +160,46 @@ fn agents_commands_refuse_bad_input_and_change_nothing() {
     let (ok, _, err) = agents(&db, &["detach", "cperrin", "0691234S"], "");
     assert!(!ok && err.contains("is not attached"), "{err}");
 }
+
+#[test]
+fn delegations_list_prints_the_delegations_with_their_status() {
+    use educt_admin::delegation::Scope;
+    use educt_admin::delegation::store::{self, NewDelegation};
+    let db = TestDb::migrated();
+    let uai = educt_admin::domain::Uai::parse("0691234S").unwrap();
+    let lycee = educt_admin::domain::Uai::parse("0692418D").unwrap();
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    for (u, who, until) in [
+        (&uai, "referent", "2099-08-31"),
+        (&lycee, "cpe", "2020-08-31"),
+    ] {
+        store::insert(
+            &mut db.connect(),
+            &NewDelegation {
+                uai: u,
+                grantee_uid: who,
+                grantee_name: who,
+                scope: Scope::Eleves,
+                valid_from: day("2020-01-01"),
+                valid_until: day(until),
+                motive: "Motif\tavec tabulation",
+                granted_by: "principal",
+            },
+            crate::helpers::t0(),
+        )
+        .unwrap();
+    }
+    let env = [("EDUCT_ADMIN__DATABASE__URL", db.url.as_str())];
+    let (status, out, err) = crate::helpers::run_cli(&["delegations", "list"], &env);
+    assert!(status.success(), "{err}");
+    assert!(out.contains("\t0691234S\treferent\televes\t2020-01-01\t2099-08-31\tactive\tprincipal\tMotif avec tabulation"), "{out}");
+    assert!(
+        out.contains("\t0692418D\tcpe\televes\t2020-01-01\t2020-08-31\texpired\t"),
+        "{out}"
+    );
+    let (_, out, _) = crate::helpers::run_cli(&["delegations", "list", "--uai", "0692418D"], &env);
+    assert!(!out.contains("referent") && out.contains("cpe"));
+    let (status, _, err) =
+        crate::helpers::run_cli(&["delegations", "list", "--uai", "0692418X"], &env);
+    assert!(!status.success() && err.contains("UAI"), "{err}");
+}

@@ -6,12 +6,15 @@
 mod audit;
 mod cli;
 mod cli_agents;
+mod delegations;
 mod demo;
 mod directory_contract;
 mod health;
 mod helpers;
+mod journal;
 mod ldap_server;
 mod ldap_signin;
+mod matrix;
 mod migrations;
 mod pages;
 mod signin;

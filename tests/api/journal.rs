@@ -1,0 +1,136 @@
+//! The principal's journal: filters, paging, CSV with neutralised formulas.
+
+use chrono::Duration;
+use educt_admin::audit::{self, AuditEvent, Outcome};
+
+use crate::helpers::{COLLEGE, LYCEE, PRINCIPAL_PW, TestApp, seed_staff, t0, test_key};
+
+async fn app_with_rows() -> TestApp {
+    let app = TestApp::spawn().await;
+    let mut conn = app.conn();
+    seed_staff(&mut conn);
+    for i in 0..60 {
+        let e = AuditEvent::new(
+            if i % 2 == 0 { "referent" } else { "enseignant" },
+            "eleve.reset_password",
+            Outcome::Success,
+        )
+        .uai(COLLEGE)
+        .target("eleve", 1000 + i);
+        audit::record(&mut conn, &test_key(), t0() - Duration::days(i), &e).unwrap();
+    }
+    let formula = AuditEvent::new("=cmd|' /C calc'!A0", "@SUM(1)", Outcome::Refused)
+        .uai(COLLEGE)
+        .details("+33 6 12 34 56 78");
+    audit::record(&mut conn, &test_key(), t0(), &formula).unwrap();
+    audit::record(
+        &mut conn,
+        &test_key(),
+        t0(),
+        &AuditEvent::new("x", "lycee.secret", Outcome::Success).uai(LYCEE),
+    )
+    .unwrap();
+    app.signed_in("principal", PRINCIPAL_PW).await;
+    app
+}
+
+#[tokio::test]
+async fn the_journal_is_filtered_and_paged() {
+    let app = app_with_rows().await;
+    let page1 = app
+        .get(&format!("/journal?uai={COLLEGE}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page1.contains("Plus anciennes"));
+    assert!(!page1.contains("lycee.secret"), "only his establishment");
+    assert!(
+        page1.contains("&lt;") || !page1.contains("<script"),
+        "escaped"
+    );
+    let page2 = app
+        .get(&format!("/journal?uai={COLLEGE}&page=2"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page2.contains("Page 2") && page2.contains("Plus récentes"));
+    let referent = app
+        .get(&format!("/journal?uai={COLLEGE}&acteur=referent"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(referent.contains("referent") && !referent.contains(">enseignant<"));
+    // Days in Paris: 2026-11-25 only holds the rows of i = 1.
+    let one_day = app
+        .get(&format!(
+            "/journal?uai={COLLEGE}&du=2026-11-25&au=2026-11-25"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        one_day.contains("eleve 1001")
+            && !one_day.contains("eleve 1002")
+            && !one_day.contains("eleve 1000")
+    );
+    let target = app
+        .get(&format!("/journal?uai={COLLEGE}&cible=1042"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(target.contains("eleve 1042") && !target.contains("eleve 1041"));
+    for bad in ["du=hier", "page=0", "page=abc", "au=2026-13-01"] {
+        let res = app.get(&format!("/journal?uai={COLLEGE}&{bad}")).await;
+        assert_eq!(res.status(), 400, "{bad}");
+    }
+    let empty = app
+        .get(&format!("/journal?uai={COLLEGE}&action=nothing"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(empty.contains("Aucune action"));
+    let wildcard = app
+        .get(&format!("/journal?uai={COLLEGE}&acteur=%25"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(wildcard.contains("Aucune action"), "% is not a wildcard");
+}
+
+#[tokio::test]
+async fn the_csv_export_neutralises_formulas() {
+    let app = app_with_rows().await;
+    let res = app.get(&format!("/journal.csv?uai={COLLEGE}")).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("journal-0691234S.csv")
+    );
+    let text = res.text().await.unwrap();
+    assert_eq!(text.lines().count(), 1 + 61);
+    assert!(text.contains("'=cmd|' /C calc'!A0"), "{text:.300}");
+    assert!(text.contains("'@SUM(1)"));
+    assert!(text.contains("'+33 6 12 34 56 78"));
+    assert!(!text.contains("lycee.secret"));
+    for line in text.lines().skip(1) {
+        for cell in line.split(';') {
+            let c = cell.trim_start_matches('"');
+            assert!(!c.starts_with(['=', '+', '-', '@']), "{line}");
+        }
+    }
+}
