@@ -37,6 +37,22 @@ pub struct Settings {
     pub demo: DemoSettings,
     pub directory: DirectorySettings,
     pub session: SessionSettings,
+    pub letters: LetterSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LetterSettings {
+    /// Where pupils and parents sign in, printed on the letters.
+    pub portal_url: String,
+}
+
+impl Default for LetterSettings {
+    fn default() -> Self {
+        Self {
+            portal_url: "https://educonnect.education.gouv.fr".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

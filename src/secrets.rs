@@ -30,6 +30,8 @@ pub enum KeyError {
     },
     #[error("the operating system's random generator failed")]
     Random,
+    #[error("sealed data cannot be opened (wrong key, wrong binding or altered)")]
+    Unseal,
 }
 
 /// 32 secret bytes; never printed.
@@ -103,6 +105,51 @@ impl AppKey {
         &self.0
     }
 
+    /// A key of its own for one purpose (domain separation between the key's uses).
+    fn subkey(&self, purpose: &str) -> [u8; 32] {
+        self.hmac(&[b"educt-subkey/1:", purpose.as_bytes()])
+    }
+
+    /// Encrypts with AES-256-GCM under the purpose's subkey, bound to `aad`; returns
+    /// base64(nonce ‖ ciphertext).
+    pub fn seal(&self, purpose: &str, aad: &[u8], plaintext: &[u8]) -> Result<String, KeyError> {
+        use aes_gcm::aead::{Aead, KeyInit as _, Payload};
+        let cipher = aes_gcm::Aes256Gcm::new(&self.subkey(purpose).into());
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut nonce)
+            .map_err(|_| KeyError::Random)?;
+        let ct = cipher
+            .encrypt(
+                &nonce.into(),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
+            .map_err(|_| KeyError::Random)?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        Ok(base64::engine::general_purpose::STANDARD.encode(out))
+    }
+
+    /// The inverse of [`AppKey::seal`], with the same purpose and `aad`.
+    pub fn open(&self, purpose: &str, aad: &[u8], sealed: &str) -> Result<Vec<u8>, KeyError> {
+        use aes_gcm::aead::{Aead, KeyInit as _, Payload};
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .map_err(|_| KeyError::Unseal)?;
+        if data.len() < 12 + 16 {
+            return Err(KeyError::Unseal);
+        }
+        let (nonce, ct) = data.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().map_err(|_| KeyError::Unseal)?;
+        let cipher = aes_gcm::Aes256Gcm::new(&self.subkey(purpose).into());
+        cipher
+            .decrypt(&nonce.into(), Payload { msg: ct, aad })
+            .map_err(|_| KeyError::Unseal)
+    }
+
     /// HMAC-SHA-256 under the key over the concatenation of `parts`.
     pub fn hmac(&self, parts: &[&[u8]]) -> [u8; 32] {
         use hmac::digest::KeyInit;
@@ -167,6 +214,33 @@ mod tests {
         reference.update(b"c");
         let expected: [u8; 32] = reference.finalize().into_bytes().into();
         assert_eq!(key.hmac(&[b"a", b"bc"]), expected);
+    }
+
+    #[test]
+    fn sealed_data_opens_only_with_the_same_key_purpose_and_binding() {
+        let k = AppKey::from_bytes([3; 32]);
+        let sealed = k.seal("batch", b"1:2", b"abcd efgh jkm").unwrap();
+        assert!(!sealed.contains("abcd"));
+        assert_eq!(k.open("batch", b"1:2", &sealed).unwrap(), b"abcd efgh jkm");
+        assert!(
+            k.open("batch", b"1:3", &sealed).is_err(),
+            "bound to the pupil"
+        );
+        assert!(
+            k.open("totp", b"1:2", &sealed).is_err(),
+            "bound to the purpose"
+        );
+        assert!(
+            AppKey::from_bytes([4; 32])
+                .open("batch", b"1:2", &sealed)
+                .is_err()
+        );
+        assert!(k.open("batch", b"1:2", "AAAA").is_err());
+        assert_ne!(
+            sealed,
+            k.seal("batch", b"1:2", b"abcd efgh jkm").unwrap(),
+            "fresh nonce"
+        );
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! Pupil and parent accounts.
 
+pub mod batch;
 pub mod identifiants;
+pub mod provisional;
+pub mod pupils;
+pub mod reset;
 
 /// The state of a pupil's or parent's account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

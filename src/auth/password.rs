@@ -42,7 +42,12 @@ pub fn verify_password(password: &SecretString, phc: &str) -> Result<bool, Passw
 
 /// `len` symbols of [`ALPHABET`] from the OS CSPRNG, without modulo bias.
 pub fn generate_password(len: usize) -> Result<SecretString, PasswordError> {
-    let n = ALPHABET.len() as u8;
+    generate_from(ALPHABET, len)
+}
+
+/// `len` symbols of `alphabet` (at most 256) from the OS CSPRNG, without modulo bias.
+pub fn generate_from(alphabet: &[u8], len: usize) -> Result<SecretString, PasswordError> {
+    let n = alphabet.len() as u8;
     let limit = u8::MAX - (u8::MAX % n);
     let mut out = String::with_capacity(len);
     let mut buf = [0u8; 64];
@@ -52,7 +57,7 @@ pub fn generate_password(len: usize) -> Result<SecretString, PasswordError> {
             .map_err(|_| PasswordError::Random)?;
         for b in buf {
             if b < limit && out.len() < len {
-                out.push(ALPHABET[(b % n) as usize] as char);
+                out.push(alphabet[(b % n) as usize] as char);
             }
         }
     }

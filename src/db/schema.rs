@@ -58,6 +58,10 @@ diesel::table! {
         provisional_expires_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        notified_at -> Nullable<Timestamp>,
+        activated_at -> Nullable<Timestamp>,
+        password_changed_at -> Nullable<Timestamp>,
+        previous_state -> Nullable<Text>,
     }
 }
 
@@ -77,6 +81,10 @@ diesel::table! {
         provisional_expires_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        notified_at -> Nullable<Timestamp>,
+        activated_at -> Nullable<Timestamp>,
+        password_changed_at -> Nullable<Timestamp>,
+        previous_state -> Nullable<Text>,
     }
 }
 
@@ -163,9 +171,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    batches (id) {
+        id -> BigInt,
+        idempotency_key -> Text,
+        kind -> Text,
+        uai -> Text,
+        division -> Text,
+        states -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        printed_at -> Nullable<Timestamp>,
+        wiped_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    batch_items (id) {
+        id -> BigInt,
+        batch_id -> BigInt,
+        account_id -> BigInt,
+        position -> Integer,
+        status -> Text,
+        sealed_password -> Nullable<Text>,
+        done_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(agent_uais -> agents (agent_id));
 diesel::joinable!(pupil_parents -> pupils (pupil_id));
 diesel::joinable!(pupil_parents -> parents (parent_id));
+diesel::joinable!(batch_items -> batches (batch_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     establishments,
@@ -180,4 +219,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     login_throttle,
     delegations,
+    batches,
+    batch_items,
 );

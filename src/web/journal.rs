@@ -158,6 +158,37 @@ fn to_journal_row(r: Row, tz: Tz) -> JournalRow {
     }
 }
 
+/// The last audit rows about one record (a pupil's page), newest first.
+pub fn target_history(
+    conn: &mut DbConnection,
+    kind: &str,
+    id: i64,
+    limit: i64,
+    tz: Tz,
+) -> QueryResult<Vec<JournalRow>> {
+    let rows: Vec<Row> = audit_events::table
+        .filter(audit_events::target_kind.eq(kind.to_owned()))
+        .filter(audit_events::target_id.eq(id.to_string()))
+        .order(audit_events::seq.desc())
+        .limit(limit)
+        .select((
+            audit_events::seq,
+            audit_events::at,
+            audit_events::actor,
+            audit_events::action,
+            audit_events::target_kind,
+            audit_events::target_id,
+            audit_events::outcome,
+            audit_events::delegation_id,
+            audit_events::gate,
+            audit_events::client_addr,
+            audit_events::request_id,
+            audit_events::details,
+        ))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| to_journal_row(r, tz)).collect())
+}
+
 async fn allowed_filters(
     state: &State,
     signed_in: &SignedIn,

@@ -10,6 +10,7 @@ pub mod health;
 pub mod home;
 pub mod journal;
 pub mod origin;
+pub mod pupils;
 pub mod request;
 pub mod routes;
 pub mod security_headers;

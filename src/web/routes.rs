@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
+use super::pupils::{classes, record, search, stats};
 use super::{BASE, assets, delegation_changes, delegations, errors, health, home, journal, signin};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -32,6 +33,60 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/journal", web::get().to(journal::show_journal))
                 .route("/journal.csv", web::get().to(journal::export_journal))
+                .route("/depannage/eleve", web::get().to(search::search_pupils))
+                .route(
+                    "/depannage/eleve/classe",
+                    web::get().to(classes::class_form),
+                )
+                .route(
+                    "/depannage/eleve/classe",
+                    web::post().to(classes::create_batch),
+                )
+                .route(
+                    "/depannage/eleve/statistiques",
+                    web::get().to(stats::show_stats),
+                )
+                .route(
+                    "/depannage/eleve/export.csv",
+                    web::get().to(stats::export_division),
+                )
+                .route(
+                    "/depannage/eleve/lots/{id}",
+                    web::get().to(classes::show_batch),
+                )
+                .route(
+                    "/depannage/eleve/lots/{id}/courriers",
+                    web::get().to(classes::print_letters),
+                )
+                .route(
+                    "/depannage/eleve/lots/{id}/reprise",
+                    web::post().to(classes::resume_batch),
+                )
+                .route(
+                    "/depannage/eleve/lots/{id}/impression",
+                    web::post().to(classes::confirm_printed),
+                )
+                .route("/depannage/eleve/{id}", web::get().to(record::show_pupil))
+                .route(
+                    "/depannage/eleve/{id}/reinitialisation",
+                    web::get().to(record::confirm_reset),
+                )
+                .route(
+                    "/depannage/eleve/{id}/reinitialisation",
+                    web::post().to(record::reset_password),
+                )
+                .route(
+                    "/depannage/eleve/{id}/deblocage",
+                    web::post().to(record::unblock),
+                )
+                .route(
+                    "/depannage/eleve/{id}/desactivation",
+                    web::post().to(record::deactivate),
+                )
+                .route(
+                    "/depannage/eleve/{id}/reactivation",
+                    web::post().to(record::reactivate),
+                )
                 .route("/health/live", web::get().to(health::live))
                 .route("/health/ready", web::get().to(health::ready))
                 .route("/assets/{file}", web::get().to(assets::serve_asset)),

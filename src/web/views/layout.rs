@@ -16,12 +16,26 @@ pub struct Chrome<'a> {
 /// The page frame: skip link, header (with who is signed in and a sign-out button),
 /// main landmark, footer. Every argument is escaped.
 pub fn page(title: &str, chrome: Option<&Chrome<'_>>, content: Markup) -> Markup {
+    page_refreshing(title, chrome, None, content)
+}
+
+/// The same frame; `refresh` reloads the page every so many seconds (progress without
+/// JavaScript).
+pub fn page_refreshing(
+    title: &str,
+    chrome: Option<&Chrome<'_>>,
+    refresh: Option<u32>,
+    content: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="fr" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(seconds) = refresh {
+                    meta http-equiv="refresh" content=(seconds);
+                }
                 title { (title) " — " (APP_TITLE) }
                 link rel="stylesheet" href=(format!("{BASE}{STYLESHEET_PATH}"));
             }

@@ -1,9 +1,13 @@
 //! maud views: functions returning `Markup`. User data is always escaped by maud;
 //! `PreEscaped` is used on constants only.
 
+pub mod batch;
 pub mod delegations;
 pub mod errors;
 pub mod home;
 pub mod journal;
 pub mod layout;
+pub mod letters;
+pub mod pupils;
 pub mod signin;
+pub mod stats;

@@ -1,0 +1,10 @@
+DROP TABLE batch_items;
+DROP TABLE batches;
+ALTER TABLE parents DROP COLUMN previous_state;
+ALTER TABLE parents DROP COLUMN password_changed_at;
+ALTER TABLE parents DROP COLUMN activated_at;
+ALTER TABLE parents DROP COLUMN notified_at;
+ALTER TABLE pupils DROP COLUMN previous_state;
+ALTER TABLE pupils DROP COLUMN password_changed_at;
+ALTER TABLE pupils DROP COLUMN activated_at;
+ALTER TABLE pupils DROP COLUMN notified_at;

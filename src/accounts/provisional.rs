@@ -1,0 +1,65 @@
+//! Provisional passwords (BRIEF rule 8): from the OS CSPRNG, over an alphabet without
+//! look-alikes, at least 50 bits, never logged; valid 3 months.
+
+use chrono::{DateTime, Months, Utc};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::auth::password::{PasswordError, generate_from};
+
+/// 31 symbols, lowercase for children: no 0/o, 1/l/i.
+pub const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+/// 11 symbols of 31: 11 × log2(31) ≈ 54.5 bits.
+pub const LENGTH: usize = 11;
+pub const VALIDITY_MONTHS: u32 = 3;
+
+pub fn generate() -> Result<SecretString, PasswordError> {
+    generate_from(ALPHABET, LENGTH)
+}
+
+/// When a provisional password given at `now` stops working.
+pub fn expiry(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.checked_add_months(Months::new(VALIDITY_MONTHS))
+        .unwrap_or(now)
+}
+
+/// The password in groups of 4, 4 and 3, easier to read aloud and to type.
+pub fn grouped(password: &SecretString) -> String {
+    let chars: Vec<char> = password.expose_secret().chars().collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_least_50_bits_without_look_alikes() {
+        assert_eq!(ALPHABET.len(), 31);
+        let bits = LENGTH as f64 * (ALPHABET.len() as f64).log2();
+        assert!(bits >= 50.0, "{bits}");
+        for c in [b'0', b'o', b'O', b'1', b'l', b'I', b'i'] {
+            assert!(!ALPHABET.contains(&c));
+        }
+        let p = generate().unwrap();
+        assert_eq!(p.expose_secret().len(), LENGTH);
+        assert!(p.expose_secret().bytes().all(|b| ALPHABET.contains(&b)));
+        assert_eq!(
+            grouped(&SecretString::from("abcdefghjkm".to_owned())),
+            "abcd efgh jkm"
+        );
+    }
+
+    #[test]
+    fn valid_three_months() {
+        use chrono::TimeZone;
+        let t = Utc.with_ymd_and_hms(2026, 11, 30, 10, 0, 0).unwrap();
+        assert_eq!(
+            expiry(t),
+            Utc.with_ymd_and_hms(2027, 2, 28, 10, 0, 0).unwrap()
+        );
+    }
+}

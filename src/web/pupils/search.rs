@@ -1,0 +1,139 @@
+//! `GET /depannage/eleve`: search one establishment's pupils.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::super::BASE;
+use super::super::delegations::{chrome, establishment_name};
+use super::super::errors::AppError;
+use super::super::guard::{Attempt, State, delegations_of, permit, requested_uai};
+use super::super::request::RequestMeta;
+use super::super::session_guard::SignedIn;
+use super::super::views::delegations::choose_establishment_page;
+use super::super::views::pupils::{SearchView, search_page};
+use crate::accounts::pupils::{self, Search};
+use crate::delegation::Scope;
+use crate::delegation::policy::{Action, scopes_on};
+use crate::domain::Uai;
+
+pub const PAGE_SIZE: i64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchQuery {
+    uai: Option<String>,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    division: String,
+    page: Option<String>,
+}
+
+/// The establishments where the agent may see pupils.
+pub async fn pupil_establishments(
+    state: &State,
+    signed_in: &SignedIn,
+) -> Result<Vec<Uai>, AppError> {
+    let agent = &signed_in.0.agent;
+    let held = delegations_of(state, &agent.uid).await?;
+    let now = state.clock.now();
+    let mut out: Vec<Uai> = agent.responsible_for.clone();
+    for d in &held {
+        if !out.contains(&d.uai)
+            && scopes_on(agent, &held, &d.uai, now, state.tz).contains(&Scope::Eleves)
+        {
+            out.push(d.uai.clone());
+        }
+    }
+    Ok(out)
+}
+
+pub async fn search_pupils(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    q: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(raw_uai) = q.uai.as_deref().filter(|u| !u.is_empty()) else {
+        let mine = pupil_establishments(&state, &signed_in).await?;
+        return match mine.as_slice() {
+            [] => Err(AppError::NotFound),
+            [only] => Ok(HttpResponse::SeeOther()
+                .insert_header((
+                    header::LOCATION,
+                    format!("{BASE}/depannage/eleve?uai={only}"),
+                ))
+                .finish()),
+            several => {
+                let mut choices = Vec::new();
+                for u in several {
+                    choices.push((u.to_string(), establishment_name(&state, u).await?));
+                }
+                Ok(HttpResponse::Ok()
+                    .content_type("text/html; charset=utf-8")
+                    .body(
+                        choose_establishment_page(&chrome(&signed_in), "depannage/eleve", &choices)
+                            .into_string(),
+                    ))
+            }
+        };
+    };
+    let uai = requested_uai(Some(raw_uai))?;
+    permit(
+        &state,
+        &signed_in,
+        &meta,
+        Action::ViewPupils,
+        &uai,
+        &Attempt::new("eleve.search"),
+    )
+    .await?;
+    let page: i64 = match q.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(p) => p
+            .parse::<i64>()
+            .ok()
+            .filter(|p| (1..=100_000).contains(p))
+            .ok_or_else(|| AppError::BadRequest("Numéro de page invalide.".into()))?,
+    };
+    let text: String = q.q.trim().chars().take(100).collect();
+    let division: String = q.division.trim().chars().take(30).collect();
+    let searched = !text.is_empty() || !division.is_empty();
+    let search = Search {
+        text: text.clone(),
+        division: (!division.is_empty()).then(|| division.clone()),
+    };
+    let key = uai.clone();
+    let (divisions, (results, total)) = state
+        .db
+        .run(move |conn| {
+            let divisions = pupils::divisions(conn, &key)?;
+            let found = if searched {
+                pupils::search(conn, &key, &search, (page - 1) * PAGE_SIZE, PAGE_SIZE)?
+            } else {
+                (Vec::new(), 0)
+            };
+            Ok::<_, AppError>((divisions, found))
+        })
+        .await?;
+    let name = establishment_name(&state, &uai).await?;
+    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    let body = search_page(&SearchView {
+        chrome: &chrome(&signed_in),
+        uai: uai.as_str(),
+        establishment: &name,
+        q: &text,
+        division: &division,
+        divisions: &divisions,
+        results: &results,
+        total,
+        page,
+        pages,
+        searched,
+        now: state.clock.now(),
+        tz: state.tz,
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body.into_string()))
+}

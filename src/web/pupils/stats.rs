@@ -1,0 +1,118 @@
+//! Statistics of an establishment's accounts, and a division as CSV.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use maud::Markup;
+use serde::Deserialize;
+
+use super::super::delegations::{chrome, establishment_name};
+use super::super::errors::AppError;
+use super::super::guard::{Attempt, State, permit, requested_uai};
+use super::super::request::RequestMeta;
+use super::super::session_guard::SignedIn;
+use super::super::views::stats::{DivisionStats, stats_page};
+use crate::accounts::{AccountState, pupils};
+use crate::csv_export::to_csv;
+use crate::delegation::policy::Action;
+
+#[derive(Debug, Deserialize)]
+pub struct StatsQuery {
+    uai: Option<String>,
+    #[serde(default)]
+    division: String,
+}
+
+pub async fn show_stats(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    q: web::Query<StatsQuery>,
+) -> Result<Markup, AppError> {
+    let uai = requested_uai(q.uai.as_deref())?;
+    permit(
+        &state,
+        &signed_in,
+        &meta,
+        Action::ViewPupils,
+        &uai,
+        &Attempt::new("eleve.statistics"),
+    )
+    .await?;
+    let key = uai.clone();
+    let counts = state
+        .db
+        .run(move |conn| Ok::<_, AppError>(pupils::counts(conn, &key)?))
+        .await?;
+    let mut rows: Vec<DivisionStats> = Vec::new();
+    for (division, st, n) in counts {
+        let name = division.unwrap_or_else(|| "—".into());
+        let idx = match rows.iter().position(|r| r.division == name) {
+            Some(i) => i,
+            None => {
+                rows.push(DivisionStats {
+                    division: name,
+                    by_state: [0; 5],
+                });
+                rows.len() - 1
+            }
+        };
+        if let Some(s) = AccountState::ALL.iter().position(|x| x.as_str() == st) {
+            rows[idx].by_state[s] += n;
+        }
+    }
+    rows.sort_by(|a, b| a.division.cmp(&b.division));
+    let name = establishment_name(&state, &uai).await?;
+    Ok(stats_page(&chrome(&signed_in), uai.as_str(), &name, &rows))
+}
+
+pub async fn export_division(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    q: web::Query<StatsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let uai = requested_uai(q.uai.as_deref())?;
+    permit(
+        &state,
+        &signed_in,
+        &meta,
+        Action::ViewPupils,
+        &uai,
+        &Attempt::new("eleve.export"),
+    )
+    .await?;
+    let division = q.division.trim().to_owned();
+    if division.is_empty() || division.chars().count() > 30 {
+        return Err(AppError::BadRequest("Choisissez une classe.".into()));
+    }
+    let (key, d) = (uai.clone(), division.clone());
+    let list = state
+        .db
+        .run(move |conn| Ok::<_, AppError>(pupils::of_division(conn, &key, &d)?))
+        .await?;
+    let body = to_csv(
+        &["identifiant", "nom", "prénom", "classe", "état"],
+        list.into_iter().map(|p| {
+            vec![
+                p.identifiant,
+                p.last_name,
+                p.first_name,
+                p.division.unwrap_or_default(),
+                p.state.label().to_owned(),
+            ]
+        }),
+    )
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let safe: String = division
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"eleves-{uai}-{safe}.csv\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}

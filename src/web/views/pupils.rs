@@ -1,0 +1,244 @@
+//! Pupil troubleshooting pages.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use maud::{Markup, html};
+
+use super::journal::JournalRow;
+use super::layout::{Chrome, page};
+use crate::accounts::AccountState;
+use crate::accounts::pupils::Pupil;
+use crate::web::BASE;
+
+fn day(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%d/%m/%Y").to_string()
+}
+
+/// The state as a labelled badge: Non notifié · Notifié (expire le …) · Activé · Bloqué · Désactivé.
+pub fn state_badge(p: &Pupil, now: DateTime<Utc>, tz: Tz) -> Markup {
+    html! {
+        span class=(format!("badge badge--{}", p.state.as_str())) {
+            (p.state.label())
+            @if p.state == AccountState::Notifie {
+                @if let Some(exp) = p.provisional_expires_at {
+                    @if p.provisional_expired(now) { " (expiré le " (day(exp, tz)) ")" }
+                    @else { " (expire le " (day(exp, tz)) ")" }
+                }
+            }
+        }
+    }
+}
+
+pub struct SearchView<'a> {
+    pub chrome: &'a Chrome<'a>,
+    pub uai: &'a str,
+    pub establishment: &'a str,
+    pub q: &'a str,
+    pub division: &'a str,
+    pub divisions: &'a [(String, i64)],
+    pub results: &'a [Pupil],
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    pub searched: bool,
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+}
+
+fn search_url(uai: &str, q: &str, division: &str, page: i64) -> String {
+    let page = page.to_string();
+    let pairs = [
+        ("uai", uai),
+        ("q", q),
+        ("division", division),
+        ("page", page.as_str()),
+    ];
+    format!(
+        "{BASE}/depannage/eleve?{}",
+        serde_html_form::to_string(pairs).unwrap_or_default()
+    )
+}
+
+pub fn search_page(v: &SearchView<'_>) -> Markup {
+    page(
+        "Rechercher un élève",
+        Some(v.chrome),
+        html! {
+            h1 { "Dépannage élèves" }
+            p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
+            form method="get" action=(format!("{BASE}/depannage/eleve")) class="search" role="search" {
+                input type="hidden" name="uai" value=(v.uai);
+                div class="field" {
+                    label for="q" { "Nom, prénom, identifiant ou INE" }
+                    input type="search" id="q" name="q" value=(v.q) autofocus;
+                }
+                div class="field" {
+                    label for="division" { "Classe" }
+                    select id="division" name="division" {
+                        option value="" { "Toutes" }
+                        @for (d, n) in v.divisions {
+                            option value=(d) selected[v.division == d] { (d) " (" (n) ")" }
+                        }
+                    }
+                }
+                button type="submit" { "Rechercher" }
+            }
+            p class="actions no-print" {
+                a href=(format!("{BASE}/depannage/eleve/classe?uai={}", v.uai)) { "Courriers pour une classe" }
+                a href=(format!("{BASE}/depannage/eleve/statistiques?uai={}", v.uai)) { "Statistiques" }
+            }
+            @if v.searched {
+                h2 { (v.total) " élève" @if v.total != 1 { "s" } }
+                @if v.results.is_empty() {
+                    p { "Aucun élève ne correspond à cette recherche." }
+                } @else {
+                    table {
+                        thead { tr {
+                            th scope="col" { "Classe" } th scope="col" { "Nom" } th scope="col" { "Prénom" }
+                            th scope="col" { "Identifiant" } th scope="col" { "État du compte" }
+                        } }
+                        tbody {
+                            @for p in v.results {
+                                tr {
+                                    td { (p.division.as_deref().unwrap_or("—")) }
+                                    td { a href=(format!("{BASE}/depannage/eleve/{}", p.id)) { (p.last_name) } }
+                                    td { (p.first_name) }
+                                    td { code { (p.identifiant) } }
+                                    td { (state_badge(p, v.now, v.tz)) }
+                                }
+                            }
+                        }
+                    }
+                    @if v.pages > 1 {
+                        nav class="pager" aria-label="Pages de résultats" {
+                            @if v.page > 1 { a href=(search_url(v.uai, v.q, v.division, v.page - 1)) { "← Précédente" } }
+                            span { "Page " (v.page) " sur " (v.pages) }
+                            @if v.page < v.pages { a href=(search_url(v.uai, v.q, v.division, v.page + 1)) { "Suivante →" } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub struct PupilView<'a> {
+    pub chrome: &'a Chrome<'a>,
+    pub pupil: &'a Pupil,
+    pub establishment: &'a str,
+    pub history: &'a [JournalRow],
+    pub notice: Option<&'a str>,
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+}
+
+fn opt_day(t: Option<DateTime<Utc>>, tz: Tz) -> String {
+    t.map(|t| day(t, tz)).unwrap_or_else(|| "—".into())
+}
+
+fn action_form(chrome: &Chrome<'_>, id: i64, path: &str, label: &str, class: &str) -> Markup {
+    html! {
+        form method="post" action=(format!("{BASE}/depannage/eleve/{id}/{path}")) {
+            input type="hidden" name="csrf_token" value=(chrome.csrf_token);
+            button type="submit" class=(class) { (label) }
+        }
+    }
+}
+
+pub fn pupil_page(v: &PupilView<'_>) -> Markup {
+    let p = v.pupil;
+    let title = format!("{} {}", p.first_name, p.last_name);
+    page(
+        &title,
+        Some(v.chrome),
+        html! {
+            p class="no-print" { a href=(format!("{BASE}/depannage/eleve?uai={}&division={}", p.uai, p.division.as_deref().unwrap_or(""))) { "← Retour à la recherche" } }
+            h1 { (p.first_name) " " (p.last_name) }
+            @if let Some(n) = v.notice { p class="message message--success" role="status" { (n) } }
+            dl class="facts" {
+                dt { "Établissement" } dd { (v.establishment) " (" (p.uai) ")" }
+                dt { "Classe" } dd { (p.division.as_deref().unwrap_or("—")) }
+                dt { "Date de naissance" } dd { (p.birth_date.format("%d/%m/%Y")) }
+                dt { "INE" } dd { (p.ine.as_deref().and_then(|i| crate::domain::Ine::parse(i).ok()).map(|i| i.masked()).unwrap_or_else(|| "—".into())) }
+                dt { "Identifiant" } dd { code { (p.identifiant) } }
+                dt { "État du compte" } dd { (state_badge(p, v.now, v.tz)) }
+                dt { "Créé le" } dd { (day(p.created_at, v.tz)) }
+                dt { "Notifié le" } dd { (opt_day(p.notified_at, v.tz)) }
+                dt { "Activé le" } dd { (opt_day(p.activated_at, v.tz)) }
+                dt { "Mot de passe changé le" } dd { (opt_day(p.password_changed_at, v.tz)) }
+            }
+            div class="actions no-print" {
+                @match p.state {
+                    AccountState::NonNotifie | AccountState::Notifie | AccountState::Active => {
+                        a class="button" href=(format!("{BASE}/depannage/eleve/{}/reinitialisation", p.id)) {
+                            @if p.state == AccountState::NonNotifie { "Notifier (créer le mot de passe)" } @else { "Réinitialiser le mot de passe" }
+                        }
+                        (action_form(v.chrome, p.id, "desactivation", "Désactiver le compte", "secondary"))
+                    }
+                    AccountState::Bloque => {
+                        (action_form(v.chrome, p.id, "deblocage", "Débloquer le compte", ""))
+                        (action_form(v.chrome, p.id, "desactivation", "Désactiver le compte", "secondary"))
+                    }
+                    AccountState::Desactive => {
+                        (action_form(v.chrome, p.id, "reactivation", "Réactiver le compte", ""))
+                    }
+                }
+            }
+            h2 { "Dernières actions sur ce compte" }
+            @if v.history.is_empty() {
+                p { "Aucune action enregistrée." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "Date" } th scope="col" { "Par" } th scope="col" { "Action" } th scope="col" { "Résultat" } } }
+                    tbody {
+                        @for r in v.history {
+                            tr { td { (r.at) } td { (r.actor) } td { (r.action) } td { (r.outcome) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn confirm_reset_page(chrome: &Chrome<'_>, p: &Pupil) -> Markup {
+    page(
+        "Réinitialiser le mot de passe",
+        Some(chrome),
+        html! {
+            h1 { "Réinitialiser le mot de passe" }
+            p { "Un nouveau mot de passe provisoire va être créé pour " strong { (p.first_name) " " (p.last_name) }
+                " (" (p.division.as_deref().unwrap_or("sans classe")) ", identifiant " code { (p.identifiant) } ")." }
+            p { "L'ancien mot de passe ne fonctionnera plus. Le nouveau sera affiché une seule fois, avec le courrier à imprimer : "
+                "préparez l'imprimante avant de valider." }
+            form method="post" action=(format!("{BASE}/depannage/eleve/{}/reinitialisation", p.id)) class="actions" {
+                input type="hidden" name="csrf_token" value=(chrome.csrf_token);
+                button type="submit" { "Réinitialiser et afficher le courrier" }
+                a class="button secondary" href=(format!("{BASE}/depannage/eleve/{}", p.id)) { "Annuler" }
+            }
+        },
+    )
+}
+
+/// The reset's answer: the password once, and the letter to print now.
+pub fn reset_done_page(
+    chrome: &Chrome<'_>,
+    p: &Pupil,
+    grouped_password: &str,
+    letter: Markup,
+) -> Markup {
+    page(
+        "Courrier à imprimer",
+        Some(chrome),
+        html! {
+            div class="once no-print" role="status" {
+                h1 { "Mot de passe réinitialisé" }
+                p { "Nouveau mot de passe provisoire de " (p.first_name) " " (p.last_name) " : " strong { code { (grouped_password) } } }
+                p { "Il n'est affiché qu'une fois et ne pourra pas être réimprimé plus tard. "
+                    "Imprimez le courrier maintenant avec la commande d'impression de votre navigateur (Ctrl+P)." }
+                p { a href=(format!("{BASE}/depannage/eleve/{}", p.id)) { "Revenir à la fiche de l'élève" } }
+            }
+            (letter)
+        },
+    )
+}
