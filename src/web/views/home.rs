@@ -42,6 +42,10 @@ pub fn home_page(chrome: &Chrome<'_>, rights: &[EstablishmentRights]) -> Markup 
                                     td { (r.basis) }
                                     td { (r.until) }
                                     td {
+                                        @if r.scopes.contains(&"Élèves") {
+                                            a href=(format!("{BASE}/depannage/eleve?uai={}", r.uai)) { "Élèves" }
+                                            " · "
+                                        }
                                         @if r.principal {
                                             a href=(format!("{BASE}/delegations?uai={}", r.uai)) { "Délégations" }
                                             " · "
