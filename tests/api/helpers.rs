@@ -348,6 +348,7 @@ impl TestAppBuilder {
     }
 
     pub async fn start(self) -> TestApp {
+        log_buffer();
         let test_db = self.test_db.unwrap_or_else(TestDb::migrated);
         let settings = self.settings.unwrap_or_else(|| test_settings(&test_db));
         let clock = Arc::new(FixedClock::new(t0()));
@@ -532,4 +533,70 @@ pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (std::process::ExitStatus
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Adds a pupil (identifiant by the rules) and returns his id.
+pub fn add_pupil(
+    conn: &mut DbConnection,
+    uai: &str,
+    first: &str,
+    last: &str,
+    division: &str,
+    state: &str,
+) -> i64 {
+    use educt_admin::accounts::identifiants::{IdentifiantKind, allocate};
+    use educt_admin::db::schema::pupils;
+    let identifiant = allocate(conn, IdentifiantKind::Pupil, first, last, t0()).unwrap();
+    diesel::insert_into(pupils::table)
+        .values((
+            pupils::uai.eq(uai),
+            pupils::identifiant.eq(identifiant.as_str()),
+            pupils::ine.eq(None::<String>),
+            pupils::last_name.eq(last),
+            pupils::first_name.eq(first),
+            pupils::search_name.eq(educt_admin::domain::search_key(&format!("{last} {first}"))),
+            pupils::birth_date.eq(chrono::NaiveDate::from_ymd_opt(2012, 5, 14).unwrap()),
+            pupils::division.eq(Some(division)),
+            pupils::state.eq(state),
+            pupils::must_change.eq(false),
+            pupils::created_at.eq(t0().naive_utc()),
+            pupils::updated_at.eq(t0().naive_utc()),
+        ))
+        .returning(pupils::id)
+        .get_result(conn)
+        .unwrap()
+}
+
+/// Every log line of this test process, captured at debug level (to prove secrets never
+/// reach the logs).
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Arc<std::sync::Mutex<Vec<u8>>> {
+    static BUFFER: OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = OnceLock::new();
+    BUFFER.get_or_init(|| {
+        let buffer = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = LogWriter(buffer.clone());
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        buffer
+    })
+}
+
+#[derive(Clone)]
+struct LogWriter(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

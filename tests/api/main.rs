@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit;
+mod batches;
 mod cli;
 mod cli_agents;
 mod delegations;
@@ -17,5 +18,6 @@ mod ldap_signin;
 mod matrix;
 mod migrations;
 mod pages;
+mod pupils;
 mod signin;
 mod tls;
