@@ -186,6 +186,14 @@ pub fn acquire_lease(
     Ok(n == 1)
 }
 
+/// Forgets the error of an earlier run (the work is about to be resumed).
+pub fn clear_error(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    diesel::update(batches::table.filter(batches::id.eq(id)))
+        .set(batches::last_error.eq(None::<String>))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Gives the lease back, noting the error that stopped the work, if any.
 pub fn release_lease(
     conn: &mut DbConnection,

@@ -48,17 +48,19 @@ async fn submit(
         .unwrap()
 }
 
-/// Waits until nobody works on the batch any more; returns (done, total).
+/// Waits until the batch's work is over — every item done, or the runner stopped on an
+/// error — and nobody holds it; returns (done, total).
 async fn settle(app: &TestApp, id: i64) -> (i64, i64) {
     for _ in 0..500 {
         let mut conn = app.conn();
-        let leased: Option<String> = batches::table
+        let (leased, error): (Option<String>, Option<String>) = batches::table
             .filter(batches::id.eq(id))
-            .select(batches::lease_owner)
+            .select((batches::lease_owner, batches::last_error))
             .first(&mut conn)
             .unwrap();
-        if leased.is_none() {
-            return batch::progress(&mut conn, id).unwrap();
+        let (done, total) = batch::progress(&mut conn, id).unwrap();
+        if leased.is_none() && (done == total || error.is_some()) {
+            return (done, total);
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }

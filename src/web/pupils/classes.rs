@@ -99,13 +99,27 @@ pub async fn class_form(
     }))
 }
 
-/// Starts (or resumes) the work on the blocking pool.
-fn spawn_runner(state: &State, batch_id: i64, template: AuditEvent) -> Result<(), AppError> {
+/// Starts (or resumes) the work on the blocking pool. The lease is taken before answering,
+/// so the batch page shows the work in progress at once (and a second tab does not start it
+/// again).
+async fn spawn_runner(state: &State, batch_id: i64, template: AuditEvent) -> Result<(), AppError> {
+    let owner = new_key()?;
+    let (lease_owner, now) = (owner.clone(), state.clock.now());
+    let taken = state
+        .db
+        .run(move |conn| {
+            batch::clear_error(conn, batch_id)?;
+            Ok::<_, AppError>(batch::acquire_lease(conn, batch_id, &lease_owner, now)?)
+        })
+        .await?;
+    if !taken {
+        return Ok(());
+    }
     let runner = BatchRunner {
         pool: state.db.pool().clone(),
         key: state.key.clone(),
         clock: state.clock.clone(),
-        owner: new_key()?,
+        owner,
         template,
     };
     actix_web::rt::task::spawn_blocking(move || {
@@ -273,7 +287,7 @@ pub async fn create_batch(
         })
         .await?;
     if created {
-        spawn_runner(&state, id, template(&signed_in, &meta, &permit))?;
+        spawn_runner(&state, id, template(&signed_in, &meta, &permit)).await?;
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((
@@ -432,8 +446,8 @@ pub async fn resume_batch(
         &attempt,
     )
     .await?;
-    if !b.is_leased(state.clock.now()) && b.wiped_at.is_none() {
-        spawn_runner(&state, b.id, template(&signed_in, &meta, &permit))?;
+    if b.wiped_at.is_none() {
+        spawn_runner(&state, b.id, template(&signed_in, &meta, &permit)).await?;
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((
