@@ -38,6 +38,25 @@ pub struct Settings {
     pub directory: DirectorySettings,
     pub session: SessionSettings,
     pub letters: LetterSettings,
+    pub totp: TotpSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TotpSettings {
+    /// How long a passed TOTP check opens the parents' screens (minutes).
+    pub gate_minutes: i64,
+    /// The name authenticator apps show.
+    pub issuer: String,
+}
+
+impl Default for TotpSettings {
+    fn default() -> Self {
+        Self {
+            gate_minutes: 15,
+            issuer: "educt-admin".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -26,6 +26,8 @@ pub fn binding(batch_id: i64, account_id: i64) -> Vec<u8> {
 #[derive(Debug, Clone)]
 pub struct Batch {
     pub id: i64,
+    /// `eleves` or `responsables`.
+    pub kind: String,
     pub uai: Uai,
     pub division: String,
     pub states: Vec<AccountState>,
@@ -55,6 +57,7 @@ type Row = (
     String,
     String,
     String,
+    String,
     NaiveDateTime,
     Option<String>,
     Option<NaiveDateTime>,
@@ -68,6 +71,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Batch>> {
         .filter(batches::id.eq(id))
         .select((
             batches::id,
+            batches::kind,
             batches::uai,
             batches::division,
             batches::states,
@@ -84,16 +88,17 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Batch>> {
     Ok(row.and_then(|r| {
         Some(Batch {
             id: r.0,
-            uai: Uai::parse(&r.1).ok()?,
-            division: r.2,
-            states: r.3.split(',').filter_map(AccountState::parse).collect(),
-            created_by: r.4,
-            created_at: r.5.and_utc(),
-            lease_owner: r.6,
-            lease_until: r.7.map(|t| t.and_utc()),
-            printed_at: r.8.map(|t| t.and_utc()),
-            wiped_at: r.9.map(|t| t.and_utc()),
-            last_error: r.10,
+            kind: r.1,
+            uai: Uai::parse(&r.2).ok()?,
+            division: r.3,
+            states: r.4.split(',').filter_map(AccountState::parse).collect(),
+            created_by: r.5,
+            created_at: r.6.and_utc(),
+            lease_owner: r.7,
+            lease_until: r.8.map(|t| t.and_utc()),
+            printed_at: r.9.map(|t| t.and_utc()),
+            wiped_at: r.10.map(|t| t.and_utc()),
+            last_error: r.11,
         })
     }))
 }

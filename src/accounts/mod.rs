@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod identifiants;
+pub mod parents;
 pub mod provisional;
 pub mod pupils;
 pub mod reset;

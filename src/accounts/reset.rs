@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::batch;
 use super::provisional;
-use super::pupils;
+use super::{parents, pupils};
 use crate::audit::{self, AuditEvent, AuditTx};
 use crate::auth::password::hash_password;
 use crate::clock::SharedClock;
@@ -34,15 +34,45 @@ pub fn new_provisional() -> Result<(SecretString, String), ResetError> {
     Ok((password, hash))
 }
 
-/// Stores the new password of a pupil with its audit row, in the caller's transaction.
-pub fn apply_pupil_reset(
+/// Whose password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    Pupil,
+    Parent,
+}
+
+impl AccountKind {
+    /// The audit target kind.
+    pub fn target(self) -> &'static str {
+        match self {
+            AccountKind::Pupil => "eleve",
+            AccountKind::Parent => "responsable",
+        }
+    }
+
+    /// The batch kind.
+    pub fn batch_kind(self) -> &'static str {
+        match self {
+            AccountKind::Pupil => "eleves",
+            AccountKind::Parent => "responsables",
+        }
+    }
+}
+
+/// Stores the new password of an account with its audit row, in the caller's transaction.
+pub fn apply_reset(
     tx: &mut AuditTx<'_>,
-    pupil_id: i64,
+    kind: AccountKind,
+    id: i64,
     hash: &str,
     now: DateTime<Utc>,
     event: &AuditEvent,
 ) -> Result<(), ResetError> {
-    pupils::set_provisional(tx.conn(), pupil_id, hash, provisional::expiry(now), now)?;
+    let expires = provisional::expiry(now);
+    match kind {
+        AccountKind::Pupil => pupils::set_provisional(tx.conn(), id, hash, expires, now)?,
+        AccountKind::Parent => parents::set_provisional(tx.conn(), id, hash, expires, now)?,
+    };
     tx.append(event)?;
     Ok(())
 }
@@ -50,6 +80,7 @@ pub fn apply_pupil_reset(
 /// Works a batch through: takes the lease, resets the pending accounts two at a time (each
 /// in its own transaction with its audit row and its sealed password), gives the lease back.
 pub struct BatchRunner {
+    pub kind: AccountKind,
     pub pool: DbPool,
     pub key: AppKey,
     pub clock: SharedClock,
@@ -96,13 +127,13 @@ impl BatchRunner {
                         })
                         .collect()
                 });
-            for ((item, pupil_id), prepared) in items.into_iter().zip(prepared) {
+            for ((item, account_id), prepared) in items.into_iter().zip(prepared) {
                 let (password, hash) = prepared?;
                 let sealed = self
                     .key
                     .seal(
                         batch::SEAL_PURPOSE,
-                        &batch::binding(batch_id, pupil_id),
+                        &batch::binding(batch_id, account_id),
                         password.expose_secret().as_bytes(),
                     )
                     .map_err(|e| ResetError::Crypto(e.to_string()))?;
@@ -110,13 +141,13 @@ impl BatchRunner {
                 let event = self
                     .template
                     .clone()
-                    .target("eleve", pupil_id)
+                    .target(self.kind.target(), account_id)
                     .details(format!("batch {batch_id}"));
                 audit::audited(conn, &self.key, now, |tx| -> Result<(), ResetError> {
                     if !batch::complete_item(tx.conn(), item, &sealed, now)? {
                         return Err(ResetError::AlreadyDone);
                     }
-                    apply_pupil_reset(tx, pupil_id, &hash, now, &event)
+                    apply_reset(tx, self.kind, account_id, &hash, now, &event)
                 })?;
             }
         }

@@ -4,6 +4,7 @@ pub mod csrf;
 pub mod password;
 pub mod session;
 pub mod throttle;
+pub mod totp;
 
 use base64::Engine;
 use rand::TryRngCore;

@@ -208,6 +208,14 @@ pub fn rotate(conn: &mut DbConnection, id: i64) -> Result<String, SessionError> 
     Ok(token)
 }
 
+/// A TOTP check passed in this session now.
+pub fn mark_totp(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(sessions::table.filter(sessions::id.eq(id)))
+        .set(sessions::totp_verified_at.eq(Some(db_instant(now))))
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
     diesel::delete(sessions::table.filter(sessions::id.eq(id)))
         .execute(conn)

@@ -41,6 +41,8 @@ pub enum AgentsCommand {
     List,
     /// Disable an agent: he can no longer sign in, and his sessions end within 5 minutes.
     Disable { uid: String },
+    /// Forget an agent's TOTP authenticator (a lost phone): he enrols again.
+    ResetTotp { uid: String },
     /// Attach an agent to an establishment (as staff, or with --responsible as principal).
     Attach {
         uid: String,
@@ -213,6 +215,24 @@ pub fn run(
                 Ok(())
             })?;
             Ok(format!("agent {uid} disabled"))
+        }
+        AgentsCommand::ResetTotp { uid } => {
+            let uid = parse_uid(&uid)?;
+            let removed = audit::audited(conn, key, now, |tx| -> Result<bool, AgentsError> {
+                let removed = crate::auth::totp::remove(tx.conn(), uid.as_str())?;
+                if removed {
+                    tx.append(&event("agent.totp_reset", &uid))?;
+                }
+                Ok(removed)
+            })?;
+            if !removed {
+                return Err(AgentsError::Invalid(format!(
+                    "{uid} has no TOTP authenticator"
+                )));
+            }
+            Ok(format!(
+                "TOTP authenticator of {uid} removed: he enrols again at his next parents' access"
+            ))
         }
         AgentsCommand::Attach {
             uid,

@@ -201,6 +201,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    agent_totp (agent_uid) {
+        agent_uid -> Text,
+        sealed_secret -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> Nullable<BigInt>,
+        failures -> BigInt,
+        window_start -> Nullable<Timestamp>,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(agent_uais -> agents (agent_id));
 diesel::joinable!(pupil_parents -> pupils (pupil_id));
 diesel::joinable!(pupil_parents -> parents (parent_id));
@@ -221,4 +234,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     delegations,
     batches,
     batch_items,
+    agent_totp,
 );

@@ -7,7 +7,7 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use tracing_actix_web::RequestId;
 
-use super::views::errors::{internal_error_page, message_page, not_found_page};
+use super::views::errors::{gate_closed_page, internal_error_page, message_page, not_found_page};
 use crate::db::DbError;
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +16,10 @@ pub enum AppError {
     NotFound,
     #[error("not signed in")]
     Unauthorized,
+    #[error("parents' gate closed")]
+    GateClosed,
+    #[error("too many attempts")]
+    TooManyAttempts(String),
     #[error("directory unavailable: {0}")]
     DirectoryUnavailable(String),
     #[error("forbidden: {0}")]
@@ -57,6 +61,8 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::GateClosed => StatusCode::FORBIDDEN,
+            AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::DirectoryUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -70,6 +76,8 @@ impl ResponseError for AppError {
         let status = self.status_code();
         let body = match self {
             AppError::NotFound => not_found_page(),
+            AppError::GateClosed => gate_closed_page(),
+            AppError::TooManyAttempts(m) => message_page("Trop d'essais", m),
             AppError::Unauthorized => message_page(
                 "Connexion requise",
                 "Connectez-vous pour accéder à cette page.",

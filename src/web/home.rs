@@ -7,12 +7,18 @@ use maud::Markup;
 use super::delegations::chrome;
 use super::errors::AppError;
 use super::guard::{State, delegations_of};
+use super::parents_gate::{Gate, open_gate};
+use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::home::{EstablishmentRights, home_page};
 use crate::db::schema::establishments;
 use crate::delegation::Status;
 
-pub async fn show_home(state: State, signed_in: SignedIn) -> Result<Markup, AppError> {
+pub async fn show_home(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+) -> Result<Markup, AppError> {
     let agent = &signed_in.0.agent;
     let now = state.clock.now();
     let held = delegations_of(&state, &agent.uid).await?;
@@ -70,5 +76,14 @@ pub async fn show_home(state: State, signed_in: SignedIn) -> Result<Markup, AppE
             principal: false,
         });
     }
-    Ok(home_page(&chrome(&signed_in), &rights))
+    let parents = rights.iter().any(|r| r.scopes.contains(&"Responsables"));
+    let gate = parents.then(|| match open_gate(&state, &signed_in, &meta) {
+        Some(Gate::Network) => "Comptes des responsables : accès ouvert depuis le réseau administratif.".to_owned(),
+        Some(Gate::Totp) => {
+            let until = signed_in.0.totp_verified_at.unwrap_or(now) + chrono::Duration::minutes(state.settings.totp.gate_minutes);
+            format!("Comptes des responsables : accès ouvert par code TOTP jusqu'à {}.", until.with_timezone(&state.tz).format("%H:%M"))
+        }
+        None => "Comptes des responsables : accès fermé hors du réseau administratif. Saisissez un code TOTP pour l'ouvrir 15 minutes.".to_owned(),
+    });
+    Ok(home_page(&chrome(&signed_in), &rights, gate.as_deref()))
 }

@@ -2,8 +2,11 @@
 
 use actix_web::{HttpResponse, web};
 
+use super::parents::{record as parent_record, search as parent_search};
 use super::pupils::{classes, record, search, stats};
-use super::{BASE, assets, delegation_changes, delegations, errors, health, home, journal, signin};
+use super::{
+    BASE, assets, delegation_changes, delegations, errors, health, home, journal, otp, signin,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(redirect_to_base))
@@ -14,6 +17,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/connexion", web::get().to(signin::sign_in_form))
                 .route("/connexion", web::post().to(signin::sign_in))
                 .route("/deconnexion", web::post().to(signin::sign_out))
+                .route("/otp", web::get().to(otp::otp_form))
+                .route("/otp", web::post().to(otp::check_code))
+                .route("/otp/enrolement", web::get().to(otp::enrol_form))
+                .route("/otp/enrolement", web::post().to(otp::start_enrolment))
+                .route(
+                    "/otp/enrolement/confirmation",
+                    web::post().to(otp::confirm_enrolment),
+                )
                 .route("/delegations", web::get().to(delegations::show_delegations))
                 .route(
                     "/delegations",
@@ -35,12 +46,64 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/journal.csv", web::get().to(journal::export_journal))
                 .route("/depannage/eleve", web::get().to(search::search_pupils))
                 .route(
-                    "/depannage/eleve/classe",
-                    web::get().to(classes::class_form),
+                    "/depannage/responsable",
+                    web::get().to(parent_search::search_parents),
+                )
+                .route(
+                    "/depannage/responsable/classe",
+                    web::get().to(classes::class_form_parents),
+                )
+                .route(
+                    "/depannage/responsable/classe",
+                    web::post().to(classes::create_batch_parents),
+                )
+                .route(
+                    "/depannage/responsable/lots/{id}",
+                    web::get().to(classes::show_batch),
+                )
+                .route(
+                    "/depannage/responsable/lots/{id}/courriers",
+                    web::get().to(classes::print_letters),
+                )
+                .route(
+                    "/depannage/responsable/lots/{id}/reprise",
+                    web::post().to(classes::resume_batch),
+                )
+                .route(
+                    "/depannage/responsable/lots/{id}/impression",
+                    web::post().to(classes::confirm_printed),
+                )
+                .route(
+                    "/depannage/responsable/{id}",
+                    web::get().to(parent_record::show_parent),
+                )
+                .route(
+                    "/depannage/responsable/{id}/coordonnees",
+                    web::post().to(parent_record::show_contacts),
+                )
+                .route(
+                    "/depannage/responsable/{id}/reinitialisation",
+                    web::post().to(parent_record::reset_password),
+                )
+                .route(
+                    "/depannage/responsable/{id}/deblocage",
+                    web::post().to(parent_record::unblock),
+                )
+                .route(
+                    "/depannage/responsable/{id}/desactivation",
+                    web::post().to(parent_record::deactivate),
+                )
+                .route(
+                    "/depannage/responsable/{id}/reactivation",
+                    web::post().to(parent_record::reactivate),
                 )
                 .route(
                     "/depannage/eleve/classe",
-                    web::post().to(classes::create_batch),
+                    web::get().to(classes::class_form_pupils),
+                )
+                .route(
+                    "/depannage/eleve/classe",
+                    web::post().to(classes::create_batch_pupils),
                 )
                 .route(
                     "/depannage/eleve/statistiques",

@@ -20,12 +20,13 @@ use super::no_store;
 use crate::accounts::AccountState;
 use crate::accounts::batch::{self, Batch, NewBatch};
 use crate::accounts::provisional::{expiry, grouped};
-use crate::accounts::pupils;
-use crate::accounts::reset::BatchRunner;
+use crate::accounts::reset::{AccountKind, BatchRunner};
+use crate::accounts::{parents, pupils};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::auth::random_token;
 use crate::delegation::local_day;
 use crate::delegation::policy::{Action, Permit};
+use crate::web::parents_gate::{Gate, require_gate};
 
 #[derive(Debug, Deserialize)]
 pub struct ClassQuery {
@@ -69,26 +70,86 @@ async fn divisions(
         .await
 }
 
-pub async fn class_form(
+pub async fn class_form_pupils(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    q: web::Query<ClassQuery>,
+) -> Result<Markup, AppError> {
+    class_form(AccountKind::Pupil, state, signed_in, meta, q).await
+}
+
+pub async fn class_form_parents(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    q: web::Query<ClassQuery>,
+) -> Result<Markup, AppError> {
+    class_form(AccountKind::Parent, state, signed_in, meta, q).await
+}
+
+fn action_for(kind: AccountKind) -> Action {
+    match kind {
+        AccountKind::Pupil => Action::ResetPupil,
+        AccountKind::Parent => Action::ResetParent,
+    }
+}
+
+fn prefix(kind: AccountKind) -> &'static str {
+    match kind {
+        AccountKind::Pupil => "eleve",
+        AccountKind::Parent => "responsable",
+    }
+}
+
+fn batch_action(kind: AccountKind) -> &'static str {
+    match kind {
+        AccountKind::Pupil => "eleve.batch_create",
+        AccountKind::Parent => "responsable.batch_create",
+    }
+}
+
+fn kind_of(batch: &Batch) -> AccountKind {
+    if batch.kind == "responsables" {
+        AccountKind::Parent
+    } else {
+        AccountKind::Pupil
+    }
+}
+
+/// The parents' gate, for parents' batches only.
+async fn gate_for(
+    kind: AccountKind,
+    state: &State,
+    signed_in: &SignedIn,
+    meta: &RequestMeta,
+    uai: &crate::domain::Uai,
+    attempt: &Attempt,
+) -> Result<Option<Gate>, AppError> {
+    match kind {
+        AccountKind::Pupil => Ok(None),
+        AccountKind::Parent => require_gate(state, signed_in, meta, Some(uai), attempt)
+            .await
+            .map(Some),
+    }
+}
+
+async fn class_form(
+    kind: AccountKind,
     state: State,
     signed_in: SignedIn,
     meta: RequestMeta,
     q: web::Query<ClassQuery>,
 ) -> Result<Markup, AppError> {
     let uai = requested_uai(q.uai.as_deref())?;
-    permit(
-        &state,
-        &signed_in,
-        &meta,
-        Action::ResetPupil,
-        &uai,
-        &Attempt::new("eleve.batch_create"),
-    )
-    .await?;
+    let attempt = Attempt::new(batch_action(kind));
+    permit(&state, &signed_in, &meta, action_for(kind), &uai, &attempt).await?;
+    gate_for(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
     let divisions = divisions(&state, &uai).await?;
     let name = establishment_name(&state, &uai).await?;
     Ok(class_form_page(&ClassFormView {
         chrome: &chrome(&signed_in),
+        prefix: prefix(kind),
         uai: uai.as_str(),
         establishment: &name,
         divisions: &divisions,
@@ -102,7 +163,12 @@ pub async fn class_form(
 /// Starts (or resumes) the work on the blocking pool. The lease is taken before answering,
 /// so the batch page shows the work in progress at once (and a second tab does not start it
 /// again).
-async fn spawn_runner(state: &State, batch_id: i64, template: AuditEvent) -> Result<(), AppError> {
+async fn spawn_runner(
+    state: &State,
+    kind: AccountKind,
+    batch_id: i64,
+    template: AuditEvent,
+) -> Result<(), AppError> {
     let owner = new_key()?;
     let (lease_owner, now) = (owner.clone(), state.clock.now());
     let taken = state
@@ -116,6 +182,7 @@ async fn spawn_runner(state: &State, batch_id: i64, template: AuditEvent) -> Res
         return Ok(());
     }
     let runner = BatchRunner {
+        kind,
         pool: state.db.pool().clone(),
         key: state.key.clone(),
         clock: state.clock.clone(),
@@ -130,19 +197,48 @@ async fn spawn_runner(state: &State, batch_id: i64, template: AuditEvent) -> Res
     Ok(())
 }
 
-fn template(signed_in: &SignedIn, meta: &RequestMeta, permit: &Permit) -> AuditEvent {
-    meta.stamp(
-        AuditEvent::new(
-            signed_in.0.agent.uid.clone(),
-            "eleve.reset_password",
-            Outcome::Success,
-        )
-        .uai(permit.uai.as_str())
-        .delegation(permit.delegation_id()),
-    )
+fn template(
+    kind: AccountKind,
+    signed_in: &SignedIn,
+    meta: &RequestMeta,
+    permit: &Permit,
+    gate: Option<Gate>,
+) -> AuditEvent {
+    let action = match kind {
+        AccountKind::Pupil => "eleve.reset_password",
+        AccountKind::Parent => "responsable.reset_password",
+    };
+    let e = meta.stamp(
+        AuditEvent::new(signed_in.0.agent.uid.clone(), action, Outcome::Success)
+            .uai(permit.uai.as_str())
+            .delegation(permit.delegation_id()),
+    );
+    match gate {
+        Some(g) => g.stamp(e),
+        None => e,
+    }
 }
 
-pub async fn create_batch(
+pub async fn create_batch_pupils(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    create_batch(AccountKind::Pupil, state, signed_in, meta, body).await
+}
+
+pub async fn create_batch_parents(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    create_batch(AccountKind::Parent, state, signed_in, meta, body).await
+}
+
+async fn create_batch(
+    kind: AccountKind,
     state: State,
     signed_in: SignedIn,
     meta: RequestMeta,
@@ -153,17 +249,10 @@ pub async fn create_batch(
             "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
         )
     })?;
-    let attempt = Attempt::new("eleve.batch_create");
+    let attempt = Attempt::new(batch_action(kind));
     let uai = requested_uai(Some(&form.uai))?;
-    let permit = permit(
-        &state,
-        &signed_in,
-        &meta,
-        Action::ResetPupil,
-        &uai,
-        &attempt,
-    )
-    .await?;
+    let permit = permit(&state, &signed_in, &meta, action_for(kind), &uai, &attempt).await?;
+    let gate = gate_for(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
     require_csrf(
         &state,
         &signed_in,
@@ -211,12 +300,17 @@ pub async fn create_batch(
         let (k, d, st) = (uai.clone(), division.clone(), states.clone());
         state
             .db
-            .run(move |conn| Ok::<_, AppError>(pupils::of_division(conn, &k, &d)?))
+            .run(move |conn| {
+                Ok::<_, AppError>(match kind {
+                    AccountKind::Pupil => pupils::of_division(conn, &k, &d)?
+                        .into_iter()
+                        .filter(|p| st.contains(&p.state))
+                        .map(|p| p.id)
+                        .collect(),
+                    AccountKind::Parent => parents::of_division(conn, &k, &d, &st)?,
+                })
+            })
             .await?
-            .into_iter()
-            .filter(|p| st.contains(&p.state))
-            .map(|p| p.id)
-            .collect()
     } else {
         Vec::new()
     };
@@ -236,6 +330,7 @@ pub async fn create_batch(
         .await?;
         let name = establishment_name(&state, &uai).await?;
         let body = class_form_page(&ClassFormView {
+            prefix: prefix(kind),
             chrome: &chrome(&signed_in),
             uai: uai.as_str(),
             establishment: &name,
@@ -268,7 +363,7 @@ pub async fn create_batch(
             audit::audited(conn, &key, now, |tx| -> Result<(i64, bool), AppError> {
                 let new = NewBatch {
                     idempotency_key: &cle,
-                    kind: "eleves",
+                    kind: kind.batch_kind(),
                     uai: &k,
                     division: &d,
                     states: &st,
@@ -287,24 +382,31 @@ pub async fn create_batch(
         })
         .await?;
     if created {
-        spawn_runner(&state, id, template(&signed_in, &meta, &permit)).await?;
+        spawn_runner(
+            &state,
+            kind,
+            id,
+            template(kind, &signed_in, &meta, &permit, gate),
+        )
+        .await?;
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((
             header::LOCATION,
-            format!("{BASE}/depannage/eleve/lots/{id}"),
+            format!("{BASE}/depannage/{}/lots/{id}", prefix(kind)),
         ))
         .finish())
 }
 
-/// The batch of the path, if the agent may reset pupils there and created it.
+/// The batch of the path, if the agent may reset those accounts there (through the parents'
+/// gate for parents) and created it.
 async fn load_batch(
     state: &State,
     signed_in: &SignedIn,
     meta: &RequestMeta,
     id: &str,
     action: &'static str,
-) -> Result<(Batch, Permit), AppError> {
+) -> Result<(Batch, Permit, Option<Gate>), AppError> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let now = state.clock.now();
     let found = state
@@ -316,15 +418,17 @@ async fn load_batch(
         .await?
         .ok_or(AppError::NotFound)?;
     let attempt = Attempt::new(action).on("lot", found.id);
+    let kind = kind_of(&found);
     let permit = permit(
         state,
         signed_in,
         meta,
-        Action::ResetPupil,
+        action_for(kind),
         &found.uai,
         &attempt,
     )
     .await?;
+    let gate = gate_for(kind, state, signed_in, meta, &found.uai, &attempt).await?;
     if found.created_by != signed_in.0.agent.uid {
         record_refusal(
             state,
@@ -337,7 +441,7 @@ async fn load_batch(
             "Ce lot de courriers a été créé par un autre personnel.".into(),
         ));
     }
-    Ok((found, permit))
+    Ok((found, permit, gate))
 }
 
 pub async fn show_batch(
@@ -346,7 +450,7 @@ pub async fn show_batch(
     meta: RequestMeta,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (b, _) = load_batch(&state, &signed_in, &meta, &path, "eleve.batch_view").await?;
+    let (b, _, _) = load_batch(&state, &signed_in, &meta, &path, "batch.view").await?;
     let id = b.id;
     let (done, total) = state
         .db
@@ -356,6 +460,7 @@ pub async fn show_batch(
     let name = establishment_name(&state, &b.uai).await?;
     let body = batch_page(&BatchView {
         chrome: &chrome(&signed_in),
+        prefix: prefix(kind_of(&b)),
         id: b.id,
         division: &b.division,
         establishment: &name,
@@ -376,7 +481,8 @@ pub async fn print_letters(
     meta: RequestMeta,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (b, _) = load_batch(&state, &signed_in, &meta, &path, "eleve.batch_print").await?;
+    let (b, _, _) = load_batch(&state, &signed_in, &meta, &path, "batch.print").await?;
+    let kind = kind_of(&b);
     let now = state.clock.now();
     if !b.passwords_available(now) {
         return Err(AppError::Conflict(
@@ -384,14 +490,57 @@ pub async fn print_letters(
         ));
     }
     let id = b.id;
-    let items = state
+    // (account id, first name, last name, division or children, identifiant, expiry, sealed)
+    type Item = (
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<chrono::DateTime<chrono::Utc>>,
+        String,
+    );
+    let items: Vec<Item> = state
         .db
         .run(move |conn| {
-            let sealed = batch::sealed_passwords(conn, id)?;
             let mut out = Vec::new();
-            for (account, s) in sealed {
-                if let (Some(p), Some(s)) = (pupils::find(conn, account)?, s) {
-                    out.push((p, s));
+            for (account, sealed) in batch::sealed_passwords(conn, id)? {
+                let Some(sealed) = sealed else { continue };
+                match kind {
+                    AccountKind::Pupil => {
+                        if let Some(p) = pupils::find(conn, account)? {
+                            out.push((
+                                p.id,
+                                p.first_name,
+                                p.last_name,
+                                p.division,
+                                None,
+                                p.identifiant,
+                                p.provisional_expires_at,
+                                sealed,
+                            ));
+                        }
+                    }
+                    AccountKind::Parent => {
+                        if let Some(p) = parents::find(conn, account)? {
+                            let kids = parents::children(conn, p.id, None)?
+                                .into_iter()
+                                .map(|c| format!("{} {}", c.first_name, c.last_name))
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            out.push((
+                                p.id,
+                                p.first_name,
+                                p.last_name,
+                                None,
+                                Some(kids),
+                                p.identifiant,
+                                p.provisional_expires_at,
+                                sealed,
+                            ));
+                        }
+                    }
                 }
             }
             Ok::<_, AppError>(out)
@@ -399,10 +548,10 @@ pub async fn print_letters(
         .await?;
     let name = establishment_name(&state, &b.uai).await?;
     let mut letters = Vec::new();
-    for (p, sealed) in &items {
+    for (account, first, last, division, kids, identifiant, expires, sealed) in &items {
         let clear = state
             .key
-            .open(batch::SEAL_PURPOSE, &batch::binding(b.id, p.id), sealed)
+            .open(batch::SEAL_PURPOSE, &batch::binding(b.id, *account), sealed)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let password = SecretString::from(
             String::from_utf8(clear)
@@ -412,19 +561,27 @@ pub async fn print_letters(
         letters.push(letter(&Letter {
             establishment: &name,
             uai: b.uai.as_str(),
-            first_name: &p.first_name,
-            last_name: &p.last_name,
-            division: p.division.as_deref(),
-            identifiant: &p.identifiant,
+            first_name: first,
+            last_name: last,
+            division: division.as_deref(),
+            identifiant,
             password: &shown,
-            expires: p.provisional_expires_at.unwrap_or_else(|| expiry(now)),
+            expires: expires.unwrap_or_else(|| expiry(now)),
             portal_url: &state.settings.letters.portal_url,
             tz: state.tz,
             issued: local_day(now, state.tz),
+            children: kids.as_deref(),
         }));
     }
     Ok(no_store(
-        letters_document(&chrome(&signed_in), b.id, letters.len(), letters).into_string(),
+        letters_document(
+            &chrome(&signed_in),
+            prefix(kind),
+            b.id,
+            letters.len(),
+            letters,
+        )
+        .into_string(),
     ))
 }
 
@@ -435,8 +592,9 @@ pub async fn resume_batch(
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (b, permit) = load_batch(&state, &signed_in, &meta, &path, "eleve.batch_resume").await?;
-    let attempt = Attempt::new("eleve.batch_resume").on("lot", b.id);
+    let (b, permit, gate) = load_batch(&state, &signed_in, &meta, &path, "batch.resume").await?;
+    let kind = kind_of(&b);
+    let attempt = Attempt::new("batch.resume").on("lot", b.id);
     require_csrf(
         &state,
         &signed_in,
@@ -447,12 +605,18 @@ pub async fn resume_batch(
     )
     .await?;
     if b.wiped_at.is_none() {
-        spawn_runner(&state, b.id, template(&signed_in, &meta, &permit)).await?;
+        spawn_runner(
+            &state,
+            kind,
+            b.id,
+            template(kind, &signed_in, &meta, &permit, gate),
+        )
+        .await?;
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((
             header::LOCATION,
-            format!("{BASE}/depannage/eleve/lots/{}", b.id),
+            format!("{BASE}/depannage/{}/lots/{}", prefix(kind), b.id),
         ))
         .finish())
 }
@@ -464,8 +628,9 @@ pub async fn confirm_printed(
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (b, permit) = load_batch(&state, &signed_in, &meta, &path, "eleve.batch_printed").await?;
-    let attempt = Attempt::new("eleve.batch_printed").on("lot", b.id);
+    let (b, permit, gate) = load_batch(&state, &signed_in, &meta, &path, "batch.printed").await?;
+    let kind = kind_of(&b);
+    let attempt = Attempt::new("batch.printed").on("lot", b.id);
     require_csrf(
         &state,
         &signed_in,
@@ -477,10 +642,13 @@ pub async fn confirm_printed(
     .await?;
     let now = state.clock.now();
     let key = state.key.clone();
-    let event = attempt
+    let mut event = attempt
         .event(&signed_in, &meta, Some(&b.uai), Outcome::Success)
         .delegation(permit.delegation_id())
         .details("letters printed; passwords wiped");
+    if let Some(g) = gate {
+        event = g.stamp(event);
+    }
     let id = b.id;
     state
         .db
@@ -495,7 +663,7 @@ pub async fn confirm_printed(
     Ok(HttpResponse::SeeOther()
         .insert_header((
             header::LOCATION,
-            format!("{BASE}/depannage/eleve/lots/{id}"),
+            format!("{BASE}/depannage/{}/lots/{id}", prefix(kind)),
         ))
         .finish())
 }

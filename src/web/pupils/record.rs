@@ -17,7 +17,7 @@ use super::{no_store, pupil_with_permit};
 use crate::accounts::AccountState;
 use crate::accounts::provisional::{expiry, grouped};
 use crate::accounts::pupils;
-use crate::accounts::reset::{apply_pupil_reset, new_provisional};
+use crate::accounts::reset::{AccountKind, apply_reset, new_provisional};
 use crate::audit::{self, Outcome};
 use crate::delegation::local_day;
 use crate::delegation::policy::Action;
@@ -143,7 +143,7 @@ pub async fn reset_password(
         .db
         .run(move |conn| {
             audit::audited(conn, &key, now, |tx| -> Result<(), AppError> {
-                apply_pupil_reset(tx, id, &hash, now, &event)
+                apply_reset(tx, AccountKind::Pupil, id, &hash, now, &event)
                     .map_err(|e| AppError::Internal(e.to_string()))
             })
         })
@@ -162,6 +162,7 @@ pub async fn reset_password(
         portal_url: &state.settings.letters.portal_url,
         tz: state.tz,
         issued: local_day(now, state.tz),
+        children: None,
     });
     Ok(no_store(
         reset_done_page(&chrome(&signed_in), &pupil, &shown, the_letter).into_string(),

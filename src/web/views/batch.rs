@@ -8,6 +8,8 @@ use crate::web::BASE;
 
 pub struct ClassFormView<'a> {
     pub chrome: &'a Chrome<'a>,
+    /// `eleve` or `responsable`: the path prefix.
+    pub prefix: &'a str,
     pub uai: &'a str,
     pub establishment: &'a str,
     pub divisions: &'a [(String, i64)],
@@ -28,13 +30,13 @@ pub fn class_form_page(v: &ClassFormView<'_>) -> Markup {
         "Courriers pour une classe",
         Some(v.chrome),
         html! {
-            h1 { "Courriers pour une classe" }
+            h1 { @if v.prefix == "responsable" { "Notifier les responsables d'une classe" } @else { "Courriers pour une classe" } }
             p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
             @if let Some(e) = v.error { p class="message message--error" role="alert" { (e) } }
             p { "Un nouveau mot de passe provisoire est créé pour chaque élève choisi, et un document rassemble "
                 "leurs courriers, un par page. Les mots de passe restent disponibles pour réimpression jusqu'à ce que "
                 "vous confirmiez l'impression, 24 heures au plus." }
-            form method="post" action=(format!("{BASE}/depannage/eleve/classe")) {
+            form method="post" action=(format!("{BASE}/depannage/{}/classe", v.prefix)) {
                 input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
                 input type="hidden" name="uai" value=(v.uai);
                 input type="hidden" name="cle" value=(v.key);
@@ -48,7 +50,7 @@ pub fn class_form_page(v: &ClassFormView<'_>) -> Markup {
                     }
                 }
                 fieldset {
-                    legend { "Élèves concernés" }
+                    legend { @if v.prefix == "responsable" { "Responsables concernés" } @else { "Élèves concernés" } }
                     @for s in BATCH_STATES {
                         div class="choice" {
                             input type="checkbox" name="etat" id=(format!("etat-{}", s.as_str())) value=(s.as_str()) checked[v.states.contains(&s)];
@@ -64,6 +66,7 @@ pub fn class_form_page(v: &ClassFormView<'_>) -> Markup {
 
 pub struct BatchView<'a> {
     pub chrome: &'a Chrome<'a>,
+    pub prefix: &'a str,
     pub id: i64,
     pub division: &'a str,
     pub establishment: &'a str,
@@ -93,15 +96,15 @@ pub fn batch_page(v: &BatchView<'_>) -> Markup {
                     @if v.error { "La création s'est interrompue. " } @else { "La création n'est pas terminée. " }
                     "Les élèves déjà traités gardent leur mot de passe ; reprenez pour traiter les autres."
                 }
-                form method="post" action=(format!("{BASE}/depannage/eleve/lots/{}/reprise", v.id)) {
+                form method="post" action=(format!("{BASE}/depannage/{}/lots/{}/reprise", v.prefix, v.id)) {
                     input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
                     button type="submit" { "Reprendre" }
                 }
             }
             @if v.printable {
                 div class="print-actions" {
-                    a class="button" href=(format!("{BASE}/depannage/eleve/lots/{}/courriers", v.id)) { "Afficher les courriers à imprimer" }
-                    form method="post" action=(format!("{BASE}/depannage/eleve/lots/{}/impression", v.id)) {
+                    a class="button" href=(format!("{BASE}/depannage/{}/lots/{}/courriers", v.prefix, v.id)) { "Afficher les courriers à imprimer" }
+                    form method="post" action=(format!("{BASE}/depannage/{}/lots/{}/impression", v.prefix, v.id)) {
                         input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
                         button type="submit" class="secondary" { "J'ai imprimé les courriers : effacer les mots de passe" }
                     }
@@ -115,6 +118,7 @@ pub fn batch_page(v: &BatchView<'_>) -> Markup {
 
 pub fn letters_document(
     chrome: &Chrome<'_>,
+    prefix: &str,
     id: i64,
     count: usize,
     letters: Vec<Markup>,
@@ -126,7 +130,7 @@ pub fn letters_document(
             div class="once no-print" {
                 h1 { (count) " courrier" @if count != 1 { "s" } " à imprimer" }
                 p { "Imprimez ce document avec la commande d'impression de votre navigateur (Ctrl+P) : un courrier par page. "
-                    "Puis " a href=(format!("{BASE}/depannage/eleve/lots/{id}")) { "confirmez l'impression" } " pour effacer les mots de passe." }
+                    "Puis " a href=(format!("{BASE}/depannage/{prefix}/lots/{id}")) { "confirmez l'impression" } " pour effacer les mots de passe." }
             }
             @for l in letters { (l) }
         },

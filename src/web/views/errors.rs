@@ -41,3 +41,20 @@ pub fn internal_error_page(request_id: &str) -> Markup {
         },
     )
 }
+
+/// The parents' gate is closed: why, and the way in. Nothing about any parent.
+pub fn gate_closed_page() -> Markup {
+    page(
+        "Vérification nécessaire",
+        None,
+        html! {
+            h1 { "Vérification nécessaire" }
+            p class="message message--error" role="alert" {
+                "Les comptes des responsables ne sont accessibles que depuis le réseau administratif de l'établissement, "
+                "ou après la saisie d'un code de votre application d'authentification (TOTP)."
+            }
+            p { a class="button" href=(format!("{BASE}/otp")) { "Saisir un code" } }
+            p { "Pas encore d'application d'authentification ? " a href=(format!("{BASE}/otp/enrolement")) { "L'enregistrer" } "." }
+        },
+    )
+}

@@ -14,12 +14,20 @@ pub struct EstablishmentRights {
     pub principal: bool,
 }
 
-pub fn home_page(chrome: &Chrome<'_>, rights: &[EstablishmentRights]) -> Markup {
+pub fn home_page(
+    chrome: &Chrome<'_>,
+    rights: &[EstablishmentRights],
+    gate: Option<&str>,
+) -> Markup {
     page(
         "Accueil",
         Some(chrome),
         html! {
             h1 { "Bonjour " (chrome.display_name) }
+            @if let Some(g) = gate {
+                p class="message" role="status" { (g) " "
+                    a href=(format!("{BASE}/otp")) { "Code TOTP" } }
+            }
             section aria-labelledby="etablissements" {
                 h2 id="etablissements" { "Vos établissements" }
                 @if rights.is_empty() {
@@ -42,6 +50,10 @@ pub fn home_page(chrome: &Chrome<'_>, rights: &[EstablishmentRights]) -> Markup 
                                     td { (r.basis) }
                                     td { (r.until) }
                                     td {
+                                        @if r.scopes.contains(&"Responsables") {
+                                            a href=(format!("{BASE}/depannage/responsable?uai={}", r.uai)) { "Responsables" }
+                                            " · "
+                                        }
                                         @if r.scopes.contains(&"Élèves") {
                                             a href=(format!("{BASE}/depannage/eleve?uai={}", r.uai)) { "Élèves" }
                                             " · "

@@ -18,6 +18,8 @@ pub struct Letter<'a> {
     pub portal_url: &'a str,
     pub tz: Tz,
     pub issued: NaiveDate,
+    /// A parent's letter names his children instead of a class.
+    pub children: Option<&'a str>,
 }
 
 pub fn letter(l: &Letter<'_>) -> Markup {
@@ -31,6 +33,7 @@ pub fn letter(l: &Letter<'_>) -> Markup {
             p class="letter__to" {
                 "À l'attention de " strong { (l.first_name) " " (l.last_name) }
                 @if let Some(d) = l.division { ", classe " (d) }
+                @if let Some(c) = l.children { ", responsable de " (c) }
             }
             h2 class="letter__title" { "Votre compte ÉduConnect" }
             p { "Voici l'identifiant et le mot de passe provisoire qui vous permettent d'accéder aux services numériques de l'établissement." }
@@ -43,7 +46,11 @@ pub fn letter(l: &Letter<'_>) -> Markup {
             ol {
                 li { "Rendez-vous sur " strong { (l.portal_url) } "." }
                 li { "Saisissez votre identifiant et ce mot de passe provisoire." }
-                li { "Votre date de naissance vous sera demandée pour confirmer qu'il s'agit bien de vous." }
+                @if l.children.is_some() {
+                    li { "Confirmez votre numéro de téléphone portable ou votre adresse électronique si cela vous est demandé." }
+                } @else {
+                    li { "Votre date de naissance vous sera demandée pour confirmer qu'il s'agit bien de vous." }
+                }
                 li { "Choisissez alors votre propre mot de passe : le mot de passe provisoire ne servira plus." }
             }
             p class="letter__validity" {

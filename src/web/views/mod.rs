@@ -8,6 +8,8 @@ pub mod home;
 pub mod journal;
 pub mod layout;
 pub mod letters;
+pub mod otp;
+pub mod parents;
 pub mod pupils;
 pub mod signin;
 pub mod stats;

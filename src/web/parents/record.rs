@@ -1,0 +1,333 @@
+//! One parent: his page, his contacts (an audited "show"), the reset with its letter,
+//! unblock, deactivate, reactivate. Every action is audited with the gate used.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::super::BASE;
+use super::super::delegations::{chrome, establishment_name};
+use super::super::errors::AppError;
+use super::super::guard::{Attempt, State, record_refusal, require_csrf};
+use super::super::pupils::no_store;
+use super::super::request::RequestMeta;
+use super::super::session_guard::SignedIn;
+use super::super::views::letters::{Letter, letter};
+use super::super::views::parents::{ParentView, parent_page, parent_reset_done_page};
+use super::search::gate_label;
+use super::{Path, Visible, visible_parent};
+use crate::accounts::AccountState;
+use crate::accounts::parents;
+use crate::accounts::provisional::{expiry, grouped};
+use crate::accounts::reset::{AccountKind, apply_reset, new_provisional};
+use crate::audit::{self, Outcome};
+use crate::delegation::local_day;
+use crate::delegation::policy::Action;
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    fait: Option<String>,
+}
+
+fn render(
+    signed_in: &SignedIn,
+    v: &Visible,
+    contacts_shown: bool,
+    notice: Option<&str>,
+) -> HttpResponse {
+    no_store(
+        parent_page(&ParentView {
+            chrome: &chrome(signed_in),
+            parent: &v.parent,
+            children: &v.children,
+            contacts_shown,
+            gate: gate_label(v.gate),
+            notice,
+        })
+        .into_string(),
+    )
+}
+
+pub async fn show_parent(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    path: Path,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let v = visible_parent(
+        &state,
+        &signed_in,
+        &meta,
+        &path,
+        Action::ViewParents,
+        "responsable.view",
+    )
+    .await?;
+    let notice = match q.fait.as_deref() {
+        Some("deblocage") => Some("Le compte est débloqué."),
+        Some("desactivation") => Some("Le compte est désactivé."),
+        Some("reactivation") => Some("Le compte est réactivé."),
+        _ => None,
+    };
+    Ok(render(&signed_in, &v, false, notice))
+}
+
+/// Shows the unmasked contacts; the showing is audited.
+pub async fn show_contacts(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    path: Path,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    let action = "responsable.show_contacts";
+    let v = visible_parent(
+        &state,
+        &signed_in,
+        &meta,
+        &path,
+        Action::ViewParents,
+        action,
+    )
+    .await?;
+    let attempt = Attempt::new(action).on("responsable", v.parent.id);
+    require_csrf(
+        &state,
+        &signed_in,
+        &meta,
+        &form.csrf_token,
+        Some(&v.permit.uai),
+        &attempt,
+    )
+    .await?;
+    let event = v.gate.stamp(
+        attempt
+            .event(&signed_in, &meta, Some(&v.permit.uai), Outcome::Success)
+            .delegation(v.permit.delegation_id()),
+    );
+    let (now, key) = (state.clock.now(), state.key.clone());
+    state
+        .db
+        .run(move |conn| {
+            audit::record(conn, &key, now, &event)
+                .map(drop)
+                .map_err(AppError::from)
+        })
+        .await?;
+    Ok(render(&signed_in, &v, true, None))
+}
+
+pub async fn reset_password(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    path: Path,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    let action = "responsable.reset_password";
+    let v = visible_parent(
+        &state,
+        &signed_in,
+        &meta,
+        &path,
+        Action::ResetParent,
+        action,
+    )
+    .await?;
+    let attempt = Attempt::new(action).on("responsable", v.parent.id);
+    require_csrf(
+        &state,
+        &signed_in,
+        &meta,
+        &form.csrf_token,
+        Some(&v.permit.uai),
+        &attempt,
+    )
+    .await?;
+    let base = v.gate.stamp(
+        attempt
+            .event(&signed_in, &meta, Some(&v.permit.uai), Outcome::Success)
+            .delegation(v.permit.delegation_id()),
+    );
+    if matches!(
+        v.parent.state,
+        AccountState::Bloque | AccountState::Desactive
+    ) {
+        let mut refused = base.details(format!("state {}", v.parent.state.as_str()));
+        refused.outcome = Outcome::Refused;
+        record_refusal(&state, refused).await?;
+        return Err(AppError::Conflict(
+            "Ce compte est bloqué ou désactivé : débloquez-le ou réactivez-le d'abord.".into(),
+        ));
+    }
+    let (password, hash) = web::block(new_provisional)
+        .await
+        .map_err(|_| AppError::Internal("blocking pool gone".into()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let (now, key, id) = (state.clock.now(), state.key.clone(), v.parent.id);
+    let event = base.details("individual");
+    state
+        .db
+        .run(move |conn| {
+            audit::audited(conn, &key, now, |tx| -> Result<(), AppError> {
+                apply_reset(tx, AccountKind::Parent, id, &hash, now, &event)
+                    .map_err(|e| AppError::Internal(e.to_string()))
+            })
+        })
+        .await?;
+    let name = establishment_name(&state, &v.permit.uai).await?;
+    let shown = grouped(&password);
+    let kids = v
+        .children
+        .iter()
+        .map(|(c, _)| format!("{} {}", c.first_name, c.last_name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let the_letter = letter(&Letter {
+        establishment: &name,
+        uai: v.permit.uai.as_str(),
+        first_name: &v.parent.first_name,
+        last_name: &v.parent.last_name,
+        division: None,
+        identifiant: &v.parent.identifiant,
+        password: &shown,
+        expires: expiry(now),
+        portal_url: &state.settings.letters.portal_url,
+        tz: state.tz,
+        issued: local_day(now, state.tz),
+        children: Some(&kids),
+    });
+    Ok(no_store(
+        parent_reset_done_page(&chrome(&signed_in), &v.parent, &shown, the_letter).into_string(),
+    ))
+}
+
+async fn change_state(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    id: String,
+    csrf_token: String,
+    which: &'static str,
+) -> Result<HttpResponse, AppError> {
+    let action = match which {
+        "deblocage" => "responsable.unblock",
+        "desactivation" => "responsable.deactivate",
+        _ => "responsable.reactivate",
+    };
+    let v = visible_parent(&state, &signed_in, &meta, &id, Action::ResetParent, action).await?;
+    let attempt = Attempt::new(action).on("responsable", v.parent.id);
+    require_csrf(
+        &state,
+        &signed_in,
+        &meta,
+        &csrf_token,
+        Some(&v.permit.uai),
+        &attempt,
+    )
+    .await?;
+    let p = &v.parent;
+    let restore = |s: Option<AccountState>| match s {
+        Some(s) if !matches!(s, AccountState::Bloque | AccountState::Desactive) => s,
+        _ => AccountState::NonNotifie,
+    };
+    let change = match (which, p.state) {
+        ("deblocage", AccountState::Bloque) => Some((restore(p.previous_state), None)),
+        ("desactivation", s) if s != AccountState::Desactive => {
+            Some((AccountState::Desactive, Some(s)))
+        }
+        ("reactivation", AccountState::Desactive) => Some((restore(p.previous_state), None)),
+        _ => None,
+    };
+    let base = v.gate.stamp(
+        attempt
+            .event(&signed_in, &meta, Some(&v.permit.uai), Outcome::Success)
+            .delegation(v.permit.delegation_id()),
+    );
+    let Some((to, previous)) = change else {
+        let mut refused = base.details(format!("not possible from state {}", p.state.as_str()));
+        refused.outcome = Outcome::Refused;
+        record_refusal(&state, refused).await?;
+        return Err(AppError::Conflict(
+            "Cette action n'est pas possible dans l'état actuel du compte.".into(),
+        ));
+    };
+    let event = base.details(format!("{} → {}", p.state.as_str(), to.as_str()));
+    let (now, key, pid) = (state.clock.now(), state.key.clone(), p.id);
+    state
+        .db
+        .run(move |conn| {
+            audit::audited(conn, &key, now, |tx| -> Result<(), AppError> {
+                parents::set_state(tx.conn(), pid, to, previous, now)?;
+                tx.append(&event)?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            "Location",
+            format!("{BASE}/depannage/responsable/{pid}?fait={which}"),
+        ))
+        .finish())
+}
+
+pub async fn unblock(
+    state: State,
+    s: SignedIn,
+    m: RequestMeta,
+    p: Path,
+    f: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    change_state(
+        state,
+        s,
+        m,
+        p.into_inner(),
+        f.into_inner().csrf_token,
+        "deblocage",
+    )
+    .await
+}
+
+pub async fn deactivate(
+    state: State,
+    s: SignedIn,
+    m: RequestMeta,
+    p: Path,
+    f: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    change_state(
+        state,
+        s,
+        m,
+        p.into_inner(),
+        f.into_inner().csrf_token,
+        "desactivation",
+    )
+    .await
+}
+
+pub async fn reactivate(
+    state: State,
+    s: SignedIn,
+    m: RequestMeta,
+    p: Path,
+    f: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    change_state(
+        state,
+        s,
+        m,
+        p.into_inner(),
+        f.into_inner().csrf_token,
+        "reactivation",
+    )
+    .await
+}

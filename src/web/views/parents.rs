@@ -1,0 +1,171 @@
+//! Parents' account pages (behind the parents' gate).
+
+use maud::{Markup, html};
+
+use super::layout::{Chrome, page};
+use crate::accounts::AccountState;
+use crate::accounts::parents::{Child, Parent, mask_email, mask_mobile};
+use crate::web::BASE;
+
+pub fn path_label(p: Option<&str>) -> &'static str {
+    match p {
+        Some("notification") => "Courrier de notification",
+        Some("sms") => "Auto-inscription par SMS",
+        Some("franceconnect") => "FranceConnect",
+        _ => "—",
+    }
+}
+
+fn badge(p: &Parent) -> Markup {
+    html! { span class=(format!("badge badge--{}", p.state.as_str())) { (p.state.label()) } }
+}
+
+pub struct ParentSearchView<'a> {
+    pub chrome: &'a Chrome<'a>,
+    pub uai: &'a str,
+    pub establishment: &'a str,
+    pub gate: &'a str,
+    pub q: &'a str,
+    pub division: &'a str,
+    pub etat: &'a str,
+    pub mail: &'a str,
+    pub parcours: &'a str,
+    pub divisions: &'a [(String, i64)],
+    pub results: &'a [(Parent, Vec<Child>)],
+    pub total: usize,
+    pub searched: bool,
+}
+
+pub fn parent_search_page(v: &ParentSearchView<'_>) -> Markup {
+    page(
+        "Rechercher un responsable",
+        Some(v.chrome),
+        html! {
+            h1 { "Dépannage responsables" }
+            p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
+            p class="message" { "Accès ouvert : " (v.gate) }
+            form method="get" action=(format!("{BASE}/depannage/responsable")) class="search" role="search" {
+                input type="hidden" name="uai" value=(v.uai);
+                div class="field" { label for="q" { "Nom du responsable ou d'un enfant" } input type="search" id="q" name="q" value=(v.q) autofocus; }
+                div class="field" { label for="division" { "Classe d'un enfant" }
+                    select id="division" name="division" { option value="" { "Toutes" }
+                        @for (d, _) in v.divisions { option value=(d) selected[v.division == d] { (d) } } } }
+                div class="field" { label for="etat" { "État du compte" }
+                    select id="etat" name="etat" { option value="" { "Tous" }
+                        @for s in AccountState::ALL { option value=(s.as_str()) selected[v.etat == s.as_str()] { (s.label()) } } } }
+                div class="field" { label for="mail" { "Courriel" } input type="text" id="mail" name="mail" value=(v.mail); }
+                div class="field" { label for="parcours" { "Parcours d'activation" }
+                    select id="parcours" name="parcours" { option value="" { "Tous" }
+                        @for p in ["notification", "sms", "franceconnect"] { option value=(p) selected[v.parcours == p] { (path_label(Some(p))) } } } }
+                button type="submit" { "Rechercher" }
+            }
+            p class="actions no-print" { a href=(format!("{BASE}/depannage/responsable/classe?uai={}", v.uai)) { "Notifier les responsables d'une classe" } }
+            @if v.searched {
+                h2 { (v.total) " responsable" @if v.total != 1 { "s" } }
+                @if v.results.is_empty() {
+                    p { "Aucun responsable ne correspond à cette recherche." }
+                } @else {
+                    table {
+                        thead { tr { th scope="col" { "Nom" } th scope="col" { "Prénom" } th scope="col" { "Enfants" } th scope="col" { "État" } } }
+                        tbody {
+                            @for (p, kids) in v.results {
+                                tr {
+                                    td { a href=(format!("{BASE}/depannage/responsable/{}", p.id)) { (p.last_name) } }
+                                    td { (p.first_name) }
+                                    td { @for (i, c) in kids.iter().enumerate() { @if i > 0 { ", " } (c.first_name) " " (c.last_name) " (" (c.division.as_deref().unwrap_or("—")) ")" } }
+                                    td { (badge(p)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub struct ParentView<'a> {
+    pub chrome: &'a Chrome<'a>,
+    pub parent: &'a Parent,
+    pub children: &'a [(Child, bool)],
+    pub contacts_shown: bool,
+    pub gate: &'a str,
+    pub notice: Option<&'a str>,
+}
+
+fn action(chrome: &Chrome<'_>, id: i64, path: &str, label: &str, class: &str) -> Markup {
+    html! {
+        form method="post" action=(format!("{BASE}/depannage/responsable/{id}/{path}")) {
+            input type="hidden" name="csrf_token" value=(chrome.csrf_token);
+            button type="submit" class=(class) { (label) }
+        }
+    }
+}
+
+pub fn parent_page(v: &ParentView<'_>) -> Markup {
+    let p = v.parent;
+    let title = format!("{} {}", p.first_name, p.last_name);
+    page(
+        &title,
+        Some(v.chrome),
+        html! {
+            h1 { (p.first_name) " " (p.last_name) }
+            p class="message" { "Accès ouvert : " (v.gate) }
+            @if let Some(n) = v.notice { p class="message message--success" role="status" { (n) } }
+            dl class="facts" {
+                dt { "Identifiant" } dd { code { (p.identifiant) } }
+                dt { "État du compte" } dd { (badge(p)) }
+                dt { "Parcours d'activation" } dd { (path_label(p.activation_path.as_deref())) }
+                dt { "Courriel" } dd { @if v.contacts_shown { (p.email.as_deref().unwrap_or("—")) } @else { (p.email.as_deref().map(mask_email).unwrap_or_else(|| "—".into())) } }
+                dt { "Téléphone portable" } dd { @if v.contacts_shown { (p.mobile.as_deref().unwrap_or("—")) } @else { (p.mobile.as_deref().map(mask_mobile).unwrap_or_else(|| "—".into())) } }
+            }
+            @if !v.contacts_shown && (p.email.is_some() || p.mobile.is_some()) {
+                (action(v.chrome, p.id, "coordonnees", "Afficher les coordonnées (action tracée)", "secondary"))
+            }
+            h2 { "Enfants" }
+            ul {
+                @for (c, linkable) in v.children {
+                    li {
+                        @if *linkable { a href=(format!("{BASE}/depannage/eleve/{}", c.id)) { (c.first_name) " " (c.last_name) } }
+                        @else { (c.first_name) " " (c.last_name) }
+                        " — " (c.division.as_deref().unwrap_or("sans classe")) " (" (c.uai) "), responsable légal " (c.legal_rank)
+                    }
+                }
+            }
+            div class="actions no-print" {
+                @match p.state {
+                    AccountState::NonNotifie | AccountState::Notifie | AccountState::Active => {
+                        (action(v.chrome, p.id, "reinitialisation", "Réinitialiser le mot de passe et imprimer le courrier", ""))
+                        (action(v.chrome, p.id, "desactivation", "Désactiver le compte", "secondary"))
+                    }
+                    AccountState::Bloque => {
+                        (action(v.chrome, p.id, "deblocage", "Débloquer le compte", ""))
+                        (action(v.chrome, p.id, "desactivation", "Désactiver le compte", "secondary"))
+                    }
+                    AccountState::Desactive => { (action(v.chrome, p.id, "reactivation", "Réactiver le compte", "")) }
+                }
+            }
+        },
+    )
+}
+
+pub fn parent_reset_done_page(
+    chrome: &Chrome<'_>,
+    p: &Parent,
+    grouped: &str,
+    letter: Markup,
+) -> Markup {
+    page(
+        "Courrier à imprimer",
+        Some(chrome),
+        html! {
+            div class="once no-print" role="status" {
+                h1 { "Mot de passe réinitialisé" }
+                p { "Nouveau mot de passe provisoire de " (p.first_name) " " (p.last_name) " : " strong { code { (grouped) } } }
+                p { "Il n'est affiché qu'une fois. Imprimez le courrier maintenant (Ctrl+P)." }
+                p { a href=(format!("{BASE}/depannage/responsable/{}", p.id)) { "Revenir à la fiche du responsable" } }
+            }
+            (letter)
+        },
+    )
+}
