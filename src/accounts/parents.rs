@@ -196,10 +196,12 @@ pub fn search(
                 .4
                 .as_deref()
                 .is_some_and(|e| e.to_lowercase().starts_with(&email));
-        if name_ok && email_ok && seen.insert(id) {
-            if let Some(p) = from_row(row) {
-                out.push(p);
-            }
+        if name_ok
+            && email_ok
+            && seen.insert(id)
+            && let Some(p) = from_row(row)
+        {
+            out.push(p);
         }
     }
     let total = out.len();

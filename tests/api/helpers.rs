@@ -600,3 +600,56 @@ impl std::io::Write for LogWriter {
         Ok(())
     }
 }
+
+/// Adds a parent linked to `children` (pupil id, legal rank) and returns his id.
+pub fn add_parent(
+    conn: &mut DbConnection,
+    first: &str,
+    last: &str,
+    email: Option<&str>,
+    mobile: Option<&str>,
+    state: &str,
+    children: &[(i64, i16)],
+) -> i64 {
+    use educt_admin::accounts::identifiants::{IdentifiantKind, allocate};
+    use educt_admin::db::schema::{parents, pupil_parents};
+    let identifiant = allocate(conn, IdentifiantKind::Parent, first, last, t0()).unwrap();
+    let id: i64 = diesel::insert_into(parents::table)
+        .values((
+            parents::identifiant.eq(identifiant.as_str()),
+            parents::last_name.eq(last),
+            parents::first_name.eq(first),
+            parents::search_name.eq(educt_admin::domain::search_key(&format!("{last} {first}"))),
+            parents::email.eq(email),
+            parents::mobile.eq(mobile),
+            parents::state.eq(state),
+            parents::must_change.eq(false),
+            parents::created_at.eq(t0().naive_utc()),
+            parents::updated_at.eq(t0().naive_utc()),
+        ))
+        .returning(parents::id)
+        .get_result(conn)
+        .unwrap();
+    for (pupil, rank) in children {
+        diesel::insert_into(pupil_parents::table)
+            .values((
+                pupil_parents::pupil_id.eq(pupil),
+                pupil_parents::parent_id.eq(id),
+                pupil_parents::legal_rank.eq(rank),
+            ))
+            .execute(conn)
+            .unwrap();
+    }
+    id
+}
+
+/// Enrols `uid` with a known TOTP secret (as if done long ago) and returns it.
+pub fn enrol_totp(conn: &mut DbConnection, uid: &str) -> educt_admin::auth::totp::TotpSecret {
+    use educt_admin::auth::totp::{self, TotpSecret};
+    let secret =
+        TotpSecret::from_bytes(format!("{uid:-<20}").as_bytes().get(..20).unwrap()).unwrap();
+    let sealed = secret.seal(&test_key(), uid).unwrap();
+    assert!(totp::begin(conn, uid, &sealed, t0() - chrono::Duration::days(30)).unwrap());
+    assert!(totp::accept_step(conn, uid, 1, true, t0() - chrono::Duration::days(30)).unwrap());
+    secret
+}

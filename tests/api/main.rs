@@ -18,6 +18,7 @@ mod ldap_signin;
 mod matrix;
 mod migrations;
 mod pages;
+mod parents;
 mod pupils;
 mod signin;
 mod tls;

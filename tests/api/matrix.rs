@@ -90,10 +90,46 @@ fn post(path: String, form: Vec<(&'static str, String)>, allowed: Allowed) -> Ro
 
 /// Every establishment-scoped route, on the collège. State-changing ones come last so the
 /// principal's own run can follow the list in order.
-fn routes(d: i64, pupil: i64, other_pupil: i64, batch: i64) -> Vec<Route> {
+fn routes(d: i64, pupil: i64, other_pupil: i64, batch: i64, parent: i64) -> Vec<Route> {
     use Allowed::*;
     let eleves = Scope(educt_admin::delegation::Scope::Eleves);
+    let responsables = Scope(educt_admin::delegation::Scope::Responsables);
     vec![
+        get(
+            format!("/depannage/responsable?uai={COLLEGE}&q=a"),
+            responsables,
+        ),
+        get(format!("/depannage/responsable/{parent}"), responsables),
+        get(
+            format!("/depannage/responsable/classe?uai={COLLEGE}"),
+            responsables,
+        ),
+        Route {
+            ok: 200,
+            ..post(
+                format!("/depannage/responsable/{parent}/coordonnees"),
+                vec![],
+                responsables,
+            )
+        },
+        Route {
+            ok: 200,
+            ..post(
+                format!("/depannage/responsable/{parent}/reinitialisation"),
+                vec![],
+                responsables,
+            )
+        },
+        post(
+            format!("/depannage/responsable/{parent}/desactivation"),
+            vec![],
+            responsables,
+        ),
+        post(
+            format!("/depannage/responsable/{parent}/reactivation"),
+            vec![],
+            responsables,
+        ),
         get(format!("/depannage/eleve?uai={COLLEGE}&q=a"), eleves),
         get(format!("/depannage/eleve/{pupil}"), eleves),
         get(format!("/depannage/eleve/{pupil}/reinitialisation"), eleves),
@@ -237,7 +273,12 @@ async fn call(app: &TestApp, client: &reqwest::Client, route: &Route) -> reqwest
 
 #[tokio::test]
 async fn every_route_answers_every_role_as_the_rules_say() {
-    let app = TestApp::spawn().await;
+    // The parents' gate is open here (administrative network): this matrix is about rights;
+    // `parents::a_principal_still_needs_the_gate_on_every_parents_route` closes it.
+    let app = TestApp::builder()
+        .settings(|s| s.network.admin_networks = vec!["127.0.0.0/8".parse().unwrap()])
+        .start()
+        .await;
     {
         let mut conn = app.conn();
         seed_staff(&mut conn);
@@ -344,7 +385,16 @@ async fn every_route_answers_every_role_as_the_rules_say() {
             .unwrap()
             .0
     };
-    let routes = routes(d, pupil, other_pupil, batch);
+    let parent = crate::helpers::add_parent(
+        &mut app.conn(),
+        "Nathalie",
+        "Lefèvre",
+        Some("n@exemple.fr"),
+        None,
+        "active",
+        &[(pupil, 1)],
+    );
+    let routes = routes(d, pupil, other_pupil, batch, parent);
     // Refusals first (and the eleves delegate's successes), then the principal's run.
     for role in ROLES
         .into_iter()
