@@ -1,8 +1,10 @@
 //! The command line: `serve`, `migrate`, `audit verify`, `agents …`.
 
 mod agents;
+mod import;
 
 pub use agents::AgentsCommand;
+pub use import::ImportCommand;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -58,6 +60,16 @@ pub enum Command {
         demo: bool,
         #[command(subcommand)]
         command: AgentsCommand,
+    },
+    /// Import pupils and parents from SIECLE exports or CSV files (one transaction).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Delete the pupils gone for more than 90 days (dry run unless --apply).
+    Purge {
+        #[arg(long)]
+        apply: bool,
     },
     /// DelegCE delegations.
     Delegations {
@@ -145,6 +157,26 @@ pub fn run(cli: Cli) -> Result<ExitCode, StartupError> {
                     d.motive.replace(['\t', '\n', '\r'], " ")
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { command } => {
+            let key = load_key(&settings, false)?;
+            let tz = settings.time_zone()?;
+            let db = open_database(&settings)?;
+            let mut conn = db.get()?;
+            let out = import::run(&mut conn, &key, tz, command)
+                .map_err(|e| StartupError::Refused(e.to_string()))?;
+            println!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Purge { apply } => {
+            let key = load_key(&settings, false)?;
+            let tz = settings.time_zone()?;
+            let db = open_database(&settings)?;
+            let mut conn = db.get()?;
+            let out = import::run_purge(&mut conn, &key, tz, apply)
+                .map_err(|e| StartupError::Refused(e.to_string()))?;
+            println!("{out}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Agents { demo, command } => {

@@ -8,6 +8,7 @@ diesel::table! {
         kind -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        last_import_year -> Nullable<Text>,
     }
 }
 
@@ -62,6 +63,8 @@ diesel::table! {
         activated_at -> Nullable<Timestamp>,
         password_changed_at -> Nullable<Timestamp>,
         previous_state -> Nullable<Text>,
+        siecle_id -> Nullable<Text>,
+        departure_date -> Nullable<Date>,
     }
 }
 
@@ -214,6 +217,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    parent_sources (uai, personne_id) {
+        uai -> Text,
+        personne_id -> Text,
+        parent_id -> BigInt,
+    }
+}
+
 diesel::joinable!(agent_uais -> agents (agent_id));
 diesel::joinable!(pupil_parents -> pupils (pupil_id));
 diesel::joinable!(pupil_parents -> parents (parent_id));
@@ -235,4 +246,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     batches,
     batch_items,
     agent_totp,
+    parent_sources,
 );

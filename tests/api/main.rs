@@ -12,6 +12,7 @@ mod demo;
 mod directory_contract;
 mod health;
 mod helpers;
+mod import;
 mod journal;
 mod ldap_server;
 mod ldap_signin;

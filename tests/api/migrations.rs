@@ -15,6 +15,7 @@ fn read_every_table(conn: &mut DbConnection) {
             String,
             chrono::NaiveDateTime,
             chrono::NaiveDateTime,
+            Option<String>,
         )>(conn)
         .unwrap();
     agents::table

@@ -1,0 +1,201 @@
+//! CSV imports for establishments without SIECLE. Separator `;` or `,`, UTF-8 or Latin-9,
+//! a header line naming the columns (any order, case ignored):
+//!
+//! - pupils: `id`, `ine`, `nom`, `prenom`, `date_naissance` (dd/mm/yyyy or yyyy-mm-dd),
+//!   `division`, `date_sortie` (optional);
+//! - guardians: `id`, `nom`, `prenom`, `mel`, `tel_portable`, `eleve_id`, `resp_legal`
+//!   (one line per guardian and pupil).
+
+use std::collections::{HashMap, HashSet};
+
+use super::{
+    GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, decode, parse_day,
+};
+use crate::domain::{Division, Ine, PersonName};
+
+/// A CSV reader and the column index of each (normalised) header name.
+type Table = (
+    csv::Reader<std::io::Cursor<Vec<u8>>>,
+    HashMap<String, usize>,
+);
+
+fn reader(file: &str, bytes: &[u8]) -> Result<Table, ImportError> {
+    let text = decode(bytes, None).map_err(|m| ImportError::fatal(file, m))?;
+    if text.trim().is_empty() {
+        return Err(ImportError::fatal(file, "the file is empty"));
+    }
+    let first = text.lines().next().unwrap_or_default();
+    let delimiter = if first.matches(';').count() >= first.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(std::io::Cursor::new(text.into_bytes()));
+    let headers = r
+        .headers()
+        .map_err(|e| ImportError::fatal(file, format!("header line: {e}")))?;
+    let columns = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (crate::domain::search_key(h).replace(' ', "_"), i))
+        .collect();
+    Ok((r, columns))
+}
+
+fn require(
+    file: &str,
+    columns: &HashMap<String, usize>,
+    names: &[&str],
+) -> Result<(), ImportError> {
+    let missing: Vec<&str> = names
+        .iter()
+        .filter(|n| !columns.contains_key(**n))
+        .copied()
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportError::fatal(
+            file,
+            format!("missing column(s): {}", missing.join(", ")),
+        ))
+    }
+}
+
+pub fn read_pupils(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportError> {
+    let file = "eleves.csv";
+    let (mut r, c) = reader(file, bytes)?;
+    require(file, &c, &["id", "nom", "prenom", "date_naissance"])?;
+    let mut seen = HashSet::new();
+    for (n, row) in r.records().enumerate() {
+        let line = n + 2;
+        let row = row.map_err(|e| ImportError::fatal(file, format!("line {line}: {e}")))?;
+        let get = |k: &str| {
+            c.get(k)
+                .and_then(|i| row.get(*i))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let Some(id) = get("id")
+            .map(str::to_owned)
+            .filter(|i| i.chars().count() <= 40)
+        else {
+            data.warnings
+                .push(format!("line {line}: no usable id; skipped"));
+            continue;
+        };
+        if !seen.insert(id.clone()) {
+            data.warnings.push(format!(
+                "line {line}: pupil {id} appears twice; the first is kept"
+            ));
+            continue;
+        }
+        let (last, first) = match (
+            PersonName::parse(get("nom").unwrap_or("")),
+            PersonName::parse(get("prenom").unwrap_or("")),
+        ) {
+            (Ok(l), Ok(f)) => (l.as_str().to_owned(), f.as_str().to_owned()),
+            _ => {
+                data.warnings
+                    .push(format!("line {line}: pupil {id}: invalid name; skipped"));
+                continue;
+            }
+        };
+        let Some(birth) = get("date_naissance").and_then(parse_day) else {
+            data.warnings.push(format!(
+                "line {line}: pupil {id}: invalid birth date; skipped"
+            ));
+            continue;
+        };
+        let ine = get("ine")
+            .and_then(|v| Ine::parse(v).ok())
+            .map(|i| i.as_str().to_owned());
+        if ine.is_none() {
+            data.warnings
+                .push(format!("line {line}: pupil {id} has no valid INE"));
+        }
+        let division = get("division")
+            .and_then(|d| Division::parse(d).ok())
+            .map(|d| d.as_str().to_owned());
+        data.pupils.push(PupilRecord {
+            source_id: id,
+            ine,
+            last_name: last,
+            first_name: first,
+            birth_date: birth,
+            division,
+            left_on: get("date_sortie").and_then(parse_day),
+        });
+    }
+    Ok(())
+}
+
+pub fn read_guardians(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportError> {
+    let file = "responsables.csv";
+    let (mut r, c) = reader(file, bytes)?;
+    require(file, &c, &["id", "nom", "prenom", "eleve_id", "resp_legal"])?;
+    let pupils: HashSet<String> = data.pupils.iter().map(|p| p.source_id.clone()).collect();
+    let mut people: HashMap<String, GuardianRecord> = HashMap::new();
+    let mut links = HashSet::new();
+    for (n, row) in r.records().enumerate() {
+        let line = n + 2;
+        let row = row.map_err(|e| ImportError::fatal(file, format!("line {line}: {e}")))?;
+        let get = |k: &str| {
+            c.get(k)
+                .and_then(|i| row.get(*i))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let (Some(id), Some(pupil)) = (get("id"), get("eleve_id")) else {
+            data.warnings
+                .push(format!("line {line}: no id or eleve_id; skipped"));
+            continue;
+        };
+        let rank = match get("resp_legal") {
+            Some("1") => 1,
+            Some("2") => 2,
+            _ => continue,
+        };
+        if !pupils.contains(pupil) {
+            data.warnings.push(format!(
+                "line {line}: guardian {id} of unknown pupil {pupil:.40}; skipped"
+            ));
+            continue;
+        }
+        let (Ok(last), Ok(first)) = (
+            PersonName::parse(get("nom").unwrap_or("")),
+            PersonName::parse(get("prenom").unwrap_or("")),
+        ) else {
+            data.warnings
+                .push(format!("line {line}: guardian {id}: invalid name; skipped"));
+            continue;
+        };
+        people
+            .entry(id.to_owned())
+            .or_insert_with(|| GuardianRecord {
+                source_id: id.to_owned(),
+                last_name: last.as_str().to_owned(),
+                first_name: first.as_str().to_owned(),
+                email: get("mel").and_then(clean).filter(|m| m.contains('@')),
+                mobile: get("tel_portable").and_then(clean),
+            });
+        if !links.insert((pupil.to_owned(), id.to_owned())) {
+            data.warnings.push(format!(
+                "line {line}: duplicate legal guardian {id} for pupil {pupil}; kept once"
+            ));
+            continue;
+        }
+        data.links.push(LinkRecord {
+            pupil_source_id: pupil.to_owned(),
+            guardian_source_id: id.to_owned(),
+            rank,
+        });
+    }
+    let mut guardians: Vec<GuardianRecord> = people.into_values().collect();
+    guardians.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+    data.guardians = guardians;
+    Ok(())
+}
