@@ -9,7 +9,8 @@ use crate::audit::cli_actor;
 use crate::db::DbConnection;
 use crate::delegation::local_day;
 use crate::domain::Uai;
-use crate::import::apply::{ImportOptions, ImportReport, apply, purge, purgeable};
+use crate::import::apply::{ImportOptions, ImportReport, apply};
+use crate::import::purge::{purge, purgeable};
 use crate::import::{ImportData, ImportError, csv_input, siecle};
 use crate::secrets::AppKey;
 

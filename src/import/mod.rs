@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod csv_input;
+pub mod purge;
 pub mod siecle;
 pub mod synthetic;
 

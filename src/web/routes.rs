@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use super::parents::{record as parent_record, search as parent_search};
-use super::pupils::{classes, record, search, stats};
+use super::pupils::{batch_pages, classes, record, search, stats};
 use super::{
     BASE, assets, delegation_changes, delegations, errors, health, home, journal, otp, signin,
 };
@@ -59,19 +59,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route(
                     "/depannage/responsable/lots/{id}",
-                    web::get().to(classes::show_batch),
+                    web::get().to(batch_pages::show_batch),
                 )
                 .route(
                     "/depannage/responsable/lots/{id}/courriers",
-                    web::get().to(classes::print_letters),
+                    web::get().to(batch_pages::print_letters),
                 )
                 .route(
                     "/depannage/responsable/lots/{id}/reprise",
-                    web::post().to(classes::resume_batch),
+                    web::post().to(batch_pages::resume_batch),
                 )
                 .route(
                     "/depannage/responsable/lots/{id}/impression",
-                    web::post().to(classes::confirm_printed),
+                    web::post().to(batch_pages::confirm_printed),
                 )
                 .route(
                     "/depannage/responsable/{id}",
@@ -115,19 +115,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route(
                     "/depannage/eleve/lots/{id}",
-                    web::get().to(classes::show_batch),
+                    web::get().to(batch_pages::show_batch),
                 )
                 .route(
                     "/depannage/eleve/lots/{id}/courriers",
-                    web::get().to(classes::print_letters),
+                    web::get().to(batch_pages::print_letters),
                 )
                 .route(
                     "/depannage/eleve/lots/{id}/reprise",
-                    web::post().to(classes::resume_batch),
+                    web::post().to(batch_pages::resume_batch),
                 )
                 .route(
                     "/depannage/eleve/lots/{id}/impression",
-                    web::post().to(classes::confirm_printed),
+                    web::post().to(batch_pages::confirm_printed),
                 )
                 .route("/depannage/eleve/{id}", web::get().to(record::show_pupil))
                 .route(

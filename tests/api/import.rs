@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use educt_admin::db::DbConnection;
 use educt_admin::db::schema::{establishments, identifiants, parents, pupil_parents, pupils};
 use educt_admin::domain::Uai;
-use educt_admin::import::apply::{ImportOptions, ImportReport, apply, purge, purgeable};
+use educt_admin::import::apply::{ImportOptions, ImportReport, apply};
+use educt_admin::import::purge::{purge, purgeable};
 use educt_admin::import::synthetic::{Synthetic, guardians_xml, pupils_xml};
 use educt_admin::import::{ImportData, ImportError, csv_input, siecle};
 

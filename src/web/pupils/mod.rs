@@ -1,6 +1,7 @@
 //! Pupil troubleshooting (`/depannage/eleve`): needs the `eleves` scope on the pupil's
 //! establishment, or being its principal.
 
+pub mod batch_pages;
 pub mod classes;
 pub mod record;
 pub mod search;
