@@ -4,9 +4,11 @@
 
 pub mod apply;
 pub mod csv_input;
+mod guardians;
 pub mod purge;
 pub mod siecle;
 pub mod synthetic;
+mod xml;
 
 use chrono::NaiveDate;
 

@@ -2,11 +2,11 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
-use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::BASE;
+use super::delegation_checks::{GrantRefusal, check_grant};
 use super::errors::AppError;
 use super::guard::{Attempt, State, permit, record_refusal, requested_uai, require_csrf};
 use super::request::RequestMeta;
@@ -19,8 +19,8 @@ use crate::audit::{self, Outcome};
 use crate::db::schema::establishments;
 use crate::delegation::policy::Action;
 use crate::delegation::store::{self, NewDelegation};
-use crate::delegation::{Delegation, Scope, Status, coming_31_august, latest_end, local_day};
-use crate::directory::{Agent, AgentUid, DirectoryError};
+use crate::delegation::{Delegation, Scope, Status, coming_31_august, local_day};
+use crate::directory::{Agent, DirectoryError};
 use crate::domain::Uai;
 use crate::startup::AppState;
 
@@ -39,19 +39,19 @@ pub struct ListQuery {
 #[derive(Debug, Default, Deserialize)]
 pub struct GrantForm {
     #[serde(default)]
-    uai: String,
+    pub(super) uai: String,
     #[serde(default)]
-    grantee: String,
+    pub(super) grantee: String,
     #[serde(default)]
-    scope: Vec<String>,
+    pub(super) scope: Vec<String>,
     #[serde(default)]
-    valid_from: String,
+    pub(super) valid_from: String,
     #[serde(default)]
-    valid_until: String,
+    pub(super) valid_until: String,
     #[serde(default)]
-    motive: String,
+    pub(super) motive: String,
     #[serde(default)]
-    csrf_token: String,
+    pub(super) csrf_token: String,
 }
 
 pub fn chrome(s: &SignedIn) -> Chrome<'_> {
@@ -245,144 +245,6 @@ pub async fn show_delegations(
         r,
         StatusCode::OK,
     ))
-}
-
-/// A grant refused for its content: the French message, the status, an offer to extend.
-struct GrantRefusal {
-    message: String,
-    status: StatusCode,
-    reason: &'static str,
-    extend: Option<i64>,
-}
-
-fn refusal(status: StatusCode, reason: &'static str, message: impl Into<String>) -> GrantRefusal {
-    GrantRefusal {
-        message: message.into(),
-        status,
-        reason,
-        extend: None,
-    }
-}
-
-fn parse_day(value: &str, what: &str) -> Result<NaiveDate, GrantRefusal> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
-        refusal(
-            StatusCode::BAD_REQUEST,
-            "malformed date",
-            format!("La date {what} doit être une date valide (AAAA-MM-JJ)."),
-        )
-    })
-}
-
-/// Everything a grant must satisfy but the rights (checked before).
-async fn check_grant(
-    state: &AppState,
-    principal: &Agent,
-    uai: &Uai,
-    form: &GrantForm,
-) -> Result<(Vec<Scope>, NaiveDate, NaiveDate, Agent), GrantRefusal> {
-    let bad = |reason, message: &str| refusal(StatusCode::BAD_REQUEST, reason, message);
-    let mut scopes = Vec::new();
-    for s in &form.scope {
-        let scope =
-            Scope::parse(s).ok_or_else(|| bad("unknown scope", "Droit délégué inconnu."))?;
-        if !scopes.contains(&scope) {
-            scopes.push(scope);
-        }
-    }
-    if scopes.is_empty() {
-        return Err(bad(
-            "no scope",
-            "Cochez au moins un droit à déléguer (élèves ou responsables).",
-        ));
-    }
-    let from = parse_day(&form.valid_from, "de début")?;
-    let until = parse_day(&form.valid_until, "de fin")?;
-    let today = local_day(state.clock.now(), state.tz);
-    if until <= from {
-        return Err(bad(
-            "end not after start",
-            "La date de fin doit être postérieure à la date de début.",
-        ));
-    }
-    if until < today {
-        return Err(bad("end in the past", "La date de fin est déjà passée."));
-    }
-    if from < today {
-        return Err(bad(
-            "start in the past",
-            "La date de début ne peut pas être antérieure à aujourd'hui.",
-        ));
-    }
-    if until > latest_end(from) {
-        return Err(bad(
-            "longer than a year",
-            "Une délégation dure au plus un an : choisissez une date de fin plus proche.",
-        ));
-    }
-    let motive = form.motive.trim();
-    if motive.is_empty() {
-        return Err(bad("no motive", "Indiquez le motif de la délégation."));
-    }
-    if motive.chars().count() > MOTIVE_MAX
-        || motive
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r')
-    {
-        return Err(bad(
-            "motive too long",
-            "Le motif ne peut dépasser 500 caractères.",
-        ));
-    }
-    let Some(grantee_uid) = AgentUid::parse(&form.grantee) else {
-        return Err(bad("no grantee", "Choisissez le personnel à qui déléguer."));
-    };
-    if grantee_uid.as_str() == principal.uid {
-        return Err(bad(
-            "grantee is the principal himself",
-            "Vous ne pouvez pas vous déléguer vos propres droits.",
-        ));
-    }
-    let directory = state.directory.clone();
-    let lookup_uid = grantee_uid.clone();
-    let found = web::block(move || directory.lookup(&lookup_uid))
-        .await
-        .map_err(|_| {
-            refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "blocking pool gone",
-                "Service indisponible.",
-            )
-        })?;
-    let grantee = match found {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            return Err(bad(
-                "grantee unknown",
-                "Ce personnel est inconnu de l'annuaire.",
-            ));
-        }
-        Err(_) => {
-            return Err(refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "directory unavailable",
-                "L'annuaire des personnels ne répond pas pour le moment. Réessayez dans quelques instants.",
-            ));
-        }
-    };
-    if grantee.is_principal_of(uai) {
-        return Err(bad(
-            "grantee already principal",
-            "Ce personnel est déjà chef de cet établissement : il a déjà tous les droits.",
-        ));
-    }
-    if !grantee.is_attached_to(uai) {
-        return Err(bad(
-            "grantee not attached",
-            "Ce personnel n'est pas rattaché à cet établissement dans l'annuaire.",
-        ));
-    }
-    Ok((scopes, from, until, grantee))
 }
 
 pub async fn grant_delegation(

@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod client_addr;
 pub mod delegation_changes;
+mod delegation_checks;
 pub mod delegations;
 pub mod errors;
 pub mod guard;

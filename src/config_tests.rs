@@ -1,0 +1,50 @@
+//! Tests of the configuration loader.
+use super::*;
+use std::io::Write;
+
+fn with_file(text: &str) -> Result<Settings, ConfigError> {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    Settings::load(Some(f.path()))
+}
+
+#[test]
+fn defaults_are_valid() {
+    let s = with_file("").unwrap();
+    assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
+    assert_eq!(s.time.zone, "Europe/Paris");
+    assert!(s.database_url().unwrap().ends_with("educt-admin.sqlite3"));
+}
+
+#[test]
+fn unknown_key_is_refused_and_named() {
+    let err = with_file("[server]\nbnd = \"127.0.0.1:1\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("bnd"), "{err}");
+    let err = with_file("[nonsense]\na = 1\n").unwrap_err().to_string();
+    assert!(err.contains("nonsense"), "{err}");
+}
+
+#[test]
+fn unreadable_file_is_refused() {
+    let err = Settings::load(Some(Path::new("/nonexistent/educt.toml")))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("/nonexistent/educt.toml"), "{err}");
+}
+
+#[test]
+fn bad_time_zone_is_refused() {
+    let err = with_file("[time]\nzone = \"Europe/Lutece\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Europe/Lutece"), "{err}");
+}
+
+#[test]
+fn networks_parse_as_cidr() {
+    let s = with_file("[network]\nadmin_networks = [\"10.0.0.0/8\", \"2001:db8::/32\"]\n").unwrap();
+    assert_eq!(s.network.admin_networks.len(), 2);
+    assert!(with_file("[network]\nadmin_networks = [\"10.0.0.0/33\"]\n").is_err());
+}
