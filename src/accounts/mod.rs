@@ -52,9 +52,76 @@ impl AccountState {
     }
 }
 
+/// A state change an agent asks for (the path segment names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateChange {
+    Unblock,
+    Deactivate,
+    Reactivate,
+}
+
+impl StateChange {
+    /// `deblocage`, `desactivation`, `reactivation`.
+    pub fn from_path(which: &str) -> Option<Self> {
+        match which {
+            "deblocage" => Some(Self::Unblock),
+            "desactivation" => Some(Self::Deactivate),
+            "reactivation" => Some(Self::Reactivate),
+            _ => None,
+        }
+    }
+
+    /// The new state and the one to remember, or `None` when the change makes no sense from
+    /// `current`. Unblocking and reactivating go back to the state remembered (not a blocked
+    /// or deactivated one), else to `non_notifie`.
+    pub fn apply(
+        self,
+        current: AccountState,
+        remembered: Option<AccountState>,
+    ) -> Option<(AccountState, Option<AccountState>)> {
+        let restore = match remembered {
+            Some(s) if !matches!(s, AccountState::Bloque | AccountState::Desactive) => s,
+            _ => AccountState::NonNotifie,
+        };
+        match (self, current) {
+            (Self::Unblock, AccountState::Bloque) => Some((restore, None)),
+            (Self::Deactivate, s) if s != AccountState::Desactive => {
+                Some((AccountState::Desactive, Some(s)))
+            }
+            (Self::Reactivate, AccountState::Desactive) => Some((restore, None)),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_changes_follow_the_states() {
+        use AccountState::*;
+        assert_eq!(
+            StateChange::Unblock.apply(Bloque, Some(Active)),
+            Some((Active, None))
+        );
+        assert_eq!(
+            StateChange::Unblock.apply(Bloque, Some(Desactive)),
+            Some((NonNotifie, None))
+        );
+        assert_eq!(StateChange::Unblock.apply(Active, None), None);
+        assert_eq!(
+            StateChange::Deactivate.apply(Notifie, None),
+            Some((Desactive, Some(Notifie)))
+        );
+        assert_eq!(StateChange::Deactivate.apply(Desactive, None), None);
+        assert_eq!(
+            StateChange::Reactivate.apply(Desactive, Some(Notifie)),
+            Some((Notifie, None))
+        );
+        assert_eq!(StateChange::Reactivate.apply(Active, None), None);
+        assert_eq!(StateChange::from_path("x"), None);
+    }
 
     #[test]
     fn states_round_trip() {

@@ -139,7 +139,7 @@ impl LdapDirectory {
         filter: &str,
         limit: usize,
     ) -> Result<Vec<SearchEntry>, DirectoryError> {
-        let (entries, res) = conn
+        let (entries, _result) = conn
             .with_timeout(self.timeout())
             .search(
                 &self.settings.base_dn,
@@ -150,7 +150,6 @@ impl LdapDirectory {
             .map_err(|e| DirectoryError::Unavailable(e.to_string()))?
             .non_error()
             .map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
-        let _ = res;
         Ok(entries
             .into_iter()
             .take(limit)

@@ -15,10 +15,10 @@ use super::super::views::letters::{Letter, letter};
 use super::super::views::parents::{ParentView, parent_page, parent_reset_done_page};
 use super::search::gate_label;
 use super::{Path, Visible, visible_parent};
-use crate::accounts::AccountState;
 use crate::accounts::parents;
 use crate::accounts::provisional::{expiry, grouped};
 use crate::accounts::reset::{AccountKind, apply_reset, new_provisional};
+use crate::accounts::{AccountState, StateChange};
 use crate::audit::{self, Outcome};
 use crate::delegation::local_day;
 use crate::delegation::policy::Action;
@@ -233,18 +233,7 @@ async fn change_state(
     )
     .await?;
     let p = &v.parent;
-    let restore = |s: Option<AccountState>| match s {
-        Some(s) if !matches!(s, AccountState::Bloque | AccountState::Desactive) => s,
-        _ => AccountState::NonNotifie,
-    };
-    let change = match (which, p.state) {
-        ("deblocage", AccountState::Bloque) => Some((restore(p.previous_state), None)),
-        ("desactivation", s) if s != AccountState::Desactive => {
-            Some((AccountState::Desactive, Some(s)))
-        }
-        ("reactivation", AccountState::Desactive) => Some((restore(p.previous_state), None)),
-        _ => None,
-    };
+    let change = StateChange::from_path(which).and_then(|c| c.apply(p.state, p.previous_state));
     let base = v.gate.stamp(
         attempt
             .event(&signed_in, &meta, Some(&v.permit.uai), Outcome::Success)

@@ -14,10 +14,10 @@ use super::super::session_guard::SignedIn;
 use super::super::views::letters::{Letter, letter};
 use super::super::views::pupils::{PupilView, confirm_reset_page, pupil_page, reset_done_page};
 use super::{no_store, pupil_with_permit};
-use crate::accounts::AccountState;
 use crate::accounts::provisional::{expiry, grouped};
 use crate::accounts::pupils;
 use crate::accounts::reset::{AccountKind, apply_reset, new_provisional};
+use crate::accounts::{AccountState, StateChange};
 use crate::audit::{self, Outcome};
 use crate::delegation::local_day;
 use crate::delegation::policy::Action;
@@ -195,18 +195,8 @@ async fn change_state(
         &attempt,
     )
     .await?;
-    let restore = |p: Option<AccountState>| match p {
-        Some(s) if !matches!(s, AccountState::Bloque | AccountState::Desactive) => s,
-        _ => AccountState::NonNotifie,
-    };
-    let change = match (which, pupil.state) {
-        ("deblocage", AccountState::Bloque) => Some((restore(pupil.previous_state), None)),
-        ("desactivation", s) if s != AccountState::Desactive => {
-            Some((AccountState::Desactive, Some(s)))
-        }
-        ("reactivation", AccountState::Desactive) => Some((restore(pupil.previous_state), None)),
-        _ => None,
-    };
+    let change =
+        StateChange::from_path(which).and_then(|c| c.apply(pupil.state, pupil.previous_state));
     let Some((to, previous)) = change else {
         let event = attempt
             .event(&signed_in, &meta, Some(&pupil.uai), Outcome::Refused)
