@@ -17,16 +17,19 @@ pub enum Action {
     ResetParent,
     ManageDelegations,
     ReadJournal,
+    /// Import pupils and parents (SIECLE, CSV).
+    ImportAccounts,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 7] = [
         Action::ViewPupils,
         Action::ResetPupil,
         Action::ViewParents,
         Action::ResetParent,
         Action::ManageDelegations,
         Action::ReadJournal,
+        Action::ImportAccounts,
     ];
 
     /// The delegation scope that allows it; `None`: principals only.
@@ -34,7 +37,7 @@ impl Action {
         match self {
             Action::ViewPupils | Action::ResetPupil => Some(Scope::Eleves),
             Action::ViewParents | Action::ResetParent => Some(Scope::Responsables),
-            Action::ManageDelegations | Action::ReadJournal => None,
+            Action::ManageDelegations | Action::ReadJournal | Action::ImportAccounts => None,
         }
     }
 }

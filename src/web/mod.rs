@@ -9,6 +9,7 @@ pub mod errors;
 pub mod guard;
 pub mod health;
 pub mod home;
+pub mod import_page;
 pub mod journal;
 pub mod origin;
 pub mod otp;

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
+use super::import_page;
 use super::parents::{record as parent_record, search as parent_search};
 use super::pupils::{batch_pages, classes, record, search, stats};
 use super::{
@@ -44,6 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/journal", web::get().to(journal::show_journal))
                 .route("/journal.csv", web::get().to(journal::export_journal))
+                .route("/import", web::get().to(import_page::import_form))
+                .route("/import", web::post().to(import_page::run_import))
                 .route("/depannage/eleve", web::get().to(search::search_pupils))
                 .route(
                     "/depannage/responsable",

@@ -13,6 +13,7 @@ mod directory_contract;
 mod health;
 mod helpers;
 mod import;
+mod import_page;
 mod journal;
 mod ldap_server;
 mod ldap_signin;

@@ -62,6 +62,8 @@ pub fn home_page(
                                             a href=(format!("{BASE}/delegations?uai={}", r.uai)) { "Délégations" }
                                             " · "
                                             a href=(format!("{BASE}/journal?uai={}", r.uai)) { "Journal" }
+                                            " · "
+                                            a href=(format!("{BASE}/import?uai={}", r.uai)) { "Importer" }
                                         }
                                     }
                                 }

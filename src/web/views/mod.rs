@@ -5,6 +5,7 @@ pub mod batch;
 pub mod delegations;
 pub mod errors;
 pub mod home;
+pub mod import;
 pub mod journal;
 pub mod layout;
 pub mod letters;

@@ -1,0 +1,59 @@
+use base64::Engine;
+use maud::{Markup, html};
+
+use super::layout::{Chrome, page};
+use crate::import::apply::ImportReport;
+use crate::web::BASE;
+
+pub struct ImportView<'a> {
+    pub chrome: &'a Chrome<'a>,
+    pub uai: &'a str,
+    pub establishment: &'a str,
+    pub error: Option<&'a str>,
+    /// The report, and whether it was a dry run.
+    pub report: Option<(&'a ImportReport, bool)>,
+    /// The warnings as CSV (formulas neutralised), offered for download.
+    pub report_csv: Option<&'a [u8]>,
+}
+
+pub fn import_page(v: &ImportView<'_>) -> Markup {
+    page(
+        "Importer les élèves et les responsables",
+        Some(v.chrome),
+        html! {
+            h1 { "Importer les élèves et les responsables" }
+            p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
+            @if let Some(e) = v.error { p class="message message--error" role="alert" { (e) } }
+            @if let Some((r, dry)) = v.report {
+                section class="message message--success" role="status" {
+                    h2 { @if dry { "Simulation : rien n'a été modifié" } @else { "Import terminé" } }
+                    ul {
+                        li { "Élèves : " (r.created) " créés, " (r.updated) " mis à jour, " (r.unchanged) " inchangés, " (r.leaving) " sortants" }
+                        li { "Responsables : " (r.parents_created) " créés, " (r.parents_updated) " mis à jour ; liens modifiés : " (r.links_changed) }
+                        li { (r.warnings.len()) " avertissement" @if r.warnings.len() != 1 { "s" } }
+                    }
+                    @if let Some(csv) = v.report_csv {
+                        @if !r.warnings.is_empty() {
+                            p { a download=(format!("import-{}-avertissements.csv", v.uai))
+                                href=(format!("data:text/csv;base64,{}", base64::engine::general_purpose::STANDARD.encode(csv))) { "Télécharger les avertissements (CSV)" } }
+                            ul { @for w in r.warnings.iter().take(200) { li { (w) } } }
+                        }
+                    }
+                }
+            }
+            form method="post" action=(format!("{BASE}/import")) enctype="multipart/form-data" {
+                input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                input type="hidden" name="uai" value=(v.uai);
+                fieldset {
+                    legend { "Format" }
+                    div class="choice" { input type="radio" name="format" id="f-siecle" value="siecle" checked; label for="f-siecle" { "Exports SIECLE (XML)" } }
+                    div class="choice" { input type="radio" name="format" id="f-csv" value="csv"; label for="f-csv" { "Fichiers CSV" } }
+                }
+                div class="field" { label for="eleves" { "Élèves (ElevesSansAdresses.xml ou eleves.csv)" } input type="file" id="eleves" name="eleves" required; }
+                div class="field" { label for="responsables" { "Responsables (ResponsablesAvecAdresses.xml ou responsables.csv, facultatif)" } input type="file" id="responsables" name="responsables"; }
+                div class="choice" { input type="checkbox" name="dry_run" id="dry_run" value="1"; label for="dry_run" { "Simuler seulement (ne rien modifier)" } }
+                button type="submit" { "Importer" }
+            }
+        },
+    )
+}
