@@ -143,7 +143,7 @@ fn an_active_delegate_holds_his_scope_and_nothing_else() {
                 Action::ViewParents | Action::ResetParent => {
                     (Expect::Forbidden, Expect::Delegated(8))
                 }
-                Action::ManageDelegations | Action::ReadJournal => {
+                Action::ManageDelegations | Action::ReadJournal | Action::ImportAccounts => {
                     (Expect::Forbidden, Expect::Forbidden)
                 }
             };
