@@ -203,3 +203,77 @@ fn delegations_list_prints_the_delegations_with_their_status() {
         crate::helpers::run_cli(&["delegations", "list", "--uai", "0692418X"], &env);
     assert!(!status.success() && err.contains("UAI"), "{err}");
 }
+
+#[test]
+fn import_and_purge_commands_report_and_refuse_clearly() {
+    use educt_admin::import::synthetic::{Synthetic, guardians_xml, pupils_xml};
+    let db = TestDb::migrated();
+    let dir = tempfile::tempdir().unwrap();
+    let sy = Synthetic {
+        uai: "0691234S".into(),
+        year: "2026".into(),
+        pupils: 25,
+        latin9: true,
+        ids_as_elements: true,
+        leavers: vec![],
+        first: 0,
+    };
+    let (p, g) = (
+        dir.path().join("ElevesSansAdresses.xml"),
+        dir.path().join("ResponsablesAvecAdresses.xml"),
+    );
+    std::fs::write(&p, pupils_xml(&sy)).unwrap();
+    std::fs::write(&g, guardians_xml(&sy)).unwrap();
+    let key = hex::encode(crate::helpers::TEST_KEY);
+    let env = [
+        ("EDUCT_ADMIN__DATABASE__URL", db.url.as_str()),
+        ("EDUCT_ADMIN__SECRETS__KEY", key.as_str()),
+    ];
+    let (p, g) = (p.to_str().unwrap(), g.to_str().unwrap());
+    let (status, out, err) = crate::helpers::run_cli(
+        &["import", "siecle", "--uai", "0691234S", "--dry-run", p, g],
+        &env,
+    );
+    assert!(status.success(), "{err}");
+    assert!(
+        out.contains("DRY RUN") && out.contains("25 created"),
+        "{out}"
+    );
+    let (status, out, _) = crate::helpers::run_cli(
+        &[
+            "import",
+            "siecle",
+            "--uai",
+            "0691234S",
+            "--name",
+            "Collège Jean Moulin",
+            p,
+            g,
+        ],
+        &env,
+    );
+    assert!(status.success());
+    assert!(
+        out.contains("establishment created") && out.contains("25 created"),
+        "{out}"
+    );
+    let (_, out, _) =
+        crate::helpers::run_cli(&["import", "siecle", "--uai", "0691234S", p, g], &env);
+    assert!(out.contains("0 created, 0 updated, 25 unchanged"), "{out}");
+    let (status, _, err) =
+        crate::helpers::run_cli(&["import", "siecle", "--uai", "0692418D", p], &env);
+    assert!(!status.success());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not 0692418D"), "{err}");
+    let (status, out, _) = crate::helpers::run_cli(&["purge"], &env);
+    assert!(
+        status.success() && out.contains("DRY RUN: 0 leaver"),
+        "{out}"
+    );
+    let rows = audit_rows(&mut db.connect());
+    assert_eq!(
+        rows.iter().filter(|r| r.1 == "import.siecle").count(),
+        2,
+        "one audit row per import (not the dry run)"
+    );
+}
