@@ -95,9 +95,10 @@ impl TestDb {
         match DbUrl::parse(&self.url).unwrap() {
             DbUrl::Sqlite(p) => {
                 let mut c = SqliteConnection::establish(&p.to_string_lossy()).unwrap();
-                diesel::sql_query("PRAGMA foreign_keys = ON")
-                    .execute(&mut c)
-                    .unwrap();
+                // Like the app's own connections: wait for the write lock instead of failing.
+                for pragma in ["PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000"] {
+                    diesel::sql_query(pragma).execute(&mut c).unwrap();
+                }
                 DbConnection::Sqlite(c)
             }
             DbUrl::Postgres(u) => DbConnection::Postgresql(PgConnection::establish(&u).unwrap()),
