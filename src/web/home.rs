@@ -83,7 +83,10 @@ pub async fn show_home(
             let until = signed_in.0.totp_verified_at.unwrap_or(now) + chrono::Duration::minutes(state.settings.totp.gate_minutes);
             format!("Comptes des responsables : accès ouvert par code TOTP jusqu'à {}.", until.with_timezone(&state.tz).format("%H:%M"))
         }
-        None => "Comptes des responsables : accès fermé hors du réseau administratif. Saisissez un code TOTP pour l'ouvrir 15 minutes.".to_owned(),
+        None => format!(
+            "Comptes des responsables : accès fermé hors du réseau administratif. Saisissez un code TOTP pour l'ouvrir {} minutes.",
+            state.settings.totp.gate_minutes
+        ),
     });
     Ok(home_page(&chrome(&signed_in), &rights, gate.as_deref()))
 }

@@ -89,16 +89,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(parent_record::reset_password),
                 )
                 .route(
-                    "/depannage/responsable/{id}/deblocage",
-                    web::post().to(parent_record::unblock),
-                )
-                .route(
-                    "/depannage/responsable/{id}/desactivation",
-                    web::post().to(parent_record::deactivate),
-                )
-                .route(
-                    "/depannage/responsable/{id}/reactivation",
-                    web::post().to(parent_record::reactivate),
+                    "/depannage/responsable/{id}/{change}",
+                    web::post().to(parent_record::change_state),
                 )
                 .route(
                     "/depannage/eleve/classe",
@@ -142,16 +134,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(record::reset_password),
                 )
                 .route(
-                    "/depannage/eleve/{id}/deblocage",
-                    web::post().to(record::unblock),
-                )
-                .route(
-                    "/depannage/eleve/{id}/desactivation",
-                    web::post().to(record::deactivate),
-                )
-                .route(
-                    "/depannage/eleve/{id}/reactivation",
-                    web::post().to(record::reactivate),
+                    "/depannage/eleve/{id}/{change}",
+                    web::post().to(record::change_state),
                 )
                 .route("/health/live", web::get().to(health::live))
                 .route("/health/ready", web::get().to(health::ready))

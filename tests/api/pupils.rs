@@ -466,6 +466,13 @@ async fn unblock_deactivate_and_reactivate_follow_the_states() {
         303
     );
     assert_eq!(state(cast.compound), "active");
+    // An unknown change is no route at all.
+    assert_eq!(
+        post(format!("/depannage/eleve/{}/suppression", cast.compound))
+            .await
+            .status(),
+        404
+    );
     // Without the CSRF token: refused, nothing changed.
     let res = app
         .client

@@ -601,3 +601,22 @@ async fn the_sign_in_cookie_is_not_the_session_and_a_session_id_is_never_in_the_
     assert!(!stored.contains(&cookie), "only the hash is stored");
     let _ = COLLEGE;
 }
+
+#[tokio::test]
+async fn last_seen_is_written_at_most_once_a_minute() {
+    let app = app().await;
+    app.signed_in("principal", PRINCIPAL_PW).await;
+    let seen = || -> chrono::NaiveDateTime {
+        sessions::table
+            .select(sessions::last_seen_at)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    let first = seen();
+    app.clock.advance(Duration::seconds(59));
+    assert_eq!(app.get("/").await.status(), 200);
+    assert_eq!(seen(), first, "not written within the minute");
+    app.clock.advance(Duration::seconds(1));
+    assert_eq!(app.get("/").await.status(), 200);
+    assert_eq!(seen(), first + Duration::seconds(60));
+}

@@ -208,18 +208,21 @@ pub async fn reset_password(
     ))
 }
 
-async fn change_state(
+/// `POST …/{id}/deblocage|desactivation|reactivation`: one state change, audited.
+pub async fn change_state(
     state: State,
     signed_in: SignedIn,
     meta: RequestMeta,
-    id: String,
-    csrf_token: String,
-    which: &'static str,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    let action = match which {
-        "deblocage" => "responsable.unblock",
-        "desactivation" => "responsable.deactivate",
-        _ => "responsable.reactivate",
+    let (id, which) = path.into_inner();
+    let csrf_token = form.into_inner().csrf_token;
+    let change = StateChange::from_path(&which).ok_or(AppError::NotFound)?;
+    let action = match change {
+        StateChange::Unblock => "responsable.unblock",
+        StateChange::Deactivate => "responsable.deactivate",
+        StateChange::Reactivate => "responsable.reactivate",
     };
     let v = visible_parent(&state, &signed_in, &meta, &id, Action::ResetParent, action).await?;
     let attempt = Attempt::new(action).on("responsable", v.parent.id);
@@ -233,13 +236,13 @@ async fn change_state(
     )
     .await?;
     let p = &v.parent;
-    let change = StateChange::from_path(which).and_then(|c| c.apply(p.state, p.previous_state));
+    let applied = change.apply(p.state, p.previous_state);
     let base = v.gate.stamp(
         attempt
             .event(&signed_in, &meta, Some(&v.permit.uai), Outcome::Success)
             .delegation(v.permit.delegation_id()),
     );
-    let Some((to, previous)) = change else {
+    let Some((to, previous)) = applied else {
         let mut refused = base.details(format!("not possible from state {}", p.state.as_str()));
         refused.outcome = Outcome::Refused;
         record_refusal(&state, refused).await?;
@@ -265,58 +268,4 @@ async fn change_state(
             format!("{BASE}/depannage/responsable/{pid}?fait={which}"),
         ))
         .finish())
-}
-
-pub async fn unblock(
-    state: State,
-    s: SignedIn,
-    m: RequestMeta,
-    p: Path,
-    f: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    change_state(
-        state,
-        s,
-        m,
-        p.into_inner(),
-        f.into_inner().csrf_token,
-        "deblocage",
-    )
-    .await
-}
-
-pub async fn deactivate(
-    state: State,
-    s: SignedIn,
-    m: RequestMeta,
-    p: Path,
-    f: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    change_state(
-        state,
-        s,
-        m,
-        p.into_inner(),
-        f.into_inner().csrf_token,
-        "desactivation",
-    )
-    .await
-}
-
-pub async fn reactivate(
-    state: State,
-    s: SignedIn,
-    m: RequestMeta,
-    p: Path,
-    f: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    change_state(
-        state,
-        s,
-        m,
-        p.into_inner(),
-        f.into_inner().csrf_token,
-        "reactivation",
-    )
-    .await
 }

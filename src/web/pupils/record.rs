@@ -170,18 +170,21 @@ pub async fn reset_password(
 }
 
 /// Unblock, deactivate, reactivate: one state change, audited.
-async fn change_state(
+/// `POST …/{id}/deblocage|desactivation|reactivation`: one state change, audited.
+pub async fn change_state(
     state: State,
     signed_in: SignedIn,
     meta: RequestMeta,
-    id: String,
-    csrf_token: String,
-    which: &'static str,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    let action = match which {
-        "deblocage" => "eleve.unblock",
-        "desactivation" => "eleve.deactivate",
-        _ => "eleve.reactivate",
+    let (id, which) = path.into_inner();
+    let csrf_token = form.into_inner().csrf_token;
+    let change = StateChange::from_path(&which).ok_or(AppError::NotFound)?;
+    let action = match change {
+        StateChange::Unblock => "eleve.unblock",
+        StateChange::Deactivate => "eleve.deactivate",
+        StateChange::Reactivate => "eleve.reactivate",
     };
     let (pupil, permit) =
         pupil_with_permit(&state, &signed_in, &meta, &id, Action::ResetPupil, action).await?;
@@ -195,9 +198,8 @@ async fn change_state(
         &attempt,
     )
     .await?;
-    let change =
-        StateChange::from_path(which).and_then(|c| c.apply(pupil.state, pupil.previous_state));
-    let Some((to, previous)) = change else {
+    let applied = change.apply(pupil.state, pupil.previous_state);
+    let Some((to, previous)) = applied else {
         let event = attempt
             .event(&signed_in, &meta, Some(&pupil.uai), Outcome::Refused)
             .delegation(permit.delegation_id())
@@ -230,58 +232,4 @@ async fn change_state(
             format!("{BASE}/depannage/eleve/{id}?fait={which}"),
         ))
         .finish())
-}
-
-pub async fn unblock(
-    state: State,
-    s: SignedIn,
-    m: RequestMeta,
-    p: web::Path<String>,
-    f: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    change_state(
-        state,
-        s,
-        m,
-        p.into_inner(),
-        f.into_inner().csrf_token,
-        "deblocage",
-    )
-    .await
-}
-
-pub async fn deactivate(
-    state: State,
-    s: SignedIn,
-    m: RequestMeta,
-    p: web::Path<String>,
-    f: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    change_state(
-        state,
-        s,
-        m,
-        p.into_inner(),
-        f.into_inner().csrf_token,
-        "desactivation",
-    )
-    .await
-}
-
-pub async fn reactivate(
-    state: State,
-    s: SignedIn,
-    m: RequestMeta,
-    p: web::Path<String>,
-    f: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    change_state(
-        state,
-        s,
-        m,
-        p.into_inner(),
-        f.into_inner().csrf_token,
-        "reactivation",
-    )
-    .await
 }
