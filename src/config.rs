@@ -195,6 +195,9 @@ pub struct ServerSettings {
     /// Seconds given to in-flight requests at shutdown.
     pub shutdown_timeout_secs: u64,
     pub tls: Option<TlsSettings>,
+    /// This instance's stable name among several (default `host:port`). Batch leases carry
+    /// it, so a restarted instance gives back at once the work its former process held.
+    pub instance_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -274,6 +277,7 @@ impl Default for ServerSettings {
             workers: 0,
             shutdown_timeout_secs: 20,
             tls: None,
+            instance_id: None,
         }
     }
 }

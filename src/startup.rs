@@ -11,6 +11,7 @@ use actix_web::{App, HttpServer, web};
 use futures_util::FutureExt;
 use tracing_actix_web::TracingLogger;
 
+use crate::accounts::batch::{self, runner::Services};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::DirectoryKind;
 use crate::config::{ConfigError, Settings};
@@ -32,6 +33,33 @@ pub struct AppState {
     pub clock: SharedClock,
     pub tz: chrono_tz::Tz,
     pub directory: Arc<dyn Directory>,
+    /// This instance's stable name (`[server] instance_id`, default `host:port`).
+    pub instance_id: String,
+}
+
+impl AppState {
+    /// What a batch's worker needs.
+    pub fn batch_services(&self) -> Services {
+        Services {
+            pool: self.db.pool().clone(),
+            key: self.key.clone(),
+            clock: self.clock.clone(),
+            tz: self.tz,
+            directory: self.directory.clone(),
+            instance_id: self.instance_id.clone(),
+        }
+    }
+}
+
+/// `host:port`, the default instance id.
+fn default_instance_id(port: u16) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{port}")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +215,21 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Bind { addr: bind, source })?;
         let tls = tls_config.is_some();
+        let instance_id = settings
+            .server
+            .instance_id
+            .clone()
+            .unwrap_or_else(|| default_instance_id(addr.port()));
+        {
+            let released = batch::release_instance_leases(&mut *db.get()?, &instance_id)
+                .map_err(|e| StartupError::Db(DbError::from(e)))?;
+            if released > 0 {
+                tracing::info!(
+                    count = released,
+                    "batch leases of the former process released"
+                );
+            }
+        }
         let state = web::Data::new(AppState {
             settings: Arc::new(settings.clone()),
             db,
@@ -194,7 +237,13 @@ impl Application {
             clock: options.clock,
             tz,
             directory,
+            instance_id,
         });
+        batch::job::spawn(
+            Arc::downgrade(&state.clone().into_inner()),
+            |s: &AppState| s.batch_services(),
+        )
+        .map_err(|source| StartupError::Bind { addr, source })?;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

@@ -1,17 +1,13 @@
-//! Resetting passwords: one pupil, or a division's batch (run on the blocking pool, hashing
-//! two accounts at a time so both cores work).
+//! Resetting passwords: a fresh provisional password and its hash, stored with its audit row
+//! (one account, or one account of a batch: see `batch::runner`).
 
 use chrono::{DateTime, Utc};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
-use super::batch;
 use super::provisional;
 use super::{parents, pupils};
-use crate::audit::{self, AuditEvent, AuditTx};
+use crate::audit::{AuditEvent, AuditTx};
 use crate::auth::password::hash_password;
-use crate::clock::SharedClock;
-use crate::db::DbPool;
-use crate::secrets::AppKey;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResetError {
@@ -25,6 +21,8 @@ pub enum ResetError {
     Leased,
     #[error("the account was reset by another worker")]
     AlreadyDone,
+    #[error("directory unavailable: {0}")]
+    Directory(String),
 }
 
 /// A fresh provisional password and its argon2id hash (slow: the blocking pool).
@@ -57,6 +55,20 @@ impl AccountKind {
             AccountKind::Parent => "responsables",
         }
     }
+
+    pub fn from_batch_kind(kind: &str) -> Option<Self> {
+        [AccountKind::Pupil, AccountKind::Parent]
+            .into_iter()
+            .find(|k| k.batch_kind() == kind)
+    }
+
+    /// The audit action of a password reset.
+    pub fn reset_action(self) -> &'static str {
+        match self {
+            AccountKind::Pupil => "eleve.reset_password",
+            AccountKind::Parent => "responsable.reset_password",
+        }
+    }
 }
 
 /// Stores the new password of an account with its audit row, in the caller's transaction.
@@ -75,81 +87,4 @@ pub fn apply_reset(
     };
     tx.append(event)?;
     Ok(())
-}
-
-/// Works a batch through: takes the lease, resets the pending accounts two at a time (each
-/// in its own transaction with its audit row and its sealed password), gives the lease back.
-pub struct BatchRunner {
-    pub kind: AccountKind,
-    pub pool: DbPool,
-    pub key: AppKey,
-    pub clock: SharedClock,
-    /// Who holds the lease (an id of this run).
-    pub owner: String,
-    /// The audit event of each reset, completed with the pupil.
-    pub template: AuditEvent,
-}
-
-impl BatchRunner {
-    pub fn run(&self, batch_id: i64) -> Result<(), ResetError> {
-        let mut conn = self
-            .pool
-            .get()
-            .map_err(|e| ResetError::Pool(e.to_string()))?;
-        if !batch::acquire_lease(&mut conn, batch_id, &self.owner, self.clock.now())? {
-            return Err(ResetError::Leased);
-        }
-        let outcome = self.work(&mut conn, batch_id);
-        let error = outcome.as_ref().err().map(|e| e.to_string());
-        batch::release_lease(&mut conn, batch_id, &self.owner, error.as_deref())?;
-        outcome
-    }
-
-    fn work(&self, conn: &mut crate::db::PooledConn, batch_id: i64) -> Result<(), ResetError> {
-        loop {
-            if !batch::acquire_lease(conn, batch_id, &self.owner, self.clock.now())? {
-                return Err(ResetError::Leased);
-            }
-            let items = batch::pending(conn, batch_id, 2)?;
-            if items.is_empty() {
-                return Ok(());
-            }
-            // Hash in parallel, write one after the other.
-            let prepared: Vec<Result<(SecretString, String), ResetError>> =
-                std::thread::scope(|s| {
-                    let handles: Vec<_> = items.iter().map(|_| s.spawn(new_provisional)).collect();
-                    handles
-                        .into_iter()
-                        .map(|h| {
-                            h.join().unwrap_or_else(|_| {
-                                Err(ResetError::Crypto("hashing thread failed".into()))
-                            })
-                        })
-                        .collect()
-                });
-            for ((item, account_id), prepared) in items.into_iter().zip(prepared) {
-                let (password, hash) = prepared?;
-                let sealed = self
-                    .key
-                    .seal(
-                        batch::SEAL_PURPOSE,
-                        &batch::binding(batch_id, account_id),
-                        password.expose_secret().as_bytes(),
-                    )
-                    .map_err(|e| ResetError::Crypto(e.to_string()))?;
-                let now = self.clock.now();
-                let event = self
-                    .template
-                    .clone()
-                    .target(self.kind.target(), account_id)
-                    .details(format!("batch {batch_id}"));
-                audit::audited(conn, &self.key, now, |tx| -> Result<(), ResetError> {
-                    if !batch::complete_item(tx.conn(), item, &sealed, now)? {
-                        return Err(ResetError::AlreadyDone);
-                    }
-                    apply_reset(tx, self.kind, account_id, &hash, now, &event)
-                })?;
-            }
-        }
-    }
 }

@@ -189,6 +189,11 @@ diesel::table! {
         printed_at -> Nullable<Timestamp>,
         wiped_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        acting_uid -> Nullable<Text>,
+        interruption -> Nullable<Text>,
+        gate -> Nullable<Text>,
+        abandoned_by -> Nullable<Text>,
+        abandoned_at -> Nullable<Timestamp>,
     }
 }
 
@@ -201,6 +206,8 @@ diesel::table! {
         status -> Text,
         sealed_password -> Nullable<Text>,
         done_at -> Nullable<Timestamp>,
+        account_kind -> Text,
+        claimed -> Bool,
     }
 }
 

@@ -58,6 +58,10 @@ pub struct Permit {
 }
 
 impl Permit {
+    pub fn basis(&self) -> &Basis {
+        &self.basis
+    }
+
     pub fn delegation_id(&self) -> Option<i64> {
         match self.basis {
             Basis::Delegation(id) => Some(id),

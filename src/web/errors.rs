@@ -43,6 +43,16 @@ impl From<DbError> for AppError {
     }
 }
 
+impl From<crate::accounts::batch::usecases::BatchError> for AppError {
+    fn from(e: crate::accounts::batch::usecases::BatchError) -> Self {
+        use crate::accounts::batch::usecases::BatchError;
+        match e {
+            BatchError::Db(e) => AppError::from(e),
+            other => AppError::Conflict(other.message()),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         AppError::Internal(e.to_string())

@@ -77,6 +77,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(batch_pages::confirm_printed),
                 )
                 .route(
+                    "/depannage/responsable/lots/{id}/abandon",
+                    web::post().to(batch_pages::abandon_batch),
+                )
+                .route(
                     "/depannage/responsable/{id}",
                     web::get().to(parent_record::show_parent),
                 )
@@ -123,6 +127,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/depannage/eleve/lots/{id}/impression",
                     web::post().to(batch_pages::confirm_printed),
+                )
+                .route(
+                    "/depannage/eleve/lots/{id}/abandon",
+                    web::post().to(batch_pages::abandon_batch),
                 )
                 .route("/depannage/eleve/{id}", web::get().to(record::show_pupil))
                 .route(

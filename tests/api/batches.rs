@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use crate::helpers::{COLLEGE, TestApp, add_pupil, audit_rows, hidden_field};
 use crate::pupils::app_with_pupils;
 
-async fn form_fields(app: &TestApp) -> (String, String) {
+pub async fn form_fields(app: &TestApp) -> (String, String) {
     let page = app
         .get(&format!("/depannage/eleve/classe?uai={COLLEGE}"))
         .await
@@ -24,12 +24,26 @@ async fn form_fields(app: &TestApp) -> (String, String) {
     )
 }
 
-async fn submit(
+/// Submits the class form; re-notifying accounts already notified is confirmed whenever
+/// such a state is ticked (the refusal without it is tested in `batch_rights`).
+pub async fn submit(
     app: &TestApp,
     csrf: &str,
     key: &str,
     division: &str,
     states: &[&str],
+) -> reqwest::Response {
+    let renotify = states.iter().any(|s| *s != "non_notifie");
+    submit_with(app, csrf, key, division, states, renotify).await
+}
+
+pub async fn submit_with(
+    app: &TestApp,
+    csrf: &str,
+    key: &str,
+    division: &str,
+    states: &[&str],
+    renotify: bool,
 ) -> reqwest::Response {
     let mut form = vec![
         ("csrf_token", csrf),
@@ -40,6 +54,9 @@ async fn submit(
     for s in states {
         form.push(("etat", s));
     }
+    if renotify {
+        form.push(("renotifier", "oui"));
+    }
     app.client
         .post(app.url("/depannage/eleve/classe"))
         .form(&form)
@@ -49,17 +66,22 @@ async fn submit(
 }
 
 /// Waits until the batch's work is over — every item done, or the runner stopped on an
-/// error — and nobody holds it; returns (done, total).
-async fn settle(app: &TestApp, id: i64) -> (i64, i64) {
+/// error or a rights check — and nobody holds it; returns (done, total).
+pub async fn settle(app: &TestApp, id: i64) -> (i64, i64) {
     for _ in 0..500 {
         let mut conn = app.conn();
-        let (leased, error): (Option<String>, Option<String>) = batches::table
-            .filter(batches::id.eq(id))
-            .select((batches::lease_owner, batches::last_error))
-            .first(&mut conn)
-            .unwrap();
+        let (leased, error, interruption): (Option<String>, Option<String>, Option<String>) =
+            batches::table
+                .filter(batches::id.eq(id))
+                .select((
+                    batches::lease_owner,
+                    batches::last_error,
+                    batches::interruption,
+                ))
+                .first(&mut conn)
+                .unwrap();
         let (done, total) = batch::progress(&mut conn, id).unwrap();
-        if leased.is_none() && (done == total || error.is_some()) {
+        if leased.is_none() && (done == total || error.is_some() || interruption.is_some()) {
             return (done, total);
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -67,7 +89,7 @@ async fn settle(app: &TestApp, id: i64) -> (i64, i64) {
     panic!("batch {id} never settled");
 }
 
-fn batch_id(res: &reqwest::Response) -> i64 {
+pub fn batch_id(res: &reqwest::Response) -> i64 {
     res.headers()["location"]
         .to_str()
         .unwrap()
@@ -79,7 +101,7 @@ fn batch_id(res: &reqwest::Response) -> i64 {
 }
 
 /// (pupil id, password) read from the letters document.
-fn passwords(letters: &str) -> Vec<(String, String)> {
+pub fn passwords(letters: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for part in letters.split(r#"<article class="letter">"#).skip(1) {
         let ident = part
@@ -329,12 +351,42 @@ async fn passwords_are_wiped_after_24_hours_and_batches_are_their_creators() {
     let (csrf, key) = form_fields(&app).await;
     let id = batch_id(&submit(&app, &csrf, &key, "3A", &["non_notifie"]).await);
     settle(&app, id).await;
-    // The principal may reset pupils there, but the batch is not his: 403. The lycée: 404.
+    // The principal holds every right there: he may see it. A colleague attached without a
+    // delegation: 404. Another delegate with the right, but not his batch: 403. The lycée: 404.
     let principal = app.new_client();
     app.sign_in_with(&principal, "principal", crate::helpers::PRINCIPAL_PW)
         .await;
     assert_eq!(
         principal
+            .get(app.url(&format!("/depannage/eleve/lots/{id}/courriers")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let teacher = app.new_client();
+    app.sign_in_with(&teacher, "enseignant", "Enseignant-2026")
+        .await;
+    assert_eq!(
+        teacher
+            .get(app.url(&format!("/depannage/eleve/lots/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    crate::delegations::delegate(
+        &app,
+        "enseignant",
+        COLLEGE,
+        educt_admin::delegation::Scope::Eleves,
+        "2026-11-01",
+        "2027-08-31",
+    );
+    assert_eq!(
+        teacher
             .get(app.url(&format!("/depannage/eleve/lots/{id}/courriers")))
             .send()
             .await

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit;
+mod batch_rights;
 mod batches;
 mod cli;
 mod cli_agents;

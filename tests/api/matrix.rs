@@ -379,11 +379,12 @@ async fn every_route_answers_every_role_as_the_rules_say() {
             division: "3A",
             states: &[educt_admin::accounts::AccountState::NonNotifie],
             created_by: "principal",
+            gate: None,
             accounts: &[],
         };
         educt_admin::accounts::batch::create(&mut app.conn(), &new, t0())
             .unwrap()
-            .0
+            .id()
     };
     let parent = crate::helpers::add_parent(
         &mut app.conn(),

@@ -12,15 +12,17 @@ use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::batch::{BatchView, batch_page, letters_document};
 use super::super::views::letters::{Letter, letter};
-use super::classes::{CsrfForm, action_for, gate_for, kind_of, prefix, spawn_runner, template};
+use super::classes::{
+    CsrfForm, action_for, agent_name, gate_for, kind_of, prefix, spawn_runner, template,
+};
 use super::no_store;
-use crate::accounts::batch::{self, Batch};
+use crate::accounts::batch::{self, Batch, usecases};
 use crate::accounts::provisional::{expiry, grouped};
 use crate::accounts::reset::AccountKind;
 use crate::accounts::{parents, pupils};
-use crate::audit::{self, Outcome};
+use crate::audit::{AuditEvent, Outcome};
 use crate::delegation::local_day;
-use crate::delegation::policy::Permit;
+use crate::delegation::policy::{Basis, Permit};
 use crate::web::parents_gate::Gate;
 
 /// The batch of the path, if the agent may reset those accounts there (through the parents'
@@ -54,7 +56,10 @@ async fn load_batch(
     )
     .await?;
     let gate = gate_for(kind, state, signed_in, meta, &found.uai, &attempt).await?;
-    if found.created_by != signed_in.0.agent.uid {
+    // A batch is its creator's; the principal, who holds every right there, may also take
+    // it up, print what was done or abandon the rest (after a revocation, say).
+    let principal = permit.basis() == &Basis::Principal;
+    if found.created_by != signed_in.0.agent.uid && !principal {
         record_refusal(
             state,
             attempt
@@ -77,23 +82,29 @@ pub async fn show_batch(
 ) -> Result<HttpResponse, AppError> {
     let (b, _, _) = load_batch(&state, &signed_in, &meta, &path, "batch.view").await?;
     let id = b.id;
-    let (done, total) = state
+    let progress = state
         .db
-        .run(move |conn| Ok::<_, AppError>(batch::progress(conn, id)?))
+        .run(move |conn| Ok::<_, AppError>(batch::counts(conn, id)?))
         .await?;
     let now = state.clock.now();
     let name = establishment_name(&state, &b.uai).await?;
+    let acting = match b.interruption {
+        Some(_) => agent_name(&state, &b.acting_uid).await,
+        None => String::new(),
+    };
     let body = batch_page(&BatchView {
         chrome: &chrome(&signed_in),
         prefix: prefix(kind_of(&b)),
         id: b.id,
         division: &b.division,
         establishment: &name,
-        done,
-        total,
+        done: progress.done,
+        pending: progress.pending,
+        abandoned: progress.abandoned,
         running: b.is_leased(now),
         error: b.last_error.is_some(),
-        printable: done > 0 && b.passwords_available(now),
+        interruption: b.interruption.map(|i| (i.label(), acting.as_str())),
+        printable: progress.done > 0 && b.passwords_available(now),
         printed: b.printed_at.is_some(),
         wiped: b.wiped_at.is_some(),
     });
@@ -114,7 +125,7 @@ pub async fn print_letters(
             "Les mots de passe de ce lot ont été effacés : créez un nouveau lot si besoin.".into(),
         ));
     }
-    let id = b.id;
+    let (id, uai) = (b.id, b.uai.clone());
     // (account id, first name, last name, division or children, identifiant, expiry, sealed)
     type Item = (
         i64,
@@ -149,7 +160,7 @@ pub async fn print_letters(
                     }
                     AccountKind::Parent => {
                         if let Some(p) = parents::find(conn, account)? {
-                            let kids = parents::children(conn, p.id, None)?
+                            let kids = parents::children(conn, p.id, Some(&[uai.clone()]))?
                                 .into_iter()
                                 .map(|c| format!("{} {}", c.first_name, c.last_name))
                                 .collect::<Vec<_>>()
@@ -210,6 +221,51 @@ pub async fn print_letters(
     ))
 }
 
+fn to_batch(kind: AccountKind, id: i64) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!("{BASE}/depannage/{}/lots/{id}", prefix(kind)),
+        ))
+        .finish()
+}
+
+/// A batch action's permit, gate and CSRF check; its audit event.
+async fn batch_action(
+    state: &State,
+    signed_in: &SignedIn,
+    meta: &RequestMeta,
+    id: &str,
+    action: &'static str,
+    csrf_token: &str,
+) -> Result<(Batch, Permit, Option<Gate>, AuditEvent), AppError> {
+    let (b, permit, gate) = load_batch(state, signed_in, meta, id, action).await?;
+    let attempt = Attempt::new(action).on("lot", b.id);
+    require_csrf(state, signed_in, meta, csrf_token, Some(&b.uai), &attempt).await?;
+    let mut event = attempt
+        .event(signed_in, meta, Some(&b.uai), Outcome::Success)
+        .delegation(permit.delegation_id());
+    if let Some(g) = gate {
+        event = g.stamp(event);
+    }
+    Ok((b, permit, gate, event))
+}
+
+/// A refused batch action: audited, and the French message (409).
+async fn refused(
+    state: &State,
+    event: AuditEvent,
+    error: usecases::BatchError,
+) -> Result<HttpResponse, AppError> {
+    if let usecases::BatchError::Db(e) = error {
+        return Err(AppError::from(e));
+    }
+    let mut e = event.details(error.to_string());
+    e.outcome = Outcome::Refused;
+    record_refusal(state, e).await?;
+    Err(AppError::Conflict(error.message()))
+}
+
 pub async fn resume_batch(
     state: State,
     signed_in: SignedIn,
@@ -217,33 +273,67 @@ pub async fn resume_batch(
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (b, permit, gate) = load_batch(&state, &signed_in, &meta, &path, "batch.resume").await?;
-    let kind = kind_of(&b);
-    let attempt = Attempt::new("batch.resume").on("lot", b.id);
-    require_csrf(
+    let (b, permit, gate, event) = batch_action(
         &state,
         &signed_in,
         &meta,
+        &path,
+        "batch.resume",
         &form.csrf_token,
-        Some(&b.uai),
-        &attempt,
     )
     .await?;
-    if b.wiped_at.is_none() {
-        spawn_runner(
-            &state,
-            kind,
-            b.id,
-            template(kind, &signed_in, &meta, &permit, gate),
-        )
+    let kind = kind_of(&b);
+    let (now, key, id) = (state.clock.now(), state.key.clone(), b.id);
+    let uid = signed_in.0.agent.uid.clone();
+    let gate_name = gate.map(|g| g.as_str());
+    let ev = event.clone();
+    let done = state
+        .db
+        .run(move |conn| {
+            Ok::<_, AppError>(usecases::resume(conn, &key, now, id, &uid, gate_name, &ev))
+        })
         .await?;
+    if let Err(e) = done {
+        return refused(&state, event, e).await;
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("{BASE}/depannage/{}/lots/{}", prefix(kind), b.id),
-        ))
-        .finish())
+    spawn_runner(
+        &state,
+        &signed_in,
+        kind,
+        b.id,
+        template(kind, &signed_in, &meta, &permit, gate),
+    )
+    .await?;
+    Ok(to_batch(kind, b.id))
+}
+
+pub async fn abandon_batch(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    let (b, _, _, event) = batch_action(
+        &state,
+        &signed_in,
+        &meta,
+        &path,
+        "batch.abandon",
+        &form.csrf_token,
+    )
+    .await?;
+    let (now, key, id) = (state.clock.now(), state.key.clone(), b.id);
+    let uid = signed_in.0.agent.uid.clone();
+    let ev = event.clone();
+    let done = state
+        .db
+        .run(move |conn| Ok::<_, AppError>(usecases::abandon(conn, &key, now, id, &uid, &ev)))
+        .await?;
+    if let Err(e) = done {
+        return refused(&state, event, e).await;
+    }
+    Ok(to_batch(kind_of(&b), b.id))
 }
 
 pub async fn confirm_printed(
@@ -253,42 +343,23 @@ pub async fn confirm_printed(
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (b, permit, gate) = load_batch(&state, &signed_in, &meta, &path, "batch.printed").await?;
-    let kind = kind_of(&b);
-    let attempt = Attempt::new("batch.printed").on("lot", b.id);
-    require_csrf(
+    let (b, _, _, event) = batch_action(
         &state,
         &signed_in,
         &meta,
+        &path,
+        "batch.printed",
         &form.csrf_token,
-        Some(&b.uai),
-        &attempt,
     )
     .await?;
-    let now = state.clock.now();
-    let key = state.key.clone();
-    let mut event = attempt
-        .event(&signed_in, &meta, Some(&b.uai), Outcome::Success)
-        .delegation(permit.delegation_id())
-        .details("letters printed; passwords wiped");
-    if let Some(g) = gate {
-        event = g.stamp(event);
-    }
-    let id = b.id;
-    state
+    let (now, key, id) = (state.clock.now(), state.key.clone(), b.id);
+    let ev = event.clone().details("letters printed; passwords wiped");
+    let done = state
         .db
-        .run(move |conn| {
-            audit::audited(conn, &key, now, |tx| -> Result<(), AppError> {
-                batch::mark_printed(tx.conn(), id, now)?;
-                tx.append(&event)?;
-                Ok(())
-            })
-        })
+        .run(move |conn| Ok::<_, AppError>(usecases::confirm_printed(conn, &key, now, id, &ev)))
         .await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("{BASE}/depannage/{}/lots/{id}", prefix(kind)),
-        ))
-        .finish())
+    if let Err(e) = done {
+        return refused(&state, event, e).await;
+    }
+    Ok(to_batch(kind_of(&b), b.id))
 }

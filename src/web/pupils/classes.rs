@@ -1,6 +1,6 @@
 //! Letters for a division: a crash-safe, idempotent batch (see `accounts::batch`).
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
@@ -13,10 +13,11 @@ use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::batch::{BATCH_STATES, ClassFormView, class_form_page};
 use crate::accounts::AccountState;
-use crate::accounts::batch::{self, Batch, NewBatch};
-use crate::accounts::reset::{AccountKind, BatchRunner};
+use crate::accounts::batch::runner::Runner;
+use crate::accounts::batch::{Batch, Created, NewBatch, usecases};
+use crate::accounts::reset::AccountKind;
 use crate::accounts::{parents, pupils};
-use crate::audit::{self, AuditEvent, Outcome};
+use crate::audit::{AuditEvent, Outcome};
 use crate::auth::random_token;
 use crate::delegation::policy::{Action, Permit};
 use crate::web::parents_gate::{Gate, require_gate};
@@ -38,6 +39,9 @@ pub struct ClassForm {
     etat: Vec<String>,
     #[serde(default)]
     cle: String,
+    /// The explicit choice to issue new letters to accounts already notified.
+    #[serde(default)]
+    renotifier: String,
     #[serde(default)]
     csrf_token: String,
 }
@@ -103,11 +107,7 @@ fn batch_action(kind: AccountKind) -> &'static str {
 }
 
 pub(super) fn kind_of(batch: &Batch) -> AccountKind {
-    if batch.kind == "responsables" {
-        AccountKind::Parent
-    } else {
-        AccountKind::Pupil
-    }
+    AccountKind::from_batch_kind(&batch.kind).unwrap_or(AccountKind::Pupil)
 }
 
 /// The parents' gate, for parents' batches only.
@@ -147,46 +147,35 @@ async fn class_form(
         establishment: &name,
         divisions: &divisions,
         division: &q.division,
-        states: &[AccountState::NonNotifie, AccountState::Notifie],
+        states: &[AccountState::NonNotifie],
+        renotify: false,
         key: &new_key()?,
         error: None,
+        running: None,
     }))
 }
 
-/// Starts (or resumes) the work on the blocking pool. The lease is taken before answering,
-/// so the batch page shows the work in progress at once (and a second tab does not start it
-/// again).
+/// Starts (or resumes) the work on a thread of its own, for the signed-in agent. The lease is
+/// taken before answering, so the batch page shows the work in progress at once (and a
+/// second tab does not start it again).
 pub(super) async fn spawn_runner(
     state: &State,
+    signed_in: &SignedIn,
     kind: AccountKind,
     batch_id: i64,
     template: AuditEvent,
 ) -> Result<(), AppError> {
-    let owner = new_key()?;
-    let (lease_owner, now) = (owner.clone(), state.clock.now());
-    let taken = state
-        .db
-        .run(move |conn| {
-            batch::clear_error(conn, batch_id)?;
-            Ok::<_, AppError>(batch::acquire_lease(conn, batch_id, &lease_owner, now)?)
-        })
-        .await?;
-    if !taken {
-        return Ok(());
-    }
-    let runner = BatchRunner {
+    let runner = Runner {
+        services: state.batch_services(),
         kind,
-        pool: state.db.pool().clone(),
-        key: state.key.clone(),
-        clock: state.clock.clone(),
-        owner,
+        agent: Some((signed_in.0.agent.clone(), signed_in.0.directory_checked_at)),
+        acting_uid: signed_in.0.agent.uid.clone(),
         template,
     };
-    actix_web::rt::task::spawn_blocking(move || {
-        if let Err(e) = runner.run(batch_id) {
-            tracing::warn!(batch = batch_id, error = %e, "batch stopped");
-        }
-    });
+    actix_web::web::block(move || runner.start(batch_id))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(())
 }
 
@@ -197,14 +186,14 @@ pub(super) fn template(
     permit: &Permit,
     gate: Option<Gate>,
 ) -> AuditEvent {
-    let action = match kind {
-        AccountKind::Pupil => "eleve.reset_password",
-        AccountKind::Parent => "responsable.reset_password",
-    };
     let e = meta.stamp(
-        AuditEvent::new(signed_in.0.agent.uid.clone(), action, Outcome::Success)
-            .uai(permit.uai.as_str())
-            .delegation(permit.delegation_id()),
+        AuditEvent::new(
+            signed_in.0.agent.uid.clone(),
+            kind.reset_action(),
+            Outcome::Success,
+        )
+        .uai(permit.uai.as_str())
+        .delegation(permit.delegation_id()),
     );
     match gate {
         Some(g) => g.stamp(e),
@@ -271,6 +260,7 @@ async fn create_batch(
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     let count_in = |d: &str| divisions.iter().find(|(x, _)| x == d).map(|(_, n)| *n);
     let division = form.division.trim().to_owned();
+    let renotify = form.renotifier == "oui";
     let problem = if count_in(&division).is_none() {
         Some((
             "unknown division",
@@ -286,6 +276,8 @@ async fn create_batch(
             "bad idempotency key",
             "Le formulaire a expiré : rechargez la page et recommencez.",
         ))
+    } else if !renotify && states.iter().any(|s| *s != AccountState::NonNotifie) {
+        Some(("re-notification not confirmed", RENOTIFY_WARNING))
     } else {
         None
     };
@@ -321,72 +313,181 @@ async fn create_batch(
                 .details(reason),
         )
         .await?;
-        let name = establishment_name(&state, &uai).await?;
-        let body = class_form_page(&ClassFormView {
-            prefix: prefix(kind),
-            chrome: &chrome(&signed_in),
-            uai: uai.as_str(),
-            establishment: &name,
+        let again = FormAgain {
+            kind,
+            uai: &uai,
             divisions: &divisions,
             division: &division,
             states: &states,
-            key: &new_key()?,
-            error: Some(message),
-        });
-        return Ok(HttpResponse::BadRequest()
-            .content_type("text/html; charset=utf-8")
-            .body(body.into_string()));
+            renotify,
+        };
+        return refused_form(&state, &signed_in, &again, message, None).await;
     }
     let now = state.clock.now();
-    let key = state.key.clone();
     let creator = signed_in.0.agent.uid.clone();
-    let (k, d, st, cle) = (
+    let gate_name = gate.map(|g| g.as_str());
+    let event = attempt
+        .event(&signed_in, &meta, Some(&uai), Outcome::Success)
+        .delegation(permit.delegation_id())
+        .details(format!("division {division}, {} accounts", accounts.len()));
+    let event = match gate {
+        Some(g) => g.stamp(event),
+        None => event,
+    };
+    let (k, d, st, cle, key) = (
         uai.clone(),
         division.clone(),
         states.clone(),
         form.cle.clone(),
+        state.key.clone(),
     );
-    let event = attempt
-        .event(&signed_in, &meta, Some(&uai), Outcome::Success)
-        .delegation(permit.delegation_id())
-        .details(format!("division {division}, {} pupils", accounts.len()));
-    let (id, created) = state
+    let created = state
         .db
         .run(move |conn| {
-            audit::audited(conn, &key, now, |tx| -> Result<(i64, bool), AppError> {
-                let new = NewBatch {
-                    idempotency_key: &cle,
-                    kind: kind.batch_kind(),
-                    uai: &k,
-                    division: &d,
-                    states: &st,
-                    created_by: &creator,
-                    accounts: &accounts,
-                };
-                let (id, created) = batch::create(tx.conn(), &new, now)?;
-                if created {
-                    let mut e = event.clone();
-                    e.target_kind = Some("lot".into());
-                    e.target_id = Some(id.to_string());
-                    tx.append(&e)?;
-                }
-                Ok((id, created))
-            })
+            let new = NewBatch {
+                idempotency_key: &cle,
+                kind: kind.batch_kind(),
+                uai: &k,
+                division: &d,
+                states: &st,
+                created_by: &creator,
+                gate: gate_name,
+                accounts: &accounts,
+            };
+            usecases::create(conn, &key, now, &new, &event).map_err(AppError::from)
         })
         .await?;
-    if created {
-        spawn_runner(
-            &state,
-            kind,
-            id,
-            template(kind, &signed_in, &meta, &permit, gate),
-        )
-        .await?;
-    }
+    let id = match created {
+        Created::New(id) => {
+            spawn_runner(
+                &state,
+                &signed_in,
+                kind,
+                id,
+                template(kind, &signed_in, &meta, &permit, gate),
+            )
+            .await?;
+            id
+        }
+        Created::Existing(id) => id,
+        Created::Overlap { batch_id, accounts } => {
+            record_refusal(
+                &state,
+                attempt
+                    .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
+                    .target("lot", batch_id)
+                    .details(format!(
+                        "{accounts} accounts already in an unfinished batch"
+                    )),
+            )
+            .await?;
+            let message = overlap_message(&state, batch_id, accounts).await?;
+            let again = FormAgain {
+                kind,
+                uai: &uai,
+                divisions: &divisions,
+                division: &division,
+                states: &states,
+                renotify,
+            };
+            return refused_form(&state, &signed_in, &again, &message, Some(batch_id)).await;
+        }
+    };
     Ok(HttpResponse::SeeOther()
         .insert_header((
             header::LOCATION,
             format!("{BASE}/depannage/{}/lots/{id}", prefix(kind)),
         ))
         .finish())
+}
+
+/// Shown when "Notifié" or "Activé" is ticked without the explicit choice.
+pub const RENOTIFY_WARNING: &str = "Vous avez choisi des comptes qui ont déjà reçu un courrier : \
+    leur nouveau mot de passe rendra inutilisables les courriers déjà remis. Cochez la case \
+    « Je confirme » pour le faire quand même, ou ne gardez que les comptes non notifiés.";
+
+/// The class form as it was submitted, to show it again with a message.
+struct FormAgain<'a> {
+    kind: AccountKind,
+    uai: &'a crate::domain::Uai,
+    divisions: &'a [(String, i64)],
+    division: &'a str,
+    states: &'a [AccountState],
+    renotify: bool,
+}
+
+/// The form again, with the message: 400 for bad input, 409 when the accounts are in a
+/// running batch (shown with a link to it).
+async fn refused_form(
+    state: &State,
+    signed_in: &SignedIn,
+    again: &FormAgain<'_>,
+    message: &str,
+    running: Option<i64>,
+) -> Result<HttpResponse, AppError> {
+    let name = establishment_name(state, again.uai).await?;
+    let body = class_form_page(&ClassFormView {
+        prefix: prefix(again.kind),
+        chrome: &chrome(signed_in),
+        uai: again.uai.as_str(),
+        establishment: &name,
+        divisions: again.divisions,
+        division: again.division,
+        states: again.states,
+        renotify: again.renotify,
+        key: &new_key()?,
+        error: Some(message),
+        running,
+    });
+    let status = if running.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body.into_string()))
+}
+
+/// "3 élèves de cette classe sont déjà dans le lot de la classe 5B créé par Sophie Lefèvre le
+/// 02/12/2026 à 10:15, qui n'est pas terminé…"
+async fn overlap_message(state: &State, batch_id: i64, accounts: i64) -> Result<String, AppError> {
+    let found = state
+        .db
+        .run(move |conn| Ok::<_, AppError>(crate::accounts::batch::find(conn, batch_id)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let creator = agent_name(state, &found.created_by).await;
+    let at = found.created_at.with_timezone(&state.tz);
+    let (who, verb) = if accounts > 1 {
+        (format!("{accounts} des comptes choisis"), "sont")
+    } else {
+        ("Un des comptes choisis".to_owned(), "est")
+    };
+    Ok(format!(
+        "{who} {verb} déjà dans le lot de courriers de la classe {} créé par {creator} le {} à {}, \
+         qui n'est pas terminé. Un compte ne peut être que dans un lot à la fois : imprimez ce lot \
+         et confirmez l'impression, ou abandonnez ce qui reste, avant d'en créer un autre.",
+        found.division,
+        at.format("%d/%m/%Y"),
+        at.format("%H:%M"),
+    ))
+}
+
+/// A staff member's name as the directory gives it (never his uid on a page).
+pub(super) async fn agent_name(state: &State, uid: &str) -> String {
+    let directory = state.directory.clone();
+    let parsed = crate::directory::AgentUid::parse(uid);
+    let found = match parsed {
+        Some(uid) => actix_web::web::block(move || directory.lookup(&uid))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten(),
+        None => None,
+    };
+    found
+        .map(|a| a.display_name)
+        .unwrap_or_else(|| "un autre personnel".to_owned())
 }

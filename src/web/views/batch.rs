@@ -15,8 +15,12 @@ pub struct ClassFormView<'a> {
     pub divisions: &'a [(String, i64)],
     pub division: &'a str,
     pub states: &'a [AccountState],
+    /// The explicit choice to re-notify accounts already notified.
+    pub renotify: bool,
     pub key: &'a str,
     pub error: Option<&'a str>,
+    /// The unfinished batch that holds some of the accounts.
+    pub running: Option<i64>,
 }
 
 pub const BATCH_STATES: [AccountState; 3] = [
@@ -32,9 +36,16 @@ pub fn class_form_page(v: &ClassFormView<'_>) -> Markup {
         html! {
             h1 { @if v.prefix == "responsable" { "Notifier les responsables d'une classe" } @else { "Courriers pour une classe" } }
             p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
-            @if let Some(e) = v.error { p class="message message--error" role="alert" { (e) } }
-            p { "Un nouveau mot de passe provisoire est créé pour chaque élève choisi, et un document rassemble "
-                "leurs courriers, un par page. Les mots de passe restent disponibles pour réimpression jusqu'à ce que "
+            @if let Some(e) = v.error {
+                div class="message message--error" role="alert" {
+                    p { (e) }
+                    @if let Some(id) = v.running {
+                        p { a href=(format!("{BASE}/depannage/{}/lots/{id}", v.prefix)) { "Voir le lot en cours" } }
+                    }
+                }
+            }
+            p { "Un nouveau mot de passe provisoire est créé pour chaque compte choisi, et un document rassemble "
+                "les courriers, un par page. Par défaut, seuls les comptes qui n'ont jamais reçu de courrier sont concernés. Les mots de passe restent disponibles pour réimpression jusqu'à ce que "
                 "vous confirmiez l'impression, 24 heures au plus." }
             form method="post" action=(format!("{BASE}/depannage/{}/classe", v.prefix)) {
                 input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
@@ -57,6 +68,13 @@ pub fn class_form_page(v: &ClassFormView<'_>) -> Markup {
                             label for=(format!("etat-{}", s.as_str())) { "Comptes « " (s.label()) " »" }
                         }
                     }
+                    div class="choice warning" {
+                        input type="checkbox" name="renotifier" id="renotifier" value="oui" checked[v.renotify];
+                        label for="renotifier" {
+                            "Je confirme : pour les comptes « Notifié » ou « Activé », les courriers déjà remis "
+                            "ne fonctionneront plus."
+                        }
+                    }
                 }
                 button type="submit" { "Créer les mots de passe et les courriers" }
             }
@@ -71,16 +89,22 @@ pub struct BatchView<'a> {
     pub division: &'a str,
     pub establishment: &'a str,
     pub done: i64,
-    pub total: i64,
+    pub pending: i64,
+    pub abandoned: i64,
     pub running: bool,
     pub error: bool,
+    /// "interrompu : la délégation a été révoquée", with who the work ran for.
+    pub interruption: Option<(&'a str, &'a str)>,
     pub printable: bool,
     pub printed: bool,
     pub wiped: bool,
 }
 
 pub fn batch_page(v: &BatchView<'_>) -> Markup {
-    let refresh = (v.running && v.done < v.total).then_some(1);
+    let total = v.done + v.pending + v.abandoned;
+    let refresh = (v.running && v.pending > 0).then_some(1);
+    let action = |what: &str| format!("{BASE}/depannage/{}/lots/{}/{what}", v.prefix, v.id);
+    let closed = v.printed || v.wiped;
     page_refreshing(
         "Courriers de la classe",
         Some(v.chrome),
@@ -88,25 +112,51 @@ pub fn batch_page(v: &BatchView<'_>) -> Markup {
         html! {
             h1 { "Courriers de la classe " (v.division) }
             p class="lead" { (v.establishment) }
-            p class="progress" role="status" { (v.done) " / " (v.total) " mots de passe créés" }
-            @if v.running && v.done < v.total {
-                p { "Création en cours… cette page se met à jour toute seule." }
-            } @else if v.done < v.total {
-                p class="message message--error" role="alert" {
-                    @if v.error { "La création s'est interrompue. " } @else { "La création n'est pas terminée. " }
-                    "Les élèves déjà traités gardent leur mot de passe ; reprenez pour traiter les autres."
+            p class="progress" role="status" { (v.done) " / " (total) " mots de passe créés" }
+            @if v.abandoned > 0 {
+                p class="message" {
+                    (v.abandoned) @if v.abandoned > 1 { " comptes ont été retirés" } @else { " compte a été retiré" }
+                    " du lot sans nouveau mot de passe : leurs courriers précédents restent valables."
                 }
-                form method="post" action=(format!("{BASE}/depannage/{}/lots/{}/reprise", v.prefix, v.id)) {
-                    input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
-                    button type="submit" { "Reprendre" }
+            }
+            @if v.running && v.pending > 0 {
+                p { "Création en cours… cette page se met à jour toute seule." }
+            } @else if v.pending > 0 && !closed {
+                div class="message message--error" role="alert" {
+                    @if let Some((why, whom)) = v.interruption {
+                        p { strong { "Lot interrompu : " (why) } " (travail mené pour " (whom) ")." }
+                        p { "Les comptes déjà traités gardent leur nouveau mot de passe ; les "
+                            (v.pending) " autres n'ont pas été modifiés. Un chef d'établissement peut reprendre le lot, "
+                            "imprimer les courriers déjà prêts ou abandonner ce qui reste." }
+                    } @else if v.error {
+                        p { "La création s'est interrompue. Les comptes déjà traités gardent leur mot de passe ; reprenez pour traiter les autres." }
+                    } @else {
+                        p { "La création n'est pas terminée. Les comptes déjà traités gardent leur mot de passe ; reprenez pour traiter les autres." }
+                    }
+                }
+                div class="print-actions" {
+                    form method="post" action=(action("reprise")) {
+                        input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                        button type="submit" { "Reprendre" }
+                    }
+                    form method="post" action=(action("abandon")) {
+                        input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                        button type="submit" class="secondary" {
+                            "Abandonner les " (v.pending) " comptes restants"
+                        }
+                    }
                 }
             }
             @if v.printable {
                 div class="print-actions" {
-                    a class="button" href=(format!("{BASE}/depannage/{}/lots/{}/courriers", v.prefix, v.id)) { "Afficher les courriers à imprimer" }
-                    form method="post" action=(format!("{BASE}/depannage/{}/lots/{}/impression", v.prefix, v.id)) {
-                        input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
-                        button type="submit" class="secondary" { "J'ai imprimé les courriers : effacer les mots de passe" }
+                    a class="button" href=(action("courriers")) { "Afficher les courriers à imprimer" }
+                    @if v.pending == 0 {
+                        form method="post" action=(action("impression")) {
+                            input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                            button type="submit" class="secondary" { "J'ai imprimé les courriers : effacer les mots de passe" }
+                        }
+                    } @else {
+                        p class="hint" { "Vous pourrez confirmer l'impression quand tous les comptes auront été traités ou retirés du lot." }
                     }
                 }
             }
