@@ -169,6 +169,7 @@ fn routes(d: i64, pupil: i64, other_pupil: i64, batch: i64, parent: i64) -> Vec<
                 ("division", "3A".into()),
                 ("etat", "notifie".into()),
                 ("etat", "non_notifie".into()),
+                ("renotifier", "oui".into()),
                 ("cle", "RANDOM".into()),
             ],
             eleves,
@@ -180,6 +181,11 @@ fn routes(d: i64, pupil: i64, other_pupil: i64, batch: i64, parent: i64) -> Vec<
         ),
         post(
             format!("/depannage/eleve/lots/{batch}/impression"),
+            vec![],
+            OwnBatch,
+        ),
+        post(
+            format!("/depannage/eleve/lots/{batch}/abandon"),
             vec![],
             OwnBatch,
         ),
