@@ -104,6 +104,8 @@ pub struct Application {
     server: Server,
     addr: SocketAddr,
     tls: bool,
+    /// The background jobs run while this lives (it goes with the server's future).
+    jobs_alive: Arc<()>,
 }
 
 /// Resolves the application key: configured, or (demo) generated in the data folder.
@@ -239,11 +241,9 @@ impl Application {
             directory,
             instance_id,
         });
-        batch::job::spawn(
-            Arc::downgrade(&state.clone().into_inner()),
-            |s: &AppState| s.batch_services(),
-        )
-        .map_err(|source| StartupError::Bind { addr, source })?;
+        let jobs_alive = Arc::new(());
+        batch::job::spawn(Arc::downgrade(&jobs_alive), state.batch_services())
+            .map_err(|source| StartupError::Bind { addr, source })?;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -284,7 +284,12 @@ impl Application {
         }
         .map_err(|source| StartupError::Bind { addr: bind, source })?
         .run();
-        Ok(Self { server, addr, tls })
+        Ok(Self {
+            server,
+            addr,
+            tls,
+            jobs_alive,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -301,6 +306,7 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM (graceful) or the server is stopped.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let _jobs = self.jobs_alive;
         self.server.await
     }
 

@@ -57,19 +57,13 @@ pub fn take_up_orphans(services: &Services) -> Result<usize, ResetError> {
 }
 
 /// Runs the job on a thread of its own while `alive` can be upgraded (the app is up).
-pub fn spawn<T: Send + Sync + 'static>(
-    alive: Weak<T>,
-    services: impl Fn(&T) -> Services + Send + 'static,
-) -> std::io::Result<()> {
+pub fn spawn(alive: Weak<()>, services: Services) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("batches-job".into())
         .spawn(move || {
-            loop {
-                {
-                    let Some(app) = alive.upgrade() else { return };
-                    if let Err(e) = take_up_orphans(&services(&app)) {
-                        tracing::warn!(error = %e, "batches job");
-                    }
+            while alive.upgrade().is_some() {
+                if let Err(e) = take_up_orphans(&services) {
+                    tracing::warn!(error = %e, "batches job");
                 }
                 std::thread::sleep(std::time::Duration::from_secs(super::HEARTBEAT_SECS));
             }

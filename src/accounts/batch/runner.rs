@@ -163,10 +163,11 @@ impl Runner {
     /// The agent as the directory describes him now (at most a minute old); `None` when he
     /// is gone or disabled.
     fn current_agent(&mut self, now: DateTime<Utc>) -> Result<Option<Agent>, ResetError> {
-        if let Some((agent, read_at)) = &self.agent {
-            if now - *read_at < Duration::seconds(AGENT_MAX_AGE_SECS) && *read_at <= now {
-                return Ok(Some(agent.clone()));
-            }
+        if let Some((agent, read_at)) = &self.agent
+            && now - *read_at < Duration::seconds(AGENT_MAX_AGE_SECS)
+            && *read_at <= now
+        {
+            return Ok(Some(agent.clone()));
         }
         let Some(uid) = AgentUid::parse(&self.acting_uid) else {
             return Ok(None);

@@ -160,7 +160,7 @@ pub async fn print_letters(
                     }
                     AccountKind::Parent => {
                         if let Some(p) = parents::find(conn, account)? {
-                            let kids = parents::children(conn, p.id, Some(&[uai.clone()]))?
+                            let kids = parents::children(conn, p.id, Some(std::slice::from_ref(&uai)))?
                                 .into_iter()
                                 .map(|c| format!("{} {}", c.first_name, c.last_name))
                                 .collect::<Vec<_>>()
