@@ -21,6 +21,8 @@ mod matrix;
 mod migrations;
 mod pages;
 mod parents;
+mod parents_establishment;
 mod pupils;
+mod rights_directory;
 mod signin;
 mod tls;

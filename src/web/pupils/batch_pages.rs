@@ -114,7 +114,7 @@ pub async fn print_letters(
             "Les mots de passe de ce lot ont été effacés : créez un nouveau lot si besoin.".into(),
         ));
     }
-    let id = b.id;
+    let (id, batch_uai) = (b.id, b.uai.clone());
     // (account id, first name, last name, division or children, identifiant, expiry, sealed)
     type Item = (
         i64,
@@ -149,7 +149,7 @@ pub async fn print_letters(
                     }
                     AccountKind::Parent => {
                         if let Some(p) = parents::find(conn, account)? {
-                            let kids = parents::children(conn, p.id, None)?
+                            let kids = parents::children(conn, p.id, &batch_uai)?
                                 .into_iter()
                                 .map(|c| format!("{} {}", c.first_name, c.last_name))
                                 .collect::<Vec<_>>()
