@@ -145,7 +145,7 @@ async fn the_reset_letter_names_only_the_children_of_the_establishment_acted_on(
 
 #[tokio::test]
 async fn the_search_lists_only_the_children_of_the_searched_establishment() {
-    let (app, _) = app().await;
+    let (app, family) = app().await;
     app.signed_in("cite", CITE_PW).await;
     let (status, page) = text(
         app.get(&format!("/depannage/responsable?uai={COLLEGE}&q=lefevre"))
@@ -155,6 +155,18 @@ async fn the_search_lists_only_the_children_of_the_searched_establishment() {
     assert_eq!(status, 200);
     assert!(page.contains("Nathalie"));
     assert!(page.contains("Zoë") && !page.contains("Léo"), "{page}");
+    let (status, page) = text(
+        app.get(&format!("/depannage/responsable?uai={LYCEE}&q=lefevre"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Léo") && !page.contains("Zoë"), "{page}");
+    // The result leads to the parent seen from the searched establishment.
+    assert!(page.contains(&format!(
+        "/depannage/responsable/{}?uai={LYCEE}",
+        family.shared
+    )));
 }
 
 #[tokio::test]

@@ -217,7 +217,14 @@ pub async fn reset_password(
         children: Some(&kids),
     });
     Ok(no_store(
-        parent_reset_done_page(&chrome(&signed_in), &v.parent, &shown, the_letter).into_string(),
+        parent_reset_done_page(
+            &chrome(&signed_in),
+            &v.parent,
+            v.permit.uai.as_str(),
+            &shown,
+            the_letter,
+        )
+        .into_string(),
     ))
 }
 

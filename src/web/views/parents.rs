@@ -70,7 +70,7 @@ pub fn parent_search_page(v: &ParentSearchView<'_>) -> Markup {
                         tbody {
                             @for (p, kids) in v.results {
                                 tr {
-                                    td { a href=(format!("{BASE}/depannage/responsable/{}", p.id)) { (p.last_name) } }
+                                    td { a href=(format!("{BASE}/depannage/responsable/{}?uai={}", p.id, v.uai)) { (p.last_name) } }
                                     td { (p.first_name) }
                                     td { @for (i, c) in kids.iter().enumerate() { @if i > 0 { ", " } (c.first_name) " " (c.last_name) " (" (c.division.as_deref().unwrap_or("—")) ")" } }
                                     td { (badge(p)) }
@@ -170,6 +170,7 @@ pub fn parent_page(v: &ParentView<'_>) -> Markup {
 pub fn parent_reset_done_page(
     chrome: &Chrome<'_>,
     p: &Parent,
+    uai: &str,
     grouped: &str,
     letter: Markup,
 ) -> Markup {
@@ -181,7 +182,7 @@ pub fn parent_reset_done_page(
                 h1 { "Mot de passe réinitialisé" }
                 p { "Nouveau mot de passe provisoire de " (p.first_name) " " (p.last_name) " : " strong { code { (grouped) } } }
                 p { "Il n'est affiché qu'une fois. Imprimez le courrier maintenant (Ctrl+P)." }
-                p { a href=(format!("{BASE}/depannage/responsable/{}", p.id)) { "Revenir à la fiche du responsable" } }
+                p { a href=(format!("{BASE}/depannage/responsable/{}?uai={uai}", p.id)) { "Revenir à la fiche du responsable" } }
             }
             (letter)
         },
