@@ -93,19 +93,29 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Parent>> {
         .and_then(from_row))
 }
 
-/// The parent's children in `uais` (all of them when `uais` is `None`).
-pub fn children(
-    conn: &mut DbConnection,
-    parent: i64,
-    uais: Option<&[Uai]>,
-) -> QueryResult<Vec<Child>> {
-    let rows: Vec<(i64, String, String, String, Option<String>, i16)> = pupil_parents::table
+/// The establishments of the parent's children, sorted, each once.
+pub fn establishments(conn: &mut DbConnection, parent: i64) -> QueryResult<Vec<Uai>> {
+    let rows: Vec<String> = pupil_parents::table
         .inner_join(pupils::table)
         .filter(pupil_parents::parent_id.eq(parent))
-        .order((pupils::uai, pupils::search_name))
+        .select(pupils::uai)
+        .distinct()
+        .order(pupils::uai)
+        .load(conn)?;
+    Ok(rows.iter().filter_map(|u| Uai::parse(u).ok()).collect())
+}
+
+/// The parent's children in `uai`, the establishment the agent acts on. There is no
+/// "all of them": whatever shows a parent shows only the children of one establishment
+/// (BRIEF rule 4), so the filter cannot be forgotten.
+pub fn children(conn: &mut DbConnection, parent: i64, uai: &Uai) -> QueryResult<Vec<Child>> {
+    let rows: Vec<(i64, String, String, Option<String>, i16)> = pupil_parents::table
+        .inner_join(pupils::table)
+        .filter(pupil_parents::parent_id.eq(parent))
+        .filter(pupils::uai.eq(uai.as_str()))
+        .order(pupils::search_name)
         .select((
             pupils::id,
-            pupils::uai,
             pupils::first_name,
             pupils::last_name,
             pupils::division,
@@ -114,21 +124,24 @@ pub fn children(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|r| {
-            let uai = Uai::parse(&r.1).ok()?;
-            if uais.is_some_and(|allowed| !allowed.contains(&uai)) {
-                return None;
-            }
-            Some(Child {
-                id: r.0,
-                uai,
-                first_name: r.2,
-                last_name: r.3,
-                division: r.4,
-                legal_rank: r.5,
-            })
+        .map(|r| Child {
+            id: r.0,
+            uai: uai.clone(),
+            first_name: r.1,
+            last_name: r.2,
+            division: r.3,
+            legal_rank: r.4,
         })
         .collect())
+}
+
+/// The children as a letter names them: `Zoë Lefèvre, Tom Lefèvre`.
+pub fn children_names(children: &[Child]) -> String {
+    children
+        .iter()
+        .map(|c| format!("{} {}", c.first_name, c.last_name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What the parents' search asks for.

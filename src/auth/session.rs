@@ -13,8 +13,9 @@ use crate::directory::Agent;
 use crate::domain::Uai;
 
 pub const COOKIE_NAME: &str = "__Host-educt-session";
-/// Directory data older than this is read again (BRIEF rule 2).
-pub const DIRECTORY_MAX_AGE_SECS: i64 = 5 * 60;
+/// Directory data this old is read again (BRIEF rule 2): an agent who loses his
+/// responsibility or attachment, or is disabled, loses his rights within a minute.
+pub const DIRECTORY_MAX_AGE_SECS: i64 = 60;
 /// `last_seen_at` is written at most this often.
 pub const TOUCH_EVERY_SECS: i64 = 60;
 
@@ -216,6 +217,12 @@ pub fn mark_totp(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> QueryR
         .map(drop)
 }
 
+/// Ends every session of `uid` (disabled, TOTP reset, `agents logout`): the TOTP passes
+/// they hold go with them. Returns how many ended.
+pub fn delete_all_of(conn: &mut DbConnection, uid: &str) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::agent_uid.eq(uid))).execute(conn)
+}
+
 pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
     diesel::delete(sessions::table.filter(sessions::id.eq(id)))
         .execute(conn)
@@ -293,6 +300,14 @@ mod tests {
             busy.expiry(t0 + Duration::hours(12), idle, abs),
             Some(Expiry::Absolute)
         );
+    }
+
+    #[test]
+    fn directory_data_is_stale_after_60_seconds() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap();
+        let s = session(t0, t0);
+        assert!(!s.directory_is_stale(t0 + Duration::seconds(60) - Duration::microseconds(1)));
+        assert!(s.directory_is_stale(t0 + Duration::seconds(60)));
     }
 
     #[test]

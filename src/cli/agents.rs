@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::audit::{self, AuditEvent, Outcome, cli_actor};
 use crate::auth::password::hash_password;
+use crate::auth::session;
 use crate::db::DbConnection;
 use crate::db::schema::{agent_uais, agents};
 use crate::directory::AgentUid;
@@ -39,10 +40,13 @@ pub enum AgentsCommand {
     Passwd { uid: String },
     /// List the agents with their establishments.
     List,
-    /// Disable an agent: he can no longer sign in, and his sessions end within 5 minutes.
+    /// Disable an agent: he can no longer sign in, and his open sessions end at once.
     Disable { uid: String },
-    /// Forget an agent's TOTP authenticator (a lost phone): he enrols again.
+    /// Forget an agent's TOTP authenticator (a lost phone): he enrols again. His open
+    /// sessions end at once, with the TOTP passes they held.
     ResetTotp { uid: String },
+    /// End every open session of an agent (local or LDAP directory) at once.
+    Logout { uid: String },
     /// Attach an agent to an establishment (as staff, or with --responsible as principal).
     Attach {
         uid: String,
@@ -204,35 +208,49 @@ pub fn run(
         AgentsCommand::Disable { uid } => {
             let uid = parse_uid(&uid)?;
             let id = require_agent(conn, &uid)?;
-            audit::audited(conn, key, now, |tx| -> Result<(), AgentsError> {
+            let ended = audit::audited(conn, key, now, |tx| -> Result<usize, AgentsError> {
                 diesel::update(agents::table.filter(agents::id.eq(id)))
                     .set((
                         agents::disabled.eq(true),
                         agents::updated_at.eq(crate::clock::db_instant(now)),
                     ))
                     .execute(tx.conn())?;
-                tx.append(&event("agent.disable", &uid))?;
-                Ok(())
+                let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
+                tx.append(&event("agent.disable", &uid).details(sessions_ended(ended)))?;
+                Ok(ended)
             })?;
-            Ok(format!("agent {uid} disabled"))
+            Ok(format!("agent {uid} disabled; {}", sessions_ended(ended)))
         }
         AgentsCommand::ResetTotp { uid } => {
             let uid = parse_uid(&uid)?;
-            let removed = audit::audited(conn, key, now, |tx| -> Result<bool, AgentsError> {
-                let removed = crate::auth::totp::remove(tx.conn(), uid.as_str())?;
-                if removed {
-                    tx.append(&event("agent.totp_reset", &uid))?;
-                }
-                Ok(removed)
-            })?;
-            if !removed {
+            let removed =
+                audit::audited(conn, key, now, |tx| -> Result<Option<usize>, AgentsError> {
+                    if !crate::auth::totp::remove(tx.conn(), uid.as_str())? {
+                        return Ok(None);
+                    }
+                    // His sessions go too, with any TOTP pass they held.
+                    let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
+                    tx.append(&event("agent.totp_reset", &uid).details(sessions_ended(ended)))?;
+                    Ok(Some(ended))
+                })?;
+            let Some(ended) = removed else {
                 return Err(AgentsError::Invalid(format!(
                     "{uid} has no TOTP authenticator"
                 )));
-            }
+            };
             Ok(format!(
-                "TOTP authenticator of {uid} removed: he enrols again at his next parents' access"
+                "TOTP authenticator of {uid} removed ({}): he enrols again at his next parents' access",
+                sessions_ended(ended)
             ))
+        }
+        AgentsCommand::Logout { uid } => {
+            let uid = parse_uid(&uid)?;
+            let ended = audit::audited(conn, key, now, |tx| -> Result<usize, AgentsError> {
+                let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
+                tx.append(&event("agent.logout", &uid).details(sessions_ended(ended)))?;
+                Ok(ended)
+            })?;
+            Ok(format!("{uid}: {}", sessions_ended(ended)))
         }
         AgentsCommand::Attach {
             uid,
@@ -286,6 +304,15 @@ pub fn run(
             }
             Ok(format!("{uid} no longer {} {uai}", role_name(responsible)))
         }
+    }
+}
+
+/// `1 session ended`, `2 sessions ended`.
+fn sessions_ended(n: usize) -> String {
+    if n == 1 {
+        "1 session ended".into()
+    } else {
+        format!("{n} sessions ended")
     }
 }
 

@@ -87,6 +87,9 @@ impl Refusal {
 }
 
 /// The one authorization rule. `delegations` are the agent's (any UAI, any state).
+/// A principal holds every right on the UAIs he is responsible for; anyone else needs an
+/// active delegation on `target` **and** to be attached to it now (BRIEF rule 3: at grant
+/// time and at every use), so a delegate detached from the school holds nothing there.
 pub fn authorize(
     agent: &Agent,
     delegations: &[Delegation],
@@ -108,6 +111,11 @@ pub fn authorize(
         .peekable();
     if active_here.peek().is_none() {
         return Err(Refusal::Hidden("no right on this establishment"));
+    }
+    if !agent.is_attached_to(target) {
+        return Err(Refusal::Hidden(
+            "delegate no longer attached to this establishment",
+        ));
     }
     let Some(scope) = action.scope() else {
         return Err(Refusal::Forbidden("principals only"));

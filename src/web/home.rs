@@ -55,7 +55,11 @@ pub async fn show_home(
         .collect();
     for d in &held {
         let status = d.status(now, state.tz);
-        if !matches!(status, Status::Active | Status::Upcoming) || agent.is_principal_of(&d.uai) {
+        // A delegation on a school he is no longer attached to gives nothing (BRIEF rule 3).
+        if !matches!(status, Status::Active | Status::Upcoming)
+            || agent.is_principal_of(&d.uai)
+            || !agent.is_attached_to(&d.uai)
+        {
             continue;
         }
         let until = if status == Status::Upcoming {

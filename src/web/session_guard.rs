@@ -1,6 +1,6 @@
 //! Deny by default (BRIEF rule 1): every route under the mount point but sign-in, assets
 //! and health needs a signed-in agent. Loads the server-side session, applies the idle and
-//! absolute timeouts, re-reads the directory when its data is over 5 minutes old (rule 2),
+//! absolute timeouts, re-reads the directory when its data is 60 seconds old (rule 2),
 //! and hands the handlers a [`SignedIn`].
 
 use std::future::{Ready, ready};

@@ -22,6 +22,8 @@ mod matrix;
 mod migrations;
 mod pages;
 mod parents;
+mod parents_establishment;
 mod pupils;
+mod rights_directory;
 mod signin;
 mod tls;

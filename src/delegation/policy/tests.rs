@@ -278,9 +278,11 @@ fn a_delegation_elsewhere_or_for_someone_else_gives_nothing_here() {
             check(&who, &[], action, at, Expect::Hidden, "no delegation");
         }
     }
-    // Mirror: on B the same delegation works.
+    // Mirror: on B the same delegation works for an agent attached to B.
+    let mut on_b = who.clone();
+    on_b.attached.push(uai(B));
     let got = authorize(
-        &who,
+        &on_b,
         &elsewhere,
         Action::ViewPupils,
         &uai(B),
@@ -288,6 +290,72 @@ fn a_delegation_elsewhere_or_for_someone_else_gives_nothing_here() {
         Paris,
     );
     assert_eq!(got.unwrap().basis, Basis::Delegation(9));
+}
+
+#[test]
+fn a_delegate_no_longer_attached_to_the_establishment_holds_nothing_there() {
+    let attached = agent("referent", &[]);
+    let mut detached = agent("referent", &[]);
+    detached.attached = vec![uai(B)];
+    let mut nowhere = agent("referent", &[]);
+    nowhere.attached.clear();
+    let held = [
+        delegation(7, "referent", A, Scope::Eleves),
+        delegation(8, "referent", A, Scope::Responsables),
+    ];
+    for at in inside() {
+        for action in Action::ALL {
+            let allowed = match action.scope() {
+                Some(Scope::Eleves) => Expect::Delegated(7),
+                Some(Scope::Responsables) => Expect::Delegated(8),
+                None => Expect::Forbidden,
+            };
+            check(&attached, &held, action, at, allowed, "attached delegate");
+            check(&detached, &held, action, at, Expect::Hidden, "moved to B");
+            check(
+                &nowhere,
+                &held,
+                action,
+                at,
+                Expect::Hidden,
+                "attached nowhere",
+            );
+        }
+    }
+    assert_eq!(
+        scopes_on(&detached, &held, &uai(A), inside()[2], Paris),
+        vec![]
+    );
+    assert_eq!(
+        scopes_on(&attached, &held, &uai(A), inside()[2], Paris),
+        vec![Scope::Eleves, Scope::Responsables]
+    );
+}
+
+#[test]
+fn a_principal_holds_his_rights_by_responsibility_attached_or_not() {
+    let mut principal = agent("principal", &[A]);
+    principal.attached.clear();
+    let mut former = agent("principal", &[]);
+    former.attached.clear();
+    for action in Action::ALL {
+        check(
+            &principal,
+            &[],
+            action,
+            inside()[2],
+            Expect::Principal,
+            "responsible, not attached",
+        );
+        check(
+            &former,
+            &[],
+            action,
+            inside()[2],
+            Expect::Hidden,
+            "neither responsible nor attached",
+        );
+    }
 }
 
 #[test]

@@ -23,34 +23,48 @@ use crate::audit::{self, Outcome};
 use crate::delegation::local_day;
 use crate::delegation::policy::Action;
 
+/// A parent's action: the CSRF token and the establishment acted on (one of his
+/// children's, chosen on the page; the first where the agent may act when absent).
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
     csrf_token: String,
+    #[serde(default)]
+    uai: String,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
     fait: Option<String>,
+    uai: Option<String>,
 }
 
-fn render(
+async fn render(
+    state: &State,
     signed_in: &SignedIn,
     v: &Visible,
     contacts_shown: bool,
     notice: Option<&str>,
-) -> HttpResponse {
-    no_store(
+) -> Result<HttpResponse, AppError> {
+    let establishment = establishment_name(state, &v.permit.uai).await?;
+    let mut elsewhere = Vec::new();
+    for u in &v.elsewhere {
+        elsewhere.push((u.to_string(), establishment_name(state, u).await?));
+    }
+    Ok(no_store(
         parent_page(&ParentView {
             chrome: &chrome(signed_in),
             parent: &v.parent,
+            uai: v.permit.uai.as_str(),
+            establishment: &establishment,
+            elsewhere: &elsewhere,
             children: &v.children,
             contacts_shown,
             gate: gate_label(v.gate),
             notice,
         })
         .into_string(),
-    )
+    ))
 }
 
 pub async fn show_parent(
@@ -65,6 +79,7 @@ pub async fn show_parent(
         &signed_in,
         &meta,
         &path,
+        q.uai.as_deref(),
         Action::ViewParents,
         "responsable.view",
     )
@@ -75,7 +90,7 @@ pub async fn show_parent(
         Some("reactivation") => Some("Le compte est réactivé."),
         _ => None,
     };
-    Ok(render(&signed_in, &v, false, notice))
+    render(&state, &signed_in, &v, false, notice).await
 }
 
 /// Shows the unmasked contacts; the showing is audited.
@@ -92,6 +107,7 @@ pub async fn show_contacts(
         &signed_in,
         &meta,
         &path,
+        Some(&form.uai),
         Action::ViewParents,
         action,
     )
@@ -120,7 +136,7 @@ pub async fn show_contacts(
                 .map_err(AppError::from)
         })
         .await?;
-    Ok(render(&signed_in, &v, true, None))
+    render(&state, &signed_in, &v, true, None).await
 }
 
 pub async fn reset_password(
@@ -136,6 +152,7 @@ pub async fn reset_password(
         &signed_in,
         &meta,
         &path,
+        Some(&form.uai),
         Action::ResetParent,
         action,
     )
@@ -183,12 +200,8 @@ pub async fn reset_password(
         .await?;
     let name = establishment_name(&state, &v.permit.uai).await?;
     let shown = grouped(&password);
-    let kids = v
-        .children
-        .iter()
-        .map(|(c, _)| format!("{} {}", c.first_name, c.last_name))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let kids: Vec<_> = v.children.iter().map(|(c, _)| c.clone()).collect();
+    let kids = parents::children_names(&kids);
     let the_letter = letter(&Letter {
         establishment: &name,
         uai: v.permit.uai.as_str(),
@@ -204,7 +217,14 @@ pub async fn reset_password(
         children: Some(&kids),
     });
     Ok(no_store(
-        parent_reset_done_page(&chrome(&signed_in), &v.parent, &shown, the_letter).into_string(),
+        parent_reset_done_page(
+            &chrome(&signed_in),
+            &v.parent,
+            v.permit.uai.as_str(),
+            &shown,
+            the_letter,
+        )
+        .into_string(),
     ))
 }
 
@@ -217,14 +237,23 @@ pub async fn change_state(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     let (id, which) = path.into_inner();
-    let csrf_token = form.into_inner().csrf_token;
+    let CsrfForm { csrf_token, uai } = form.into_inner();
     let change = StateChange::from_path(&which).ok_or(AppError::NotFound)?;
     let action = match change {
         StateChange::Unblock => "responsable.unblock",
         StateChange::Deactivate => "responsable.deactivate",
         StateChange::Reactivate => "responsable.reactivate",
     };
-    let v = visible_parent(&state, &signed_in, &meta, &id, Action::ResetParent, action).await?;
+    let v = visible_parent(
+        &state,
+        &signed_in,
+        &meta,
+        &id,
+        Some(&uai),
+        Action::ResetParent,
+        action,
+    )
+    .await?;
     let attempt = Attempt::new(action).on("responsable", v.parent.id);
     require_csrf(
         &state,
@@ -265,7 +294,10 @@ pub async fn change_state(
     Ok(HttpResponse::SeeOther()
         .insert_header((
             "Location",
-            format!("{BASE}/depannage/responsable/{pid}?fait={which}"),
+            format!(
+                "{BASE}/depannage/responsable/{pid}?fait={which}&uai={}",
+                v.permit.uai
+            ),
         ))
         .finish())
 }

@@ -81,7 +81,7 @@ pub async fn search_parents(
             let (found, total) = parents::search(conn, &key, &s, 0, PAGE_SIZE)?;
             let mut rows = Vec::new();
             for p in found {
-                let kids = parents::children(conn, p.id, Some(std::slice::from_ref(&key)))?;
+                let kids = parents::children(conn, p.id, &key)?;
                 rows.push((p, kids));
             }
             Ok((divisions, rows, total))

@@ -125,7 +125,7 @@ pub async fn print_letters(
             "Les mots de passe de ce lot ont été effacés : créez un nouveau lot si besoin.".into(),
         ));
     }
-    let (id, uai) = (b.id, b.uai.clone());
+    let (id, batch_uai) = (b.id, b.uai.clone());
     // (account id, first name, last name, division or children, identifiant, expiry, sealed)
     type Item = (
         i64,
@@ -160,7 +160,7 @@ pub async fn print_letters(
                     }
                     AccountKind::Parent => {
                         if let Some(p) = parents::find(conn, account)? {
-                            let kids = parents::children(conn, p.id, Some(std::slice::from_ref(&uai)))?
+                            let kids = parents::children(conn, p.id, &batch_uai)?
                                 .into_iter()
                                 .map(|c| format!("{} {}", c.first_name, c.last_name))
                                 .collect::<Vec<_>>()

@@ -70,7 +70,7 @@ pub fn parent_search_page(v: &ParentSearchView<'_>) -> Markup {
                         tbody {
                             @for (p, kids) in v.results {
                                 tr {
-                                    td { a href=(format!("{BASE}/depannage/responsable/{}", p.id)) { (p.last_name) } }
+                                    td { a href=(format!("{BASE}/depannage/responsable/{}?uai={}", p.id, v.uai)) { (p.last_name) } }
                                     td { (p.first_name) }
                                     td { @for (i, c) in kids.iter().enumerate() { @if i > 0 { ", " } (c.first_name) " " (c.last_name) " (" (c.division.as_deref().unwrap_or("—")) ")" } }
                                     td { (badge(p)) }
@@ -87,16 +87,24 @@ pub fn parent_search_page(v: &ParentSearchView<'_>) -> Markup {
 pub struct ParentView<'a> {
     pub chrome: &'a Chrome<'a>,
     pub parent: &'a Parent,
+    /// The establishment acted on, and its name.
+    pub uai: &'a str,
+    pub establishment: &'a str,
+    /// His children's other establishments where the agent may see him: (UAI, name).
+    pub elsewhere: &'a [(String, String)],
+    /// His children in that establishment only.
     pub children: &'a [(Child, bool)],
     pub contacts_shown: bool,
     pub gate: &'a str,
     pub notice: Option<&'a str>,
 }
 
-fn action(chrome: &Chrome<'_>, id: i64, path: &str, label: &str, class: &str) -> Markup {
+fn action(v: &ParentView<'_>, path: &str, label: &str, class: &str) -> Markup {
+    let id = v.parent.id;
     html! {
         form method="post" action=(format!("{BASE}/depannage/responsable/{id}/{path}")) {
-            input type="hidden" name="csrf_token" value=(chrome.csrf_token);
+            input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+            input type="hidden" name="uai" value=(v.uai);
             button type="submit" class=(class) { (label) }
         }
     }
@@ -110,6 +118,7 @@ pub fn parent_page(v: &ParentView<'_>) -> Markup {
         Some(v.chrome),
         html! {
             h1 { (p.first_name) " " (p.last_name) }
+            p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
             p class="message" { "Accès ouvert : " (v.gate) }
             @if let Some(n) = v.notice { p class="message message--success" role="status" { (n) } }
             dl class="facts" {
@@ -120,7 +129,7 @@ pub fn parent_page(v: &ParentView<'_>) -> Markup {
                 dt { "Téléphone portable" } dd { @if v.contacts_shown { (p.mobile.as_deref().unwrap_or("—")) } @else { (p.mobile.as_deref().map(mask_mobile).unwrap_or_else(|| "—".into())) } }
             }
             @if !v.contacts_shown && (p.email.is_some() || p.mobile.is_some()) {
-                (action(v.chrome, p.id, "coordonnees", "Afficher les coordonnées (action tracée)", "secondary"))
+                (action(v, "coordonnees", "Afficher les coordonnées (action tracée)", "secondary"))
             }
             h2 { "Enfants" }
             ul {
@@ -128,21 +137,30 @@ pub fn parent_page(v: &ParentView<'_>) -> Markup {
                     li {
                         @if *linkable { a href=(format!("{BASE}/depannage/eleve/{}", c.id)) { (c.first_name) " " (c.last_name) } }
                         @else { (c.first_name) " " (c.last_name) }
-                        " — " (c.division.as_deref().unwrap_or("sans classe")) " (" (c.uai) "), responsable légal " (c.legal_rank)
+                        " — " (c.division.as_deref().unwrap_or("sans classe")) ", responsable légal " (c.legal_rank)
+                    }
+                }
+            }
+            @if !v.elsewhere.is_empty() {
+                p class="no-print" {
+                    "Ce responsable a aussi des enfants dans : "
+                    @for (i, (uai, name)) in v.elsewhere.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        a href=(format!("{BASE}/depannage/responsable/{}?uai={uai}", p.id)) { (name) }
                     }
                 }
             }
             div class="actions no-print" {
                 @match p.state {
                     AccountState::NonNotifie | AccountState::Notifie | AccountState::Active => {
-                        (action(v.chrome, p.id, "reinitialisation", "Réinitialiser le mot de passe et imprimer le courrier", ""))
-                        (action(v.chrome, p.id, "desactivation", "Désactiver le compte", "secondary"))
+                        (action(v, "reinitialisation", "Réinitialiser le mot de passe et imprimer le courrier", ""))
+                        (action(v, "desactivation", "Désactiver le compte", "secondary"))
                     }
                     AccountState::Bloque => {
-                        (action(v.chrome, p.id, "deblocage", "Débloquer le compte", ""))
-                        (action(v.chrome, p.id, "desactivation", "Désactiver le compte", "secondary"))
+                        (action(v, "deblocage", "Débloquer le compte", ""))
+                        (action(v, "desactivation", "Désactiver le compte", "secondary"))
                     }
-                    AccountState::Desactive => { (action(v.chrome, p.id, "reactivation", "Réactiver le compte", "")) }
+                    AccountState::Desactive => { (action(v, "reactivation", "Réactiver le compte", "")) }
                 }
             }
         },
@@ -152,6 +170,7 @@ pub fn parent_page(v: &ParentView<'_>) -> Markup {
 pub fn parent_reset_done_page(
     chrome: &Chrome<'_>,
     p: &Parent,
+    uai: &str,
     grouped: &str,
     letter: Markup,
 ) -> Markup {
@@ -163,7 +182,7 @@ pub fn parent_reset_done_page(
                 h1 { "Mot de passe réinitialisé" }
                 p { "Nouveau mot de passe provisoire de " (p.first_name) " " (p.last_name) " : " strong { code { (grouped) } } }
                 p { "Il n'est affiché qu'une fois. Imprimez le courrier maintenant (Ctrl+P)." }
-                p { a href=(format!("{BASE}/depannage/responsable/{}", p.id)) { "Revenir à la fiche du responsable" } }
+                p { a href=(format!("{BASE}/depannage/responsable/{}?uai={uai}", p.id)) { "Revenir à la fiche du responsable" } }
             }
             (letter)
         },
