@@ -430,3 +430,35 @@ async fn a_batch_whose_worker_died_is_taken_up_and_printing_waits_for_every_acco
         .unwrap();
     assert!(items.iter().all(|s| s == "done"));
 }
+
+#[tokio::test]
+async fn a_delegate_detached_from_the_school_stops_his_batch_at_the_next_account() {
+    use educt_admin::db::schema::{agent_uais, agents};
+    let (app, _, ids) = app_with_class("4A", 3).await;
+    // The directory no longer attaches the referent to the collège; his delegation stands.
+    let agent: i64 = agents::table
+        .filter(agents::uid.eq("referent"))
+        .select(agents::id)
+        .first(&mut app.conn())
+        .unwrap();
+    diesel::delete(agent_uais::table.filter(agent_uais::agent_id.eq(agent)))
+        .execute(&mut app.conn())
+        .unwrap();
+    let id = orphan_batch(&app, "referent", &ids, "orphan-detached-key-01");
+    assert_eq!(settle(&app, id).await, (0, 3));
+    assert_eq!(interruption(&app, id).as_deref(), Some("detached"));
+    assert_eq!(untouched(&app, &ids), 3);
+    let (boss, _) = principal(&app).await;
+    let page = boss
+        .get(app.url(&format!("/depannage/eleve/lots/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("le personnel n'est plus rattaché à l'établissement"),
+        "{page}"
+    );
+}
