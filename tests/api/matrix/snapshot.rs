@@ -118,3 +118,54 @@ pub fn changes(
     }
     out
 }
+
+/// The snapshot sees every business table, parents and their links included, and a change
+/// in any of them.
+#[tokio::test]
+async fn the_snapshot_covers_every_business_table() {
+    use super::rows::Fixtures;
+    use crate::helpers::{COLLEGE, TestApp, add_establishment};
+    use educt_admin::db::schema::{parents, pupil_parents};
+    let app = TestApp::spawn().await;
+    add_establishment(&mut app.conn(), COLLEGE, "Collège Jean Moulin");
+    let parent = Fixtures::new(&app, 0).parent;
+    let mut conn = app.conn();
+    let tables = business_tables(&mut conn);
+    for t in [
+        "agent_totp",
+        "agent_uais",
+        "agents",
+        "batch_items",
+        "batches",
+        "delegations",
+        "establishments",
+        "identifiants",
+        "parent_sources",
+        "parents",
+        "pupil_parents",
+        "pupils",
+    ] {
+        assert!(tables.iter().any(|x| x == t), "{t} missing from {tables:?}");
+    }
+    for t in MOVING_TABLES {
+        assert!(!tables.iter().any(|x| x == t), "{t} is expected to move");
+    }
+    let before = snapshot(&mut conn);
+    diesel::update(parents::table.filter(parents::id.eq(parent)))
+        .set(parents::email.eq(Some("autre@exemple.fr")))
+        .execute(&mut conn)
+        .unwrap();
+    let changed = changes(&before, &snapshot(&mut conn));
+    assert_eq!(changed.len(), 2, "{changed:?}");
+    assert!(
+        changed.iter().all(|c| c.starts_with("parents: ")),
+        "{changed:?}"
+    );
+    let before = snapshot(&mut conn);
+    diesel::delete(pupil_parents::table.filter(pupil_parents::parent_id.eq(parent)))
+        .execute(&mut conn)
+        .unwrap();
+    let changed = changes(&before, &snapshot(&mut conn));
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(changed[0].starts_with("pupil_parents: - "), "{changed:?}");
+}
