@@ -1,4 +1,8 @@
-//! The one route table.
+//! The one route table: every route under the mount point, declared once as data
+//! (method, path, access, handler). [`configure`] builds the router from it, the session
+//! guard reads it to know which requests need no session (BRIEF rule 1), and the route ×
+//! role matrix test (`tests/api/matrix/`) walks it, so a route added here without a matrix
+//! row fails the suite.
 
 use actix_web::{HttpResponse, web};
 
@@ -8,147 +12,194 @@ use super::pupils::{batch_pages, classes, record, search, stats};
 use super::{
     BASE, assets, delegation_changes, delegations, errors, health, home, journal, otp, signin,
 };
+use crate::delegation::Scope;
+
+/// The HTTP methods the app answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+
+    fn route(self) -> actix_web::Route {
+        match self {
+            Method::Get => web::get(),
+            Method::Post => web::post(),
+        }
+    }
+
+    /// The request's method, as the table knows it (HEAD is a GET without a body).
+    fn of(method: &actix_web::http::Method) -> Option<Self> {
+        use actix_web::http::Method as M;
+        if method == M::GET || method == M::HEAD {
+            Some(Method::Get)
+        } else if method == M::POST {
+            Some(Method::Post)
+        } else {
+            None
+        }
+    }
+}
+
+/// Who may call a route. Deny by default: a request that matches no `Public` route needs a
+/// signed-in agent. The establishment-scoped kinds (`Scope`, `PrincipalOnly`) are checked
+/// by the handler through `web::guard::permit` (the UAI comes from the record or the
+/// request, BRIEF rule 4); the matrix test holds every handler to the kind declared here.
+///
+/// Kinds still to come, each with the guard that enforces it: network-only (metrics),
+/// helpdesk, bearer token (API), single-use token link. Adding a variant makes the compiler
+/// point at [`Access::needs_session`] and at the matrix test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No session: sign-in, health, static assets (later: first sign-in, SSO callbacks).
+    Public,
+    /// Any signed-in agent; about no establishment (home page, sign-out, his own TOTP).
+    SignedIn,
+    /// A principal of the establishment, or an active delegate of this scope there.
+    /// `Scope(Responsables)` also passes the parents' gate (rule 5).
+    Scope(Scope),
+    /// A principal of the establishment only (delegations, journal, import).
+    PrincipalOnly,
+}
+
+impl Access {
+    pub fn needs_session(self) -> bool {
+        match self {
+            Access::Public => false,
+            Access::SignedIn | Access::Scope(_) | Access::PrincipalOnly => true,
+        }
+    }
+
+    /// About one establishment: the route × role matrix must have a row for it.
+    pub fn is_establishment_scoped(self) -> bool {
+        match self {
+            Access::Public | Access::SignedIn => false,
+            Access::Scope(_) | Access::PrincipalOnly => true,
+        }
+    }
+}
+
+/// One route: `path` is relative to the mount point ([`BASE`]); `{name}` is one path segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteDef {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+impl RouteDef {
+    /// Whether `path` (relative to the mount point, without the query) is this route's.
+    pub fn matches(&self, path: &str) -> bool {
+        let mut want = self.path.split('/');
+        let mut got = path.split('/');
+        loop {
+            match (want.next(), got.next()) {
+                (None, None) => return true,
+                (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') => {
+                    if g.is_empty() {
+                        return false;
+                    }
+                }
+                (Some(w), Some(g)) if w == g => {}
+                _ => return false,
+            }
+        }
+    }
+}
+
+/// The route under the mount point that a request reaches, if any (first match wins, as in
+/// the router).
+pub fn find(method: &actix_web::http::Method, path: &str) -> Option<&'static RouteDef> {
+    let method = Method::of(method)?;
+    let rest = path.strip_prefix(BASE)?;
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && r.matches(rest))
+}
+
+/// Declares the table once: [`ROUTES`] and the actix registration, in the same order (the
+/// router tries routes in order: literal paths before `{id}` ones).
+macro_rules! route_table {
+    ($( $method:ident $path:literal $access:expr => $handler:path; )*) => {
+        /// Every route under the mount point.
+        pub const ROUTES: &[RouteDef] = &[
+            $( RouteDef { method: Method::$method, path: $path, access: $access }, )*
+        ];
+
+        fn register(scope: actix_web::Scope) -> actix_web::Scope {
+            scope $( .route($path, Method::$method.route().to($handler)) )*
+        }
+    };
+}
+
+use Access::{PrincipalOnly, Public, SignedIn};
+const ELEVES: Access = Access::Scope(Scope::Eleves);
+const RESPONSABLES: Access = Access::Scope(Scope::Responsables);
+
+route_table! {
+    Get "/" SignedIn => home::show_home;
+    Get "/connexion" Public => signin::sign_in_form;
+    Post "/connexion" Public => signin::sign_in;
+    Post "/deconnexion" SignedIn => signin::sign_out;
+    Get "/otp" SignedIn => otp::otp_form;
+    Post "/otp" SignedIn => otp::check_code;
+    Get "/otp/enrolement" SignedIn => otp::enrol_form;
+    Post "/otp/enrolement" SignedIn => otp::start_enrolment;
+    Post "/otp/enrolement/confirmation" SignedIn => otp::confirm_enrolment;
+    Get "/delegations" PrincipalOnly => delegations::show_delegations;
+    Post "/delegations" PrincipalOnly => delegations::grant_delegation;
+    Get "/delegations/{id}/revocation" PrincipalOnly => delegation_changes::confirm_revocation;
+    Post "/delegations/{id}/revocation" PrincipalOnly => delegation_changes::revoke_delegation;
+    Post "/delegations/{id}/prolongation" PrincipalOnly => delegation_changes::extend_delegation;
+    Get "/journal" PrincipalOnly => journal::show_journal;
+    Get "/journal.csv" PrincipalOnly => journal::export_journal;
+    Get "/import" PrincipalOnly => import_page::import_form;
+    Post "/import" PrincipalOnly => import_page::run_import;
+    Get "/depannage/eleve" ELEVES => search::search_pupils;
+    Get "/depannage/responsable" RESPONSABLES => parent_search::search_parents;
+    Get "/depannage/responsable/classe" RESPONSABLES => classes::class_form_parents;
+    Post "/depannage/responsable/classe" RESPONSABLES => classes::create_batch_parents;
+    Get "/depannage/responsable/lots/{id}" RESPONSABLES => batch_pages::show_batch;
+    Get "/depannage/responsable/lots/{id}/courriers" RESPONSABLES => batch_pages::print_letters;
+    Post "/depannage/responsable/lots/{id}/reprise" RESPONSABLES => batch_pages::resume_batch;
+    Post "/depannage/responsable/lots/{id}/impression" RESPONSABLES => batch_pages::confirm_printed;
+    Post "/depannage/responsable/lots/{id}/abandon" RESPONSABLES => batch_pages::abandon_batch;
+    Get "/depannage/responsable/{id}" RESPONSABLES => parent_record::show_parent;
+    Post "/depannage/responsable/{id}/coordonnees" RESPONSABLES => parent_record::show_contacts;
+    Post "/depannage/responsable/{id}/reinitialisation" RESPONSABLES => parent_record::reset_password;
+    Post "/depannage/responsable/{id}/{change}" RESPONSABLES => parent_record::change_state;
+    Get "/depannage/eleve/classe" ELEVES => classes::class_form_pupils;
+    Post "/depannage/eleve/classe" ELEVES => classes::create_batch_pupils;
+    Get "/depannage/eleve/statistiques" ELEVES => stats::show_stats;
+    Get "/depannage/eleve/export.csv" ELEVES => stats::export_division;
+    Get "/depannage/eleve/lots/{id}" ELEVES => batch_pages::show_batch;
+    Get "/depannage/eleve/lots/{id}/courriers" ELEVES => batch_pages::print_letters;
+    Post "/depannage/eleve/lots/{id}/reprise" ELEVES => batch_pages::resume_batch;
+    Post "/depannage/eleve/lots/{id}/impression" ELEVES => batch_pages::confirm_printed;
+    Post "/depannage/eleve/lots/{id}/abandon" ELEVES => batch_pages::abandon_batch;
+    Get "/depannage/eleve/{id}" ELEVES => record::show_pupil;
+    Get "/depannage/eleve/{id}/reinitialisation" ELEVES => record::confirm_reset;
+    Post "/depannage/eleve/{id}/reinitialisation" ELEVES => record::reset_password;
+    Post "/depannage/eleve/{id}/{change}" ELEVES => record::change_state;
+    Get "/health/live" Public => health::live;
+    Get "/health/ready" Public => health::ready;
+    Get "/assets/{file}" Public => assets::serve_asset;
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // The two redirects to the mount point live outside it (the session guard lets every
+    // path outside the mount point through: only these and the 404 page are there).
     cfg.route("/", web::get().to(redirect_to_base))
         .route(BASE, web::get().to(redirect_to_base))
-        .service(
-            web::scope(BASE)
-                .route("/", web::get().to(home::show_home))
-                .route("/connexion", web::get().to(signin::sign_in_form))
-                .route("/connexion", web::post().to(signin::sign_in))
-                .route("/deconnexion", web::post().to(signin::sign_out))
-                .route("/otp", web::get().to(otp::otp_form))
-                .route("/otp", web::post().to(otp::check_code))
-                .route("/otp/enrolement", web::get().to(otp::enrol_form))
-                .route("/otp/enrolement", web::post().to(otp::start_enrolment))
-                .route(
-                    "/otp/enrolement/confirmation",
-                    web::post().to(otp::confirm_enrolment),
-                )
-                .route("/delegations", web::get().to(delegations::show_delegations))
-                .route(
-                    "/delegations",
-                    web::post().to(delegations::grant_delegation),
-                )
-                .route(
-                    "/delegations/{id}/revocation",
-                    web::get().to(delegation_changes::confirm_revocation),
-                )
-                .route(
-                    "/delegations/{id}/revocation",
-                    web::post().to(delegation_changes::revoke_delegation),
-                )
-                .route(
-                    "/delegations/{id}/prolongation",
-                    web::post().to(delegation_changes::extend_delegation),
-                )
-                .route("/journal", web::get().to(journal::show_journal))
-                .route("/journal.csv", web::get().to(journal::export_journal))
-                .route("/import", web::get().to(import_page::import_form))
-                .route("/import", web::post().to(import_page::run_import))
-                .route("/depannage/eleve", web::get().to(search::search_pupils))
-                .route(
-                    "/depannage/responsable",
-                    web::get().to(parent_search::search_parents),
-                )
-                .route(
-                    "/depannage/responsable/classe",
-                    web::get().to(classes::class_form_parents),
-                )
-                .route(
-                    "/depannage/responsable/classe",
-                    web::post().to(classes::create_batch_parents),
-                )
-                .route(
-                    "/depannage/responsable/lots/{id}",
-                    web::get().to(batch_pages::show_batch),
-                )
-                .route(
-                    "/depannage/responsable/lots/{id}/courriers",
-                    web::get().to(batch_pages::print_letters),
-                )
-                .route(
-                    "/depannage/responsable/lots/{id}/reprise",
-                    web::post().to(batch_pages::resume_batch),
-                )
-                .route(
-                    "/depannage/responsable/lots/{id}/impression",
-                    web::post().to(batch_pages::confirm_printed),
-                )
-                .route(
-                    "/depannage/responsable/lots/{id}/abandon",
-                    web::post().to(batch_pages::abandon_batch),
-                )
-                .route(
-                    "/depannage/responsable/{id}",
-                    web::get().to(parent_record::show_parent),
-                )
-                .route(
-                    "/depannage/responsable/{id}/coordonnees",
-                    web::post().to(parent_record::show_contacts),
-                )
-                .route(
-                    "/depannage/responsable/{id}/reinitialisation",
-                    web::post().to(parent_record::reset_password),
-                )
-                .route(
-                    "/depannage/responsable/{id}/{change}",
-                    web::post().to(parent_record::change_state),
-                )
-                .route(
-                    "/depannage/eleve/classe",
-                    web::get().to(classes::class_form_pupils),
-                )
-                .route(
-                    "/depannage/eleve/classe",
-                    web::post().to(classes::create_batch_pupils),
-                )
-                .route(
-                    "/depannage/eleve/statistiques",
-                    web::get().to(stats::show_stats),
-                )
-                .route(
-                    "/depannage/eleve/export.csv",
-                    web::get().to(stats::export_division),
-                )
-                .route(
-                    "/depannage/eleve/lots/{id}",
-                    web::get().to(batch_pages::show_batch),
-                )
-                .route(
-                    "/depannage/eleve/lots/{id}/courriers",
-                    web::get().to(batch_pages::print_letters),
-                )
-                .route(
-                    "/depannage/eleve/lots/{id}/reprise",
-                    web::post().to(batch_pages::resume_batch),
-                )
-                .route(
-                    "/depannage/eleve/lots/{id}/impression",
-                    web::post().to(batch_pages::confirm_printed),
-                )
-                .route(
-                    "/depannage/eleve/lots/{id}/abandon",
-                    web::post().to(batch_pages::abandon_batch),
-                )
-                .route("/depannage/eleve/{id}", web::get().to(record::show_pupil))
-                .route(
-                    "/depannage/eleve/{id}/reinitialisation",
-                    web::get().to(record::confirm_reset),
-                )
-                .route(
-                    "/depannage/eleve/{id}/reinitialisation",
-                    web::post().to(record::reset_password),
-                )
-                .route(
-                    "/depannage/eleve/{id}/{change}",
-                    web::post().to(record::change_state),
-                )
-                .route("/health/live", web::get().to(health::live))
-                .route("/health/ready", web::get().to(health::ready))
-                .route("/assets/{file}", web::get().to(assets::serve_asset)),
-        )
+        .service(register(web::scope(BASE)))
         .default_service(web::to(errors::not_found));
 }
 
@@ -156,4 +207,77 @@ async fn redirect_to_base() -> HttpResponse {
     HttpResponse::Found()
         .insert_header(("Location", format!("{BASE}/")))
         .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::Method as M;
+
+    fn access(method: M, path: &str) -> Option<Access> {
+        find(&method, &format!("{BASE}{path}")).map(|r| r.access)
+    }
+
+    #[test]
+    fn a_request_finds_its_route_as_the_router_would() {
+        assert_eq!(access(M::GET, "/connexion"), Some(Public));
+        assert_eq!(access(M::POST, "/connexion"), Some(Public));
+        assert_eq!(access(M::HEAD, "/health/live"), Some(Public));
+        assert_eq!(access(M::GET, "/assets/style.css"), Some(Public));
+        assert_eq!(access(M::GET, "/"), Some(SignedIn));
+        assert_eq!(access(M::GET, "/depannage/eleve/classe"), Some(ELEVES));
+        assert_eq!(access(M::GET, "/depannage/eleve/12"), Some(ELEVES));
+        assert_eq!(
+            access(M::POST, "/depannage/responsable/12/desactivation"),
+            Some(RESPONSABLES)
+        );
+        assert_eq!(access(M::GET, "/journal.csv"), Some(PrincipalOnly));
+    }
+
+    #[test]
+    fn what_matches_no_route_is_no_route() {
+        assert_eq!(access(M::GET, "/assets/a/b.css"), None);
+        assert_eq!(access(M::GET, "/assets/"), None);
+        assert_eq!(access(M::GET, "/assets/../delegations"), None);
+        assert_eq!(access(M::GET, "/connexion/"), None);
+        assert_eq!(access(M::GET, ""), None);
+        assert_eq!(access(M::PUT, "/connexion"), None);
+        assert_eq!(access(M::GET, "/deconnexion"), None);
+        assert_eq!(find(&M::GET, "/connexion"), None);
+        assert_eq!(find(&M::GET, "/educt-admin-comptesX/connexion"), None);
+    }
+
+    #[test]
+    fn every_route_is_declared_once() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in ROUTES.iter().skip(i + 1) {
+                assert!(
+                    (a.method, a.path) != (b.method, b.path),
+                    "{} {} is declared twice",
+                    a.method.as_str(),
+                    a.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn only_sign_in_health_and_assets_are_public() {
+        let mut public: Vec<String> = ROUTES
+            .iter()
+            .filter(|r| !r.access.needs_session())
+            .map(|r| format!("{} {}", r.method.as_str(), r.path))
+            .collect();
+        public.sort();
+        assert_eq!(
+            public,
+            [
+                "GET /assets/{file}",
+                "GET /connexion",
+                "GET /health/live",
+                "GET /health/ready",
+                "POST /connexion",
+            ]
+        );
+    }
 }

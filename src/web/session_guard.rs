@@ -17,6 +17,7 @@ use chrono::Duration;
 use super::BASE;
 use super::errors::AppError;
 use super::request::RequestMeta;
+use super::routes;
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::auth::session::{self, COOKIE_NAME, Session};
 use crate::directory::{AgentUid, DirectoryError};
@@ -40,15 +41,14 @@ impl FromRequest for SignedIn {
     }
 }
 
-/// Paths under the mount point that need no session.
-fn is_public(path: &str) -> bool {
+/// Whether a request may go on without a session: it is outside the mount point (the
+/// redirects to it, the 404 page), the mount point itself (a redirect), or it reaches a
+/// `Public` route of the route table. Anything else, unknown paths included, needs one.
+fn is_public(method: &actix_web::http::Method, path: &str) -> bool {
     let Some(rest) = path.strip_prefix(BASE) else {
         return true;
     };
-    rest.is_empty()
-        || rest == "/connexion"
-        || rest.starts_with("/assets/")
-        || rest.starts_with("/health/")
+    rest.is_empty() || routes::find(method, path).is_some_and(|r| !r.access.needs_session())
 }
 
 pub fn session_cookie(token: &str) -> Cookie<'static> {
@@ -91,7 +91,7 @@ pub async fn require_session(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if is_public(req.path()) {
+    if is_public(req.method(), req.path()) {
         return Ok(next.call(req).await?.map_into_left_body());
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
