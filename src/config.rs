@@ -324,15 +324,16 @@ impl Settings {
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let from_env = std::env::var_os(CONFIG_ENV).map(PathBuf::from);
         let file = file.map(Path::to_path_buf).or(from_env);
-        let text = match file {
-            Some(path) => Some(std::fs::read_to_string(&path).map_err(|source| {
-                ConfigError::Unreadable {
-                    path: path.clone(),
-                    source,
-                }
-            })?),
-            None => None,
-        };
+        let text =
+            match file {
+                Some(path) => Some(std::fs::read_to_string(&path).map_err(|source| {
+                    ConfigError::Unreadable {
+                        path: path.clone(),
+                        source,
+                    }
+                })?),
+                None => None,
+            };
         Self::from_toml(text.as_deref())
     }
 

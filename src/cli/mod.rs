@@ -224,7 +224,10 @@ fn verify(settings: &Settings, demo: bool) -> Result<ExitCode, StartupError> {
         // record a forged head as if it had been verified.
         Err(VerifyError::Broken { seq, reason }) => {
             eprintln!("audit chain BROKEN at row {seq}: {reason}");
-            eprintln!("no head printed: the chain cannot be trusted past row {}", seq - 1);
+            eprintln!(
+                "no head printed: the chain cannot be trusted past row {}",
+                seq - 1
+            );
             Ok(ExitCode::from(3))
         }
         Err(VerifyError::Query(e)) => Err(StartupError::Db(e.into())),

@@ -6,9 +6,9 @@ mod identifiant;
 mod ine;
 mod motive;
 mod person_name;
-mod uai;
 #[cfg(test)]
 pub(crate) mod proptests;
+mod uai;
 
 pub use division::Division;
 pub use form_values::{parse_form_day, parse_page_number};

@@ -63,9 +63,11 @@ pub(crate) fn assert_french(message: &str) -> Result<(), TestCaseError> {
     );
     let lower = message.to_lowercase();
     prop_assert!(
-        ["le ", "la ", "l'", "les ", "de ", "doit", "est ", "ne ", "une ", "invalide"]
-            .iter()
-            .any(|w| lower.contains(w)),
+        [
+            "le ", "la ", "l'", "les ", "de ", "doit", "est ", "ne ", "une ", "invalide"
+        ]
+        .iter()
+        .any(|w| lower.contains(w)),
         "not French: {message}"
     );
     prop_assert!(
@@ -101,7 +103,8 @@ proptest! {
         match Uai::parse(&s) {
             Ok(uai) => {
                 prop_assert_eq!(uai.as_str().len(), 8);
-                prop_assert_eq!(Uai::parse(&uai.to_string()), Ok(uai.clone()));
+                let shown = uai.to_string();
+                prop_assert_eq!(Uai::parse(&shown), Ok(uai.clone()));
                 prop_assert_eq!(uai.department().len(), 3);
             }
             Err(e) => assert_french(&e.to_string())?,

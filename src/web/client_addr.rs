@@ -216,7 +216,11 @@ mod tests {
             None
         );
         assert_eq!(
-            resolve_client(ip("203.0.1.7"), &headers(&["192.0.2.4, 203.0.1.9"]), &trusted),
+            resolve_client(
+                ip("203.0.1.7"),
+                &headers(&["192.0.2.4, 203.0.1.9"]),
+                &trusted
+            ),
             ip("192.0.2.4")
         );
         let inside = ClientAddr {

@@ -13,7 +13,11 @@ use crate::domain::proptests::{config, hostile};
 
 /// Small address spaces, so that peers, entries and networks often meet.
 fn v4() -> impl Strategy<Value = Ipv4Addr> {
-    (prop_oneof![Just(10u8), Just(192u8), Just(203u8)], 0u8..2, 0u8..4)
+    (
+        prop_oneof![Just(10u8), Just(192u8), Just(203u8)],
+        0u8..2,
+        0u8..4,
+    )
         .prop_map(|(a, c, d)| Ipv4Addr::new(a, 0, c, d))
 }
 
@@ -32,7 +36,9 @@ fn net() -> impl Strategy<Value = IpNet> {
             Ipv4Net::new(a, p).ok().map(|n| IpNet::V4(n.trunc()))
         }),
         (v4(), 120u8..=128).prop_filter_map("prefix", |(a, p)| {
-            Ipv6Net::new(a.to_ipv6_mapped(), p).ok().map(|n| IpNet::V6(n.trunc()))
+            Ipv6Net::new(a.to_ipv6_mapped(), p)
+                .ok()
+                .map(|n| IpNet::V6(n.trunc()))
         }),
         (0u16..4, 126u8..=128).prop_filter_map("prefix", |(n, p)| {
             Ipv6Net::new(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, n), p)

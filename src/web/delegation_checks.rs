@@ -83,7 +83,11 @@ pub(super) async fn check_grant(
         ));
     }
     if let Err(e) = Motive::parse(&form.motive) {
-        return Err(refusal(StatusCode::BAD_REQUEST, "bad motive", e.to_string()));
+        return Err(refusal(
+            StatusCode::BAD_REQUEST,
+            "bad motive",
+            e.to_string(),
+        ));
     }
     let Some(grantee_uid) = AgentUid::parse(&form.grantee) else {
         return Err(bad("no grantee", "Choisissez le personnel à qui déléguer."));

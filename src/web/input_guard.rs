@@ -25,9 +25,8 @@ pub async fn refuse_nul_in_query(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if query_has_nul(req.query_string()) {
         tracing::info!("query string with a NUL byte refused");
-        let res = actix_web::ResponseError::error_response(&AppError::BadRequest(
-            NUL_MESSAGE.into(),
-        ));
+        let res =
+            actix_web::ResponseError::error_response(&AppError::BadRequest(NUL_MESSAGE.into()));
         return Ok(req.into_response(res).map_into_right_body());
     }
     Ok(next.call(req).await?.map_into_left_body())

@@ -262,6 +262,12 @@ fn audit_verify_command_prints_the_head_and_only_when_the_chain_holds() {
     assert!(!status.success());
     assert!(err.contains("row 2"), "{err}");
     // A broken chain has no head to anchor: none is printed, on either stream.
-    assert!(!out.contains("head") && !err.contains("head seq="), "{out}{err}");
-    assert!(!out.contains(&head.hash) && !err.contains(&head.hash), "{out}{err}");
+    assert!(
+        !out.contains("head") && !err.contains("head seq="),
+        "{out}{err}"
+    );
+    assert!(
+        !out.contains(&head.hash) && !err.contains(&head.hash),
+        "{out}{err}"
+    );
 }

@@ -5,9 +5,7 @@
 use educt_admin::delegation::Scope;
 
 use crate::delegations::delegate;
-use crate::helpers::{
-    COLLEGE, PRINCIPAL_PW, TestApp, add_parent, add_pupil, seed_staff,
-};
+use crate::helpers::{COLLEGE, PRINCIPAL_PW, TestApp, add_parent, add_pupil, seed_staff};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -46,8 +44,17 @@ fn assert_french_page(status: u16, headers: &reqwest::header::HeaderMap, body: &
         "{what}: {status} {headers:?}"
     );
     assert!(body.contains(r#"<html lang="fr">"#), "{what}: {body}");
-    for english in ["payload", "Payload", "size limit", "Method Not Allowed", "Error"] {
-        assert!(!body.contains(english), "{what}: English «{english}» in {body}");
+    for english in [
+        "payload",
+        "Payload",
+        "size limit",
+        "Method Not Allowed",
+        "Error",
+    ] {
+        assert!(
+            !body.contains(english),
+            "{what}: English «{english}» in {body}"
+        );
     }
 }
 
@@ -141,7 +148,10 @@ async fn oversized_signed_in_posts_get_the_french_page_and_change_nothing() {
     let cases = [
         ("/delegations".to_owned(), &grant[..]),
         (format!("/delegations/{delegation}/revocation"), &revoke[..]),
-        (format!("/delegations/{delegation}/prolongation"), &revoke[..]),
+        (
+            format!("/delegations/{delegation}/prolongation"),
+            &revoke[..],
+        ),
     ];
     for (path, form) in cases {
         let res = app
