@@ -265,3 +265,70 @@ async fn anonymous_pages_do_not_tell_the_version() {
     let home = app.get("/").await.text().await.unwrap();
     assert!(home.contains(&format!("educt-admin {VERSION}")), "{home}");
 }
+
+#[tokio::test]
+async fn a_nul_byte_in_any_form_field_is_never_a_500() {
+    let (app, _, _, delegation) = principal_app().await;
+    let csrf = app.session_csrf().await;
+    let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            "/delegations".into(),
+            vec![
+                ("csrf_token", &csrf),
+                ("uai", COLLEGE),
+                ("grantee", "refer\0ent"),
+                ("scope", "eleves"),
+                ("valid_from", "2026-11-26"),
+                ("valid_until", "2027-08-31"),
+                ("motive", "Référent"),
+            ],
+        ),
+        (
+            format!("/delegations/{delegation}/prolongation"),
+            vec![("csrf_token", &csrf), ("valid_until", "2027-06-30\0")],
+        ),
+        (
+            "/otp".into(),
+            vec![("csrf_token", &csrf), ("code", "12\u{0}456")],
+        ),
+        (
+            "/otp/enrolement".into(),
+            vec![("csrf_token", &csrf), ("mot_de_passe", "a\0b")],
+        ),
+    ];
+    for (path, form) in posts {
+        let res = app
+            .client
+            .post(app.url(&path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        assert!((400..500).contains(&status), "{path}: {status} {body}");
+    }
+    // Anonymous: the sign-in form.
+    let anonymous = app.new_client();
+    let form = anonymous
+        .get(app.url("/connexion"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = crate::helpers::hidden_field(&form, "csrf_token");
+    let res = anonymous
+        .post(app.url("/connexion"))
+        .form(&[
+            ("identifiant", "prin\0cipal"),
+            ("mot_de_passe", "x\0"),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    assert!((400..500).contains(&status), "/connexion: {status}");
+}
