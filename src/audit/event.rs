@@ -133,6 +133,14 @@ impl AuditEvent {
     }
 }
 
+/// The actor of a command-line action: `cli:<os user>`.
+pub fn cli_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,12 +157,4 @@ mod tests {
         let plain = AuditEvent::new("principal", "signin", Outcome::Success);
         assert!(matches!(plain.without_nul(), std::borrow::Cow::Borrowed(_)));
     }
-}
-
-/// The actor of a command-line action: `cli:<os user>`.
-pub fn cli_actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("cli:{user}")
 }
