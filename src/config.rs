@@ -328,14 +328,24 @@ impl Settings {
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let from_env = std::env::var_os(CONFIG_ENV).map(PathBuf::from);
         let file = file.map(Path::to_path_buf).or(from_env);
+        let text =
+            match file {
+                Some(path) => Some(std::fs::read_to_string(&path).map_err(|source| {
+                    ConfigError::Unreadable {
+                        path: path.clone(),
+                        source,
+                    }
+                })?),
+                None => None,
+            };
+        Self::from_toml(text.as_deref())
+    }
+
+    /// Defaults, then the TOML text, then the environment.
+    pub fn from_toml(text: Option<&str>) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
-        if let Some(path) = file {
-            let text =
-                std::fs::read_to_string(&path).map_err(|source| ConfigError::Unreadable {
-                    path: path.clone(),
-                    source,
-                })?;
-            figment = figment.merge(Toml::string(&text));
+        if let Some(text) = text {
+            figment = figment.merge(Toml::string(text));
         }
         figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
         let settings: Settings = figment
@@ -398,3 +408,7 @@ fn one_line(e: &figment::Error) -> String {
 #[cfg(test)]
 #[path = "config_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "config_proptests.rs"]
+mod proptests;

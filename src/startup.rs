@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, Service};
+use actix_web::error::{PayloadError, UrlencodedError};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -23,7 +24,7 @@ use crate::directory::{Directory, DirectoryError};
 use crate::secrets::{AppKey, KeyError};
 use crate::telemetry::RequestSpan;
 use crate::tls::{self, TlsError};
-use crate::web::{errors, origin, routes, security_headers, session_guard};
+use crate::web::{errors, input_guard, origin, routes, security_headers, session_guard};
 
 /// What every handler may read.
 pub struct AppState {
@@ -155,13 +156,27 @@ pub fn open_directory(settings: &Settings, db: &Db) -> Result<Arc<dyn Directory>
     })
 }
 
-/// Form and query errors become French 400 pages.
+/// Largest body of a form or of any other non-multipart request (the import page's
+/// uploads have their own limits).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Form and query errors become French pages: 413 for a body over the limit, else 400.
 fn bad_form(err: impl std::fmt::Display) -> actix_web::Error {
     tracing::info!(error = %err, "malformed form or query");
     errors::AppError::BadRequest(
         "Le formulaire envoyé est incomplet ou mal formé. Rechargez la page et réessayez.".into(),
     )
     .into()
+}
+
+fn form_error(err: UrlencodedError) -> actix_web::Error {
+    match err {
+        UrlencodedError::Overflow { .. } | UrlencodedError::Payload(PayloadError::Overflow) => {
+            tracing::info!(error = %err, "form body over the limit");
+            errors::AppError::TooLarge.into()
+        }
+        other => bad_form(other),
+    }
 }
 
 impl Application {
@@ -249,17 +264,23 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(
                     web::FormConfig::default()
-                        .limit(64 * 1024)
-                        .error_handler(|e, _| bad_form(e)),
+                        .limit(BODY_LIMIT)
+                        .error_handler(|e, _| form_error(e)),
                 )
+                .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .app_data(web::QueryConfig::default().error_handler(|e, _| bad_form(e)))
                 .configure(routes::configure)
+                .wrap(from_fn(input_guard::refuse_nul_in_query))
                 .wrap(from_fn(origin::same_origin_only))
                 .wrap(from_fn(session_guard::require_session))
-                .wrap(ErrorHandlers::new().handler(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    errors::render_internal_error,
-                ))
+                .wrap(
+                    ErrorHandlers::new()
+                        .handler(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            errors::render_internal_error,
+                        )
+                        .default_handler_client(errors::render_client_error),
+                )
                 .wrap(security_headers::default_headers(tls))
                 .wrap_fn(|req, srv| {
                     let header = security_headers::request_id_header(req.request());

@@ -92,10 +92,69 @@ impl AuditEvent {
     }
 }
 
+impl AuditEvent {
+    /// The event as it is hashed and stored: a NUL byte that came from outside (a typed
+    /// uid, a form field quoted in `details`) becomes `␀`, because PostgreSQL refuses NUL in
+    /// text (the refusal would fail the request, and with it the audit row).
+    pub fn without_nul(&self) -> std::borrow::Cow<'_, AuditEvent> {
+        let has_nul = |s: &Option<String>| s.as_deref().is_some_and(|s| s.contains('\0'));
+        let texts = [
+            &self.uai,
+            &self.target_kind,
+            &self.target_id,
+            &self.gate,
+            &self.peer_addr,
+            &self.client_addr,
+            &self.request_id,
+            &self.details,
+        ];
+        if !self.actor.contains('\0')
+            && !self.action.contains('\0')
+            && !texts.into_iter().any(has_nul)
+        {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let clean = |s: &str| s.replace('\0', "\u{2400}");
+        let clean_opt = |s: &Option<String>| s.as_deref().map(clean);
+        std::borrow::Cow::Owned(AuditEvent {
+            actor: clean(&self.actor),
+            uai: clean_opt(&self.uai),
+            action: clean(&self.action),
+            target_kind: clean_opt(&self.target_kind),
+            target_id: clean_opt(&self.target_id),
+            outcome: self.outcome,
+            delegation_id: self.delegation_id,
+            gate: clean_opt(&self.gate),
+            peer_addr: clean_opt(&self.peer_addr),
+            client_addr: clean_opt(&self.client_addr),
+            request_id: clean_opt(&self.request_id),
+            details: clean_opt(&self.details),
+        })
+    }
+}
+
 /// The actor of a command-line action: `cli:<os user>`.
 pub fn cli_actor() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_bytes_become_a_visible_symbol() {
+        let e = AuditEvent::new("prin\0cipal", "signin", Outcome::Refused)
+            .target("agent", "a\0b")
+            .details("grantee x\0y");
+        let clean = e.without_nul();
+        assert_eq!(clean.actor, "prin\u{2400}cipal");
+        assert_eq!(clean.target_id.as_deref(), Some("a\u{2400}b"));
+        assert_eq!(clean.details.as_deref(), Some("grantee x\u{2400}y"));
+        let plain = AuditEvent::new("principal", "signin", Outcome::Success);
+        assert!(matches!(plain.without_nul(), std::borrow::Cow::Borrowed(_)));
+    }
 }

@@ -34,6 +34,7 @@ impl AuditTx<'_> {
 
     /// Appends one row; returns its sequence number.
     pub fn append(&mut self, event: &AuditEvent) -> QueryResult<i64> {
+        let event = &*event.without_nul();
         let seq = self.seq + 1;
         let at = db_instant(self.at);
         let hash = chain_hash(self.key, &self.hash, &canonical_encoding(seq, at, event));

@@ -11,12 +11,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use diesel::prelude::*;
 
 use crate::audit::{self, VerifyError};
 use crate::config::Settings;
 use crate::db;
-use crate::db::schema::audit_head;
 use crate::startup::{Application, StartOptions, StartupError, load_key, open_database};
 use crate::telemetry;
 
@@ -216,24 +214,20 @@ fn verify(settings: &Settings, demo: bool) -> Result<ExitCode, StartupError> {
     let key = load_key(settings, demo)?;
     let db = open_database(settings)?;
     let mut conn = db.get()?;
-    let outcome = audit::verify_chain(&mut conn, &key);
-    let head: Option<(i64, String)> = audit_head::table
-        .filter(audit_head::id.eq(1))
-        .select((audit_head::seq, audit_head::hash))
-        .first(&mut *conn)
-        .optional()
-        .map_err(db::DbError::from)?;
-    match outcome {
+    match audit::verify_chain(&mut conn, &key) {
         Ok(head) => {
             println!("audit chain OK: {} rows", head.seq);
             println!("head seq={} hash={}", head.seq, head.hash);
             Ok(ExitCode::SUCCESS)
         }
+        // A broken chain has no head worth anchoring: printing one would let a script
+        // record a forged head as if it had been verified.
         Err(VerifyError::Broken { seq, reason }) => {
             eprintln!("audit chain BROKEN at row {seq}: {reason}");
-            if let Some((seq, hash)) = head {
-                println!("head seq={seq} hash={hash}");
-            }
+            eprintln!(
+                "no head printed: the chain cannot be trusted past row {}",
+                seq - 1
+            );
             Ok(ExitCode::from(3))
         }
         Err(VerifyError::Query(e)) => Err(StartupError::Db(e.into())),

@@ -14,12 +14,15 @@ impl Division {
         if s.is_empty() {
             return Err(ParseError::new("La division est vide."));
         }
-        if s.chars().count() > MAX_LEN {
+        // Checked on the stored (uppercase) form: `ß` becomes `SS`, so the limit and the
+        // characters hold for what is kept, and parsing it again gives it back.
+        let upper = s.to_uppercase();
+        if upper.chars().count() > MAX_LEN {
             return Err(ParseError::new(format!(
                 "La division ne peut dépasser {MAX_LEN} caractères."
             )));
         }
-        if !s
+        if !upper
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '/'))
         {
@@ -27,7 +30,7 @@ impl Division {
                 "La division ne peut contenir que des lettres, des chiffres, des espaces et - _ . /",
             ));
         }
-        Ok(Self(s.to_uppercase()))
+        Ok(Self(upper))
     }
 
     pub fn as_str(&self) -> &str {
@@ -51,6 +54,17 @@ mod tests {
         assert_eq!(Division::parse(" 2NDE4 ").unwrap().as_str(), "2NDE4");
         assert!(Division::parse("1STMG-2").is_ok());
         assert!(Division::parse("TERM É1").is_ok());
+    }
+
+    #[test]
+    fn the_limit_holds_for_the_stored_form() {
+        // Found by the property tests: `ß` is one character but `SS` is two, so 30
+        // characters could be stored as more and then refused when read back.
+        let d = Division::parse("ßa").unwrap();
+        assert_eq!(d.as_str(), "SSA");
+        assert_eq!(Division::parse(d.as_str()), Ok(d));
+        assert!(Division::parse(&"ß".repeat(16)).is_err());
+        assert!(Division::parse(&"ß".repeat(15)).is_ok());
     }
 
     #[test]

@@ -1,14 +1,20 @@
 //! Domain newtypes: every outside string becomes one of these at the edge.
 
 mod division;
+mod form_values;
 mod identifiant;
 mod ine;
+mod motive;
 mod person_name;
+#[cfg(test)]
+pub(crate) mod proptests;
 mod uai;
 
 pub use division::Division;
+pub use form_values::{parse_form_day, parse_page_number};
 pub use identifiant::{Identifiant, first_free_number, identifiant_base, number_after_base};
 pub use ine::Ine;
+pub use motive::{MOTIVE_MAX_CHARS, Motive};
 pub use person_name::{PersonName, search_key};
 pub use uai::Uai;
 

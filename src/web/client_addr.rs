@@ -27,8 +27,7 @@ impl ClientAddr {
 
     /// Whether the client is inside one of `networks`; an unknown client never is.
     pub fn is_inside(&self, networks: &[IpNet]) -> bool {
-        self.client
-            .is_some_and(|ip| networks.iter().any(|n| n.contains(&ip)))
+        self.client.is_some_and(|ip| in_any(ip, networks))
     }
 
     pub fn peer_text(&self) -> Option<String> {
@@ -40,8 +39,22 @@ impl ClientAddr {
     }
 }
 
+/// Whether `ip` is inside one of `networks`, whichever way either is spelt: addresses are
+/// normalised to IPv4, so a network written in the IPv4-mapped form (`::ffff:10.0.0.0/104`)
+/// must still hold them (else a proxy so listed would itself become the client).
+fn in_any(ip: IpAddr, networks: &[IpNet]) -> bool {
+    let ip = ip.to_canonical();
+    let mapped = match ip {
+        IpAddr::V4(v4) => Some(IpAddr::V6(v4.to_ipv6_mapped())),
+        IpAddr::V6(_) => None,
+    };
+    networks
+        .iter()
+        .any(|n| n.contains(&ip) || mapped.is_some_and(|m| n.contains(&m)))
+}
+
 fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
-    trusted.iter().any(|n| n.contains(&ip))
+    in_any(ip, trusted)
 }
 
 /// The peer, unless it is a trusted proxy: then the right-most `X-Forwarded-For` entry
@@ -194,6 +207,30 @@ mod tests {
     }
 
     #[test]
+    fn networks_in_the_ipv4_mapped_form_hold_ipv4_addresses() {
+        // Found by the property tests: a proxy listed as `::ffff:203.0.1.0/120` was not
+        // recognised once its address was normalised, and became the client itself.
+        let trusted = nets(&["::ffff:203.0.1.0/120"]);
+        assert_eq!(
+            resolve_client(ip("::ffff:203.0.1.7"), &headers(&[]), &trusted),
+            None
+        );
+        assert_eq!(
+            resolve_client(
+                ip("203.0.1.7"),
+                &headers(&["192.0.2.4, 203.0.1.9"]),
+                &trusted
+            ),
+            ip("192.0.2.4")
+        );
+        let inside = ClientAddr {
+            peer: None,
+            client: ip("10.0.0.9"),
+        };
+        assert!(inside.is_inside(&nets(&["::ffff:10.0.0.0/120"])));
+    }
+
+    #[test]
     fn unknown_is_inside_no_network() {
         let all = nets(&["0.0.0.0/0", "::/0"]);
         let unknown = ClientAddr {
@@ -209,3 +246,7 @@ mod tests {
         assert!(!known.is_inside(&nets(&["198.51.100.0/24"])));
     }
 }
+
+#[cfg(test)]
+#[path = "client_addr_proptests.rs"]
+mod proptests;

@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use chrono::NaiveDate;
 use maud::Markup;
 use serde::Deserialize;
 
@@ -16,6 +15,7 @@ use super::views::delegations::revocation_page;
 use crate::audit::{self, Outcome};
 use crate::delegation::policy::Action;
 use crate::delegation::{Delegation, Status, latest_end, local_day, store};
+use crate::domain::parse_form_day;
 
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
@@ -155,11 +155,8 @@ pub async fn extend_delegation(
     let now = state.clock.now();
     let today = local_day(now, state.tz);
     let refuse = |reason: &'static str, message: &str| (reason, message.to_owned());
-    let checked = match NaiveDate::parse_from_str(form.valid_until.trim(), "%Y-%m-%d") {
-        Err(_) => Err(refuse(
-            "malformed date",
-            "La nouvelle date de fin doit être une date valide (AAAA-MM-JJ).",
-        )),
+    let checked = match parse_form_day(&form.valid_until, "de fin") {
+        Err(e) => Err(("malformed date", e.to_string())),
         Ok(until) => match d.status(now, state.tz) {
             Status::Revoked => Err(refuse(
                 "revoked",

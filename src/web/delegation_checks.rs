@@ -4,10 +4,10 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 use chrono::NaiveDate;
 
-use super::delegations::{GrantForm, MOTIVE_MAX};
+use super::delegations::GrantForm;
 use crate::delegation::{Scope, latest_end, local_day};
 use crate::directory::{Agent, AgentUid};
-use crate::domain::Uai;
+use crate::domain::{Motive, Uai, parse_form_day};
 use crate::startup::AppState;
 
 /// A grant refused for its content: the French message, the status, an offer to extend.
@@ -32,13 +32,8 @@ pub(super) fn refusal(
 }
 
 fn parse_day(value: &str, what: &str) -> Result<NaiveDate, GrantRefusal> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
-        refusal(
-            StatusCode::BAD_REQUEST,
-            "malformed date",
-            format!("La date {what} doit être une date valide (AAAA-MM-JJ)."),
-        )
-    })
+    parse_form_day(value, what)
+        .map_err(|e| refusal(StatusCode::BAD_REQUEST, "malformed date", e.to_string()))
 }
 
 /// Everything a grant must satisfy but the rights (checked before).
@@ -87,18 +82,11 @@ pub(super) async fn check_grant(
             "Une délégation dure au plus un an : choisissez une date de fin plus proche.",
         ));
     }
-    let motive = form.motive.trim();
-    if motive.is_empty() {
-        return Err(bad("no motive", "Indiquez le motif de la délégation."));
-    }
-    if motive.chars().count() > MOTIVE_MAX
-        || motive
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r')
-    {
-        return Err(bad(
-            "motive too long",
-            "Le motif ne peut dépasser 500 caractères.",
+    if let Err(e) = Motive::parse(&form.motive) {
+        return Err(refusal(
+            StatusCode::BAD_REQUEST,
+            "bad motive",
+            e.to_string(),
         ));
     }
     let Some(grantee_uid) = AgentUid::parse(&form.grantee) else {

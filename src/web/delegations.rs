@@ -24,7 +24,7 @@ use crate::directory::{Agent, DirectoryError};
 use crate::domain::Uai;
 use crate::startup::AppState;
 
-pub const MOTIVE_MAX: usize = 500;
+pub const MOTIVE_MAX: usize = crate::domain::MOTIVE_MAX_CHARS;
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {

@@ -7,7 +7,10 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use tracing_actix_web::RequestId;
 
-use super::views::errors::{gate_closed_page, internal_error_page, message_page, not_found_page};
+use super::views::errors::{
+    bad_request_page, gate_closed_page, internal_error_page, message_page, not_found_page,
+    too_large_page,
+};
 use crate::db::DbError;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +31,8 @@ pub enum AppError {
     BadRequest(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("payload too large")]
+    TooLarge,
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -77,6 +82,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -102,6 +108,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(m) => message_page("Accès refusé", m),
             AppError::BadRequest(m) => message_page("Demande incorrecte", m),
             AppError::Conflict(m) => message_page("Opération impossible", m),
+            AppError::TooLarge => too_large_page(),
             AppError::Unavailable(_) => {
                 tracing::warn!(error = %self, "service unavailable");
                 message_page(
@@ -136,6 +143,49 @@ pub fn render_internal_error<B>(
         .unwrap_or_default();
     let (req, res) = res.into_parts();
     let mut new = html_response(res.status(), internal_error_page(&request_id).into_string());
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    new.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}
+
+/// Client errors that actix-web answers by itself (a body over a limit, a method the route
+/// does not take, an extractor's refusal) come as English `text/plain`: they become the
+/// French page of their status. Our own pages (`text/html`) pass untouched.
+pub fn render_client_error<B>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    tracing::info!(%status, "client error answered by the framework");
+    let page = match status {
+        StatusCode::NOT_FOUND => not_found_page(),
+        StatusCode::PAYLOAD_TOO_LARGE => too_large_page(),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => message_page(
+            "Accès refusé",
+            "Vous n'avez pas accès à cette page avec votre compte.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => message_page(
+            "Trop d'essais",
+            "Trop de demandes en peu de temps : patientez quelques minutes puis réessayez.",
+        ),
+        _ => bad_request_page(),
+    };
+    let (req, res) = res.into_parts();
+    let mut new = html_response(status, page.into_string());
     for (name, value) in res.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             new.headers_mut().insert(name.clone(), value.clone());

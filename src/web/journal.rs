@@ -18,7 +18,7 @@ use crate::csv_export::to_csv;
 use crate::db::DbConnection;
 use crate::db::schema::audit_events;
 use crate::delegation::policy::Action;
-use crate::domain::Uai;
+use crate::domain::{Uai, parse_form_day, parse_page_number};
 
 pub const PAGE_SIZE: i64 = 50;
 pub const CSV_MAX_ROWS: i64 = 100_000;
@@ -60,17 +60,12 @@ fn day_start(day: NaiveDate, tz: Tz) -> NaiveDateTime {
 }
 
 fn parse_day(value: &str, what: &str) -> Result<Option<NaiveDate>, AppError> {
-    let v = value.trim();
-    if v.is_empty() {
+    if value.trim().is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+    parse_form_day(value, what)
         .map(Some)
-        .map_err(|_| {
-            AppError::BadRequest(format!(
-                "La date {what} doit être une date valide (AAAA-MM-JJ)."
-            ))
-        })
+        .map_err(|e| AppError::BadRequest(e.to_string()))
 }
 
 fn like_prefix(text: &str) -> String {
@@ -227,14 +222,8 @@ pub async fn show_journal(
     q: web::Query<JournalQuery>,
 ) -> Result<Markup, AppError> {
     let filters = allowed_filters(&state, &signed_in, &meta, &q).await?;
-    let page: i64 = match q.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        None => 1,
-        Some(p) => p
-            .parse::<i64>()
-            .ok()
-            .filter(|p| (1..=1_000_000).contains(p))
-            .ok_or_else(|| AppError::BadRequest("Numéro de page invalide.".into()))?,
-    };
+    let page = parse_page_number(q.page.as_deref(), 1_000_000)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let f = filters.clone();
     let mut rows = state
         .db

@@ -10,6 +10,7 @@ pub mod guard;
 pub mod health;
 pub mod home;
 pub mod import_page;
+pub mod input_guard;
 pub mod journal;
 pub mod origin;
 pub mod otp;

@@ -1,7 +1,9 @@
 //! Deny by default (BRIEF rule 1): every route under the mount point but sign-in, assets
 //! and health needs a signed-in agent. Loads the server-side session, applies the idle and
 //! absolute timeouts, re-reads the directory when its data is 60 seconds old (rule 2),
-//! and hands the handlers a [`SignedIn`].
+//! and hands the handlers a [`SignedIn`]. Every answer to a signed-in request carries
+//! `Cache-Control: no-store`: what an agent sees (pupils, parents, the journal) stays out of
+//! the browser's and any proxy's cache.
 
 use std::future::{Ready, ready};
 use std::sync::Arc;
@@ -115,6 +117,10 @@ pub async fn require_session(
             if let Some(token) = new_token {
                 res.response_mut().add_cookie(&session_cookie(&token))?;
             }
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
             Ok(res.map_into_left_body())
         }
     }

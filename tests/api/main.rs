@@ -11,6 +11,7 @@ mod cli_agents;
 mod delegations;
 mod demo;
 mod directory_contract;
+mod hardening;
 mod health;
 mod helpers;
 mod import;

@@ -1,7 +1,6 @@
 use crate::helpers::TestApp;
 
-const CSP: &str =
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'";
+const CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 fn assert_security_headers(res: &reqwest::Response) {
     let h = res.headers();

@@ -15,7 +15,7 @@ use super::super::views::pupils::{SearchView, search_page};
 use crate::accounts::pupils::{self, Search};
 use crate::delegation::Scope;
 use crate::delegation::policy::{Action, scopes_on};
-use crate::domain::Uai;
+use crate::domain::{Uai, parse_page_number};
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -88,14 +88,8 @@ pub async fn search_pupils(
         &Attempt::new("eleve.search"),
     )
     .await?;
-    let page: i64 = match q.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        None => 1,
-        Some(p) => p
-            .parse::<i64>()
-            .ok()
-            .filter(|p| (1..=100_000).contains(p))
-            .ok_or_else(|| AppError::BadRequest("Numéro de page invalide.".into()))?,
-    };
+    let page = parse_page_number(q.page.as_deref(), 100_000)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let text: String = q.q.trim().chars().take(100).collect();
     let division: String = q.division.trim().chars().take(30).collect();
     let searched = !text.is_empty() || !division.is_empty();

@@ -27,6 +27,22 @@ pub fn message_page(title: &str, message: &str) -> Markup {
     )
 }
 
+/// A body over the size limit of its route (413).
+pub fn too_large_page() -> Markup {
+    message_page(
+        "Envoi trop volumineux",
+        "Ce que vous avez envoyé dépasse la taille autorisée, et rien n'a été fait. Raccourcissez votre saisie (ou découpez le fichier) et réessayez.",
+    )
+}
+
+/// A request the framework could not read (400 and the other client errors).
+pub fn bad_request_page() -> Markup {
+    message_page(
+        "Demande incorrecte",
+        "La demande envoyée est incomplète ou mal formée, et rien n'a été fait. Rechargez la page et réessayez.",
+    )
+}
+
 /// The 500 page: the request id only, nothing of the error.
 pub fn internal_error_page(request_id: &str) -> Markup {
     page(

@@ -59,7 +59,13 @@ pub fn page_refreshing(
                     (content)
                 }
                 footer class="site-footer" role="contentinfo" {
-                    p { "educt-admin " (env!("CARGO_PKG_VERSION")) " — administration déléguée des comptes élèves et responsables" }
+                    // The version is for signed-in agents only: anonymous pages do not tell
+                    // an attacker which release runs here.
+                    @if chrome.is_some() {
+                        p { "educt-admin " (env!("CARGO_PKG_VERSION")) " — administration déléguée des comptes élèves et responsables" }
+                    } @else {
+                        p { "educt-admin — administration déléguée des comptes élèves et responsables" }
+                    }
                 }
             }
         }

@@ -1,0 +1,77 @@
+//! Dates and page numbers as forms and query strings send them.
+
+use chrono::{Datelike, NaiveDate};
+
+use super::ParseError;
+
+/// The years a form date may name: far enough for any journal or delegation, and far from
+/// the calendar's ends, so no later arithmetic on the date can overflow.
+const YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+/// A day typed in a date field (`AAAA-MM-JJ`, what `<input type="date">` sends). `what`
+/// completes the message: "de début", "de fin".
+pub fn parse_form_day(input: &str, what: &str) -> Result<NaiveDate, ParseError> {
+    let refuse = || {
+        ParseError::new(format!(
+            "La date {what} doit être une date valide (AAAA-MM-JJ)."
+        ))
+    };
+    let s = input.trim();
+    // Exactly 10 ASCII characters: chrono would take a sign, a 5-digit year or padding.
+    if s.len() != 10 || !s.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        return Err(refuse());
+    }
+    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| refuse())?;
+    if !YEARS.contains(&day.year()) {
+        return Err(refuse());
+    }
+    Ok(day)
+}
+
+/// A page number from a query string: absent or blank is page 1; otherwise 1 to `max`.
+pub fn parse_page_number(input: Option<&str>, max: i64) -> Result<i64, ParseError> {
+    let Some(text) = input.map(str::trim).filter(|p| !p.is_empty()) else {
+        return Ok(1);
+    };
+    text.parse::<i64>()
+        .ok()
+        .filter(|p| (1..=max).contains(p))
+        .ok_or_else(|| ParseError::new("Numéro de page invalide."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_in_the_form_format_only() {
+        assert_eq!(
+            parse_form_day(" 2026-11-26 ", "de début").unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+        );
+        for s in [
+            "",
+            "26/11/2026",
+            "2026-02-30",
+            "+2026-11-26",
+            "20260-11-26",
+            "2026-1-2",
+            "0001-01-01",
+            "9999-12-31",
+            "2026-11-26\0",
+        ] {
+            let e = parse_form_day(s, "de fin").unwrap_err().to_string();
+            assert!(e.contains("La date de fin"), "{s:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn page_numbers() {
+        assert_eq!(parse_page_number(None, 10), Ok(1));
+        assert_eq!(parse_page_number(Some("  "), 10), Ok(1));
+        assert_eq!(parse_page_number(Some(" 3 "), 10), Ok(3));
+        for s in ["0", "-1", "11", "1e3", "٣", "99999999999999999999"] {
+            assert!(parse_page_number(Some(s), 10).is_err(), "{s:?}");
+        }
+    }
+}
