@@ -23,4 +23,5 @@ mod pages;
 mod parents;
 mod pupils;
 mod signin;
+mod throttle;
 mod tls;
