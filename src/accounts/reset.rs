@@ -8,7 +8,7 @@ use super::batch;
 use super::provisional;
 use super::{parents, pupils};
 use crate::audit::{self, AuditEvent, AuditTx};
-use crate::auth::password::hash_password;
+use crate::auth::password::{PasswordError, hash_password};
 use crate::clock::SharedClock;
 use crate::db::DbPool;
 use crate::secrets::AppKey;
@@ -25,12 +25,18 @@ pub enum ResetError {
     Leased,
     #[error("the account was reset by another worker")]
     AlreadyDone,
+    /// Every hashing thread stayed busy for the bounded wait: nothing was changed.
+    #[error("password hashing is busy")]
+    Busy,
 }
 
 /// A fresh provisional password and its argon2id hash (slow: the blocking pool).
 pub fn new_provisional() -> Result<(SecretString, String), ResetError> {
     let password = provisional::generate().map_err(|e| ResetError::Crypto(e.to_string()))?;
-    let hash = hash_password(&password).map_err(|e| ResetError::Crypto(e.to_string()))?;
+    let hash = hash_password(&password).map_err(|e| match e {
+        PasswordError::Busy => ResetError::Busy,
+        other => ResetError::Crypto(other.to_string()),
+    })?;
     Ok((password, hash))
 }
 

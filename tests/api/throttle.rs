@@ -4,11 +4,17 @@
 //! from elsewhere never refuse the right password from the victim's own address.
 
 use chrono::Duration;
+use diesel::prelude::*;
+use educt_admin::auth::throttle;
+use educt_admin::db::schema::agents;
+use educt_admin::directory::local::LocalDirectory;
+use educt_admin::directory::{AgentUid, Directory, DirectoryError};
+use secrecy::SecretString;
 
-use crate::helpers::{PRINCIPAL_PW, TestApp, hidden_field, seed_staff};
+use crate::helpers::{PRINCIPAL_PW, TestApp, TestDb, hidden_field, seed_staff};
 
 /// Failures an (account, address) pair gets before the throttle bites.
-const PAIR_LIMIT: usize = 10;
+const PAIR_LIMIT: usize = throttle::PAIR_MAX_FAILURES as usize;
 
 async fn app() -> TestApp {
     let app = TestApp::spawn().await;
@@ -193,8 +199,54 @@ async fn a_successful_sign_in_clears_the_failures_of_its_address() {
         let res = app.sign_in("principal", &format!("devine-{i}")).await;
         assert_eq!(res.status(), 401);
     }
+    assert_eq!(
+        throttle::pair_failures(&mut app.conn(), "principal", "127.0.0.1").unwrap(),
+        (PAIR_LIMIT - 1) as i64
+    );
     app.signed_in("principal", PRINCIPAL_PW).await;
+    assert_eq!(
+        throttle::pair_failures(&mut app.conn(), "principal", "127.0.0.1").unwrap(),
+        0
+    );
     // The count starts again: one more wrong password is a plain refusal, not a 429.
     assert_eq!(app.sign_in("principal", "encore-faux").await.status(), 401);
     assert_eq!(app.sign_in("principal", "encore-faux").await.status(), 401);
+}
+
+#[tokio::test]
+async fn unknown_uids_cost_one_argon2_verification_like_known_ones() {
+    let db = TestDb::migrated();
+    seed_staff(&mut db.connect());
+    diesel::update(agents::table.filter(agents::uid.eq("enseignant")))
+        .set(agents::disabled.eq(true))
+        .execute(&mut db.connect())
+        .unwrap();
+    diesel::update(agents::table.filter(agents::uid.eq("referent")))
+        .set(agents::password_hash.eq(None::<String>))
+        .execute(&mut db.connect())
+        .unwrap();
+    let directory = LocalDirectory::new(db.pool().pool().clone()).unwrap();
+    let guess = SecretString::from("devine".to_owned());
+    let uid = |u: &str| AgentUid::parse(u).unwrap();
+    for (n, who) in ["nobody.here", "principal", "enseignant", "referent"]
+        .into_iter()
+        .enumerate()
+    {
+        assert!(matches!(
+            directory.authenticate(&uid(who), &guess),
+            Err(DirectoryError::InvalidCredentials(_))
+        ));
+        assert_eq!(
+            directory.verifications(),
+            n as u64 + 1,
+            "{who}: one argon2 verification, known or not"
+        );
+    }
+    // A blank password is refused before any work.
+    assert!(
+        directory
+            .authenticate(&uid("nobody.here"), &SecretString::from(" ".to_owned()))
+            .is_err()
+    );
+    assert_eq!(directory.verifications(), 4);
 }
