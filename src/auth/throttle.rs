@@ -98,7 +98,9 @@ pub struct Admitted {
 pub enum Admission {
     Admitted(Admitted),
     /// Refused before any hash; the client may come back after `retry_after`.
-    Throttled { retry_after: Duration },
+    Throttled {
+        retry_after: Duration,
+    },
 }
 
 fn retry_after(window_start: NaiveDateTime, minutes: i64, now: DateTime<Utc>) -> Duration {
@@ -192,6 +194,9 @@ pub fn pair_failures(conn: &mut DbConnection, uid: &str, addr: &str) -> QueryRes
         .unwrap_or(0))
 }
 
+/// How an admitted attempt's count is settled once the password was checked.
+type Settle = fn(&mut DbConnection, &Admitted) -> QueryResult<()>;
+
 /// What a password check came to.
 #[derive(Debug)]
 pub enum PasswordCheck {
@@ -199,7 +204,9 @@ pub enum PasswordCheck {
     /// Wrong password, unknown or disabled account, malformed uid: the reason is for the audit.
     Refused(&'static str),
     /// Too many failures: refused before any hash.
-    Throttled { retry_after: Duration },
+    Throttled {
+        retry_after: Duration,
+    },
     /// Every hashing thread stayed busy: nothing was checked, nothing counted.
     Busy,
     /// The directory did not answer: nothing was checked, nothing counted.
@@ -231,18 +238,18 @@ pub async fn check_password(
     let Some(uid) = uid else {
         return Ok(PasswordCheck::Refused("malformed uid"));
     };
-    let result = actix_web::rt::task::spawn_blocking(move || directory.authenticate(&uid, &password))
-        .await
-        .map_err(|_| DbError::Blocking)?;
-    let (check, settle): (PasswordCheck, Option<fn(&mut DbConnection, &Admitted) -> QueryResult<()>>) =
-        match result {
-            Ok(agent) => (PasswordCheck::Accepted(agent), Some(succeeded)),
-            Err(DirectoryError::InvalidCredentials(reason)) => (PasswordCheck::Refused(reason), None),
-            Err(DirectoryError::Busy) => (PasswordCheck::Busy, Some(not_checked)),
-            Err(DirectoryError::Unavailable(e) | DirectoryError::Config(e)) => {
-                (PasswordCheck::Unavailable(e), Some(not_checked))
-            }
-        };
+    let result =
+        actix_web::rt::task::spawn_blocking(move || directory.authenticate(&uid, &password))
+            .await
+            .map_err(|_| DbError::Blocking)?;
+    let (check, settle): (PasswordCheck, Option<Settle>) = match result {
+        Ok(agent) => (PasswordCheck::Accepted(agent), Some(succeeded)),
+        Err(DirectoryError::InvalidCredentials(reason)) => (PasswordCheck::Refused(reason), None),
+        Err(DirectoryError::Busy) => (PasswordCheck::Busy, Some(not_checked)),
+        Err(DirectoryError::Unavailable(e) | DirectoryError::Config(e)) => {
+            (PasswordCheck::Unavailable(e), Some(not_checked))
+        }
+    };
     if let Some(settle) = settle {
         db.run(move |conn| {
             settle(conn, &admitted)?;
@@ -263,7 +270,10 @@ mod tests {
 
     #[test]
     fn keys_name_the_account_and_the_address() {
-        assert_eq!(pair_key("Principal.Demo", "192.0.2.1"), "pair:principal.demo|192.0.2.1");
+        assert_eq!(
+            pair_key("Principal.Demo", "192.0.2.1"),
+            "pair:principal.demo|192.0.2.1"
+        );
         assert_eq!(addr_key(UNKNOWN_ADDR), "addr:unknown");
     }
 

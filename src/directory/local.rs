@@ -68,7 +68,9 @@ impl Directory for LocalDirectory {
                 .optional()
                 .map_err(unavailable)?;
             let agent = match &row {
-                Some((Some(_), false)) => load_agent(&mut conn, uid.as_str()).map_err(unavailable)?,
+                Some((Some(_), false)) => {
+                    load_agent(&mut conn, uid.as_str()).map_err(unavailable)?
+                }
                 _ => None,
             };
             (row, agent)
@@ -273,10 +275,14 @@ mod tests {
     fn the_dummy_hash_costs_a_full_verification_with_production_parameters() {
         let parsed = PasswordHash::new(DUMMY_HASH).unwrap();
         assert_eq!(parsed.algorithm.as_str(), "argon2id");
-        let real = crate::auth::password::hash_password(&SecretString::from("x".to_owned()))
-            .unwrap();
+        let real =
+            crate::auth::password::hash_password(&SecretString::from("x".to_owned())).unwrap();
         let params = |phc: &str| phc.split('$').nth(3).unwrap().to_owned();
-        assert_eq!(params(DUMMY_HASH), params(&real), "the production parameters");
+        assert_eq!(
+            params(DUMMY_HASH),
+            params(&real),
+            "the production parameters"
+        );
         // Well-formed: verifying runs argon2 (a malformed hash would return at once).
         assert!(!verify_password(&SecretString::from("devine".to_owned()), DUMMY_HASH).unwrap());
     }

@@ -52,6 +52,15 @@ impl RequestMeta {
     }
 }
 
+impl FromRequest for RequestMeta {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self::of(req)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,14 +76,5 @@ mod tests {
         };
         assert_eq!(meta(None).throttle_addr(), "unknown");
         assert_eq!(meta(Some("192.0.2.7")).throttle_addr(), "192.0.2.7");
-    }
-}
-
-impl FromRequest for RequestMeta {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self::of(req)))
     }
 }

@@ -115,7 +115,11 @@ async fn audit_attempt(state: &AppState, event: AuditEvent) -> Result<(), AppErr
     let key = state.key.clone();
     state
         .db
-        .run(move |conn| audit::record(conn, &key, now, &event).map(drop).map_err(AppError::from))
+        .run(move |conn| {
+            audit::record(conn, &key, now, &event)
+                .map(drop)
+                .map_err(AppError::from)
+        })
         .await
 }
 
