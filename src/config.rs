@@ -39,6 +39,26 @@ pub struct Settings {
     pub session: SessionSettings,
     pub letters: LetterSettings,
     pub totp: TotpSettings,
+    pub hashing: HashingSettings,
+}
+
+/// The password-hashing pool (argon2): every hash waits for one of these threads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HashingSettings {
+    /// Hashing threads; 0 = one per core.
+    pub threads: usize,
+    /// How long a hash waits for a free thread before the French 503 (milliseconds).
+    pub max_wait_ms: u64,
+}
+
+impl Default for HashingSettings {
+    fn default() -> Self {
+        Self {
+            threads: 0,
+            max_wait_ms: 3000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

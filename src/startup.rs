@@ -199,6 +199,11 @@ impl Application {
             )));
         }
         let tz = settings.time_zone()?;
+        // Before any hash (the demo seeds hashed passwords); the pool is process-wide.
+        crate::auth::password::configure_hashing(
+            settings.hashing.threads,
+            Duration::from_millis(settings.hashing.max_wait_ms),
+        );
         let key = load_key(&settings, options.demo)?;
         let db = open_database(&settings)?;
         let directory = open_directory(&settings, &db)?;

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use super::provisional;
 use super::{parents, pupils};
 use crate::audit::{AuditEvent, AuditTx};
-use crate::auth::password::hash_password;
+use crate::auth::password::{PasswordError, hash_password};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResetError {
@@ -23,12 +23,18 @@ pub enum ResetError {
     AlreadyDone,
     #[error("directory unavailable: {0}")]
     Directory(String),
+    /// Every hashing thread stayed busy for the bounded wait: nothing was changed.
+    #[error("password hashing is busy")]
+    Busy,
 }
 
 /// A fresh provisional password and its argon2id hash (slow: the blocking pool).
 pub fn new_provisional() -> Result<(SecretString, String), ResetError> {
     let password = provisional::generate().map_err(|e| ResetError::Crypto(e.to_string()))?;
-    let hash = hash_password(&password).map_err(|e| ResetError::Crypto(e.to_string()))?;
+    let hash = hash_password(&password).map_err(|e| match e {
+        PasswordError::Busy => ResetError::Busy,
+        other => ResetError::Crypto(other.to_string()),
+    })?;
     Ok((password, hash))
 }
 

@@ -1,6 +1,8 @@
-//! Credentials and sign-in: passwords, sessions, CSRF tokens, throttling.
+//! Credentials and sign-in: passwords (and their hashing pool), sessions, CSRF tokens,
+//! throttling.
 
 pub mod csrf;
+pub mod hash_pool;
 pub mod password;
 pub mod session;
 pub mod throttle;

@@ -1,28 +1,41 @@
 //! The local directory: agents in the database, passwords as argon2id.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use secrecy::SecretString;
 
 use super::{Agent, AgentUid, Directory, DirectoryError, is_blank};
-use crate::auth::password::{generate_password, hash_password, verify_password};
+use crate::auth::password::{PasswordError, verify_password};
 use crate::clock::db_instant;
 use crate::db::schema::{agent_uais, agents};
 use crate::db::{DbConnection, DbPool, PooledConn};
 use crate::domain::{Uai, search_key};
 
+/// Verified against when the account is unknown or has no password, so that costs what a
+/// wrong password costs: an argon2id hash with the production parameters (m = 19 MiB,
+/// t = 2, p = 1) of a random password nobody knows.
+pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$ZnDW/JLZ5XHP35Xbko/yIg$tvg2dqHJSkEi7Xls2S8rcTg4eXotZHIHj3BSG1jcF6Y";
+
 pub struct LocalDirectory {
     pool: DbPool,
-    /// Verified against when the uid is unknown, so that costs what a wrong password costs.
-    dummy_hash: String,
+    /// argon2 verifications run by `authenticate` (one per attempt, known uid or not).
+    verifications: AtomicU64,
 }
 
 impl LocalDirectory {
     pub fn new(pool: DbPool) -> Result<Self, DirectoryError> {
-        let random = generate_password(24).map_err(|e| DirectoryError::Config(e.to_string()))?;
-        let dummy_hash =
-            hash_password(&random).map_err(|e| DirectoryError::Config(e.to_string()))?;
-        Ok(Self { pool, dummy_hash })
+        Ok(Self {
+            pool,
+            verifications: AtomicU64::new(0),
+        })
+    }
+
+    /// How many argon2 verifications `authenticate` has run: one per non-blank attempt,
+    /// whether the uid exists or not.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     fn conn(&self) -> Result<PooledConn, DirectoryError> {
@@ -45,29 +58,42 @@ impl Directory for LocalDirectory {
         if is_blank(password) {
             return Err(DirectoryError::InvalidCredentials("blank password"));
         }
-        let mut conn = self.conn()?;
-        let row: Option<(i64, Option<String>, bool)> = agents::table
-            .filter(agents::uid.eq(uid.as_str()))
-            .select((agents::id, agents::password_hash, agents::disabled))
-            .first(&mut conn)
-            .optional()
-            .map_err(unavailable)?;
-        let (hash, refusal) = match &row {
-            None => (self.dummy_hash.as_str(), Some("unknown uid")),
-            Some((_, None, _)) => (self.dummy_hash.as_str(), Some("no password set")),
-            Some((_, Some(h), true)) => (h.as_str(), Some("disabled account")),
-            Some((_, Some(h), false)) => (h.as_str(), None),
+        // Read everything first: no pool connection is held while hashing.
+        let (row, agent) = {
+            let mut conn = self.conn()?;
+            let row: Option<(Option<String>, bool)> = agents::table
+                .filter(agents::uid.eq(uid.as_str()))
+                .select((agents::password_hash, agents::disabled))
+                .first(&mut conn)
+                .optional()
+                .map_err(unavailable)?;
+            let agent = match &row {
+                Some((Some(_), false)) => {
+                    load_agent(&mut conn, uid.as_str()).map_err(unavailable)?
+                }
+                _ => None,
+            };
+            (row, agent)
         };
-        let matches = verify_password(password, hash).unwrap_or(false);
+        let (hash, refusal) = match &row {
+            None => (DUMMY_HASH, Some("unknown uid")),
+            Some((None, _)) => (DUMMY_HASH, Some("no password set")),
+            Some((Some(h), true)) => (h.as_str(), Some("disabled account")),
+            Some((Some(h), false)) => (h.as_str(), None),
+        };
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let matches = match verify_password(password, hash) {
+            Ok(m) => m,
+            Err(PasswordError::Busy) => return Err(DirectoryError::Busy),
+            Err(_) => false,
+        };
         if let Some(reason) = refusal {
             return Err(DirectoryError::InvalidCredentials(reason));
         }
         if !matches {
             return Err(DirectoryError::InvalidCredentials("wrong password"));
         }
-        load_agent(&mut conn, uid.as_str())
-            .map_err(unavailable)?
-            .ok_or(DirectoryError::InvalidCredentials("unknown uid"))
+        agent.ok_or(DirectoryError::InvalidCredentials("unknown uid"))
     }
 
     fn lookup(&self, uid: &AgentUid) -> Result<Option<Agent>, DirectoryError> {
@@ -235,5 +261,29 @@ pub fn role_name(responsible: bool) -> &'static str {
         "responsible"
     } else {
         "attached"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use argon2::password_hash::phc::PasswordHash;
+    use secrecy::SecretString;
+
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_costs_a_full_verification_with_production_parameters() {
+        let parsed = PasswordHash::new(DUMMY_HASH).unwrap();
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        let real =
+            crate::auth::password::hash_password(&SecretString::from("x".to_owned())).unwrap();
+        let params = |phc: &str| phc.split('$').nth(3).unwrap().to_owned();
+        assert_eq!(
+            params(DUMMY_HASH),
+            params(&real),
+            "the production parameters"
+        );
+        // Well-formed: verifying runs argon2 (a malformed hash would return at once).
+        assert!(!verify_password(&SecretString::from("devine".to_owned()), DUMMY_HASH).unwrap());
     }
 }

@@ -43,6 +43,9 @@ pub enum DirectoryError {
     /// Misconfiguration found when building the backend.
     #[error("directory configuration: {0}")]
     Config(String),
+    /// The password could not be checked: every hashing thread stayed busy.
+    #[error("password hashing is busy")]
+    Busy,
 }
 
 /// A syntactically valid staff uid: 1 to 64 of `A-Z a-z 0-9 . _ - @`. Anything else never

@@ -11,7 +11,12 @@ use super::views::errors::{
     bad_request_page, gate_closed_page, internal_error_page, message_page, not_found_page,
     too_large_page,
 };
+use crate::accounts::reset::ResetError;
+use crate::auth::password::PasswordError;
 use crate::db::DbError;
+
+/// What a 503 for busy hashing threads tells the client to wait (seconds).
+pub const BUSY_RETRY_AFTER_SECS: u64 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -23,6 +28,15 @@ pub enum AppError {
     GateClosed,
     #[error("too many attempts")]
     TooManyAttempts(String),
+    /// A throttle bit: 429 with `Retry-After`.
+    #[error("throttled for {retry_after_secs} s")]
+    Throttled {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// Every password-hashing thread stayed busy for the bounded wait: 503 with `Retry-After`.
+    #[error("password hashing is busy")]
+    Busy,
     #[error("directory unavailable: {0}")]
     DirectoryUnavailable(String),
     #[error("forbidden: {0}")]
@@ -58,6 +72,24 @@ impl From<crate::accounts::batch::usecases::BatchError> for AppError {
     }
 }
 
+impl From<PasswordError> for AppError {
+    fn from(e: PasswordError) -> Self {
+        match e {
+            PasswordError::Busy => AppError::Busy,
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ResetError> for AppError {
+    fn from(e: ResetError) -> Self {
+        match e {
+            ResetError::Busy => AppError::Busy,
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         AppError::Internal(e.to_string())
@@ -77,7 +109,10 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::GateClosed => StatusCode::FORBIDDEN,
-            AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts(_) | AppError::Throttled { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::DirectoryUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -94,6 +129,14 @@ impl ResponseError for AppError {
             AppError::NotFound => not_found_page(),
             AppError::GateClosed => gate_closed_page(),
             AppError::TooManyAttempts(m) => message_page("Trop d'essais", m),
+            AppError::Throttled { message, .. } => message_page("Trop de tentatives", message),
+            AppError::Busy => {
+                tracing::warn!("password hashing busy: 503");
+                message_page(
+                    "Service très sollicité",
+                    "Le service est très sollicité en ce moment : rien n'a été fait. Réessayez dans quelques secondes.",
+                )
+            }
             AppError::Unauthorized => message_page(
                 "Connexion requise",
                 "Connectez-vous pour accéder à cette page.",
@@ -122,8 +165,35 @@ impl ResponseError for AppError {
                 internal_error_page("")
             }
         };
-        html_response(status, body.into_string())
+        let mut res = html_response(status, body.into_string());
+        let retry_after = match self {
+            AppError::Throttled {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            AppError::Busy => Some(BUSY_RETRY_AFTER_SECS),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res
     }
+}
+
+/// Whole seconds to wait, rounded up, at least one.
+pub fn retry_after_secs(wait: chrono::Duration) -> u64 {
+    let ms = wait.num_milliseconds().max(1);
+    u64::try_from(ms.div_euclid(1000) + i64::from(ms.rem_euclid(1000) > 0)).unwrap_or(1)
+}
+
+/// The French sentence of a throttle refusal.
+pub fn throttled_message(wait: chrono::Duration) -> String {
+    let minutes = retry_after_secs(wait).div_ceil(60);
+    let unit = if minutes > 1 { "minutes" } else { "minute" };
+    format!(
+        "Trop de tentatives de mot de passe depuis votre adresse : réessayez dans {minutes} {unit}."
+    )
 }
 
 /// Default service: the French 404.
@@ -210,6 +280,33 @@ mod tests {
         Err(AppError::Internal(
             "SELECT secret_column FROM somewhere".into(),
         ))
+    }
+
+    #[actix_web::test]
+    async fn busy_hashing_is_a_french_503_with_retry_after() {
+        let res = AppError::from(PasswordError::Busy).error_response();
+        assert_eq!(res.status(), 503);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(body.contains("Réessayez dans quelques secondes"), "{body}");
+        assert_eq!(AppError::from(ResetError::Busy).status_code(), 503);
+    }
+
+    #[actix_web::test]
+    async fn throttled_is_a_french_429_with_retry_after() {
+        let wait = chrono::Duration::milliseconds(90_500);
+        let res = AppError::Throttled {
+            message: throttled_message(wait),
+            retry_after_secs: retry_after_secs(wait),
+        }
+        .error_response();
+        assert_eq!(res.status(), 429);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "91");
+        let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(body.contains("réessayez dans 2 minutes"), "{body}");
+        assert_eq!(retry_after_secs(chrono::Duration::zero()), 1);
     }
 
     #[actix_web::test]

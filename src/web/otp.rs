@@ -8,15 +8,16 @@ use serde::Deserialize;
 
 use super::BASE;
 use super::delegations::chrome;
-use super::errors::AppError;
+use super::errors::{AppError, retry_after_secs, throttled_message};
 use super::guard::{Attempt, State, record_refusal, require_csrf};
 use super::request::RequestMeta;
 use super::session_guard::{SignedIn, session_cookie};
 use super::views::otp::{enrol_password_page, enrol_qr_page, otp_page};
 use crate::audit::{self, Outcome};
 use crate::auth::session;
+use crate::auth::throttle::{self, PasswordCheck};
 use crate::auth::totp::{self, TotpSecret};
-use crate::directory::{AgentUid, DirectoryError};
+use crate::directory::AgentUid;
 
 #[derive(Debug, Deserialize)]
 pub struct CodeForm {
@@ -195,25 +196,34 @@ pub async fn start_enrolment(
             enrol_password_page(&chrome(&signed_in), true, None),
         ));
     }
-    let directory = state.directory.clone();
-    let password = form.into_inner().mot_de_passe;
-    let Some(auth_uid) = AgentUid::parse(&uid) else {
-        return Err(AppError::Unauthorized);
+    // The same throttle as the sign-in: counted before the hash, per (account, address).
+    let check = throttle::check_password(
+        &state.db,
+        state.directory.clone(),
+        state.clock.now(),
+        AgentUid::parse(&uid),
+        &meta.throttle_addr(),
+        form.into_inner().mot_de_passe,
+    )
+    .await?;
+    let refused = |details: &'static str| {
+        attempt
+            .event(&signed_in, &meta, None, Outcome::Refused)
+            .details(details)
     };
-    let verified = web::block(move || directory.authenticate(&auth_uid, &password))
-        .await
-        .map_err(|_| AppError::Internal("blocking pool gone".into()))?;
-    match verified {
-        Ok(_) => {}
-        Err(DirectoryError::Unavailable(e)) => return Err(AppError::DirectoryUnavailable(e)),
-        Err(_) => {
-            record_refusal(
-                &state,
-                attempt
-                    .event(&signed_in, &meta, None, Outcome::Refused)
-                    .details("wrong password"),
-            )
-            .await?;
+    match check {
+        PasswordCheck::Accepted(_) => {}
+        PasswordCheck::Throttled { retry_after } => {
+            record_refusal(&state, refused("throttled")).await?;
+            return Err(AppError::Throttled {
+                message: throttled_message(retry_after),
+                retry_after_secs: retry_after_secs(retry_after),
+            });
+        }
+        PasswordCheck::Busy => return Err(AppError::Busy),
+        PasswordCheck::Unavailable(e) => return Err(AppError::DirectoryUnavailable(e)),
+        PasswordCheck::Refused(_) => {
+            record_refusal(&state, refused("wrong password")).await?;
             return Ok(html(
                 StatusCode::UNAUTHORIZED,
                 enrol_password_page(&chrome(&signed_in), false, Some("Mot de passe incorrect.")),

@@ -42,13 +42,13 @@ impl RequestMeta {
         )
     }
 
-    /// The address a throttle counts against: the client, else the peer.
+    /// The address a throttle counts against: the client (rule 6); every unknown client
+    /// shares one bucket.
     pub fn throttle_addr(&self) -> String {
-        self.addr
-            .client
-            .or(self.addr.peer)
-            .map(|ip| ip.to_string())
-            .unwrap_or_else(|| "unknown".into())
+        self.addr.client.map_or_else(
+            || crate::auth::throttle::UNKNOWN_ADDR.to_owned(),
+            |ip| ip.to_string(),
+        )
     }
 }
 
@@ -58,5 +58,23 @@ impl FromRequest for RequestMeta {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(Self::of(req)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_client_is_one_throttle_bucket_never_the_proxy() {
+        let meta = |client: Option<&str>| RequestMeta {
+            request_id: String::new(),
+            addr: ClientAddr {
+                peer: Some("10.0.0.1".parse().unwrap()),
+                client: client.map(|c| c.parse().unwrap()),
+            },
+        };
+        assert_eq!(meta(None).throttle_addr(), "unknown");
+        assert_eq!(meta(Some("192.0.2.7")).throttle_addr(), "192.0.2.7");
     }
 }

@@ -10,14 +10,15 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::BASE;
-use super::errors::AppError;
+use super::errors::{AppError, retry_after_secs, throttled_message};
 use super::request::RequestMeta;
 use super::session_guard::{SignedIn, removal_cookie, session_cookie};
 use super::views::signin::{SignInView, sign_in_page};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::auth::session::{self, COOKIE_NAME};
-use crate::auth::{csrf, random_token, throttle};
-use crate::directory::{AgentUid, DirectoryError, is_blank};
+use crate::auth::throttle::{self, PasswordCheck};
+use crate::auth::{csrf, random_token};
+use crate::directory::{AgentUid, is_blank};
 use crate::startup::AppState;
 
 /// The anonymous sign-in form's double-submit cookie.
@@ -109,71 +110,17 @@ pub async fn sign_in_form(
     render_form(&state, &req, StatusCode::OK, "", None, notice)
 }
 
-async fn audit_attempt(
-    state: &AppState,
-    event: AuditEvent,
-    count_failure: Option<Option<String>>,
-    addr: String,
-) -> Result<(), AppError> {
+async fn audit_attempt(state: &AppState, event: AuditEvent) -> Result<(), AppError> {
     let now = state.clock.now();
     let key = state.key.clone();
     state
         .db
         .run(move |conn| {
-            audit::audited(conn, &key, now, |tx| -> Result<(), AppError> {
-                if let Some(uid) = &count_failure {
-                    throttle::record_failure(tx.conn(), uid.as_deref(), &addr, now)?;
-                }
-                tx.append(&event)?;
-                Ok(())
-            })
+            audit::record(conn, &key, now, &event)
+                .map(drop)
+                .map_err(AppError::from)
         })
         .await
-}
-
-enum Verdict {
-    Agent(crate::directory::Agent),
-    Refused(&'static str),
-    Unavailable(String),
-}
-
-/// Throttle check, then the directory; the password is checked only when not throttled.
-async fn verify(
-    state: &AppState,
-    uid: Option<AgentUid>,
-    addr: String,
-    password: SecretString,
-) -> Result<Verdict, AppError> {
-    let now = state.clock.now();
-    let check_uid = uid.as_ref().map(|u| u.as_str().to_owned());
-    let blocked = state
-        .db
-        .run(move |conn| {
-            Ok::<_, AppError>(throttle::check(conn, check_uid.as_deref(), &addr, now)?)
-        })
-        .await?;
-    match blocked {
-        Some(throttle::Blocked::Uid) => return Ok(Verdict::Refused("throttled: uid delayed")),
-        Some(throttle::Blocked::Address) => {
-            return Ok(Verdict::Refused(
-                "throttled: too many failures from this address",
-            ));
-        }
-        None => {}
-    }
-    let Some(uid) = uid else {
-        return Ok(Verdict::Refused("malformed uid"));
-    };
-    let directory = state.directory.clone();
-    let result = web::block(move || directory.authenticate(&uid, &password))
-        .await
-        .map_err(|_| AppError::Internal("blocking pool gone".into()))?;
-    Ok(match result {
-        Ok(agent) => Verdict::Agent(agent),
-        Err(DirectoryError::InvalidCredentials(reason)) => Verdict::Refused(reason),
-        Err(DirectoryError::Unavailable(e)) => Verdict::Unavailable(e),
-        Err(e @ DirectoryError::Config(_)) => return Err(AppError::Internal(e.to_string())),
-    })
 }
 
 pub async fn sign_in(
@@ -206,8 +153,6 @@ pub async fn sign_in(
         audit_attempt(
             &state,
             event(Outcome::Refused, "CSRF token missing or invalid"),
-            None,
-            addr,
         )
         .await?;
         return render_form(
@@ -225,8 +170,6 @@ pub async fn sign_in(
         audit_attempt(
             &state,
             event(Outcome::Refused, "blank identifiant or password"),
-            None,
-            addr,
         )
         .await?;
         return render_form(
@@ -238,11 +181,19 @@ pub async fn sign_in(
             None,
         );
     }
-    let agent = match verify(&state, uid.clone(), addr.clone(), form.mot_de_passe).await? {
-        Verdict::Agent(agent) => agent,
-        Verdict::Refused(reason) => {
-            let counted = Some(uid.as_ref().map(|u| u.as_str().to_owned()));
-            audit_attempt(&state, event(Outcome::Refused, reason), counted, addr).await?;
+    let check = throttle::check_password(
+        &state.db,
+        state.directory.clone(),
+        state.clock.now(),
+        uid.clone(),
+        &addr,
+        form.mot_de_passe,
+    )
+    .await?;
+    let agent = match check {
+        PasswordCheck::Accepted(agent) => agent,
+        PasswordCheck::Refused(reason) => {
+            audit_attempt(&state, event(Outcome::Refused, reason)).await?;
             return render_form(
                 &state,
                 &req,
@@ -252,15 +203,29 @@ pub async fn sign_in(
                 None,
             );
         }
-        Verdict::Unavailable(e) => {
-            tracing::warn!(error = %e, "directory unavailable at sign-in");
-            audit_attempt(
+        PasswordCheck::Throttled { retry_after } => {
+            audit_attempt(&state, event(Outcome::Refused, "throttled")).await?;
+            let mut res = render_form(
                 &state,
-                event(Outcome::Failure, "directory unavailable"),
+                &req,
+                StatusCode::TOO_MANY_REQUESTS,
+                &typed,
+                Some(&throttled_message(retry_after)),
                 None,
-                addr,
-            )
-            .await?;
+            )?;
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(retry_after_secs(retry_after)),
+            );
+            return Ok(res);
+        }
+        PasswordCheck::Busy => {
+            audit_attempt(&state, event(Outcome::Failure, "password hashing busy")).await?;
+            return Err(AppError::Busy);
+        }
+        PasswordCheck::Unavailable(e) => {
+            tracing::warn!(error = %e, "directory unavailable at sign-in");
+            audit_attempt(&state, event(Outcome::Failure, "directory unavailable")).await?;
             return render_form(
                 &state,
                 &req,
@@ -272,9 +237,6 @@ pub async fn sign_in(
                 None,
             );
         }
-    };
-    let Some(valid_uid) = uid.clone() else {
-        return Err(AppError::Internal("authenticated without a uid".into()));
     };
     // Success: a brand-new session (an earlier cookie is never adopted).
     let now = state.clock.now();
@@ -292,7 +254,6 @@ pub async fn sign_in(
                 {
                     session::delete(tx.conn(), s.id)?;
                 }
-                throttle::record_success(tx.conn(), valid_uid.as_str())?;
                 session::purge_expired(tx.conn(), now, idle, absolute)?;
                 let (token, _) = session::create(tx.conn(), &agent, now)
                     .map_err(|e| AppError::Internal(e.to_string()))?;

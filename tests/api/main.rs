@@ -27,4 +27,5 @@ mod parents_establishment;
 mod pupils;
 mod rights_directory;
 mod signin;
+mod throttle;
 mod tls;

@@ -216,7 +216,16 @@ impl Runner {
                         .collect()
                 });
             for ((item, account_id), prepared) in items.into_iter().zip(prepared) {
-                let (password, hash) = prepared?;
+                let (password, hash) = match prepared {
+                    Ok(p) => p,
+                    // Every hashing thread stayed busy: wait a little and take the pending
+                    // accounts again (nothing was changed for this one).
+                    Err(ResetError::Busy) => {
+                        std::thread::sleep(std::time::Duration::from_millis(500));
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                };
                 let sealed = self
                     .services
                     .key

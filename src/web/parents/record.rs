@@ -186,7 +186,7 @@ pub async fn reset_password(
     let (password, hash) = web::block(new_provisional)
         .await
         .map_err(|_| AppError::Internal("blocking pool gone".into()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(AppError::from)?;
     let (now, key, id) = (state.clock.now(), state.key.clone(), v.parent.id);
     let event = base.details("individual");
     state

@@ -131,7 +131,7 @@ pub async fn reset_password(
     let (password, hash) = web::block(new_provisional)
         .await
         .map_err(|_| AppError::Internal("blocking pool gone".into()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(AppError::from)?;
     let now = state.clock.now();
     let key = state.key.clone();
     let event = attempt
