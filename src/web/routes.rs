@@ -6,7 +6,7 @@ use super::import_page;
 use super::parents::{record as parent_record, search as parent_search};
 use super::pupils::{batch_pages, classes, record, search, stats};
 use super::{
-    BASE, assets, delegation_changes, delegations, errors, health, home, journal, otp, signin,
+    BASE, assets, delegation_changes, delegations, errors, health, home, journal, otp, signin, transfers,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -47,6 +47,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/journal.csv", web::get().to(journal::export_journal))
                 .route("/import", web::get().to(import_page::import_form))
                 .route("/import", web::post().to(import_page::run_import))
+                .route("/transferts", web::get().to(transfers::show_transfers))
+                .route(
+                    "/transferts/{id}/acceptation",
+                    web::post().to(transfers::accept_transfer),
+                )
                 .route("/depannage/eleve", web::get().to(search::search_pupils))
                 .route(
                     "/depannage/responsable",
