@@ -14,7 +14,7 @@ fn check_uai(file: &str, params: &HashMap<String, String>, uai: &Uai) -> Result<
         Some(v) if Uai::parse(v).ok().as_ref() == Some(uai) => Ok(()),
         Some(v) => Err(ImportError::fatal(
             file,
-            format!("ce fichier est celui de l'établissement {v:.20}, pas de {uai}"),
+            format!("ce fichier est celui de l'établissement « {v:.20} », pas de {uai}"),
         )),
         None => Err(ImportError::fatal(
             file,
@@ -76,7 +76,7 @@ pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(),
                         divisions.insert(id.to_owned(), d.as_str().to_owned());
                     }
                     Err(e) => data.warnings.push(format!(
-                        "ligne {} : élève {id:.40} : division {code:.40} : {e}",
+                        "ligne {} : élève {id:.40} : division « {code:.40} » : {e}",
                         r.line
                     )),
                 }
@@ -130,7 +130,7 @@ pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(),
                 Ok(i) => Some(i.as_str().to_owned()),
                 Err(_) => {
                     data.warnings.push(format!(
-                        "ligne {} : élève {id} : l'INE {v:.20} n'est pas valide ; non repris",
+                        "ligne {} : élève {id} : l'INE « {v:.20} » n'est pas valide ; non repris",
                         r.line
                     ));
                     None
@@ -143,7 +143,7 @@ pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(),
                 Some(d) => Some(d),
                 None => {
                     data.warnings.push(format!(
-                        "ligne {} : élève {id} : DATE_SORTIE {v:.20} invalide ; non reprise",
+                        "ligne {} : élève {id} : DATE_SORTIE « {v:.20} » invalide ; non reprise",
                         r.line
                     ));
                     None

@@ -44,7 +44,7 @@ pub(super) fn declared_encoding(
     match decl.encoding() {
         None => Ok(None),
         Some(Ok(label)) => {
-            let shown: String = String::from_utf8_lossy(&label).chars().take(30).collect();
+            let shown = shown(&label, 30);
             match encoding_rs::Encoding::for_label(label.trim_ascii()) {
                 Some(e) => Ok(Some(e)),
                 None => Err(format!(
@@ -54,6 +54,16 @@ pub(super) fn declared_encoding(
         }
         Some(Err(_)) => Err("la déclaration XML est mal formée (attribut encoding illisible)".into()),
     }
+}
+
+/// A fragment of the file, fit to be quoted in a message: control characters become `?`,
+/// at most `max` characters.
+pub(super) fn shown(bytes: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(max)
+        .collect()
 }
 
 pub(super) fn line_of(text: &str, pos: u64) -> usize {
@@ -281,9 +291,9 @@ pub(super) fn walk(
                         return Err(ImportError::fatal(
                             file,
                             format!(
-                                "ligne {} : entité inconnue &{:.40};",
+                                "ligne {} : entité inconnue « &{}; »",
                                 line_of(&text, pos),
-                                String::from_utf8_lossy(&r)
+                                shown(&r, 40)
                             ),
                         ));
                     }

@@ -428,7 +428,7 @@ fn row_problems_are_warnings_and_huge_values_do_not_break_anything() {
     let w = data.warnings.join("\n");
     assert!(w.contains("élève 1") && w.contains("200 caractères"), "{w}");
     assert!(w.contains("date de naissance absente ou invalide"), "{w}");
-    assert!(w.contains("l'INE x n'est pas valide"), "{w}");
+    assert!(w.contains("l'INE « x » n'est pas valide"), "{w}");
     assert!(w.contains("sans ELEVE_ID"), "{w}");
 }
 
