@@ -45,12 +45,21 @@ const ENGLISH: &[&str] = &[
 /// Our own words must be French; what the file says (quoted « … » or an element name
 /// between < >) is the file's business, so it is left out of the check.
 fn assert_french(text: &str) {
+    // Everything from the first « to the last » is quoted file content.
+    let unquoted = match (text.find('«'), text.rfind('»')) {
+        (Some(a), Some(b)) if a < b => format!(
+            "{}{}",
+            text.get(..a).unwrap_or_default(),
+            text.get(b..).unwrap_or_default()
+        ),
+        _ => text.to_owned(),
+    };
     let mut ours = String::new();
     let mut depth = 0usize;
-    for c in text.chars() {
+    for c in unquoted.chars() {
         match c {
-            '«' | '<' => depth += 1,
-            '»' | '>' => depth = depth.saturating_sub(1),
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
             _ if depth == 0 => ours.push(c),
             _ => {}
         }

@@ -13,7 +13,7 @@ use super::PupilRecord;
 use crate::accounts::AccountState;
 use crate::audit::{AuditEvent, AuditTx, Outcome};
 use crate::db::DbConnection;
-use crate::db::schema::{establishments, pending_transfers, pupils};
+use crate::db::schema::{batch_items, batches, establishments, pending_transfers, pupils};
 use crate::domain::search_key;
 
 /// The French warning of a refused row.
@@ -213,8 +213,9 @@ pub fn claim(
 }
 
 /// Moves pupil `id` into `to_uai` with the file's record: same account and identifiant, a
-/// leaver becomes current again (his state from before the departure comes back), and any
-/// pending transfer of his is closed.
+/// leaver becomes current again (his state from before the departure comes back), any
+/// pending transfer of his is closed, and he leaves the unfinished letter batches of his
+/// former establishment.
 pub fn move_pupil(
     conn: &mut DbConnection,
     id: i64,
@@ -252,6 +253,18 @@ pub fn move_pupil(
         .execute(conn)?;
     diesel::delete(pending_transfers::table.filter(pending_transfers::pupil_id.eq(id)))
         .execute(conn)?;
+    // A letter batch of his former establishment must not reset him any more.
+    let former_batches = batches::table
+        .filter(batches::kind.eq("eleves"))
+        .filter(batches::uai.ne(to_uai))
+        .select(batches::id);
+    diesel::delete(
+        batch_items::table
+            .filter(batch_items::account_id.eq(id))
+            .filter(batch_items::status.eq("pending"))
+            .filter(batch_items::batch_id.eq_any(former_batches)),
+    )
+    .execute(conn)?;
     Ok(())
 }
 

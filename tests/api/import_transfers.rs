@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use educt_admin::db::DbConnection;
-use educt_admin::db::schema::{audit_events, pupils};
+use educt_admin::db::schema::{audit_events, batch_items, batches, pupils};
 use reqwest::multipart::{Form, Part};
 
 use crate::delegations::delegate;
@@ -61,6 +61,34 @@ fn transfer_rows(conn: &mut DbConnection) -> Vec<(Option<String>, String, String
         ))
         .load(conn)
         .unwrap()
+}
+
+/// An unfinished class batch of the lycée holding `pupil`; returns its id.
+fn lycee_batch_with(conn: &mut DbConnection, pupil: i64) -> i64 {
+    let at = crate::helpers::t0().naive_utc();
+    let id: i64 = diesel::insert_into(batches::table)
+        .values((
+            batches::idempotency_key.eq("k-transfer"),
+            batches::kind.eq("eleves"),
+            batches::uai.eq(LYCEE),
+            batches::division.eq("2NDE1"),
+            batches::states.eq("active"),
+            batches::created_by.eq("principal2"),
+            batches::created_at.eq(at),
+        ))
+        .returning(batches::id)
+        .get_result(conn)
+        .unwrap();
+    diesel::insert_into(batch_items::table)
+        .values((
+            batch_items::batch_id.eq(id),
+            batch_items::account_id.eq(pupil),
+            batch_items::position.eq(0),
+            batch_items::status.eq("pending"),
+        ))
+        .execute(conn)
+        .unwrap();
+    id
 }
 
 fn csv_form(csrf: &str, csv: &str, dry_run: bool) -> Form {
@@ -209,6 +237,8 @@ async fn a_current_pupil_waits_for_his_principal_who_alone_accepts_the_transfer(
         .unwrap();
     assert_eq!(res.status(), 403);
     assert_eq!(pupil(&mut app.conn(), zoe).0, LYCEE);
+    // An unfinished letter batch of the lycée holds him: it must not reset him once gone.
+    let batch = lycee_batch_with(&mut app.conn(), zoe);
     let res = lycee
         .post(app.url(&accept))
         .form(&[("csrf_token", lcsrf.as_str())])
@@ -216,6 +246,13 @@ async fn a_current_pupil_waits_for_his_principal_who_alone_accepts_the_transfer(
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
+    let left_in_batch: i64 = batch_items::table
+        .filter(batch_items::batch_id.eq(batch))
+        .filter(batch_items::account_id.eq(zoe))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(left_in_batch, 0);
     let moved = pupil(&mut app.conn(), zoe);
     assert_eq!(
         (moved.0.as_str(), moved.1.as_str(), moved.2.as_str()),
