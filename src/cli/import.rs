@@ -10,8 +10,8 @@ use crate::db::DbConnection;
 use crate::delegation::local_day;
 use crate::domain::Uai;
 use crate::import::apply::{ImportOptions, ImportReport, apply};
-use crate::import::purge::{purge, purgeable};
 use crate::import::order::SchoolYear;
+use crate::import::purge::{purge, purgeable};
 use crate::import::{ImportData, ImportError, csv_input, siecle};
 use crate::secrets::AppKey;
 
@@ -103,7 +103,8 @@ pub fn load(command: &ImportCommand) -> Result<Loaded, ImportError> {
         ..ImportData::default()
     };
     if let Some(annee) = annee {
-        let year = SchoolYear::parse(annee).map_err(|e| ImportError::Refused(format!("--annee : {e}")))?;
+        let year =
+            SchoolYear::parse(annee).map_err(|e| ImportError::Refused(format!("--annee : {e}")))?;
         data.school_year = Some(year.as_stored());
     }
     let pupils = read(pupils)?;

@@ -220,7 +220,10 @@ fn file_order(
         Some((y, exported_at)) => {
             if let Some(name) = &opts.name {
                 diesel::update(establishments::table.filter(establishments::uai.eq(uai.as_str())))
-                    .set((establishments::name.eq(name), establishments::updated_at.eq(at)))
+                    .set((
+                        establishments::name.eq(name),
+                        establishments::updated_at.eq(at),
+                    ))
                     .execute(conn)?;
             }
             y.and_then(|y| SchoolYear::parse(&y).ok())
@@ -252,7 +255,9 @@ fn file_order(
             return Err(Abort::Failed(ImportError::Refused(message)));
         }
         report.forced = true;
-        report.warnings.push(format!("{message} Appliqué quand même (--force)."));
+        report
+            .warnings
+            .push(format!("{message} Appliqué quand même (--force)."));
     }
     Ok((new, last))
 }

@@ -83,8 +83,9 @@ pub fn read_pupils(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportErro
             .map(str::to_owned)
             .filter(|i| i.chars().count() <= 40)
         else {
-            data.warnings
-                .push(format!("ligne {line} : pas d'identifiant utilisable ; ignorée"));
+            data.warnings.push(format!(
+                "ligne {line} : pas d'identifiant utilisable ; ignorée"
+            ));
             continue;
         };
         if !seen.insert(id.clone()) {
@@ -169,8 +170,9 @@ pub fn read_guardians(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportE
             PersonName::parse(get("nom").unwrap_or("")),
             PersonName::parse(get("prenom").unwrap_or("")),
         ) else {
-            data.warnings
-                .push(format!("ligne {line} : responsable {id:.40} : nom invalide ; ignoré"));
+            data.warnings.push(format!(
+                "ligne {line} : responsable {id:.40} : nom invalide ; ignoré"
+            ));
             continue;
         };
         people

@@ -8,8 +8,8 @@ mod guardians;
 pub mod order;
 #[cfg(test)]
 mod proptests;
-pub mod purge;
 mod pupil_rows;
+pub mod purge;
 pub mod siecle;
 pub mod synthetic;
 pub mod transfers;

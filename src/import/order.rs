@@ -46,7 +46,11 @@ impl SchoolYear {
     pub fn of_day(day: NaiveDate) -> Self {
         use chrono::Datelike;
         let y = u16::try_from(day.year()).unwrap_or(2000);
-        Self(if day.month() >= 8 { y } else { y.saturating_sub(1) })
+        Self(if day.month() >= 8 {
+            y
+        } else {
+            y.saturating_sub(1)
+        })
     }
 
     pub fn first_year(self) -> u16 {
@@ -134,8 +138,7 @@ mod tests {
     fn stamp(year: &str, at: Option<&str>) -> FileStamp {
         FileStamp {
             year: SchoolYear::parse(year).unwrap(),
-            exported_at: at
-                .map(|a| NaiveDateTime::parse_from_str(a, "%d/%m/%Y %H:%M:%S").unwrap()),
+            exported_at: at.map(|a| NaiveDateTime::parse_from_str(a, "%d/%m/%Y %H:%M:%S").unwrap()),
         }
     }
 
@@ -145,7 +148,15 @@ mod tests {
         assert_eq!(SchoolYear::parse(" 2026-2027 ").unwrap().first_year(), 2026);
         assert_eq!(SchoolYear::parse("2026/2027").unwrap().label(), "2026-2027");
         for bad in [
-            "", "26", "2026-2028", "1999", "2101", "２０２６", "2026-", "abcd", "é2026",
+            "",
+            "26",
+            "2026-2028",
+            "1999",
+            "2101",
+            "２０２６",
+            "2026-",
+            "abcd",
+            "é2026",
         ] {
             let e = SchoolYear::parse(bad).unwrap_err();
             assert!(e.contains("n'est pas valide"), "{bad}: {e}");

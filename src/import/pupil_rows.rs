@@ -112,7 +112,15 @@ pub(super) fn write<'d>(
             if leaving {
                 leave(conn, row.id, &row.state, p.left_on.unwrap_or(today), at)?;
                 report.leaving += 1;
-                depart(conn, pass, row.id, &row.identifiant, &outgoing, report, events)?;
+                depart(
+                    conn,
+                    pass,
+                    row.id,
+                    &row.identifiant,
+                    &outgoing,
+                    report,
+                    events,
+                )?;
             } else {
                 report.updated += 1;
             }
@@ -166,13 +174,26 @@ pub(super) fn write<'d>(
         {
             leave(conn, row.id, &row.state, today, at)?;
             report.leaving += 1;
-            depart(conn, pass, row.id, &row.identifiant, &outgoing, report, events)?;
+            depart(
+                conn,
+                pass,
+                row.id,
+                &row.identifiant,
+                &outgoing,
+                report,
+                events,
+            )?;
         }
     }
     Ok(source_to_id)
 }
 
-fn update(conn: &mut DbConnection, id: i64, p: &PupilRecord, at: NaiveDateTime) -> QueryResult<usize> {
+fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    p: &PupilRecord,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(pupils::table.filter(pupils::id.eq(id)))
         .set((
             pupils::siecle_id.eq(Some(&p.source_id)),

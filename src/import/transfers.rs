@@ -87,7 +87,11 @@ impl PendingTransfer {
     }
 
     fn same_record(&self, p: &PupilRecord) -> bool {
-        self.record() == PupilRecord { left_on: None, ..p.clone() }
+        self.record()
+            == PupilRecord {
+                left_on: None,
+                ..p.clone()
+            }
     }
 }
 
@@ -292,7 +296,9 @@ pub fn both_journals(
 /// Why an acceptance did nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
-    #[error("Ce transfert n'est plus en attente : l'élève a déjà changé d'établissement ou la demande a été retirée.")]
+    #[error(
+        "Ce transfert n'est plus en attente : l'élève a déjà changé d'établissement ou la demande a été retirée."
+    )]
     Gone,
     #[error(transparent)]
     Db(#[from] diesel::result::Error),

@@ -52,7 +52,9 @@ pub(super) fn declared_encoding(
                 )),
             }
         }
-        Some(Err(_)) => Err("la déclaration XML est mal formée (attribut encoding illisible)".into()),
+        Some(Err(_)) => {
+            Err("la déclaration XML est mal formée (attribut encoding illisible)".into())
+        }
     }
 }
 
@@ -141,7 +143,9 @@ fn french(e: &quick_xml::Error) -> String {
             IllFormedError::UnmatchedEndTag(t) => {
                 format!("balise fermante </{t:.40}> sans balise ouvrante")
             }
-            IllFormedError::MissingEndTag(t) => format!("la balise <{t:.40}> n'est jamais refermée"),
+            IllFormedError::MissingEndTag(t) => {
+                format!("la balise <{t:.40}> n'est jamais refermée")
+            }
             IllFormedError::MissingDeclVersion(_) => {
                 "la déclaration XML n'indique pas de version".into()
             }
@@ -224,9 +228,7 @@ pub(super) fn walk(
                     if seen_root || name != root {
                         return Err(ImportError::fatal(
                             file,
-                            format!(
-                                "l'élément racine est <{name:.40}>, <{root}> était attendu"
-                            ),
+                            format!("l'élément racine est <{name:.40}>, <{root}> était attendu"),
                         ));
                     }
                     seen_root = true;

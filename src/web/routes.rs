@@ -6,7 +6,8 @@ use super::import_page;
 use super::parents::{record as parent_record, search as parent_search};
 use super::pupils::{batch_pages, classes, record, search, stats};
 use super::{
-    BASE, assets, delegation_changes, delegations, errors, health, home, journal, otp, signin, transfers,
+    BASE, assets, delegation_changes, delegations, errors, health, home, journal, otp, signin,
+    transfers,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::BASE;
 use super::delegations::{chrome, establishment_name};
 use super::errors::AppError;
-use super::guard::{Attempt, State, permit, record_refusal, require_csrf, requested_uai};
+use super::guard::{Attempt, State, permit, record_refusal, requested_uai, require_csrf};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::transfers::{TransferLine, TransfersView, transfers_page};
@@ -57,20 +57,16 @@ pub async fn show_transfers(
         .run(move |conn| {
             let mut out_lines = Vec::new();
             for t in transfers::pending_from(conn, &key)? {
-                let (identifiant, first, last, division): (
-                    String,
-                    String,
-                    String,
-                    Option<String>,
-                ) = pupils::table
-                    .filter(pupils::id.eq(t.pupil_id))
-                    .select((
-                        pupils::identifiant,
-                        pupils::first_name,
-                        pupils::last_name,
-                        pupils::division,
-                    ))
-                    .first(conn)?;
+                let (identifiant, first, last, division): (String, String, String, Option<String>) =
+                    pupils::table
+                        .filter(pupils::id.eq(t.pupil_id))
+                        .select((
+                            pupils::identifiant,
+                            pupils::first_name,
+                            pupils::last_name,
+                            pupils::division,
+                        ))
+                        .first(conn)?;
                 out_lines.push(TransferLine {
                     id: t.id,
                     pupil: format!("{first} {last} ({identifiant})"),

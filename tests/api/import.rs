@@ -311,7 +311,11 @@ fn a_pupil_still_current_elsewhere_is_only_claimed_and_moves_when_he_leaves() {
             .first(conn)
             .unwrap()
     };
-    assert_eq!(uai_of(&mut conn), UAI, "still current at the collège: pending");
+    assert_eq!(
+        uai_of(&mut conn),
+        UAI,
+        "still current at the collège: pending"
+    );
     // The collège's next import records his departure: he moves, keeping his identifiant.
     let leaving = Synthetic {
         leavers: vec![2],
@@ -453,7 +457,11 @@ fn csv_files_import_with_either_separator_and_encoding() {
             .iter()
             .any(|w| w.contains("responsable légal 10 en double"))
     );
-    assert!(data.warnings.iter().any(|w| w.contains("élève inconnu (99)")));
+    assert!(
+        data.warnings
+            .iter()
+            .any(|w| w.contains("élève inconnu (99)"))
+    );
     data.school_year = Some("2026".into());
     let r = apply(
         &mut conn,

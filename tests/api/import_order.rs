@@ -57,13 +57,21 @@ async fn an_older_export_or_csv_year_is_refused_on_the_page_and_changes_nothing(
     let csrf = app.session_csrf().await;
     let (status, _) = post(
         &app,
-        form(&csrf, "siecle", "", export("2027", "12/09/2027 08:00:00", 12)),
+        form(
+            &csrf,
+            "siecle",
+            "",
+            export("2027", "12/09/2027 08:00:00", 12),
+        ),
     )
     .await;
     assert_eq!(status, 200);
     assert_eq!(count(&mut app.conn()), 12);
     // The 2026 export after the 2027 one, and an earlier 2027 export: refused.
-    for (year, stamp) in [("2026", "01/06/2027 08:00:00"), ("2027", "11/09/2027 17:00:00")] {
+    for (year, stamp) in [
+        ("2026", "01/06/2027 08:00:00"),
+        ("2027", "11/09/2027 17:00:00"),
+    ] {
         let (status, body) = post(&app, form(&csrf, "siecle", "", export(year, stamp, 20))).await;
         assert_eq!(status, 400, "{year} {stamp}");
         assert!(
@@ -75,7 +83,12 @@ async fn an_older_export_or_csv_year_is_refused_on_the_page_and_changes_nothing(
     // The same file again is fine.
     let (status, _) = post(
         &app,
-        form(&csrf, "siecle", "", export("2027", "12/09/2027 08:00:00", 12)),
+        form(
+            &csrf,
+            "siecle",
+            "",
+            export("2027", "12/09/2027 08:00:00", 12),
+        ),
     )
     .await;
     assert_eq!(status, 200);
@@ -129,7 +142,10 @@ async fn a_non_ascii_byte_after_encoding_is_a_french_400_not_a_500() {
     .await;
     assert!(body.contains("encodage inconnu"), "{body:.3000}");
     // The app still answers.
-    assert_eq!(app.get(&format!("/import?uai={COLLEGE}")).await.status(), 200);
+    assert_eq!(
+        app.get(&format!("/import?uai={COLLEGE}")).await.status(),
+        200
+    );
 }
 
 #[test]
@@ -172,11 +188,23 @@ fn the_command_line_refuses_an_older_file_unless_forced_and_never_panics_on_an_e
         "{forced:?}"
     );
     // A CSV needs its school year.
-    let csv = write("eleves.csv", b"id;nom;prenom;date_naissance\n1;Martin;Paul;01/01/2012\n");
+    let csv = write(
+        "eleves.csv",
+        b"id;nom;prenom;date_naissance\n1;Martin;Paul;01/01/2012\n",
+    );
     let (status, _, err) = run_cli(&["import", "csv", "--uai", COLLEGE, &csv], &env);
     assert!(!status.success() && err.contains("--annee"), "{err}");
     let (status, out, err) = run_cli(
-        &["import", "csv", "--uai", COLLEGE, "--annee", "2026", "--dry-run", &csv],
+        &[
+            "import",
+            "csv",
+            "--uai",
+            COLLEGE,
+            "--annee",
+            "2026",
+            "--dry-run",
+            &csv,
+        ],
         &env,
     );
     assert!(status.success(), "{out}{err}");

@@ -139,7 +139,11 @@ async fn an_import_with_only_the_ine_of_another_schools_pupil_neither_moves_nor_
         "{body:.3000}"
     );
     assert!(!body.contains("Lefèvre"), "the other pupil is not named");
-    assert_eq!(pupil(&mut app.conn(), zoe), before, "not moved, not renamed");
+    assert_eq!(
+        pupil(&mut app.conn(), zoe),
+        before,
+        "not moved, not renamed"
+    );
     assert_eq!(
         app.get(&format!("/depannage/eleve/{zoe}")).await.status(),
         404
@@ -167,7 +171,8 @@ async fn a_current_pupil_waits_for_his_principal_who_alone_accepts_the_transfer(
     let (zoe, parent) = lycee_pupil(&mut app.conn());
     app.signed_in("principal", PRINCIPAL_PW).await;
     let csrf = app.session_csrf().await;
-    let row = format!("id;ine;nom;prenom;date_naissance;division\n9;{INE};LEFEVRE;Zoé;14/05/2012;3A\n");
+    let row =
+        format!("id;ine;nom;prenom;date_naissance;division\n9;{INE};LEFEVRE;Zoé;14/05/2012;3A\n");
     // The dry run lists the pending transfer and writes nothing.
     let (status, body) = import_csv(&app, &csrf, &row, true).await;
     assert_eq!(status, 200, "{body:.3000}");
@@ -211,11 +216,15 @@ async fn a_current_pupil_waits_for_his_principal_who_alone_accepts_the_transfer(
         404,
         "the destination has nothing on the origin"
     );
-    assert_eq!(app.get(&format!("/transferts?uai={LYCEE}")).await.status(), 404);
+    assert_eq!(
+        app.get(&format!("/transferts?uai={LYCEE}")).await.status(),
+        404
+    );
 
     // The lycée's principal: the list, then the acceptance (CSRF checked).
     let lycee = app.new_client();
-    app.sign_in_with(&lycee, "principal2", "Proviseur-2026").await;
+    app.sign_in_with(&lycee, "principal2", "Proviseur-2026")
+        .await;
     let page = lycee
         .get(app.url(&format!("/transferts?uai={LYCEE}")))
         .send()
@@ -347,7 +356,10 @@ async fn a_delegate_of_the_origin_cannot_accept_and_a_departed_pupil_moves_at_on
         .select((pupils::uai, pupils::state, pupils::departure_date))
         .first(&mut app.conn())
         .unwrap();
-    assert_eq!((uai.as_str(), state.as_str(), departure), (COLLEGE, "active", None));
+    assert_eq!(
+        (uai.as_str(), state.as_str(), departure),
+        (COLLEGE, "active", None)
+    );
     let rows = transfer_rows(&mut app.conn());
     for uai in [COLLEGE, LYCEE] {
         assert!(
