@@ -43,6 +43,8 @@ fn main() {
         name: None,
         dry_run: false,
         tz: chrono_tz::Europe::Paris,
+        force: false,
+        request: None,
     };
     let mut parse = Vec::new();
     let mut first = Vec::new();

@@ -10,6 +10,7 @@ use crate::db::DbConnection;
 use crate::delegation::local_day;
 use crate::domain::Uai;
 use crate::import::apply::{ImportOptions, ImportReport, apply};
+use crate::import::order::SchoolYear;
 use crate::import::purge::{purge, purgeable};
 use crate::import::{ImportData, ImportError, csv_input, siecle};
 use crate::secrets::AppKey;
@@ -26,6 +27,9 @@ pub enum ImportCommand {
         /// Show what would happen; change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Apply a file older than the last one imported for this UAI (audited).
+        #[arg(long)]
+        force: bool,
         pupils: PathBuf,
         guardians: Option<PathBuf>,
     },
@@ -35,8 +39,15 @@ pub enum ImportCommand {
         uai: String,
         #[arg(long)]
         name: Option<String>,
+        /// The school year of the files, by its first year (2026 for 2026-2027): a CSV does
+        /// not say it, and an older year than the last import is refused.
+        #[arg(long, value_name = "ANNEE")]
+        annee: String,
         #[arg(long)]
         dry_run: bool,
+        /// Apply a file older than the last one imported for this UAI (audited).
+        #[arg(long)]
+        force: bool,
         pupils: PathBuf,
         guardians: Option<PathBuf>,
     },
@@ -54,31 +65,48 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, ImportError> {
     std::fs::read(path).map_err(|e| ImportError::Refused(format!("{}: {e}", path.display())))
 }
 
+/// What the command line asked for, once the files are read.
+pub struct Loaded {
+    pub uai: Uai,
+    pub name: Option<String>,
+    pub dry_run: bool,
+    pub force: bool,
+    pub data: ImportData,
+    pub action: &'static str,
+}
+
 /// Reads the files (no database work).
-pub fn load(
-    command: &ImportCommand,
-) -> Result<(Uai, Option<String>, bool, ImportData, &'static str), ImportError> {
-    let (uai, name, dry_run, pupils, guardians, csv) = match command {
+pub fn load(command: &ImportCommand) -> Result<Loaded, ImportError> {
+    let (uai, name, dry_run, force, pupils, guardians, annee) = match command {
         ImportCommand::Siecle {
             uai,
             name,
             dry_run,
+            force,
             pupils,
             guardians,
-        } => (uai, name, *dry_run, pupils, guardians, false),
+        } => (uai, name, *dry_run, *force, pupils, guardians, None),
         ImportCommand::Csv {
             uai,
             name,
+            annee,
             dry_run,
+            force,
             pupils,
             guardians,
-        } => (uai, name, *dry_run, pupils, guardians, true),
+        } => (uai, name, *dry_run, *force, pupils, guardians, Some(annee)),
     };
+    let csv = annee.is_some();
     let uai = Uai::parse(uai).map_err(|e| ImportError::Refused(e.to_string()))?;
     let mut data = ImportData {
         uai: uai.to_string(),
         ..ImportData::default()
     };
+    if let Some(annee) = annee {
+        let year =
+            SchoolYear::parse(annee).map_err(|e| ImportError::Refused(format!("--annee : {e}")))?;
+        data.school_year = Some(year.as_stored());
+    }
     let pupils = read(pupils)?;
     let guardians = guardians.as_ref().map(read).transpose()?;
     if csv {
@@ -92,13 +120,14 @@ pub fn load(
             siecle::read_guardians(&g, &uai, &mut data)?;
         }
     }
-    Ok((
+    Ok(Loaded {
         uai,
-        name.clone(),
+        name: name.clone(),
         dry_run,
+        force,
         data,
-        if csv { "import.csv" } else { "import.siecle" },
-    ))
+        action: if csv { "import.csv" } else { "import.siecle" },
+    })
 }
 
 pub fn run(
@@ -107,7 +136,14 @@ pub fn run(
     tz: chrono_tz::Tz,
     command: ImportCommand,
 ) -> Result<String, ImportError> {
-    let (uai, name, dry_run, data, action) = load(&command)?;
+    let Loaded {
+        uai,
+        name,
+        dry_run,
+        force,
+        data,
+        action,
+    } = load(&command)?;
     let bar = if data.pupils.len() >= 1000 {
         let b = ProgressBar::new(data.pupils.len() as u64);
         if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} élèves") {
@@ -123,6 +159,8 @@ pub fn run(
         name,
         dry_run,
         tz,
+        force,
+        request: None,
     };
     let report = apply(
         conn,
@@ -140,14 +178,23 @@ pub fn run(
 pub fn render(report: &ImportReport, dry_run: bool) -> String {
     let mut out = String::new();
     if dry_run {
-        out.push_str("DRY RUN: nothing was changed.\n");
+        out.push_str("SIMULATION : rien n'a été modifié.\n");
     }
     if report.establishment_created {
-        out.push_str("establishment created\n");
+        out.push_str("établissement créé\n");
     }
     out.push_str(&report.summary());
+    for line in report
+        .moved_in
+        .iter()
+        .chain(&report.pending)
+        .chain(&report.moved_out)
+    {
+        out.push('\n');
+        out.push_str(line);
+    }
     for w in &report.warnings {
-        out.push_str("\nwarning: ");
+        out.push_str("\navertissement : ");
         out.push_str(w);
     }
     out

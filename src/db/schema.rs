@@ -9,6 +9,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_import_year -> Nullable<Text>,
+        last_import_exported_at -> Nullable<Timestamp>,
     }
 }
 
@@ -232,6 +233,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    pending_transfers (id) {
+        id -> BigInt,
+        pupil_id -> BigInt,
+        from_uai -> Text,
+        to_uai -> Text,
+        siecle_id -> Text,
+        ine -> Text,
+        last_name -> Text,
+        first_name -> Text,
+        birth_date -> Date,
+        division -> Nullable<Text>,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(pending_transfers -> pupils (pupil_id));
 diesel::joinable!(agent_uais -> agents (agent_id));
 diesel::joinable!(pupil_parents -> pupils (pupil_id));
 diesel::joinable!(pupil_parents -> parents (parent_id));
@@ -254,4 +273,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     batch_items,
     agent_totp,
     parent_sources,
+    pending_transfers,
 );

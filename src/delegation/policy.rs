@@ -19,10 +19,12 @@ pub enum Action {
     ReadJournal,
     /// Import pupils and parents (SIECLE, CSV).
     ImportAccounts,
+    /// See and accept the transfers of this establishment's pupils to another one.
+    AcceptTransfers,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::ViewPupils,
         Action::ResetPupil,
         Action::ViewParents,
@@ -30,6 +32,7 @@ impl Action {
         Action::ManageDelegations,
         Action::ReadJournal,
         Action::ImportAccounts,
+        Action::AcceptTransfers,
     ];
 
     /// The delegation scope that allows it; `None`: principals only.
@@ -37,7 +40,10 @@ impl Action {
         match self {
             Action::ViewPupils | Action::ResetPupil => Some(Scope::Eleves),
             Action::ViewParents | Action::ResetParent => Some(Scope::Responsables),
-            Action::ManageDelegations | Action::ReadJournal | Action::ImportAccounts => None,
+            Action::ManageDelegations
+            | Action::ReadJournal
+            | Action::ImportAccounts
+            | Action::AcceptTransfers => None,
         }
     }
 }

@@ -1,21 +1,19 @@
 //! Writes an [`ImportData`] in one transaction (with its audit row): idempotent, so a second
 //! import of the same file changes nothing. `dry_run` runs the very same work and rolls it back.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use super::order::{FileStamp, SchoolYear};
+use super::pupil_rows::{self, Pass};
 use super::{ImportData, ImportError, guardians};
-use crate::accounts::AccountState;
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
-use crate::db::schema::{establishments, identifiants, pupils};
-use crate::delegation::local_day;
-use crate::domain::{
-    Identifiant, Uai, first_free_number, identifiant_base, number_after_base, search_key,
-};
+use crate::db::schema::{establishments, identifiants};
+use crate::domain::{Identifiant, Uai, first_free_number, identifiant_base, number_after_base};
 use crate::secrets::AppKey;
 
 #[derive(Debug, Clone)]
@@ -27,6 +25,21 @@ pub struct ImportOptions {
     pub name: Option<String>,
     pub dry_run: bool,
     pub tz: chrono_tz::Tz,
+    /// Apply a file older than the last one applied (command line only; audited).
+    pub force: bool,
+    /// The request's id, peer and client addresses, for the audit rows of a web import.
+    pub request: Option<(String, Option<String>, Option<String>)>,
+}
+
+impl ImportOptions {
+    /// An audit event by this import's actor (with the request, if any).
+    pub fn event(&self, action: &str, outcome: Outcome) -> AuditEvent {
+        let e = AuditEvent::new(self.actor.clone(), action, outcome);
+        match &self.request {
+            Some((id, peer, client)) => e.request(id.clone(), peer.clone(), client.clone()),
+            None => e,
+        }
+    }
 }
 
 /// What an import did (or would do).
@@ -40,22 +53,38 @@ pub struct ImportReport {
     pub parents_created: usize,
     pub parents_updated: usize,
     pub links_changed: usize,
+    /// Pupils who arrived from another establishment (French lines).
+    pub moved_in: Vec<String>,
+    /// Transfers waiting for the other establishment (French lines).
+    pub pending: Vec<String>,
+    /// Leavers who went to the establishment that had asked for them (French lines).
+    pub moved_out: Vec<String>,
+    /// An older file applied with `--force`.
+    pub forced: bool,
     pub warnings: Vec<String>,
 }
 
 impl ImportReport {
+    /// The French summary (also the audit row's details).
     pub fn summary(&self) -> String {
-        format!(
-            "pupils: {} created, {} updated, {} unchanged, {} leaving; parents: {} created, {} updated; links changed: {}; warnings: {}",
+        let mut s = format!(
+            "élèves : {} créés, {} mis à jour, {} inchangés, {} sortants ; transferts : {} arrivés, {} en attente, {} partis ; responsables : {} créés, {} mis à jour ; liens modifiés : {} ; avertissements : {}",
             self.created,
             self.updated,
             self.unchanged,
             self.leaving,
+            self.moved_in.len(),
+            self.pending.len(),
+            self.moved_out.len(),
             self.parents_created,
             self.parents_updated,
             self.links_changed,
             self.warnings.len()
-        )
+        );
+        if self.forced {
+            s.push_str(" ; fichier plus ancien que le dernier importé, appliqué avec --force");
+        }
+        s
     }
 }
 
@@ -78,7 +107,7 @@ pub(super) struct Identifiants {
 }
 
 impl Identifiants {
-    fn load(conn: &mut DbConnection) -> QueryResult<Self> {
+    pub(super) fn load(conn: &mut DbConnection) -> QueryResult<Self> {
         let mut by_base: HashMap<String, Vec<u32>> = HashMap::new();
         for id in identifiants::table
             .select(identifiants::identifiant)
@@ -116,20 +145,8 @@ impl Identifiants {
     }
 }
 
-type PupilRow = (
-    i64,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    NaiveDate,
-    Option<String>,
-    String,
-    Option<NaiveDate>,
-    String,
-);
-
-/// Writes `data` for `uai`. `progress` is told (done, total) as pupils are handled.
+/// Writes `data` for `uai`. `progress` is told (done, total) as pupils are handled. An
+/// older file than the last one applied is refused (audited) unless `opts.force`.
 pub fn apply(
     conn: &mut DbConnection,
     key: &AppKey,
@@ -140,12 +157,17 @@ pub fn apply(
     progress: &dyn Fn(usize, usize),
 ) -> Result<ImportReport, ImportError> {
     let outcome = audit::audited(conn, key, now, |tx| -> Result<ImportReport, Abort> {
-        let report = write(tx.conn(), now, uai, data, opts, progress)?;
-        let event = AuditEvent::new(opts.actor.clone(), opts.action, Outcome::Success)
+        let mut events = Vec::new();
+        let report = write(tx.conn(), now, uai, data, opts, progress, &mut events)?;
+        let event = opts
+            .event(opts.action, Outcome::Success)
             .uai(uai.as_str())
             .target("etablissement", uai)
             .details(report.summary());
         tx.append(&event)?;
+        for e in &events {
+            tx.append(e)?;
+        }
         if opts.dry_run {
             return Err(Abort::DryRun(Box::new(report)));
         }
@@ -154,33 +176,48 @@ pub fn apply(
     match outcome {
         Ok(r) => Ok(r),
         Err(Abort::DryRun(r)) => Ok(*r),
+        Err(Abort::Failed(ImportError::Refused(message))) => {
+            let event = opts
+                .event(opts.action, Outcome::Refused)
+                .uai(uai.as_str())
+                .target("etablissement", uai)
+                .details(message.clone());
+            audit::record(conn, key, now, &event)?;
+            Err(ImportError::Refused(message))
+        }
         Err(Abort::Failed(e)) => Err(e),
     }
 }
 
-fn write(
+/// The file's stamp, and the last one applied for the establishment (created when unknown).
+fn file_order(
     conn: &mut DbConnection,
-    now: DateTime<Utc>,
+    at: NaiveDateTime,
     uai: &Uai,
     data: &ImportData,
     opts: &ImportOptions,
-    progress: &dyn Fn(usize, usize),
-) -> Result<ImportReport, Abort> {
-    let at = db_instant(now);
-    let today = local_day(now, opts.tz);
-    let mut report = ImportReport {
-        warnings: data.warnings.clone(),
-        ..ImportReport::default()
+    report: &mut ImportReport,
+) -> Result<(FileStamp, Option<FileStamp>), Abort> {
+    let year = data.school_year.as_deref().ok_or_else(|| {
+        Abort::Failed(ImportError::Refused(
+            "L'année scolaire du fichier est inconnue : pour un fichier CSV, indiquez-la avec le fichier.".into(),
+        ))
+    })?;
+    let year = SchoolYear::parse(year).map_err(|e| Abort::Failed(ImportError::Refused(e)))?;
+    let new = FileStamp {
+        year,
+        exported_at: data.exported_at,
     };
-
-    // The establishment, created when unknown.
-    let existing: Option<Option<String>> = establishments::table
+    let existing: Option<(Option<String>, Option<NaiveDateTime>)> = establishments::table
         .filter(establishments::uai.eq(uai.as_str()))
-        .select(establishments::last_import_year)
+        .select((
+            establishments::last_import_year,
+            establishments::last_import_exported_at,
+        ))
         .first(conn)
         .optional()?;
-    let last_year = match existing {
-        Some(y) => {
+    let last = match existing {
+        Some((y, exported_at)) => {
             if let Some(name) = &opts.name {
                 diesel::update(establishments::table.filter(establishments::uai.eq(uai.as_str())))
                     .set((
@@ -189,7 +226,8 @@ fn write(
                     ))
                     .execute(conn)?;
             }
-            y
+            y.and_then(|y| SchoolYear::parse(&y).ok())
+                .map(|year| FileStamp { year, exported_at })
         }
         None => {
             diesel::insert_into(establishments::table)
@@ -205,181 +243,57 @@ fn write(
             None
         }
     };
-
-    // Pupils: match by (UAI, ELEVE_ID), then INE here, then INE elsewhere (a move).
-    let columns = (
-        pupils::id,
-        pupils::siecle_id,
-        pupils::ine,
-        pupils::last_name,
-        pupils::first_name,
-        pupils::birth_date,
-        pupils::division,
-        pupils::state,
-        pupils::departure_date,
-        pupils::uai,
-    );
-    let here: Vec<PupilRow> = pupils::table
-        .filter(pupils::uai.eq(uai.as_str()))
-        .select(columns)
-        .load(conn)?;
-    let file_ines: Vec<String> = data.pupils.iter().filter_map(|p| p.ine.clone()).collect();
-    let elsewhere: Vec<PupilRow> = if file_ines.is_empty() {
-        Vec::new()
-    } else {
-        let mut v = Vec::new();
-        for chunk in file_ines.chunks(500) {
-            v.extend(
-                pupils::table
-                    .filter(pupils::uai.ne(uai.as_str()))
-                    .filter(pupils::ine.eq_any(chunk))
-                    .select(columns)
-                    .load::<PupilRow>(conn)?,
-            );
-        }
-        v
-    };
-    let by_source: HashMap<&str, &PupilRow> = here
-        .iter()
-        .filter_map(|r| r.1.as_deref().map(|s| (s, r)))
-        .collect();
-    let by_ine_here: HashMap<&str, &PupilRow> = here
-        .iter()
-        .filter_map(|r| r.2.as_deref().map(|s| (s, r)))
-        .collect();
-    let by_ine_elsewhere: HashMap<&str, &PupilRow> = elsewhere
-        .iter()
-        .filter_map(|r| r.2.as_deref().map(|s| (s, r)))
-        .collect();
-    let mut ids = Identifiants::load(conn)?;
-    let mut source_to_id: HashMap<&str, i64> = HashMap::new();
-    let mut present: HashSet<i64> = HashSet::new();
-    let total = data.pupils.len();
-    for (n, p) in data.pupils.iter().enumerate() {
-        if n % 100 == 0 {
-            progress(n, total);
-        }
-        let found = by_source
-            .get(p.source_id.as_str())
-            .or_else(|| p.ine.as_deref().and_then(|i| by_ine_here.get(i)))
-            .or_else(|| p.ine.as_deref().and_then(|i| by_ine_elsewhere.get(i)))
-            .copied();
-        match found {
-            Some(row) => {
-                let id = row.0;
-                present.insert(id);
-                source_to_id.insert(p.source_id.as_str(), id);
-                let leaving = p.left_on.is_some() && row.8.is_none();
-                let same = row.1.as_deref() == Some(p.source_id.as_str())
-                    && row.2 == p.ine
-                    && row.3 == p.last_name
-                    && row.4 == p.first_name
-                    && row.5 == p.birth_date
-                    && row.6 == p.division
-                    && row.9 == uai.as_str();
-                if same && !leaving {
-                    report.unchanged += 1;
-                    continue;
-                }
-                diesel::update(pupils::table.filter(pupils::id.eq(id)))
-                    .set((
-                        pupils::uai.eq(uai.as_str()),
-                        pupils::siecle_id.eq(Some(&p.source_id)),
-                        pupils::ine.eq(&p.ine),
-                        pupils::last_name.eq(&p.last_name),
-                        pupils::first_name.eq(&p.first_name),
-                        pupils::search_name
-                            .eq(search_key(&format!("{} {}", p.last_name, p.first_name))),
-                        pupils::birth_date.eq(p.birth_date),
-                        pupils::division.eq(&p.division),
-                        pupils::updated_at.eq(at),
-                    ))
-                    .execute(conn)?;
-                if leaving {
-                    leave(conn, id, &row.7, p.left_on.unwrap_or(today), at)?;
-                    report.leaving += 1;
-                } else {
-                    report.updated += 1;
-                }
-            }
-            None => {
-                if p.left_on.is_some() {
-                    report.warnings.push(format!(
-                        "pupil {} left before being imported; not created",
-                        p.source_id
-                    ));
-                    continue;
-                }
-                let identifiant = ids.allocate(conn, "eleve", &p.first_name, &p.last_name, now)?;
-                let id: i64 = diesel::insert_into(pupils::table)
-                    .values((
-                        pupils::uai.eq(uai.as_str()),
-                        pupils::identifiant.eq(&identifiant),
-                        pupils::siecle_id.eq(Some(&p.source_id)),
-                        pupils::ine.eq(&p.ine),
-                        pupils::last_name.eq(&p.last_name),
-                        pupils::first_name.eq(&p.first_name),
-                        pupils::search_name
-                            .eq(search_key(&format!("{} {}", p.last_name, p.first_name))),
-                        pupils::birth_date.eq(p.birth_date),
-                        pupils::division.eq(&p.division),
-                        pupils::state.eq(AccountState::NonNotifie.as_str()),
-                        pupils::must_change.eq(false),
-                        pupils::created_at.eq(at),
-                        pupils::updated_at.eq(at),
-                    ))
-                    .returning(pupils::id)
-                    .get_result(conn)?;
-                present.insert(id);
-                source_to_id.insert(p.source_id.as_str(), id);
-                report.created += 1;
-            }
-        }
-    }
-    progress(total, total);
-
-    // Rollover: a newer school year makes the missing pupils leavers (a same-year file may be
-    // partial and never does).
-    let newer = match (&data.school_year, &last_year) {
-        (Some(new), Some(old)) => new.as_str() > old.as_str(),
-        _ => false,
-    };
-    if newer {
-        for row in here
-            .iter()
-            .filter(|r| !present.contains(&r.0) && r.8.is_none())
-        {
-            leave(conn, row.0, &row.7, today, at)?;
-            report.leaving += 1;
-        }
-    }
-    if let Some(year) = &data.school_year
-        && last_year.as_deref().is_none_or(|old| year.as_str() > old)
+    if let Some(l) = &last
+        && new.is_older_than(l)
     {
-        diesel::update(establishments::table.filter(establishments::uai.eq(uai.as_str())))
-            .set(establishments::last_import_year.eq(Some(year)))
-            .execute(conn)?;
+        let message = format!(
+            "Ce fichier ({}) est plus ancien que le dernier importé pour cet établissement ({}) : rien n'a été modifié.",
+            new.describe(),
+            l.describe()
+        );
+        if !opts.force {
+            return Err(Abort::Failed(ImportError::Refused(message)));
+        }
+        report.forced = true;
+        report
+            .warnings
+            .push(format!("{message} Appliqué quand même (--force)."));
     }
-
-    guardians::write(conn, uai, data, now, &mut ids, &source_to_id, &mut report)?;
-    Ok(report)
+    Ok((new, last))
 }
 
-/// A leaver: a departure date, and `desactive` (the state before is kept).
-fn leave(
+fn write(
     conn: &mut DbConnection,
-    id: i64,
-    state: &str,
-    on: NaiveDate,
-    at: chrono::NaiveDateTime,
-) -> QueryResult<usize> {
-    let previous = (state != AccountState::Desactive.as_str()).then_some(state);
-    diesel::update(pupils::table.filter(pupils::id.eq(id)))
+    now: DateTime<Utc>,
+    uai: &Uai,
+    data: &ImportData,
+    opts: &ImportOptions,
+    progress: &dyn Fn(usize, usize),
+    events: &mut Vec<AuditEvent>,
+) -> Result<ImportReport, Abort> {
+    let at = db_instant(now);
+    let mut report = ImportReport {
+        warnings: data.warnings.clone(),
+        ..ImportReport::default()
+    };
+    let (new, last) = file_order(conn, at, uai, data, opts, &mut report)?;
+    let pass = Pass {
+        now,
+        uai,
+        data,
+        opts,
+        progress,
+        rollover: last.is_some_and(|l| new.year > l.year),
+    };
+    let mut ids = Identifiants::load(conn)?;
+    let source_to_id = pupil_rows::write(conn, &pass, &mut ids, &mut report, events)?;
+    let recorded = new.recorded_after(last.as_ref());
+    diesel::update(establishments::table.filter(establishments::uai.eq(uai.as_str())))
         .set((
-            pupils::departure_date.eq(Some(on)),
-            pupils::state.eq(AccountState::Desactive.as_str()),
-            pupils::previous_state.eq(previous),
-            pupils::updated_at.eq(at),
+            establishments::last_import_year.eq(Some(recorded.year.as_stored())),
+            establishments::last_import_exported_at.eq(recorded.exported_at),
         ))
-        .execute(conn)
+        .execute(conn)?;
+    guardians::write(conn, uai, data, now, &mut ids, &source_to_id, &mut report)?;
+    Ok(report)
 }

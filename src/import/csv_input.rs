@@ -22,7 +22,7 @@ type Table = (
 fn reader(file: &str, bytes: &[u8]) -> Result<Table, ImportError> {
     let text = decode(bytes, None).map_err(|m| ImportError::fatal(file, m))?;
     if text.trim().is_empty() {
-        return Err(ImportError::fatal(file, "the file is empty"));
+        return Err(ImportError::fatal(file, "le fichier est vide"));
     }
     let first = text.lines().next().unwrap_or_default();
     let delimiter = if first.matches(';').count() >= first.matches(',').count() {
@@ -36,7 +36,7 @@ fn reader(file: &str, bytes: &[u8]) -> Result<Table, ImportError> {
         .from_reader(std::io::Cursor::new(text.into_bytes()));
     let headers = r
         .headers()
-        .map_err(|e| ImportError::fatal(file, format!("header line: {e}")))?;
+        .map_err(|_| ImportError::fatal(file, "la ligne d'en-tête est illisible"))?;
     let columns = headers
         .iter()
         .enumerate()
@@ -60,7 +60,7 @@ fn require(
     } else {
         Err(ImportError::fatal(
             file,
-            format!("missing column(s): {}", missing.join(", ")),
+            format!("colonne(s) manquante(s) : {}", missing.join(", ")),
         ))
     }
 }
@@ -72,7 +72,7 @@ pub fn read_pupils(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportErro
     let mut seen = HashSet::new();
     for (n, row) in r.records().enumerate() {
         let line = n + 2;
-        let row = row.map_err(|e| ImportError::fatal(file, format!("line {line}: {e}")))?;
+        let row = row.map_err(|_| ImportError::fatal(file, format!("ligne {line} illisible")))?;
         let get = |k: &str| {
             c.get(k)
                 .and_then(|i| row.get(*i))
@@ -83,13 +83,14 @@ pub fn read_pupils(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportErro
             .map(str::to_owned)
             .filter(|i| i.chars().count() <= 40)
         else {
-            data.warnings
-                .push(format!("line {line}: no usable id; skipped"));
+            data.warnings.push(format!(
+                "ligne {line} : pas d'identifiant utilisable ; ignorée"
+            ));
             continue;
         };
         if !seen.insert(id.clone()) {
             data.warnings.push(format!(
-                "line {line}: pupil {id} appears twice; the first is kept"
+                "ligne {line} : l'élève {id} figure deux fois ; le premier est gardé"
             ));
             continue;
         }
@@ -100,13 +101,13 @@ pub fn read_pupils(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportErro
             (Ok(l), Ok(f)) => (l.as_str().to_owned(), f.as_str().to_owned()),
             _ => {
                 data.warnings
-                    .push(format!("line {line}: pupil {id}: invalid name; skipped"));
+                    .push(format!("ligne {line} : élève {id} : nom invalide ; ignoré"));
                 continue;
             }
         };
         let Some(birth) = get("date_naissance").and_then(parse_day) else {
             data.warnings.push(format!(
-                "line {line}: pupil {id}: invalid birth date; skipped"
+                "ligne {line} : élève {id} : date de naissance invalide ; ignoré"
             ));
             continue;
         };
@@ -115,7 +116,7 @@ pub fn read_pupils(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportErro
             .map(|i| i.as_str().to_owned());
         if ine.is_none() {
             data.warnings
-                .push(format!("line {line}: pupil {id} has no valid INE"));
+                .push(format!("ligne {line} : l'élève {id} n'a pas d'INE valide"));
         }
         let division = get("division")
             .and_then(|d| Division::parse(d).ok())
@@ -142,7 +143,7 @@ pub fn read_guardians(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportE
     let mut links = HashSet::new();
     for (n, row) in r.records().enumerate() {
         let line = n + 2;
-        let row = row.map_err(|e| ImportError::fatal(file, format!("line {line}: {e}")))?;
+        let row = row.map_err(|_| ImportError::fatal(file, format!("ligne {line} illisible")))?;
         let get = |k: &str| {
             c.get(k)
                 .and_then(|i| row.get(*i))
@@ -151,7 +152,7 @@ pub fn read_guardians(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportE
         };
         let (Some(id), Some(pupil)) = (get("id"), get("eleve_id")) else {
             data.warnings
-                .push(format!("line {line}: no id or eleve_id; skipped"));
+                .push(format!("ligne {line} : pas d'id ou d'eleve_id ; ignorée"));
             continue;
         };
         let rank = match get("resp_legal") {
@@ -161,7 +162,7 @@ pub fn read_guardians(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportE
         };
         if !pupils.contains(pupil) {
             data.warnings.push(format!(
-                "line {line}: guardian {id} of unknown pupil {pupil:.40}; skipped"
+                "ligne {line} : responsable {id:.40} d'un élève inconnu ({pupil:.40}) ; ignoré"
             ));
             continue;
         }
@@ -169,8 +170,9 @@ pub fn read_guardians(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportE
             PersonName::parse(get("nom").unwrap_or("")),
             PersonName::parse(get("prenom").unwrap_or("")),
         ) else {
-            data.warnings
-                .push(format!("line {line}: guardian {id}: invalid name; skipped"));
+            data.warnings.push(format!(
+                "ligne {line} : responsable {id:.40} : nom invalide ; ignoré"
+            ));
             continue;
         };
         people
@@ -184,7 +186,7 @@ pub fn read_guardians(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportE
             });
         if !links.insert((pupil.to_owned(), id.to_owned())) {
             data.warnings.push(format!(
-                "line {line}: duplicate legal guardian {id} for pupil {pupil}; kept once"
+                "ligne {line} : responsable légal {id:.40} en double pour l'élève {pupil:.40} ; gardé une fois"
             ));
             continue;
         }

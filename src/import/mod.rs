@@ -5,12 +5,17 @@
 pub mod apply;
 pub mod csv_input;
 mod guardians;
+pub mod order;
+#[cfg(test)]
+mod proptests;
+mod pupil_rows;
 pub mod purge;
 pub mod siecle;
 pub mod synthetic;
+pub mod transfers;
 mod xml;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 
 /// A pupil as the file describes him.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,8 +52,11 @@ pub struct LinkRecord {
 #[derive(Debug, Clone, Default)]
 pub struct ImportData {
     pub uai: String,
-    /// `ANNEE_SCOLAIRE` (the first year of the school year, e.g. `2026`).
+    /// `ANNEE_SCOLAIRE` (the first year of the school year, e.g. `2026`); for a CSV, the
+    /// year given with the file.
     pub school_year: Option<String>,
+    /// The export's date and time (`PARAMETRES`), when the file says it.
+    pub exported_at: Option<NaiveDateTime>,
     pub pupils: Vec<PupilRecord>,
     pub guardians: Vec<GuardianRecord>,
     pub links: Vec<LinkRecord>,
@@ -58,7 +66,7 @@ pub struct ImportData {
 /// A problem that stops the import: nothing is written.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{file}: {message}")]
+    #[error("{file} : {message}")]
     Fatal { file: String, message: String },
     #[error("{0}")]
     Refused(String),
@@ -75,22 +83,23 @@ impl ImportError {
     }
 }
 
-/// Decodes a text file according to its XML declaration or, for CSV, by trying UTF-8 then
-/// ISO-8859-15 (Latin-9). A UTF-8 byte-order mark is dropped.
-pub fn decode(bytes: &[u8], declared: Option<&str>) -> Result<String, String> {
+/// Decodes a text file by the encoding its XML declaration names or, when none is named,
+/// by trying UTF-8 then ISO-8859-15 (Latin-9). A UTF-8 byte-order mark is dropped.
+pub fn decode(
+    bytes: &[u8],
+    declared: Option<&'static encoding_rs::Encoding>,
+) -> Result<String, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let label = declared.map(|d| d.trim().to_ascii_lowercase());
-    let encoding = match label.as_deref() {
+    let encoding = match declared {
         None => match std::str::from_utf8(bytes) {
             Ok(s) => return Ok(s.to_owned()),
             Err(_) => encoding_rs::ISO_8859_15,
         },
-        Some(l) => encoding_rs::Encoding::for_label(l.as_bytes())
-            .ok_or_else(|| format!("unknown encoding {l:?}"))?,
+        Some(e) => e,
     };
     let (text, _, had_errors) = encoding.decode(bytes);
     if had_errors && encoding == encoding_rs::UTF_8 {
-        return Err("the file is not valid UTF-8 although it says so".into());
+        return Err("le fichier n'est pas en UTF-8 alors qu'il l'annonce".into());
     }
     Ok(text.into_owned())
 }

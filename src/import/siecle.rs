@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::order::{SchoolYear, exported_at};
 use super::xml::{Record, walk};
 use super::{GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, parse_day};
 use crate::domain::{Division, Ine, PersonName, Uai};
@@ -13,9 +14,22 @@ fn check_uai(file: &str, params: &HashMap<String, String>, uai: &Uai) -> Result<
         Some(v) if Uai::parse(v).ok().as_ref() == Some(uai) => Ok(()),
         Some(v) => Err(ImportError::fatal(
             file,
-            format!("the file is for UAI {v:.20}, not {uai}"),
+            format!("ce fichier est celui de l'établissement « {v:.20} », pas de {uai}"),
         )),
-        None => Err(ImportError::fatal(file, "PARAMETRES/UAJ is missing")),
+        None => Err(ImportError::fatal(
+            file,
+            "PARAMETRES/UAJ manque : l'établissement du fichier est inconnu",
+        )),
+    }
+}
+
+fn school_year(file: &str, params: &HashMap<String, String>) -> Result<SchoolYear, ImportError> {
+    match params.get("ANNEE_SCOLAIRE") {
+        None => Err(ImportError::fatal(
+            file,
+            "PARAMETRES/ANNEE_SCOLAIRE manque : l'année scolaire du fichier est inconnue",
+        )),
+        Some(y) => SchoolYear::parse(y).map_err(|e| ImportError::fatal(file, e)),
     }
 }
 
@@ -25,7 +39,7 @@ fn name(r: &Record, key: &str, what: &str, warnings: &mut Vec<String>) -> Option
         Ok(n) => Some(n.as_str().to_owned()),
         Err(e) => {
             warnings.push(format!(
-                "line {}: {what} {}: {e}",
+                "ligne {} : {what} {:.40} : {e}",
                 r.line,
                 r.get("ELEVE_ID").or(r.get("PERSONNE_ID")).unwrap_or("?")
             ));
@@ -46,7 +60,8 @@ pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(),
     )?;
     check_uai(file, &params, uai)?;
     data.uai = uai.to_string();
-    data.school_year = params.get("ANNEE_SCOLAIRE").and_then(|y| clean(y));
+    data.school_year = Some(school_year(file, &params)?.as_stored());
+    data.exported_at = exported_at(&params);
     let mut divisions: HashMap<String, String> = HashMap::new();
     for (_, r) in records.iter().filter(|(k, _)| k == "STRUCTURES_ELEVE") {
         let Some(id) = r.get("ELEVE_ID") else {
@@ -61,7 +76,7 @@ pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(),
                         divisions.insert(id.to_owned(), d.as_str().to_owned());
                     }
                     Err(e) => data.warnings.push(format!(
-                        "line {}: pupil {id}: division {code:.40}: {e}",
+                        "ligne {} : élève {id:.40} : division « {code:.40} » : {e}",
                         r.line
                     )),
                 }
@@ -72,14 +87,14 @@ pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(),
     for (_, r) in records.iter().filter(|(k, _)| k == "ELEVE") {
         let Some(id) = r.get("ELEVE_ID").map(str::to_owned) else {
             data.warnings.push(format!(
-                "line {}: a pupil without ELEVE_ID is skipped",
+                "ligne {} : un élève sans ELEVE_ID est ignoré",
                 r.line
             ));
             continue;
         };
         if id.chars().count() > 40 {
             data.warnings.push(format!(
-                "line {}: an ELEVE_ID of {} characters is skipped",
+                "ligne {} : un ELEVE_ID de {} caractères est ignoré",
                 r.line,
                 id.chars().count()
             ));
@@ -87,20 +102,20 @@ pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(),
         }
         if !seen.insert(id.clone()) {
             data.warnings.push(format!(
-                "line {}: pupil {id} appears twice; the first is kept",
+                "ligne {} : l'élève {id} figure deux fois ; le premier est gardé",
                 r.line
             ));
             continue;
         }
         let (Some(last), Some(first)) = (
-            name(r, "NOM_DE_FAMILLE", "pupil", &mut data.warnings),
-            name(r, "PRENOM", "pupil", &mut data.warnings),
+            name(r, "NOM_DE_FAMILLE", "élève", &mut data.warnings),
+            name(r, "PRENOM", "élève", &mut data.warnings),
         ) else {
             continue;
         };
         let Some(birth) = r.get("DATE_NAISS").and_then(parse_day) else {
             data.warnings.push(format!(
-                "line {}: pupil {id}: invalid or missing birth date; skipped",
+                "ligne {} : élève {id} : date de naissance absente ou invalide ; ignoré",
                 r.line
             ));
             continue;
@@ -108,14 +123,14 @@ pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(),
         let ine = match r.get("ID_NATIONAL") {
             None => {
                 data.warnings
-                    .push(format!("line {}: pupil {id} has no INE", r.line));
+                    .push(format!("ligne {} : l'élève {id} n'a pas d'INE", r.line));
                 None
             }
             Some(v) => match Ine::parse(v) {
                 Ok(i) => Some(i.as_str().to_owned()),
                 Err(_) => {
                     data.warnings.push(format!(
-                        "line {}: pupil {id}: INE {v:.20} is not valid; ignored",
+                        "ligne {} : élève {id} : l'INE « {v:.20} » n'est pas valide ; non repris",
                         r.line
                     ));
                     None
@@ -128,7 +143,7 @@ pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(),
                 Some(d) => Some(d),
                 None => {
                     data.warnings.push(format!(
-                        "line {}: pupil {id}: invalid DATE_SORTIE {v:.20}; ignored",
+                        "ligne {} : élève {id} : DATE_SORTIE « {v:.20} » invalide ; non reprise",
                         r.line
                     ));
                     None
@@ -159,18 +174,25 @@ pub fn read_guardians(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<
         "",
     )?;
     check_uai(file, &params, uai)?;
+    let year = school_year(file, &params)?.as_stored();
+    if data.school_year.as_ref().is_some_and(|y| *y != year) {
+        return Err(ImportError::fatal(
+            file,
+            "ce fichier n'est pas de la même année scolaire que celui des élèves",
+        ));
+    }
     let mut people: HashMap<String, GuardianRecord> = HashMap::new();
     for (_, r) in records.iter().filter(|(k, _)| k == "PERSONNE") {
         let Some(id) = r.get("PERSONNE_ID").map(str::to_owned) else {
             data.warnings.push(format!(
-                "line {}: a person without PERSONNE_ID is skipped",
+                "ligne {} : une personne sans PERSONNE_ID est ignorée",
                 r.line
             ));
             continue;
         };
         let (Some(last), Some(first)) = (
-            name(r, "NOM_DE_FAMILLE", "guardian", &mut data.warnings),
-            name(r, "PRENOM", "guardian", &mut data.warnings),
+            name(r, "NOM_DE_FAMILLE", "responsable", &mut data.warnings),
+            name(r, "PRENOM", "responsable", &mut data.warnings),
         ) else {
             continue;
         };
@@ -200,7 +222,7 @@ pub fn read_guardians(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<
     for (_, r) in records.iter().filter(|(k, _)| k == "RESPONSABLE_ELEVE") {
         let (Some(pupil), Some(person)) = (r.get("ELEVE_ID"), r.get("PERSONNE_ID")) else {
             data.warnings.push(format!(
-                "line {}: a guardian link without ELEVE_ID or PERSONNE_ID is skipped",
+                "ligne {} : un lien de responsable sans ELEVE_ID ou PERSONNE_ID est ignoré",
                 r.line
             ));
             continue;
@@ -212,21 +234,21 @@ pub fn read_guardians(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<
         };
         if !pupils.contains(pupil) {
             data.warnings.push(format!(
-                "line {}: guardian {person} of unknown pupil {pupil:.40}; skipped",
+                "ligne {} : responsable {person:.40} d'un élève inconnu ({pupil:.40}) ; ignoré",
                 r.line
             ));
             continue;
         }
         if !people.contains_key(person) {
             data.warnings.push(format!(
-                "line {}: unknown person {person:.40} for pupil {pupil}; skipped",
+                "ligne {} : personne inconnue ({person:.40}) pour l'élève {pupil:.40} ; ignorée",
                 r.line
             ));
             continue;
         }
         if !links.insert((pupil.to_owned(), person.to_owned())) {
             data.warnings.push(format!(
-                "line {}: duplicate legal guardian {person} for pupil {pupil}; kept once",
+                "ligne {} : responsable légal {person:.40} en double pour l'élève {pupil:.40} ; gardé une fois",
                 r.line
             ));
             continue;
@@ -252,15 +274,33 @@ mod tests {
     use super::super::xml::declared_encoding;
 
     #[test]
-    fn the_declared_encoding_is_read() {
+    fn the_declared_encoding_is_read_by_the_xml_reader() {
         assert_eq!(
-            declared_encoding(br#"<?xml version="1.0" encoding="ISO-8859-15"?><a/>"#).as_deref(),
-            Some("ISO-8859-15")
+            declared_encoding(br#"<?xml version="1.0" encoding="ISO-8859-15"?><a/>"#),
+            Ok(Some(encoding_rs::ISO_8859_15))
         );
         assert_eq!(
-            declared_encoding(b"<?xml version='1.0' encoding='UTF-8' ?>").as_deref(),
-            Some("UTF-8")
+            declared_encoding(b"<?xml version='1.0' encoding='UTF-8' ?>"),
+            Ok(Some(encoding_rs::UTF_8))
         );
-        assert_eq!(declared_encoding(b"<a/>"), None);
+        assert_eq!(declared_encoding(b"<a/>"), Ok(None));
+        assert_eq!(declared_encoding(b"<?xml version='1.0'?><a/>"), Ok(None));
+    }
+
+    #[test]
+    fn a_non_ascii_byte_after_encoding_is_a_french_error_not_a_panic() {
+        for decl in [
+            &b"<?xml version=\"1.0\" encoding=\xe9ISO\"?><a/>"[..],
+            b"<?xml version=\"1.0\" encoding=\"\xe9\"?><a/>",
+            b"<?xml version=\"1.0\" encoding=\xc3\xa9\xc3\xa9?><a/>",
+            b"<?xml version=\"1.0\" encoding=\"\xff\xfe\" ?>",
+            b"<?xml encoding=\"",
+        ] {
+            match declared_encoding(decl) {
+                Ok(None) => {}
+                Ok(Some(e)) => panic!("{e:?} from {decl:?}"),
+                Err(m) => assert!(m.contains("déclaration XML"), "{m}"),
+            }
+        }
     }
 }

@@ -26,29 +26,53 @@ impl Record {
     }
 }
 
-/// The XML declaration's encoding, if any.
-pub(super) fn declared_encoding(bytes: &[u8]) -> Option<String> {
-    let head = &bytes[..bytes.len().min(200)];
-    let head = String::from_utf8_lossy(head);
-    let decl = head.strip_prefix('\u{feff}').unwrap_or(&head);
-    if !decl.trim_start().starts_with("<?xml") {
-        return None;
+/// The encoding named by the XML declaration, read with quick-xml's own declaration event
+/// (never by slicing the bytes by hand: a label may hold any byte). `Ok(None)`: no
+/// declaration, or one without `encoding`. A label that is not an encoding is refused.
+pub(super) fn declared_encoding(
+    bytes: &[u8],
+) -> Result<Option<&'static encoding_rs::Encoding>, String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = Reader::from_reader(bytes);
+    reader.config_mut().trim_text(true);
+    let mut buf = Vec::new();
+    let decl = match reader.read_event_into(&mut buf) {
+        Ok(Event::Decl(d)) => d,
+        // No declaration (or a broken start that the main walk will report).
+        _ => return Ok(None),
+    };
+    match decl.encoding() {
+        None => Ok(None),
+        Some(Ok(label)) => {
+            let shown = shown(&label, 30);
+            match encoding_rs::Encoding::for_label(label.trim_ascii()) {
+                Some(e) => Ok(Some(e)),
+                None => Err(format!(
+                    "la déclaration XML annonce un encodage inconnu (« {shown} »)"
+                )),
+            }
+        }
+        Some(Err(_)) => {
+            Err("la déclaration XML est mal formée (attribut encoding illisible)".into())
+        }
     }
-    let end = decl.find("?>")?;
-    let decl = &decl[..end];
-    let i = decl.find("encoding")?;
-    let rest = decl[i + "encoding".len()..]
-        .trim_start()
-        .strip_prefix('=')?
-        .trim_start();
-    let quote = rest.chars().next()?;
-    let rest = &rest[1..];
-    Some(rest[..rest.find(quote)?].to_owned())
+}
+
+/// A fragment of the file, fit to be quoted in a message: control characters become `?`,
+/// at most `max` characters.
+pub(super) fn shown(bytes: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(max)
+        .collect()
 }
 
 pub(super) fn line_of(text: &str, pos: u64) -> usize {
-    let pos = (pos as usize).min(text.len());
-    text.as_bytes()[..pos]
+    let pos = usize::try_from(pos).unwrap_or(usize::MAX).min(text.len());
+    text.as_bytes()
+        .get(..pos)
+        .unwrap_or_default()
         .iter()
         .filter(|b| **b == b'\n')
         .count()
@@ -72,7 +96,10 @@ impl Lines<'_> {
                 pos as u64,
             );
         }
-        self.line += self.text[self.pos..pos]
+        self.line += self
+            .text
+            .get(self.pos..pos)
+            .unwrap_or_default()
             .iter()
             .filter(|b| **b == b'\n')
             .count();
@@ -94,11 +121,64 @@ pub(super) fn attributes(e: &BytesStart<'_>, into: &mut HashMap<String, String>)
     }
 }
 
+/// A French description of a parser error (quick-xml's own messages are English).
+fn french(e: &quick_xml::Error) -> String {
+    use quick_xml::errors::{IllFormedError, SyntaxError};
+    match e {
+        quick_xml::Error::Syntax(s) => match s {
+            SyntaxError::UnclosedTag => "une balise n'est pas refermée (« > » manquant)".into(),
+            SyntaxError::UnclosedComment => "un commentaire n'est pas refermé".into(),
+            SyntaxError::UnclosedCData => "une section CDATA n'est pas refermée".into(),
+            SyntaxError::UnclosedDoctype => "une déclaration DOCTYPE n'est pas refermée".into(),
+            SyntaxError::UnclosedPIOrXmlDecl => {
+                "une déclaration « <? » n'est pas refermée par « ?> »".into()
+            }
+            SyntaxError::InvalidBangMarkup => "balise « <! » incompréhensible".into(),
+        },
+        quick_xml::Error::IllFormed(i) => match i {
+            IllFormedError::MismatchedEndTag { expected, found } => format!(
+                "la balise fermante </{:.40}> ne correspond pas à <{:.40}>",
+                found, expected
+            ),
+            IllFormedError::UnmatchedEndTag(t) => {
+                format!("balise fermante </{t:.40}> sans balise ouvrante")
+            }
+            IllFormedError::MissingEndTag(t) => {
+                format!("la balise <{t:.40}> n'est jamais refermée")
+            }
+            IllFormedError::MissingDeclVersion(_) => {
+                "la déclaration XML n'indique pas de version".into()
+            }
+            _ => "structure XML incorrecte".into(),
+        },
+        quick_xml::Error::InvalidAttr(_) => "attribut mal formé".into(),
+        quick_xml::Error::Encoding(_) => "caractères illisibles dans cet encodage".into(),
+        quick_xml::Error::Escape(_) => "entité « & » mal formée".into(),
+        quick_xml::Error::Namespace(_) => "espace de noms XML incorrect".into(),
+        quick_xml::Error::Io(_) => "lecture impossible".into(),
+    }
+}
+
+/// Whether the parser stopped because the input ended early.
+fn ended_early(e: &quick_xml::Error) -> bool {
+    use quick_xml::errors::{IllFormedError, SyntaxError};
+    matches!(
+        e,
+        quick_xml::Error::Syntax(
+            SyntaxError::UnclosedTag
+                | SyntaxError::UnclosedComment
+                | SyntaxError::UnclosedCData
+                | SyntaxError::UnclosedDoctype
+                | SyntaxError::UnclosedPIOrXmlDecl
+        ) | quick_xml::Error::IllFormed(IllFormedError::MissingEndTag(_))
+    )
+}
+
 /// `PARAMETRES` and the records found, with their element names.
 pub(super) type Walked = (HashMap<String, String>, Vec<(String, Record)>);
 
 /// Walks the document: checks the root, reads `PARAMETRES`, and collects the elements named
-/// in `records` (with `nested` collected inside them).
+/// in `records` (with `nested` collected inside them). Every error is French.
 pub(super) fn walk(
     file: &str,
     bytes: &[u8],
@@ -107,10 +187,10 @@ pub(super) fn walk(
     nested: &str,
 ) -> Result<Walked, ImportError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(ImportError::fatal(file, "the file is empty"));
+        return Err(ImportError::fatal(file, "le fichier est vide"));
     }
-    let text = decode(bytes, declared_encoding(bytes).as_deref())
-        .map_err(|m| ImportError::fatal(file, m))?;
+    let declared = declared_encoding(bytes).map_err(|m| ImportError::fatal(file, m))?;
+    let text = decode(bytes, declared).map_err(|m| ImportError::fatal(file, m))?;
     let mut reader = Reader::from_str(&text);
     reader.config_mut().trim_text(true);
     let mut path: Vec<String> = Vec::new();
@@ -129,24 +209,26 @@ pub(super) fn walk(
         let pos = reader.buffer_position();
         let event = reader.read_event().map_err(|e| {
             let line = line_of(&text, reader.error_position());
-            let message = e.to_string();
-            if message.contains("end of input") {
+            if ended_early(&e) {
                 ImportError::fatal(
                     file,
-                    format!("the file is truncated (line {line}): {message}"),
+                    format!("le fichier est tronqué (ligne {line}) : {}", french(&e)),
                 )
             } else {
-                ImportError::fatal(file, format!("malformed XML at line {line}: {message}"))
+                ImportError::fatal(
+                    file,
+                    format!("XML mal formé à la ligne {line} : {}", french(&e)),
+                )
             }
         })?;
         match event {
             Event::Start(e) => {
                 let name = name_of(&e);
                 if path.is_empty() {
-                    if name != root {
+                    if seen_root || name != root {
                         return Err(ImportError::fatal(
                             file,
-                            format!("the root element is <{name}>, expected <{root}>"),
+                            format!("l'élément racine est <{name:.40}>, <{root}> était attendu"),
                         ));
                     }
                     seen_root = true;
@@ -171,7 +253,7 @@ pub(super) fn walk(
                 if path.is_empty() {
                     return Err(ImportError::fatal(
                         file,
-                        format!("the root element is <{name}/>, expected <{root}>"),
+                        format!("l'élément racine est <{name:.40}/>, <{root}> était attendu"),
                     ));
                 }
                 if current.is_none() && records.contains(&name.as_str()) {
@@ -184,8 +266,11 @@ pub(super) fn walk(
                 }
             }
             Event::Text(t) => {
-                let s = t.decode().map_err(|e| {
-                    ImportError::fatal(file, format!("line {}: {e}", line_of(&text, pos)))
+                let s = t.decode().map_err(|_| {
+                    ImportError::fatal(
+                        file,
+                        format!("ligne {} : texte illisible", line_of(&text, pos)),
+                    )
                 })?;
                 text_buf.push_str(&s);
             }
@@ -208,9 +293,9 @@ pub(super) fn walk(
                         return Err(ImportError::fatal(
                             file,
                             format!(
-                                "line {}: unknown entity &{};",
+                                "ligne {} : entité inconnue « &{}; »",
                                 line_of(&text, pos),
-                                String::from_utf8_lossy(&r)
+                                shown(&r, 40)
                             ),
                         ));
                     }
@@ -220,7 +305,7 @@ pub(super) fn walk(
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 path.pop();
                 let value = std::mem::take(&mut text_buf);
-                if path.len() >= 2 && path[1] == "PARAMETRES" && path.len() == 2 {
+                if path.len() == 2 && path.get(1).map(String::as_str) == Some("PARAMETRES") {
                     params.insert(name.clone(), value.trim().to_owned());
                 } else if let Some(m) = inner.as_mut() {
                     if name == nested {
@@ -247,13 +332,16 @@ pub(super) fn walk(
         }
     }
     if !seen_root {
-        return Err(ImportError::fatal(file, format!("no <{root}> element")));
+        return Err(ImportError::fatal(
+            file,
+            format!("aucun élément <{root}> : ce n'est pas le bon fichier"),
+        ));
     }
     if !path.is_empty() {
         return Err(ImportError::fatal(
             file,
             format!(
-                "the file is truncated: <{}> is never closed",
+                "le fichier est tronqué : <{:.80}> n'est jamais refermé",
                 path.join("/")
             ),
         ));

@@ -14,11 +14,13 @@ use super::guard::{Attempt, State, permit, record_refusal, requested_uai, requir
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::import::{ImportView, import_page};
-use crate::audit::Outcome;
+use crate::audit::{AuditEvent, Outcome};
 use crate::csv_export::to_csv;
+use crate::delegation::local_day;
 use crate::delegation::policy::Action;
 use crate::import::apply::{ImportOptions, apply};
-use crate::import::{ImportData, csv_input, siecle};
+use crate::import::order::SchoolYear;
+use crate::import::{ImportData, ImportError, csv_input, siecle};
 
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 
@@ -44,14 +46,21 @@ pub async fn import_form(
     )
     .await?;
     let name = establishment_name(&state, &uai).await?;
+    let year = current_year(&state);
     Ok(import_page(&ImportView {
         chrome: &chrome(&signed_in),
         uai: uai.as_str(),
         establishment: &name,
+        school_year: &year,
         error: None,
         report: None,
         report_csv: None,
     }))
+}
+
+/// The school year of today, to fill the form.
+fn current_year(state: &State) -> String {
+    SchoolYear::of_day(local_day(state.clock.now(), state.tz)).as_stored()
 }
 
 /// The form's fields: small text fields and up to two files.
@@ -60,6 +69,8 @@ struct Upload {
     uai: String,
     csrf_token: String,
     format: String,
+    /// The school year of a CSV (`2026` or `2026-2027`).
+    school_year: String,
     dry_run: bool,
     pupils: Vec<u8>,
     guardians: Vec<u8>,
@@ -100,6 +111,7 @@ async fn read_upload(mut payload: Multipart) -> Result<Upload, AppError> {
             "uai" => up.uai = text(),
             "csrf_token" => up.csrf_token = text(),
             "format" => up.format = text(),
+            "annee" => up.school_year = text(),
             "dry_run" => up.dry_run = !bytes.is_empty(),
             "eleves" => up.pupils = bytes,
             "responsables" => up.guardians = bytes,
@@ -140,11 +152,17 @@ pub async fn run_import(
     .await?;
     let name = establishment_name(&state, &uai).await?;
     let chrome = chrome(&signed_in);
+    let shown_year = if up.school_year.is_empty() {
+        current_year(&state)
+    } else {
+        up.school_year.clone()
+    };
     let fail = |message: String| {
         let page = import_page(&ImportView {
             chrome: &chrome,
             uai: uai.as_str(),
             establishment: &name,
+            school_year: &shown_year,
             error: Some(&message),
             report: None,
             report_csv: None,
@@ -156,11 +174,24 @@ pub async fn run_import(
     if up.pupils.is_empty() {
         return Ok(fail("Choisissez le fichier des élèves.".into()));
     }
+    let csv_year = if csv {
+        match SchoolYear::parse(&up.school_year) {
+            Ok(y) => Some(y.as_stored()),
+            Err(e) => {
+                return Ok(fail(format!(
+                    "Un fichier CSV ne dit pas son année scolaire : {e}."
+                )));
+            }
+        }
+    } else {
+        None
+    };
     let read_uai = uai.clone();
     let (pupils, guardians) = (up.pupils, up.guardians);
     let read = web::block(move || {
         let mut data = ImportData {
             uai: read_uai.to_string(),
+            school_year: csv_year,
             ..ImportData::default()
         };
         if csv {
@@ -191,12 +222,19 @@ pub async fn run_import(
             return Ok(fail(format!("Import refusé, rien n'a été modifié : {e}")));
         }
     };
+    let stamped = meta.stamp(AuditEvent::new("", "", Outcome::Success));
     let opts = ImportOptions {
         action,
         actor: signed_in.0.agent.uid.clone(),
         name: None,
         dry_run: up.dry_run,
         tz: state.tz,
+        force: false,
+        request: Some((
+            stamped.request_id.unwrap_or_default(),
+            stamped.peer_addr,
+            stamped.client_addr,
+        )),
     };
     let (key, now, apply_uai) = (state.key.clone(), state.clock.now(), uai.clone());
     let applied = state
@@ -207,6 +245,8 @@ pub async fn run_import(
         .await?;
     let report = match applied {
         Ok(r) => r,
+        Err(ImportError::Refused(m)) => return Ok(fail(m)),
+        Err(ImportError::Db(e)) => return Err(AppError::Internal(e.to_string())),
         Err(e) => return Ok(fail(format!("Import refusé, rien n'a été modifié : {e}"))),
     };
     let csv_report = to_csv(
@@ -218,6 +258,7 @@ pub async fn run_import(
         chrome: &chrome,
         uai: uai.as_str(),
         establishment: &name,
+        school_year: &shown_year,
         error: None,
         report: Some((&report, up.dry_run)),
         report_csv: Some(&csv_report),

@@ -11,6 +11,7 @@ use super::parents::{record as parent_record, search as parent_search};
 use super::pupils::{batch_pages, classes, record, search, stats};
 use super::{
     BASE, assets, delegation_changes, delegations, errors, health, home, journal, otp, signin,
+    transfers,
 };
 use crate::delegation::Scope;
 
@@ -163,6 +164,8 @@ route_table! {
     Get "/journal.csv" PrincipalOnly => journal::export_journal;
     Get "/import" PrincipalOnly => import_page::import_form;
     Post "/import" PrincipalOnly => import_page::run_import;
+    Get "/transferts" PrincipalOnly => transfers::show_transfers;
+    Post "/transferts/{id}/acceptation" PrincipalOnly => transfers::accept_transfer;
     Get "/depannage/eleve" ELEVES => search::search_pupils;
     Get "/depannage/responsable" RESPONSABLES => parent_search::search_parents;
     Get "/depannage/responsable/classe" RESPONSABLES => classes::class_form_parents;

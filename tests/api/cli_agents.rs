@@ -236,7 +236,7 @@ fn import_and_purge_commands_report_and_refuse_clearly() {
     );
     assert!(status.success(), "{err}");
     assert!(
-        out.contains("DRY RUN") && out.contains("25 created"),
+        out.contains("SIMULATION") && out.contains("25 créés"),
         "{out}"
     );
     let (status, out, _) = crate::helpers::run_cli(
@@ -254,17 +254,17 @@ fn import_and_purge_commands_report_and_refuse_clearly() {
     );
     assert!(status.success());
     assert!(
-        out.contains("establishment created") && out.contains("25 created"),
+        out.contains("établissement créé") && out.contains("25 créés"),
         "{out}"
     );
     let (_, out, _) =
         crate::helpers::run_cli(&["import", "siecle", "--uai", "0691234S", p, g], &env);
-    assert!(out.contains("0 created, 0 updated, 25 unchanged"), "{out}");
+    assert!(out.contains("0 créés, 0 mis à jour, 25 inchangés"), "{out}");
     let (status, _, err) =
         crate::helpers::run_cli(&["import", "siecle", "--uai", "0692418D", p], &env);
     assert!(!status.success());
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("not 0692418D"), "{err}");
+    assert!(err.contains("pas de 0692418D"), "{err}");
     let (status, out, _) = crate::helpers::run_cli(&["purge"], &env);
     assert!(
         status.success() && out.contains("DRY RUN: 0 leaver"),

@@ -43,6 +43,8 @@ fn opts(dry_run: bool) -> ImportOptions {
         name: Some("Collège Jean Moulin".into()),
         dry_run,
         tz: chrono_tz::Europe::Paris,
+        force: false,
+        request: None,
     }
 }
 
@@ -143,11 +145,11 @@ fn an_import_creates_everything_and_a_second_one_changes_nothing() {
                 .any(|p| p.last_name.starts_with("Œuvray")),
             "Latin-9 œ survives"
         );
-        assert!(data.warnings.iter().any(|w| w.contains("has no INE")));
+        assert!(data.warnings.iter().any(|w| w.contains("n'a pas d'INE")));
         assert!(
             data.warnings
                 .iter()
-                .any(|w| w.contains("duplicate legal guardian"))
+                .any(|w| w.contains("responsable légal") && w.contains("en double"))
         );
         assert!(
             data.pupils
@@ -274,7 +276,7 @@ fn a_new_school_year_updates_adds_and_marks_leavers() {
 }
 
 #[test]
-fn a_pupil_moving_to_another_establishment_keeps_his_identifiant() {
+fn a_pupil_still_current_elsewhere_is_only_claimed_and_moves_when_he_leaves() {
     let db = TestDb::migrated();
     let mut conn = db.connect();
     run(&mut conn, &read(&synthetic(5), false).unwrap(), false);
@@ -302,15 +304,30 @@ fn a_pupil_moving_to_another_establishment_keeps_his_identifiant() {
         &|_, _| {},
     )
     .unwrap();
-    let after: (i64, String, String) = pupils::table
+    let uai_of = |conn: &mut DbConnection| -> String {
+        pupils::table
+            .filter(pupils::id.eq(before.0))
+            .select(pupils::uai)
+            .first(conn)
+            .unwrap()
+    };
+    assert_eq!(
+        uai_of(&mut conn),
+        UAI,
+        "still current at the collège: pending"
+    );
+    // The collège's next import records his departure: he moves, keeping his identifiant.
+    let leaving = Synthetic {
+        leavers: vec![2],
+        ..synthetic(5)
+    };
+    run(&mut conn, &read(&leaving, false).unwrap(), false);
+    let after: (String, String, Option<NaiveDate>) = pupils::table
         .filter(pupils::id.eq(before.0))
-        .select((pupils::id, pupils::identifiant, pupils::uai))
+        .select((pupils::identifiant, pupils::uai, pupils::departure_date))
         .first(&mut conn)
         .unwrap();
-    assert_eq!(
-        (after.0, after.1, after.2.as_str()),
-        (before.0, before.1, "0692418D")
-    );
+    assert_eq!(after, (before.1, "0692418D".to_owned(), None));
 }
 
 #[test]
@@ -324,20 +341,20 @@ fn a_fatal_error_changes_nothing_and_says_where() {
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (
             good.replacen("</PRENOM>", "</PRENOMS>", 1).into_bytes(),
-            "malformed XML at line",
+            "XML mal formé à la ligne",
         ),
         (
             good.replace("BEE_ELEVES", "BEE_PROFS").into_bytes(),
-            "root element",
+            "élément racine",
         ),
         (
             good.replace("<UAJ>0691234S</UAJ>", "<UAJ>0692418D</UAJ>")
                 .into_bytes(),
-            "not 0691234S",
+            "pas de 0691234S",
         ),
-        (good.as_bytes()[..good.len() / 2].to_vec(), "truncated"),
-        (Vec::new(), "empty"),
-        (b"   \n".to_vec(), "empty"),
+        (good.as_bytes()[..good.len() / 2].to_vec(), "tronqué"),
+        (Vec::new(), "vide"),
+        (b"   \n".to_vec(), "vide"),
         (b"not xml at all".to_vec(), ""),
     ];
     for (bytes, message) in cases {
@@ -413,13 +430,10 @@ fn row_problems_are_warnings_and_huge_values_do_not_break_anything() {
     assert_eq!(data.pupils.len(), 1);
     assert_eq!(data.pupils[0].last_name, "O'Brien");
     let w = data.warnings.join("\n");
-    assert!(w.contains("pupil 1") && w.contains("200 caractères"), "{w}");
-    assert!(w.contains("invalid or missing birth date"), "{w}");
-    assert!(
-        w.contains("INE x is not valid") || w.contains("is not valid"),
-        "{w}"
-    );
-    assert!(w.contains("without ELEVE_ID"), "{w}");
+    assert!(w.contains("élève 1") && w.contains("200 caractères"), "{w}");
+    assert!(w.contains("date de naissance absente ou invalide"), "{w}");
+    assert!(w.contains("l'INE « x » n'est pas valide"), "{w}");
+    assert!(w.contains("sans ELEVE_ID"), "{w}");
 }
 
 #[test]
@@ -434,16 +448,21 @@ fn csv_files_import_with_either_separator_and_encoding() {
     csv_input::read_pupils(&latin, &mut data).unwrap();
     assert_eq!(data.pupils.len(), 2);
     assert_eq!(data.pupils[1].last_name, "Œuvray");
-    assert!(data.warnings.iter().any(|w| w.contains("line 4")));
+    assert!(data.warnings.iter().any(|w| w.contains("ligne 4")));
     let guardians = "id,nom,prenom,mel,tel_portable,eleve_id,resp_legal\n10,Lefèvre,Nathalie,n@exemple.fr,0612345678,1,1\n10,Lefèvre,Nathalie,n@exemple.fr,0612345678,1,1\n11,Martin,Paul,,,2,2\n12,Autre,Contact,,,2,0\n13,X,Y,,,99,1\n";
     csv_input::read_guardians(guardians.as_bytes(), &mut data).unwrap();
     assert_eq!(data.links.len(), 2);
     assert!(
         data.warnings
             .iter()
-            .any(|w| w.contains("duplicate legal guardian"))
+            .any(|w| w.contains("responsable légal 10 en double"))
     );
-    assert!(data.warnings.iter().any(|w| w.contains("unknown pupil 99")));
+    assert!(
+        data.warnings
+            .iter()
+            .any(|w| w.contains("élève inconnu (99)"))
+    );
+    data.school_year = Some("2026".into());
     let r = apply(
         &mut conn,
         &test_key(),
@@ -462,7 +481,7 @@ fn csv_files_import_with_either_separator_and_encoding() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("missing column(s): id, date_naissance"),
+        err.contains("colonne(s) manquante(s) : id, date_naissance"),
         "{err}"
     );
 }

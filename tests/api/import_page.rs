@@ -99,7 +99,7 @@ async fn a_principal_imports_from_the_page_and_nobody_else_does() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
-    assert!(res.text().await.unwrap().contains("not 0691234S"));
+    assert!(res.text().await.unwrap().contains("pas de 0691234S"));
     // More than 20 MB: refused.
     let huge = vec![b' '; 20 * 1024 * 1024 + 1];
     let res = app

@@ -16,6 +16,24 @@ fn read_every_table(conn: &mut DbConnection) {
             chrono::NaiveDateTime,
             chrono::NaiveDateTime,
             Option<String>,
+            Option<chrono::NaiveDateTime>,
+        )>(conn)
+        .unwrap();
+    pending_transfers::table
+        .select(pending_transfers::all_columns)
+        .load::<(
+            i64,
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            chrono::NaiveDate,
+            Option<String>,
+            String,
+            chrono::NaiveDateTime,
         )>(conn)
         .unwrap();
     agents::table

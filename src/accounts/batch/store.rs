@@ -348,6 +348,40 @@ pub fn abandon_pending(
     Ok(n)
 }
 
+/// An account now of `keep_uai` only (a pupil who moved) leaves the unfinished batches of every other establishment: his pending items
+/// there are abandoned and none of his items there claims him any more.
+pub fn withdraw_account(
+    conn: &mut DbConnection,
+    kind: &str,
+    account: i64,
+    keep_uai: &Uai,
+) -> QueryResult<()> {
+    let elsewhere = batches::table
+        .filter(batches::kind.eq(kind))
+        .filter(batches::uai.ne(keep_uai.as_str()))
+        .select(batches::id);
+    let mine = || {
+        batch_items::table
+            .filter(batch_items::account_kind.eq(kind))
+            .filter(batch_items::account_id.eq(account))
+    };
+    diesel::update(
+        mine()
+            .filter(batch_items::status.eq("pending"))
+            .filter(batch_items::batch_id.eq_any(elsewhere)),
+    )
+    .set(batch_items::status.eq("abandoned"))
+    .execute(conn)?;
+    let elsewhere = batches::table
+        .filter(batches::kind.eq(kind))
+        .filter(batches::uai.ne(keep_uai.as_str()))
+        .select(batches::id);
+    diesel::update(mine().filter(batch_items::batch_id.eq_any(elsewhere)))
+        .set(batch_items::claimed.eq(false))
+        .execute(conn)
+        .map(drop)
+}
+
 /// The next pending items: (item id, account id).
 pub fn pending(conn: &mut DbConnection, id: i64, limit: i64) -> QueryResult<Vec<(i64, i64)>> {
     batch_items::table
@@ -400,7 +434,8 @@ pub fn progress(conn: &mut DbConnection, id: i64) -> QueryResult<(i64, i64)> {
     Ok((p.done, p.total()))
 }
 
-/// The done items in order: (account id, sealed password).
+/// The done items still in the batch, in order: (account id, sealed password). An account
+/// withdrawn from it (a pupil who moved to another establishment) is left out.
 pub fn sealed_passwords(
     conn: &mut DbConnection,
     id: i64,
@@ -408,6 +443,7 @@ pub fn sealed_passwords(
     batch_items::table
         .filter(batch_items::batch_id.eq(id))
         .filter(batch_items::status.eq("done"))
+        .filter(batch_items::claimed.eq(true))
         .order(batch_items::position)
         .select((batch_items::account_id, batch_items::sealed_password))
         .load(conn)

@@ -143,9 +143,10 @@ fn an_active_delegate_holds_his_scope_and_nothing_else() {
                 Action::ViewParents | Action::ResetParent => {
                     (Expect::Forbidden, Expect::Delegated(8))
                 }
-                Action::ManageDelegations | Action::ReadJournal | Action::ImportAccounts => {
-                    (Expect::Forbidden, Expect::Forbidden)
-                }
+                Action::ManageDelegations
+                | Action::ReadJournal
+                | Action::ImportAccounts
+                | Action::AcceptTransfers => (Expect::Forbidden, Expect::Forbidden),
             };
             check(&eleves, &held, action, at, e, "delegate eleves");
             check(
@@ -391,4 +392,38 @@ fn both_scopes_from_two_delegations_and_the_spring_change_of_a_one_day_delegatio
         Expect::Hidden,
         "midnight CEST",
     );
+}
+
+#[test]
+fn only_a_principal_of_the_origin_accepts_a_transfer() {
+    let at = inside()[2];
+    let both = [
+        delegation(7, "referent", A, Scope::Eleves),
+        delegation(8, "referent", A, Scope::Responsables),
+    ];
+    check(
+        &agent("principal", &[A]),
+        &[],
+        Action::AcceptTransfers,
+        at,
+        Expect::Principal,
+        "principal of the origin",
+    );
+    check(
+        &agent("referent", &[]),
+        &both,
+        Action::AcceptTransfers,
+        at,
+        Expect::Forbidden,
+        "delegate of both scopes",
+    );
+    check(
+        &agent("principal2", &[B]),
+        &[],
+        Action::AcceptTransfers,
+        at,
+        Expect::Hidden,
+        "principal of the destination",
+    );
+    assert_eq!(Action::AcceptTransfers.scope(), None);
 }

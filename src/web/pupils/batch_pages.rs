@@ -145,7 +145,9 @@ pub async fn print_letters(
                 let Some(sealed) = sealed else { continue };
                 match kind {
                     AccountKind::Pupil => {
-                        if let Some(p) = pupils::find(conn, account)? {
+                        // A pupil who moved away since is not this establishment's any more.
+                        if let Some(p) = pupils::find(conn, account)?.filter(|p| p.uai == batch_uai)
+                        {
                             out.push((
                                 p.id,
                                 p.first_name,
@@ -160,7 +162,11 @@ pub async fn print_letters(
                     }
                     AccountKind::Parent => {
                         if let Some(p) = parents::find(conn, account)? {
-                            let kids = parents::children(conn, p.id, &batch_uai)?
+                            let kids = parents::children(conn, p.id, &batch_uai)?;
+                            if kids.is_empty() {
+                                continue;
+                            }
+                            let kids = kids
                                 .into_iter()
                                 .map(|c| format!("{} {}", c.first_name, c.last_name))
                                 .collect::<Vec<_>>()

@@ -9,6 +9,8 @@ pub struct ImportView<'a> {
     pub chrome: &'a Chrome<'a>,
     pub uai: &'a str,
     pub establishment: &'a str,
+    /// The school year field (for CSV files), as typed or today's.
+    pub school_year: &'a str,
     pub error: Option<&'a str>,
     /// The report, and whether it was a dry run.
     pub report: Option<(&'a ImportReport, bool)>,
@@ -30,7 +32,20 @@ pub fn import_page(v: &ImportView<'_>) -> Markup {
                     ul {
                         li { "Élèves : " (r.created) " créés, " (r.updated) " mis à jour, " (r.unchanged) " inchangés, " (r.leaving) " sortants" }
                         li { "Responsables : " (r.parents_created) " créés, " (r.parents_updated) " mis à jour ; liens modifiés : " (r.links_changed) }
+                        li { "Transferts : " (r.moved_in.len()) " arrivés d'un autre établissement, " (r.pending.len()) " en attente, " (r.moved_out.len()) " partis vers l'établissement qui les avait demandés" }
                         li { (r.warnings.len()) " avertissement" @if r.warnings.len() != 1 { "s" } }
+                    }
+                    @if !r.moved_in.is_empty() {
+                        h3 { "Élèves qui arrivent d'un autre établissement" }
+                        ul { @for l in &r.moved_in { li { (l) } } }
+                    }
+                    @if !r.pending.is_empty() {
+                        h3 { "Transferts en attente de l'établissement d'origine" }
+                        ul { @for l in &r.pending { li { (l) } } }
+                    }
+                    @if !r.moved_out.is_empty() {
+                        h3 { "Élèves partis vers l'établissement qui les avait demandés" }
+                        ul { @for l in &r.moved_out { li { (l) } } }
                     }
                     @if let Some(csv) = v.report_csv {
                         @if !r.warnings.is_empty() {
@@ -41,6 +56,7 @@ pub fn import_page(v: &ImportView<'_>) -> Markup {
                     }
                 }
             }
+            p class="no-print" { a href=(format!("{BASE}/transferts?uai={}", v.uai)) { "Transferts d'élèves en attente" } }
             form method="post" action=(format!("{BASE}/import")) enctype="multipart/form-data" {
                 input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
                 input type="hidden" name="uai" value=(v.uai);
@@ -51,6 +67,7 @@ pub fn import_page(v: &ImportView<'_>) -> Markup {
                 }
                 div class="field" { label for="eleves" { "Élèves (ElevesSansAdresses.xml ou eleves.csv)" } input type="file" id="eleves" name="eleves" required; }
                 div class="field" { label for="responsables" { "Responsables (ResponsablesAvecAdresses.xml ou responsables.csv, facultatif)" } input type="file" id="responsables" name="responsables"; }
+                div class="field" { label for="annee" { "Année scolaire des fichiers CSV (année de la rentrée, par exemple 2026 pour 2026-2027 ; les exports SIECLE la donnent eux-mêmes)" } input type="text" id="annee" name="annee" value=(v.school_year) inputmode="numeric" maxlength="9"; }
                 div class="choice" { input type="checkbox" name="dry_run" id="dry_run" value="1"; label for="dry_run" { "Simuler seulement (ne rien modifier)" } }
                 button type="submit" { "Importer" }
             }

@@ -14,3 +14,4 @@ pub mod parents;
 pub mod pupils;
 pub mod signin;
 pub mod stats;
+pub mod transfers;

@@ -6,7 +6,8 @@ use educt_admin::delegation::Scope;
 use educt_admin::web::routes::Method::{self, Get, Post};
 
 use crate::delegations::delegate;
-use crate::helpers::{COLLEGE, TestApp, add_agent, add_parent, add_pupil, t0};
+use crate::helpers::{COLLEGE, LYCEE, TestApp, add_agent, add_parent, add_pupil, t0};
+use diesel::prelude::*;
 
 /// A request body.
 pub enum Body {
@@ -94,6 +95,11 @@ pub fn row(method: Method, path: &str) -> Option<Row> {
         (Get, "/journal") => page(|_| get(format!("/journal?uai={COLLEGE}"))),
         (Get, "/journal.csv") => page(|_| get(format!("/journal.csv?uai={COLLEGE}"))),
         (Get, "/import") => page(|_| get(format!("/import?uai={COLLEGE}"))),
+        (Get, "/transferts") => page(|_| get(format!("/transferts?uai={COLLEGE}"))),
+        (Post, "/transferts/{id}/acceptation") => redirect(|f| {
+            let t = f.fresh_transfer();
+            post(format!("/transferts/{t}/acceptation"), vec![])
+        }),
         (Post, "/import") => page(|f| {
             let n = f.next();
             Call {
@@ -277,6 +283,37 @@ impl<'a> Fixtures<'a> {
             "3A",
             state,
         )
+    }
+
+    /// A pending transfer of a new pupil of the collège, asked for by the lycée's import.
+    pub fn fresh_transfer(&mut self) -> i64 {
+        use educt_admin::db::schema::pending_transfers as t;
+        let n = self.next();
+        let pupil = add_pupil(
+            &mut self.app.conn(),
+            COLLEGE,
+            "Inès",
+            "Transfert",
+            "3A",
+            "active",
+        );
+        diesel::insert_into(t::table)
+            .values((
+                t::pupil_id.eq(pupil),
+                t::from_uai.eq(COLLEGE),
+                t::to_uai.eq(LYCEE),
+                t::siecle_id.eq(format!("matrice-{n}")),
+                t::ine.eq(format!("{n:09}AB")),
+                t::last_name.eq("TRANSFERT"),
+                t::first_name.eq("Inès"),
+                t::birth_date.eq(chrono::NaiveDate::from_ymd_opt(2011, 5, 4).unwrap()),
+                t::division.eq(Some("2NDE1")),
+                t::requested_by.eq("principal2"),
+                t::requested_at.eq(t0().naive_utc()),
+            ))
+            .returning(t::id)
+            .get_result(&mut self.app.conn())
+            .unwrap()
     }
 
     /// A new division of one pupil not notified yet: (division, pupil).

@@ -1,0 +1,84 @@
+//! The principal's screen of pending transfers.
+
+use maud::{Markup, html};
+
+use super::layout::{Chrome, page};
+use crate::web::BASE;
+
+/// One pending transfer, in French words.
+pub struct TransferLine {
+    pub id: i64,
+    pub pupil: String,
+    pub division: String,
+    pub birth_date: String,
+    /// The other establishment: "Collège Jean Moulin (0691234S)".
+    pub other: String,
+    pub requested_at: String,
+}
+
+pub struct TransfersView<'a> {
+    pub chrome: &'a Chrome<'a>,
+    pub uai: &'a str,
+    pub establishment: &'a str,
+    /// This establishment's pupils claimed by another one.
+    pub to_accept: &'a [TransferLine],
+    /// Pupils this establishment's imports claimed, still current elsewhere.
+    pub requested: &'a [TransferLine],
+    pub notice: Option<&'a str>,
+}
+
+pub fn transfers_page(v: &TransfersView<'_>) -> Markup {
+    page(
+        "Transferts d'élèves",
+        Some(v.chrome),
+        html! {
+            h1 { "Transferts d'élèves en attente" }
+            p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
+            @if let Some(n) = v.notice { p class="message message--success" role="status" { (n) } }
+            h2 { "Vos élèves demandés par un autre établissement" }
+            p { "Un autre établissement a importé ces élèves (même INE, même nom, même date de naissance). "
+                "Ils le rejoindront quand votre prochain import enregistrera leur départ, ou dès que vous acceptez le transfert. "
+                "L'élève garde son identifiant ; ses responsables, ses courriers et son compte ne sont visibles de l'autre établissement qu'après le transfert." }
+            @if v.to_accept.is_empty() {
+                p { "Aucun transfert n'attend votre accord." }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { "Élève" } th scope="col" { "Classe" } th scope="col" { "Né(e) le" }
+                        th scope="col" { "Établissement demandeur" } th scope="col" { "Demandé le" } th scope="col" { "Action" }
+                    } }
+                    tbody {
+                        @for t in v.to_accept {
+                            tr {
+                                td { (t.pupil) } td { (t.division) } td { (t.birth_date) }
+                                td { (t.other) } td { (t.requested_at) }
+                                td {
+                                    form method="post" action=(format!("{BASE}/transferts/{}/acceptation", t.id)) {
+                                        input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                                        button type="submit" { "Accepter le transfert" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Élèves demandés par votre établissement" }
+            @if v.requested.is_empty() {
+                p { "Aucun élève de vos imports n'attend d'être libéré par son établissement d'origine." }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { "Élève (selon votre fichier)" } th scope="col" { "Classe" } th scope="col" { "Né(e) le" }
+                        th scope="col" { "Encore inscrit(e) à" } th scope="col" { "Demandé le" }
+                    } }
+                    tbody {
+                        @for t in v.requested {
+                            tr { td { (t.pupil) } td { (t.division) } td { (t.birth_date) } td { (t.other) } td { (t.requested_at) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
