@@ -262,7 +262,7 @@ pub fn move_pupil(
     let to = Uai::parse(to_uai).map_err(|_| {
         diesel::result::Error::DeserializationError(format!("UAI {to_uai:?} is not valid").into())
     })?;
-    crate::accounts::batch::withdraw_account(conn, "eleves", id, &to)?;
+    crate::accounts::batch::withdraw_account(conn, "eleves", id, Some(&to))?;
     Ok(())
 }
 

@@ -122,6 +122,8 @@ fn orphan_batch(app: &TestApp, uid: &str, accounts: &[i64], key: &str) -> i64 {
 #[tokio::test]
 async fn a_revocation_stops_a_running_class_batch_at_the_next_account() {
     let (app, delegation, ids) = app_with_class("4A", 30).await;
+    // The principal is signed in first: only his revocation races the batch.
+    let (boss, boss_csrf) = principal(&app).await;
     app.signed_in("referent", "Referent-2026").await;
     let (csrf, key) = form_fields(&app).await;
     let id = batch_id(&submit(&app, &csrf, &key, "4A", &["non_notifie"]).await);
@@ -132,7 +134,6 @@ async fn a_revocation_stops_a_running_class_batch_at_the_next_account() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
-    let (boss, boss_csrf) = principal(&app).await;
     let res = post(
         &boss,
         &app,
@@ -156,20 +157,24 @@ async fn a_revocation_stops_a_running_class_batch_at_the_next_account() {
         .iter()
         .position(|r| r.1 == "delegation.revoke")
         .expect("revocation audited");
-    let mine = format!("batch {id}");
+    let mine = format!("lot n° {id}, classe 4A");
     assert!(
         rows[revoked_at..]
             .iter()
             .all(|r| !(r.1 == "eleve.reset_password" && r.2 == "success")),
         "no success after the revocation"
     );
-    assert!(rows[revoked_at..].iter().any(|r| {
-        r.1 == "eleve.reset_password"
-            && r.2 == "refused"
-            && r.3
-                .as_deref()
-                .is_some_and(|d| d.starts_with(&mine) && d.contains("révoquée"))
-    }));
+    assert!(
+        rows[revoked_at..].iter().any(|r| {
+            r.1 == "eleve.reset_password"
+                && r.2 == "refused"
+                && r.3
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with(&mine) && d.contains("révoquée"))
+        }),
+        "{:?}",
+        &rows[revoked_at..]
+    );
     // The referent lost the right: the batch and its passwords are out of his reach.
     assert_eq!(
         app.get(&format!("/depannage/eleve/lots/{id}"))
@@ -461,4 +466,212 @@ async fn a_delegate_detached_from_the_school_stops_his_batch_at_the_next_account
         page.contains("le personnel n'est plus rattaché à l'établissement"),
         "{page}"
     );
+}
+
+#[tokio::test]
+async fn two_simultaneous_submits_for_one_class_make_one_batch() {
+    let (app, _, ids) = app_with_class("5D", 3).await;
+    app.signed_in("referent", "Referent-2026").await;
+    let (csrf, first_key) = form_fields(&app).await;
+    let (_, second_key) = form_fields(&app).await;
+    let (a, b) = tokio::join!(
+        submit(&app, &csrf, &first_key, "5D", &["non_notifie"]),
+        submit(&app, &csrf, &second_key, "5D", &["non_notifie"]),
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [303, 409]);
+    let winner = if a.status() == 303 { &a } else { &b };
+    assert_eq!(settle(&app, batch_id(winner)).await, (3, 3));
+    assert_eq!(
+        batches::table
+            .count()
+            .get_result::<i64>(&mut app.conn())
+            .unwrap(),
+        1
+    );
+    assert_eq!(untouched(&app, &ids), 0);
+}
+
+#[tokio::test]
+async fn a_single_reset_takes_the_account_out_of_its_batch() {
+    let (app, _, ids) = app_with_class("5E", 2).await;
+    app.signed_in("referent", "Referent-2026").await;
+    let (csrf, key) = form_fields(&app).await;
+    let id = batch_id(&submit(&app, &csrf, &key, "5E", &["non_notifie"]).await);
+    assert_eq!(settle(&app, id).await, (2, 2));
+    // The letters are not printed yet; a colleague resets the first pupil from his page.
+    let res = post(
+        &app.client,
+        &app,
+        &format!("/depannage/eleve/{}/reinitialisation", ids[0]),
+        &csrf,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let letters = app
+        .get(&format!("/depannage/eleve/lots/{id}/courriers"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        passwords(&letters).len(),
+        1,
+        "the batch no longer prints a dead password"
+    );
+    let claimed: Vec<bool> = batch_items::table
+        .filter(batch_items::batch_id.eq(id))
+        .filter(batch_items::account_id.eq(ids[0]))
+        .select(batch_items::claimed)
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(claimed, [false]);
+}
+
+#[tokio::test]
+async fn a_running_batch_cannot_be_resumed_or_abandoned_by_someone_else() {
+    let (app, _, ids) = app_with_class("4A", 3).await;
+    let id = orphan_batch(&app, "referent", &ids, "running-elsewhere-key-1");
+    // Another instance works on it (its lease is alive).
+    diesel::update(batches::table.filter(batches::id.eq(id)))
+        .set((
+            batches::lease_owner.eq(Some("instance-b/run")),
+            batches::lease_until.eq(Some((t0() + Duration::seconds(10)).naive_utc())),
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    let (boss, csrf) = principal(&app).await;
+    for action in ["reprise", "abandon"] {
+        let res = post(
+            &boss,
+            &app,
+            &format!("/depannage/eleve/lots/{id}/{action}"),
+            &csrf,
+        )
+        .await;
+        assert_eq!(res.status(), 409, "{action}");
+        assert!(res.text().await.unwrap().contains("en cours de traitement"));
+    }
+    assert_eq!(untouched(&app, &ids), 3);
+    let (owner, pending): (Option<String>, i64) = (
+        batches::table
+            .filter(batches::id.eq(id))
+            .select(batches::lease_owner)
+            .first(&mut app.conn())
+            .unwrap(),
+        batch::counts(&mut app.conn(), id).unwrap().pending,
+    );
+    assert_eq!((owner.as_deref(), pending), (Some("instance-b/run"), 3));
+}
+
+#[tokio::test]
+async fn a_parents_batch_whose_worker_died_waits_for_a_person_to_pass_the_gate() {
+    let (app, _, ids) = app_with_class("4A", 1).await;
+    let parent = crate::helpers::add_parent(
+        &mut app.conn(),
+        "Nadia",
+        "Lefèvre",
+        None,
+        None,
+        "non_notifie",
+        &[(ids[0], 1)],
+    );
+    let uai = Uai::parse(COLLEGE).unwrap();
+    let id = batch::create(
+        &mut app.conn(),
+        &NewBatch {
+            idempotency_key: "orphan-parents-key-0001",
+            kind: "responsables",
+            uai: &uai,
+            division: "4A",
+            states: &[AccountState::NonNotifie],
+            created_by: "principal",
+            gate: Some("totp"),
+            accounts: &[parent],
+        },
+        t0(),
+    )
+    .unwrap()
+    .id();
+    assert_eq!(settle(&app, id).await, (0, 1));
+    assert_eq!(interruption(&app, id).as_deref(), Some("gate"));
+    let refused = audit_rows(&mut app.conn())
+        .into_iter()
+        .filter(|r| r.1 == "batch.interrupt" && r.2 == "refused")
+        .count();
+    assert_eq!(refused, 1);
+}
+
+#[tokio::test]
+async fn another_schools_batch_holding_a_parent_is_not_revealed() {
+    use crate::helpers::LYCEE;
+    let app = TestApp::builder()
+        .settings(|s| s.network.admin_networks = vec!["127.0.0.0/8".parse().unwrap()])
+        .start()
+        .await;
+    seed_staff(&mut app.conn());
+    let (young, old) = {
+        let mut conn = app.conn();
+        (
+            add_pupil(&mut conn, COLLEGE, "Lina", "Haddad", "6B", "non_notifie"),
+            add_pupil(&mut conn, LYCEE, "Sami", "Haddad", "2NDE7", "non_notifie"),
+        )
+    };
+    let parent = crate::helpers::add_parent(
+        &mut app.conn(),
+        "Karim",
+        "Haddad",
+        None,
+        None,
+        "non_notifie",
+        &[(young, 1), (old, 1)],
+    );
+    // The lycée prepares its parents' letters and has not printed them yet.
+    let lycee = Uai::parse(LYCEE).unwrap();
+    batch::create(
+        &mut app.conn(),
+        &NewBatch {
+            idempotency_key: "lycee-parents-key-00001",
+            kind: "responsables",
+            uai: &lycee,
+            division: "2NDE7",
+            states: &[AccountState::NonNotifie],
+            created_by: "principal2",
+            gate: Some("network"),
+            accounts: &[parent],
+        },
+        t0(),
+    )
+    .unwrap();
+    app.signed_in("principal", PRINCIPAL_PW).await;
+    let form = app
+        .get(&format!("/depannage/responsable/classe?uai={COLLEGE}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let (csrf, key) = (
+        crate::helpers::hidden_field(&form, "csrf_token"),
+        crate::helpers::hidden_field(&form, "cle"),
+    );
+    let res = app
+        .client
+        .post(app.url("/depannage/responsable/classe"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("uai", COLLEGE),
+            ("division", "6B"),
+            ("etat", "non_notifie"),
+            ("cle", key.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("d'un autre établissement"), "{page}");
+    for secret in ["2NDE7", "N'Guessan", "/lots/", LYCEE, "Lycée"] {
+        assert!(!page.contains(secret), "{secret} revealed");
+    }
 }

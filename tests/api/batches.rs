@@ -213,7 +213,12 @@ async fn a_division_gets_one_batch_one_letter_each_and_the_passwords_are_wiped_o
     assert_eq!(again, found);
     let resets = audit_rows(&mut app.conn())
         .into_iter()
-        .filter(|r| r.1 == "eleve.reset_password" && r.3.as_deref() == Some(&format!("batch {id}")))
+        .filter(|r| {
+            r.1 == "eleve.reset_password"
+                && r.3
+                    .as_deref()
+                    .is_some_and(|d| d == format!("lot n° {id}, classe 5B"))
+        })
         .count();
     assert_eq!(resets, 5, "each reset audited with the batch id");
     let sealed: Vec<Option<String>> = batch_items::table

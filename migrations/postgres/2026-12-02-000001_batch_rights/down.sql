@@ -1,6 +1,8 @@
 DROP INDEX batch_items_one_claim;
 ALTER TABLE batch_items DROP COLUMN claimed;
-UPDATE batch_items SET status = 'pending' WHERE status = 'abandoned';
+-- An abandoned account must never be reset by the older code: it counts as done there
+-- (with no password, so no letter).
+UPDATE batch_items SET status = 'done' WHERE status = 'abandoned';
 ALTER TABLE batch_items DROP CONSTRAINT batch_items_status_check;
 ALTER TABLE batch_items ADD CONSTRAINT batch_items_status_check CHECK (status IN ('pending', 'done'));
 ALTER TABLE batch_items DROP CONSTRAINT batch_items_account_kind_check;

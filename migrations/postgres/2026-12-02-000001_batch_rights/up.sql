@@ -24,4 +24,7 @@ UPDATE batch_items SET claimed = TRUE WHERE id IN (
     SELECT MAX(i.id) FROM batch_items i JOIN batches b ON b.id = i.batch_id
     WHERE b.wiped_at IS NULL GROUP BY i.account_kind, i.account_id);
 ALTER TABLE batch_items ALTER COLUMN claimed SET DEFAULT TRUE;
+-- The older of two overlapping batches must not reset (and so void the newer letters):
+-- what it still had to do is abandoned.
+UPDATE batch_items SET status = 'abandoned' WHERE status = 'pending' AND NOT claimed;
 CREATE UNIQUE INDEX batch_items_one_claim ON batch_items (account_kind, account_id) WHERE claimed;

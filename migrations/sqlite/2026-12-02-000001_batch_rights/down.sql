@@ -10,7 +10,7 @@ CREATE TABLE batch_items_old (
     UNIQUE (batch_id, account_id)
 );
 INSERT INTO batch_items_old (id, batch_id, account_id, position, status, sealed_password, done_at)
-    SELECT id, batch_id, account_id, position, CASE status WHEN 'abandoned' THEN 'pending' ELSE status END,
+    SELECT id, batch_id, account_id, position, CASE status WHEN 'abandoned' THEN 'done' ELSE status END,
            sealed_password, done_at
     FROM batch_items;
 DROP TABLE batch_items;

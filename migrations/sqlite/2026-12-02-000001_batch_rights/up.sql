@@ -32,4 +32,7 @@ CREATE INDEX batch_items_batch ON batch_items (batch_id, position);
 UPDATE batch_items SET claimed = 1 WHERE id IN (
     SELECT MAX(i.id) FROM batch_items i JOIN batches b ON b.id = i.batch_id
     WHERE b.wiped_at IS NULL GROUP BY i.account_kind, i.account_id);
+-- The older of two overlapping batches must not reset (and so void the newer letters):
+-- what it still had to do is abandoned.
+UPDATE batch_items SET status = 'abandoned' WHERE status = 'pending' AND NOT claimed;
 CREATE UNIQUE INDEX batch_items_one_claim ON batch_items (account_kind, account_id) WHERE claimed;

@@ -5,13 +5,16 @@
 
 use std::sync::Weak;
 
+use super::Interruption;
 use super::runner::{Runner, Services};
 use super::store;
 use crate::accounts::reset::{AccountKind, ResetError};
-use crate::audit::{AuditEvent, Outcome};
+use crate::audit::{self, AuditEvent, Outcome};
 
 /// The request id written on the audit rows of work taken up by the job.
 pub const JOB_REQUEST_ID: &str = "job:reprise-des-lots";
+/// The actor of what the job does on its own (wipes, stops).
+pub const JOB_ACTOR: &str = "job:lots";
 
 /// Takes up the orphaned batches once; returns how many were started.
 pub fn take_up_orphans(services: &Services) -> Result<usize, ResetError> {
@@ -34,13 +37,14 @@ pub fn take_up_orphans(services: &Services) -> Result<usize, ResetError> {
         let Some(kind) = AccountKind::from_batch_kind(&b.kind) else {
             continue;
         };
-        let mut template =
-            AuditEvent::new(b.acting_uid.clone(), kind.reset_action(), Outcome::Success)
-                .uai(b.uai.as_str())
-                .request(JOB_REQUEST_ID, None, None);
-        if let Some(g) = &b.gate {
-            template = template.gate(g.clone());
+        if kind == AccountKind::Parent {
+            // The parents' gate belongs to a person's session: a person takes it up.
+            stop_for_the_gate(services, &b)?;
+            continue;
         }
+        let template = AuditEvent::new(b.acting_uid.clone(), kind.reset_action(), Outcome::Success)
+            .uai(b.uai.as_str())
+            .request(JOB_REQUEST_ID, None, None);
         let runner = Runner {
             services: services.clone(),
             kind,
@@ -56,13 +60,56 @@ pub fn take_up_orphans(services: &Services) -> Result<usize, ResetError> {
     Ok(started)
 }
 
+/// A parents' batch whose worker died waits for a person who passes the gate again.
+fn stop_for_the_gate(services: &Services, b: &super::Batch) -> Result<(), ResetError> {
+    let now = services.clock.now();
+    let mut conn = services
+        .pool
+        .get()
+        .map_err(|e| ResetError::Pool(e.to_string()))?;
+    audit::audited(
+        &mut conn,
+        &services.key,
+        now,
+        |tx| -> Result<(), ResetError> {
+            if store::interrupt_unleased(tx.conn(), b.id, Interruption::Gate, now)? {
+                let event = AuditEvent::new(JOB_ACTOR, "batch.interrupt", Outcome::Refused)
+                    .uai(b.uai.as_str())
+                    .target("lot", b.id)
+                    .details(format!(
+                        "lot n° {}, classe {} : interrompu, {}",
+                        b.id,
+                        b.division,
+                        Interruption::Gate.label()
+                    ));
+                tx.append(&event)?;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Closes the batches past their 24 hours, audited.
+fn wipe(services: &Services) -> Result<(), ResetError> {
+    let mut conn = services
+        .pool
+        .get()
+        .map_err(|e| ResetError::Pool(e.to_string()))?;
+    super::usecases::wipe_expired(&mut conn, &services.key, services.clock.now(), JOB_ACTOR)
+        .map(drop)
+        .map_err(|e| match e {
+            super::usecases::BatchError::Db(e) => ResetError::Db(e),
+            other => ResetError::Crypto(other.to_string()),
+        })
+}
+
 /// Runs the job on a thread of its own while `alive` can be upgraded (the app is up).
 pub fn spawn(alive: Weak<()>, services: Services) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("batches-job".into())
         .spawn(move || {
             while alive.upgrade().is_some() {
-                if let Err(e) = take_up_orphans(&services) {
+                if let Err(e) = wipe(&services).and_then(|()| take_up_orphans(&services)) {
                     tracing::warn!(error = %e, "batches job");
                 }
                 std::thread::sleep(std::time::Duration::from_secs(super::HEARTBEAT_SECS));

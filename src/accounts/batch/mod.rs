@@ -44,15 +44,19 @@ pub enum Interruption {
     AgentGone,
     /// Any other loss of rights (a principal who no longer is).
     NoRight,
+    /// A parents' batch whose worker died: the parents' gate must be passed again by a
+    /// person before it goes on (the job cannot pass it).
+    Gate,
 }
 
 impl Interruption {
-    pub const ALL: [Interruption; 5] = [
+    pub const ALL: [Interruption; 6] = [
         Interruption::Revoked,
         Interruption::Expired,
         Interruption::Detached,
         Interruption::AgentGone,
         Interruption::NoRight,
+        Interruption::Gate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +66,7 @@ impl Interruption {
             Interruption::Detached => "detached",
             Interruption::AgentGone => "agent_gone",
             Interruption::NoRight => "no_right",
+            Interruption::Gate => "gate",
         }
     }
 
@@ -77,6 +82,11 @@ impl Interruption {
             Interruption::Detached => "le personnel n'est plus rattaché à l'établissement",
             Interruption::AgentGone => "le compte du personnel a été désactivé",
             Interruption::NoRight => "les droits sur cet établissement ont pris fin",
+            Interruption::Gate => {
+                "le travail s'est arrêté et l'accès aux comptes des responsables doit être \
+                 vérifié à nouveau (réseau administratif ou code de l'application \
+                 d'authentification)"
+            }
         }
     }
 }

@@ -26,6 +26,12 @@ use crate::directory::{Agent, AgentUid, Directory};
 use crate::domain::Uai;
 use crate::secrets::AppKey;
 
+/// A lease owner of this instance: `<instance id>/<run>`.
+pub fn new_owner(instance_id: &str) -> Result<String, ResetError> {
+    let run = crate::auth::random_token(12).map_err(|e| ResetError::Crypto(e.to_string()))?;
+    Ok(format!("{instance_id}/{run}"))
+}
+
 /// Directory data about the agent is re-read when older than this (BRIEF rule 2).
 pub const AGENT_MAX_AGE_SECS: i64 = 60;
 
@@ -79,6 +85,11 @@ pub fn classify(
     now: DateTime<Utc>,
     tz: Tz,
 ) -> Interruption {
+    // A revocation committed while this account waited for its turn is later than `now`:
+    // it still is the reason.
+    if used.is_some_and(|d| d.revoked_at.is_some()) {
+        return Interruption::Revoked;
+    }
     match used.map(|d| d.status(now, tz)) {
         Some(Status::Revoked) => Interruption::Revoked,
         Some(Status::Expired) => Interruption::Expired,
@@ -97,17 +108,19 @@ impl Runner {
     /// start it again) and runs the batch on a thread of its own. `false`: someone else
     /// holds it.
     pub fn start(self, batch_id: i64) -> Result<bool, ResetError> {
-        let owner = format!(
-            "{}/{}",
-            self.services.instance_id,
-            crate::auth::random_token(12).map_err(|e| ResetError::Crypto(e.to_string()))?
-        );
+        let owner = new_owner(&self.services.instance_id)?;
         {
             let mut conn = conn_of(&self.services.pool)?;
             if !store::acquire_lease(&mut conn, batch_id, &owner, self.services.clock.now())? {
                 return Ok(false);
             }
         }
+        self.spawn_leased(batch_id, owner)?;
+        Ok(true)
+    }
+
+    /// Runs the batch, whose lease `owner` holds already, on a thread of its own.
+    pub fn spawn_leased(self, batch_id: i64, owner: String) -> Result<(), ResetError> {
         std::thread::Builder::new()
             .name(format!("batch-{batch_id}"))
             .spawn(move || match self.run_leased(batch_id, &owner) {
@@ -117,8 +130,8 @@ impl Runner {
                 }
                 Err(e) => tracing::warn!(batch = batch_id, error = %e, "batch stopped"),
             })
-            .map_err(|e| ResetError::Crypto(format!("cannot start the batch's thread: {e}")))?;
-        Ok(true)
+            .map(drop)
+            .map_err(|e| ResetError::Crypto(format!("cannot start the batch's thread: {e}")))
     }
 
     fn run_leased(mut self, batch_id: i64, owner: &str) -> Result<RunEnd, ResetError> {
@@ -187,10 +200,10 @@ impl Runner {
         owner: &str,
         lost: &AtomicBool,
     ) -> Result<RunEnd, ResetError> {
-        let uai = {
+        let (uai, division) = {
             let mut conn = conn_of(&self.services.pool)?;
             match store::find(&mut conn, batch_id)? {
-                Some(b) if !b.is_closed() => b.uai,
+                Some(b) if !b.is_closed() => (b.uai, b.division),
                 _ => return Ok(RunEnd::Finished),
             }
         };
@@ -240,7 +253,7 @@ impl Runner {
                 let mut conn = conn_of(&self.services.pool)?;
                 let step = self.one_account(
                     &mut conn,
-                    (batch_id, owner, &uai),
+                    (batch_id, owner, &uai, &division),
                     (item, account_id),
                     agent.as_ref(),
                     (&hash, &sealed),
@@ -278,7 +291,7 @@ impl Runner {
     fn one_account(
         &self,
         conn: &mut DbConnection,
-        (batch_id, owner, uai): (i64, &str, &Uai),
+        (batch_id, owner, uai, division): (i64, &str, &Uai, &str),
         (item, account_id): (i64, i64),
         agent: Option<&Agent>,
         (hash, sealed): (&str, &str),
@@ -289,7 +302,7 @@ impl Runner {
             .template
             .clone()
             .target(kind.target(), account_id)
-            .details(format!("batch {batch_id}"));
+            .details(format!("lot n° {batch_id}, classe {division}"));
         audit::audited(
             conn,
             &self.services.key,
@@ -319,8 +332,10 @@ impl Runner {
                     }
                     Err(why) => {
                         store::interrupt(tx.conn(), batch_id, owner, why)?;
-                        let mut refused =
-                            base.details(format!("batch {batch_id} interrompu : {}", why.label()));
+                        let mut refused = base.details(format!(
+                            "lot n° {batch_id}, classe {division} : interrompu, {}",
+                            why.label()
+                        ));
                         refused.outcome = Outcome::Refused;
                         tx.append(&refused)?;
                         Ok(Step::Stopped(why))

@@ -147,6 +147,17 @@ pub fn create(
     new: &NewBatch<'_>,
     now: DateTime<Utc>,
 ) -> QueryResult<Created> {
+    create_leased(conn, new, None, now)
+}
+
+/// `create`, the new batch leased to `owner` at once (its runner starts right after, and the
+/// batches job never sees it unowned).
+pub fn create_leased(
+    conn: &mut DbConnection,
+    new: &NewBatch<'_>,
+    owner: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<Created> {
     let existing: Option<i64> = batches::table
         .filter(batches::idempotency_key.eq(new.idempotency_key))
         .select(batches::id)
@@ -170,6 +181,8 @@ pub fn create(
             batches::acting_uid.eq(Some(new.created_by)),
             batches::gate.eq(new.gate),
             batches::created_at.eq(db_instant(now)),
+            batches::lease_owner.eq(owner),
+            batches::lease_until.eq(owner.map(|_| db_instant(now + Duration::seconds(LEASE_SECS)))),
         ))
         .returning(batches::id)
         .get_result::<i64>(conn);
@@ -242,13 +255,16 @@ pub fn renew_lease(
 /// At start, an instance gives back the leases its former process held (lease owners are
 /// `<instance id>/<run>`): their work died with it and can be taken up again at once.
 pub fn release_instance_leases(conn: &mut DbConnection, instance_id: &str) -> QueryResult<usize> {
-    // Every owner that starts with "<instance id>/": '0' is the character after '/'.
-    let low = format!("{instance_id}/");
-    let high = format!("{instance_id}0");
+    let escaped = instance_id
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     diesel::update(
-        batches::table
-            .filter(batches::lease_owner.ge(low))
-            .filter(batches::lease_owner.lt(high)),
+        batches::table.filter(
+            batches::lease_owner
+                .like(format!("{escaped}/%"))
+                .escape('\\'),
+        ),
     )
     .set((
         batches::lease_owner.eq(None::<String>),
@@ -319,6 +335,30 @@ pub fn interrupt(
     .map(drop)
 }
 
+/// The batches job stops a batch it may not take up (a parents' batch: the gate must be
+/// passed again by a person), unless someone holds it.
+pub fn interrupt_unleased(
+    conn: &mut DbConnection,
+    id: i64,
+    why: Interruption,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        batches::table.filter(batches::id.eq(id)).filter(
+            batches::lease_until
+                .is_null()
+                .or(batches::lease_until.le(db_instant(now))),
+        ),
+    )
+    .set((
+        batches::interruption.eq(Some(why.as_str())),
+        batches::lease_owner.eq(None::<String>),
+        batches::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Gives up the accounts not done yet (they keep their password and leave the batch);
 /// returns how many.
 pub fn abandon_pending(
@@ -348,18 +388,23 @@ pub fn abandon_pending(
     Ok(n)
 }
 
-/// An account now of `keep_uai` only (a pupil who moved) leaves the unfinished batches of every other establishment: his pending items
-/// there are abandoned and none of his items there claims him any more.
+/// Takes an account out of the unfinished batches (of every establishment but `keep_uai`,
+/// when given): its pending items there are abandoned and none of its items there claims it
+/// any more, so their letters leave it out. For a pupil who moved away, and for a single
+/// reset, which makes any letter of a batch void.
 pub fn withdraw_account(
     conn: &mut DbConnection,
     kind: &str,
     account: i64,
-    keep_uai: &Uai,
-) -> QueryResult<()> {
-    let elsewhere = batches::table
-        .filter(batches::kind.eq(kind))
-        .filter(batches::uai.ne(keep_uai.as_str()))
-        .select(batches::id);
+    keep_uai: Option<&Uai>,
+) -> QueryResult<usize> {
+    let keep = keep_uai.map(|u| u.as_str().to_owned()).unwrap_or_default();
+    let batches_of = || {
+        batches::table
+            .filter(batches::kind.eq(kind))
+            .filter(batches::uai.ne(keep.clone()))
+            .select(batches::id)
+    };
     let mine = || {
         batch_items::table
             .filter(batch_items::account_kind.eq(kind))
@@ -368,18 +413,20 @@ pub fn withdraw_account(
     diesel::update(
         mine()
             .filter(batch_items::status.eq("pending"))
-            .filter(batch_items::batch_id.eq_any(elsewhere)),
+            .filter(batch_items::batch_id.eq_any(batches_of())),
     )
     .set(batch_items::status.eq("abandoned"))
     .execute(conn)?;
-    let elsewhere = batches::table
-        .filter(batches::kind.eq(kind))
-        .filter(batches::uai.ne(keep_uai.as_str()))
-        .select(batches::id);
-    diesel::update(mine().filter(batch_items::batch_id.eq_any(elsewhere)))
-        .set(batch_items::claimed.eq(false))
-        .execute(conn)
-        .map(drop)
+    diesel::update(
+        mine()
+            .filter(batch_items::claimed.eq(true))
+            .filter(batch_items::batch_id.eq_any(batches_of())),
+    )
+    .set((
+        batch_items::claimed.eq(false),
+        batch_items::sealed_password.eq(None::<String>),
+    ))
+    .execute(conn)
 }
 
 /// The next pending items: (item id, account id).
@@ -449,8 +496,16 @@ pub fn sealed_passwords(
         .load(conn)
 }
 
-/// Wipes the passwords and frees the accounts for another batch.
+/// Wipes the passwords and frees the accounts for another batch; what was still to do is
+/// given up (a batch past its 24 hours never resets anyone any more).
 fn close(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    diesel::update(
+        batch_items::table
+            .filter(batch_items::batch_id.eq(id))
+            .filter(batch_items::status.eq("pending")),
+    )
+    .set(batch_items::status.eq("abandoned"))
+    .execute(conn)?;
     diesel::update(batch_items::table.filter(batch_items::batch_id.eq(id)))
         .set((
             batch_items::sealed_password.eq(None::<String>),
@@ -472,8 +527,8 @@ pub fn mark_printed(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Que
         .map(drop)
 }
 
-/// Wipes the passwords of every batch older than 24 hours; returns how many batches.
-pub fn wipe_expired(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<usize> {
+/// Wipes the passwords of every batch older than 24 hours; returns those batches.
+pub fn wipe_expired(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<Vec<i64>> {
     let old: Vec<i64> = batches::table
         .filter(batches::wiped_at.is_null())
         .filter(batches::created_at.le(db_instant(now - Duration::hours(RETENTION_HOURS))))
@@ -485,7 +540,7 @@ pub fn wipe_expired(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<
             .set(batches::wiped_at.eq(Some(db_instant(now))))
             .execute(conn)?;
     }
-    Ok(old.len())
+    Ok(old)
 }
 
 /// Batches whose worker died: accounts still pending, no live lease, not stopped by an error

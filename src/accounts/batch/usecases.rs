@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Created, NewBatch, store};
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, AuditTx, Outcome};
 use crate::db::DbConnection;
 use crate::secrets::AppKey;
 
@@ -19,6 +19,9 @@ pub enum BatchError {
     /// Printed or wiped already.
     #[error("the batch is closed")]
     Closed,
+    /// Someone is working on it right now.
+    #[error("the batch is being worked on")]
+    Running,
 }
 
 impl BatchError {
@@ -33,23 +36,58 @@ impl BatchError {
                 v = if *n > 1 { "ont" } else { "a" },
             ),
             BatchError::Closed => "Ce lot est terminé : ses mots de passe ont été effacés.".into(),
+            BatchError::Running => "Ce lot est en cours de traitement : attendez la fin (la page \
+                 se met à jour toute seule) avant de le reprendre ou de l'abandonner."
+                .into(),
         }
     }
 }
 
-/// Creates the batch (its accounts claimed) with its audit row; an overlap with an unfinished
-/// batch creates nothing. Batches past their 24 hours are closed first, freeing their
-/// accounts.
+/// The audit row of the 24-hour wipe of one batch.
+fn wipe_event(actor: &str, id: i64) -> AuditEvent {
+    AuditEvent::new(actor, "batch.wipe", Outcome::Success)
+        .target("lot", id)
+        .details("mots de passe effacés : 24 heures passées")
+}
+
+/// Closes the batches past their 24 hours (passwords wiped, accounts freed), one audit row
+/// each, in the caller's audited transaction.
+pub fn wipe_expired_in(
+    tx: &mut AuditTx<'_>,
+    now: DateTime<Utc>,
+    actor: &str,
+) -> Result<usize, BatchError> {
+    let wiped = store::wipe_expired(tx.conn(), now)?;
+    for id in &wiped {
+        tx.append(&wipe_event(actor, *id))?;
+    }
+    Ok(wiped.len())
+}
+
+/// The same, alone in its transaction (page views, the batches job).
+pub fn wipe_expired(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    now: DateTime<Utc>,
+    actor: &str,
+) -> Result<usize, BatchError> {
+    audit::audited(conn, key, now, |tx| wipe_expired_in(tx, now, actor))
+}
+
+/// Creates the batch (its accounts claimed, its lease held by `owner`, whose runner starts
+/// next) with its audit row; an overlap with an unfinished batch creates nothing. Batches
+/// past their 24 hours are closed first, freeing their accounts.
 pub fn create(
     conn: &mut DbConnection,
     key: &AppKey,
     now: DateTime<Utc>,
     new: &NewBatch<'_>,
+    owner: &str,
     event: &AuditEvent,
 ) -> Result<Created, BatchError> {
     audit::audited(conn, key, now, |tx| -> Result<Created, BatchError> {
-        store::wipe_expired(tx.conn(), now)?;
-        let created = store::create(tx.conn(), new, now)?;
+        wipe_expired_in(tx, now, &event.actor)?;
+        let created = store::create_leased(tx.conn(), new, Some(owner), now)?;
         if let Created::New(id) = created {
             tx.append(&event.clone().target("lot", id))?;
         }
@@ -58,7 +96,9 @@ pub fn create(
 }
 
 /// Takes the work up again under `acting_uid`'s rights (the error or the interruption that
-/// stopped it is forgotten); the caller then starts a runner.
+/// stopped it is forgotten) and leases it to `owner`, whose runner starts next. Refused
+/// while someone else works on it.
+#[allow(clippy::too_many_arguments)]
 pub fn resume(
     conn: &mut DbConnection,
     key: &AppKey,
@@ -66,12 +106,16 @@ pub fn resume(
     id: i64,
     acting_uid: &str,
     gate: Option<&str>,
+    owner: &str,
     event: &AuditEvent,
 ) -> Result<(), BatchError> {
     audit::audited(conn, key, now, |tx| -> Result<(), BatchError> {
         let batch = store::find(tx.conn(), id)?.ok_or(diesel::result::Error::NotFound)?;
         if batch.is_closed() {
             return Err(BatchError::Closed);
+        }
+        if !store::acquire_lease(tx.conn(), id, owner, now)? {
+            return Err(BatchError::Running);
         }
         store::prepare_resume(tx.conn(), id, acting_uid, gate)?;
         tx.append(event)?;
@@ -93,8 +137,16 @@ pub fn abandon(
         if batch.is_closed() {
             return Err(BatchError::Closed);
         }
+        if batch.is_leased(now) {
+            return Err(BatchError::Running);
+        }
         let n = store::abandon_pending(tx.conn(), id, by, now)?;
-        tx.append(&event.clone().details(format!("{n} accounts abandoned")))?;
+        tx.append(&event.clone().details(format!(
+            "lot n° {id}, classe {} : {n} compte{} abandonné{}",
+            batch.division,
+            if n > 1 { "s" } else { "" },
+            if n > 1 { "s" } else { "" },
+        )))?;
         Ok(n)
     })
 }

@@ -17,7 +17,7 @@ use super::search::gate_label;
 use super::{Path, Visible, visible_parent};
 use crate::accounts::parents;
 use crate::accounts::provisional::{expiry, grouped};
-use crate::accounts::reset::{AccountKind, apply_reset, new_provisional};
+use crate::accounts::reset::{AccountKind, apply_single_reset, new_provisional};
 use crate::accounts::{AccountState, StateChange};
 use crate::audit::{self, Outcome};
 use crate::delegation::local_day;
@@ -193,7 +193,7 @@ pub async fn reset_password(
         .db
         .run(move |conn| {
             audit::audited(conn, &key, now, |tx| -> Result<(), AppError> {
-                apply_reset(tx, AccountKind::Parent, id, &hash, now, &event)
+                apply_single_reset(tx, AccountKind::Parent, id, &hash, now, &event)
                     .map_err(|e| AppError::Internal(e.to_string()))
             })
         })

@@ -13,7 +13,7 @@ use super::super::session_guard::SignedIn;
 use super::super::views::batch::{BatchView, batch_page, letters_document};
 use super::super::views::letters::{Letter, letter};
 use super::classes::{
-    CsrfForm, action_for, agent_name, gate_for, kind_of, prefix, spawn_runner, template,
+    CsrfForm, action_for, agent_name, gate_for, kind_of, new_owner, prefix, runner_for, template,
 };
 use super::no_store;
 use crate::accounts::batch::{self, Batch, usecases};
@@ -36,10 +36,11 @@ async fn load_batch(
 ) -> Result<(Batch, Permit, Option<Gate>), AppError> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let now = state.clock.now();
+    let (key, uid) = (state.key.clone(), signed_in.0.agent.uid.clone());
     let found = state
         .db
         .run(move |conn| {
-            batch::wipe_expired(conn, now)?;
+            usecases::wipe_expired(conn, &key, now, &uid)?;
             Ok::<_, AppError>(batch::find(conn, id)?)
         })
         .await?
@@ -64,7 +65,7 @@ async fn load_batch(
             state,
             attempt
                 .event(signed_in, meta, Some(&found.uai), Outcome::Refused)
-                .details("batch of another agent"),
+                .details("lot de courriers créé par un autre personnel"),
         )
         .await?;
         return Err(AppError::Forbidden(
@@ -266,7 +267,7 @@ async fn refused(
     if let usecases::BatchError::Db(e) = error {
         return Err(AppError::from(e));
     }
-    let mut e = event.details(error.to_string());
+    let mut e = event.details(error.message());
     e.outcome = Outcome::Refused;
     record_refusal(state, e).await?;
     Err(AppError::Conflict(error.message()))
@@ -293,23 +294,34 @@ pub async fn resume_batch(
     let uid = signed_in.0.agent.uid.clone();
     let gate_name = gate.map(|g| g.as_str());
     let ev = event.clone();
+    let owner = new_owner(&state)?;
+    let lease_owner = owner.clone();
     let done = state
         .db
         .run(move |conn| {
-            Ok::<_, AppError>(usecases::resume(conn, &key, now, id, &uid, gate_name, &ev))
+            Ok::<_, AppError>(usecases::resume(
+                conn,
+                &key,
+                now,
+                id,
+                &uid,
+                gate_name,
+                &lease_owner,
+                &ev,
+            ))
         })
         .await?;
     if let Err(e) = done {
         return refused(&state, event, e).await;
     }
-    spawn_runner(
+    runner_for(
         &state,
         &signed_in,
         kind,
-        b.id,
         template(kind, &signed_in, &meta, &permit, gate),
     )
-    .await?;
+    .spawn_leased(b.id, owner)
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(to_batch(kind, b.id))
 }
 

@@ -13,7 +13,7 @@ use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::batch::{BATCH_STATES, ClassFormView, class_form_page};
 use crate::accounts::AccountState;
-use crate::accounts::batch::runner::Runner;
+use crate::accounts::batch::runner::{self, Runner};
 use crate::accounts::batch::{Batch, Created, NewBatch, usecases};
 use crate::accounts::reset::AccountKind;
 use crate::accounts::{parents, pupils};
@@ -155,28 +155,25 @@ async fn class_form(
     }))
 }
 
-/// Starts (or resumes) the work on a thread of its own, for the signed-in agent. The lease is
-/// taken before answering, so the batch page shows the work in progress at once (and a
-/// second tab does not start it again).
-pub(super) async fn spawn_runner(
+/// The worker of a batch, for the signed-in agent (whose directory data the session holds).
+pub(super) fn runner_for(
     state: &State,
     signed_in: &SignedIn,
     kind: AccountKind,
-    batch_id: i64,
     template: AuditEvent,
-) -> Result<(), AppError> {
-    let runner = Runner {
+) -> Runner {
+    Runner {
         services: state.batch_services(),
         kind,
         agent: Some((signed_in.0.agent.clone(), signed_in.0.directory_checked_at)),
         acting_uid: signed_in.0.agent.uid.clone(),
         template,
-    };
-    actix_web::web::block(move || runner.start(batch_id))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(())
+    }
+}
+
+/// A lease owner of this instance for a new run.
+pub(super) fn new_owner(state: &State) -> Result<String, AppError> {
+    runner::new_owner(&state.instance_id).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 pub(super) fn template(
@@ -305,12 +302,12 @@ async fn create_batch(
             "Aucun élève de cette classe n'est dans les états choisis.",
         ))
     });
-    if let Some((reason, message)) = problem {
+    if let Some((_reason, message)) = problem {
         record_refusal(
             &state,
             attempt
                 .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
-                .details(reason),
+                .details(message),
         )
         .await?;
         let again = FormAgain {
@@ -329,7 +326,7 @@ async fn create_batch(
     let event = attempt
         .event(&signed_in, &meta, Some(&uai), Outcome::Success)
         .delegation(permit.delegation_id())
-        .details(format!("division {division}, {} accounts", accounts.len()));
+        .details(format!("classe {division} : {} comptes", accounts.len()));
     let event = match gate {
         Some(g) => g.stamp(event),
         None => event,
@@ -341,6 +338,8 @@ async fn create_batch(
         form.cle.clone(),
         state.key.clone(),
     );
+    let owner = new_owner(&state)?;
+    let lease_owner = owner.clone();
     let created = state
         .db
         .run(move |conn| {
@@ -354,19 +353,19 @@ async fn create_batch(
                 gate: gate_name,
                 accounts: &accounts,
             };
-            usecases::create(conn, &key, now, &new, &event).map_err(AppError::from)
+            usecases::create(conn, &key, now, &new, &lease_owner, &event).map_err(AppError::from)
         })
         .await?;
     let id = match created {
         Created::New(id) => {
-            spawn_runner(
+            runner_for(
                 &state,
                 &signed_in,
                 kind,
-                id,
                 template(kind, &signed_in, &meta, &permit, gate),
             )
-            .await?;
+            .spawn_leased(id, owner)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
             id
         }
         Created::Existing(id) => id,
@@ -377,11 +376,12 @@ async fn create_batch(
                     .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
                     .target("lot", batch_id)
                     .details(format!(
-                        "{accounts} accounts already in an unfinished batch"
+                        "{accounts} comptes déjà dans un lot de courriers non terminé"
                     )),
             )
             .await?;
-            let message = overlap_message(&state, batch_id, accounts).await?;
+            let (message, visible) =
+                overlap_message(&state, &signed_in, &permit, &uai, batch_id, accounts).await?;
             let again = FormAgain {
                 kind,
                 uai: &uai,
@@ -390,7 +390,14 @@ async fn create_batch(
                 states: &states,
                 renotify,
             };
-            return refused_form(&state, &signed_in, &again, &message, Some(batch_id)).await;
+            return refused_form(
+                &state,
+                &signed_in,
+                &again,
+                &message,
+                Some((batch_id, visible)),
+            )
+            .await;
         }
     };
     Ok(HttpResponse::SeeOther()
@@ -423,7 +430,7 @@ async fn refused_form(
     signed_in: &SignedIn,
     again: &FormAgain<'_>,
     message: &str,
-    running: Option<i64>,
+    running: Option<(i64, bool)>,
 ) -> Result<HttpResponse, AppError> {
     let name = establishment_name(state, again.uai).await?;
     let body = class_form_page(&ClassFormView {
@@ -437,7 +444,7 @@ async fn refused_form(
         renotify: again.renotify,
         key: &new_key()?,
         error: Some(message),
-        running,
+        running: running.and_then(|(id, visible)| visible.then_some(id)),
     });
     let status = if running.is_some() {
         StatusCode::CONFLICT
@@ -450,28 +457,58 @@ async fn refused_form(
         .body(body.into_string()))
 }
 
-/// "3 élèves de cette classe sont déjà dans le lot de la classe 5B créé par Sophie Lefèvre le
-/// 02/12/2026 à 10:15, qui n'est pas terminé…"
-async fn overlap_message(state: &State, batch_id: i64, accounts: i64) -> Result<String, AppError> {
+/// Why the batch is refused: some accounts are in an unfinished batch. Of this
+/// establishment: which one, by whom, and a link when the agent may open it (its creator, a
+/// principal). Of another establishment (a parent with children in two schools): nothing
+/// about it. Returns (message, link shown).
+async fn overlap_message(
+    state: &State,
+    signed_in: &SignedIn,
+    permit: &Permit,
+    uai: &crate::domain::Uai,
+    batch_id: i64,
+    accounts: i64,
+) -> Result<(String, bool), AppError> {
     let found = state
         .db
         .run(move |conn| Ok::<_, AppError>(crate::accounts::batch::find(conn, batch_id)?))
         .await?
         .ok_or(AppError::NotFound)?;
-    let creator = agent_name(state, &found.created_by).await;
-    let at = found.created_at.with_timezone(&state.tz);
     let (who, verb) = if accounts > 1 {
         (format!("{accounts} des comptes choisis"), "sont")
     } else {
         ("Un des comptes choisis".to_owned(), "est")
     };
-    Ok(format!(
-        "{who} {verb} déjà dans le lot de courriers de la classe {} créé par {creator} le {} à {}, \
-         qui n'est pas terminé. Un compte ne peut être que dans un lot à la fois : imprimez ce lot \
-         et confirmez l'impression, ou abandonnez ce qui reste, avant d'en créer un autre.",
-        found.division,
-        at.format("%d/%m/%Y"),
-        at.format("%H:%M"),
+    if &found.uai != uai {
+        return Ok((
+            format!(
+                "{who} {verb} déjà dans un lot de courriers d'un autre établissement, qui n'est pas \
+                 terminé : un compte ne peut être que dans un lot à la fois. Réessayez plus tard \
+                 (24 heures au plus), ou choisissez d'autres comptes."
+            ),
+            false,
+        ));
+    }
+    let creator = agent_name(state, &found.created_by).await;
+    let at = found.created_at.with_timezone(&state.tz);
+    let visible = found.created_by == signed_in.0.agent.uid
+        || permit.basis() == &crate::delegation::policy::Basis::Principal;
+    let next = if visible {
+        "Imprimez ce lot et confirmez l'impression, ou abandonnez ce qui reste, avant d'en créer \
+         un autre."
+            .to_owned()
+    } else {
+        format!("Demandez à {creator} ou au chef d'établissement de le terminer.")
+    };
+    Ok((
+        format!(
+            "{who} {verb} déjà dans le lot de courriers de la classe {} créé par {creator} le {} à \
+             {}, qui n'est pas terminé. Un compte ne peut être que dans un lot à la fois. {next}",
+            found.division,
+            at.format("%d/%m/%Y"),
+            at.format("%H:%M"),
+        ),
+        visible,
     ))
 }
 

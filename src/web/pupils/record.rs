@@ -16,7 +16,7 @@ use super::super::views::pupils::{PupilView, confirm_reset_page, pupil_page, res
 use super::{no_store, pupil_with_permit};
 use crate::accounts::provisional::{expiry, grouped};
 use crate::accounts::pupils;
-use crate::accounts::reset::{AccountKind, apply_reset, new_provisional};
+use crate::accounts::reset::{AccountKind, apply_single_reset, new_provisional};
 use crate::accounts::{AccountState, StateChange};
 use crate::audit::{self, Outcome};
 use crate::delegation::local_day;
@@ -143,7 +143,7 @@ pub async fn reset_password(
         .db
         .run(move |conn| {
             audit::audited(conn, &key, now, |tx| -> Result<(), AppError> {
-                apply_reset(tx, AccountKind::Pupil, id, &hash, now, &event)
+                apply_single_reset(tx, AccountKind::Pupil, id, &hash, now, &event)
                     .map_err(|e| AppError::Internal(e.to_string()))
             })
         })
