@@ -675,3 +675,19 @@ async fn another_schools_batch_holding_a_parent_is_not_revealed() {
         assert!(!page.contains(secret), "{secret} revealed");
     }
 }
+
+#[tokio::test]
+async fn a_batch_whose_lease_ran_out_on_another_instance_is_taken_up() {
+    let (app, _, ids) = app_with_class("4A", 2).await;
+    let id = orphan_batch(&app, "referent", &ids, "expired-lease-key-0001");
+    // Another instance's worker died: its lease was not renewed and is over.
+    diesel::update(batches::table.filter(batches::id.eq(id)))
+        .set((
+            batches::lease_owner.eq(Some("instance-b/dead")),
+            batches::lease_until.eq(Some((t0() - Duration::seconds(1)).naive_utc())),
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    assert_eq!(settle(&app, id).await, (2, 2));
+    assert_eq!(untouched(&app, &ids), 0);
+}

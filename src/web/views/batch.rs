@@ -125,9 +125,14 @@ pub fn batch_page(v: &BatchView<'_>) -> Markup {
                 div class="message message--error" role="alert" {
                     @if let Some((why, whom)) = v.interruption {
                         p { strong { "Lot interrompu : " (why) } " (travail mené pour " (whom) ")." }
-                        p { "Les comptes déjà traités gardent leur nouveau mot de passe ; les "
-                            (v.pending) " autres n'ont pas été modifiés. Un chef d'établissement peut reprendre le lot, "
-                            "imprimer les courriers déjà prêts ou abandonner ce qui reste." }
+                        p {
+                            @if v.done == 0 { "Aucun compte n'a été modifié. " }
+                            @else { "Les comptes déjà traités gardent leur nouveau mot de passe ; les "
+                                (v.pending) " autres n'ont pas été modifiés. " }
+                            "Un chef d'établissement peut reprendre le lot"
+                            @if v.done > 0 { ", imprimer les courriers déjà prêts" }
+                            " ou abandonner ce qui reste."
+                        }
                     } @else if v.error {
                         p { "La création s'est interrompue. Les comptes déjà traités gardent leur mot de passe ; reprenez pour traiter les autres." }
                     } @else {
