@@ -7,7 +7,7 @@ use std::sync::Weak;
 
 use super::Interruption;
 use super::runner::{Runner, Services};
-use super::store;
+use super::{lease, store};
 use crate::accounts::reset::{AccountKind, ResetError};
 use crate::audit::{self, AuditEvent, Outcome};
 
@@ -72,7 +72,7 @@ fn stop_for_the_gate(services: &Services, b: &super::Batch) -> Result<(), ResetE
         &services.key,
         now,
         |tx| -> Result<(), ResetError> {
-            if store::interrupt_unleased(tx.conn(), b.id, Interruption::Gate, now)? {
+            if lease::interrupt_unleased(tx.conn(), b.id, Interruption::Gate, now)? {
                 let event = AuditEvent::new(JOB_ACTOR, "batch.interrupt", Outcome::Refused)
                     .uai(b.uai.as_str())
                     .target("lot", b.id)

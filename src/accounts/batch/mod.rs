@@ -7,13 +7,17 @@
 //! A short lease, renewed by a heartbeat, keeps two tabs or two instances off one batch; an
 //! account belongs to at most one unfinished batch.
 
+pub mod claims;
 pub mod job;
+pub mod lease;
 pub mod runner;
 pub mod store;
 pub mod usecases;
 
 use chrono::{DateTime, Duration, Utc};
 
+pub use claims::*;
+pub use lease::*;
 pub use store::*;
 
 use super::AccountState;

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{HEARTBEAT_SECS, Interruption, SEAL_PURPOSE, binding, store};
+use super::{HEARTBEAT_SECS, Interruption, SEAL_PURPOSE, binding, lease, store};
 use crate::accounts::reset::{AccountKind, ResetError, apply_reset, new_provisional};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::SharedClock;
@@ -111,7 +111,7 @@ impl Runner {
         let owner = new_owner(&self.services.instance_id)?;
         {
             let mut conn = conn_of(&self.services.pool)?;
-            if !store::acquire_lease(&mut conn, batch_id, &owner, self.services.clock.now())? {
+            if !lease::acquire_lease(&mut conn, batch_id, &owner, self.services.clock.now())? {
                 return Ok(false);
             }
         }
@@ -144,7 +144,7 @@ impl Runner {
                     stopped.recv_timeout(std::time::Duration::from_secs(HEARTBEAT_SECS))
                 {
                     let renewed = conn_of(&services.pool).and_then(|mut c| {
-                        Ok(store::renew_lease(
+                        Ok(lease::renew_lease(
                             &mut c,
                             batch_id,
                             &owner,
@@ -168,7 +168,7 @@ impl Runner {
         let error = outcome.as_ref().err().map(|e| e.to_string());
         if !matches!(outcome, Ok(RunEnd::Interrupted(_))) {
             let mut conn = conn_of(&self.services.pool)?;
-            store::release_lease(&mut conn, batch_id, owner, error.as_deref())?;
+            lease::release_lease(&mut conn, batch_id, owner, error.as_deref())?;
         }
         outcome
     }
@@ -331,7 +331,7 @@ impl Runner {
                         Ok(Step::Done)
                     }
                     Err(why) => {
-                        store::interrupt(tx.conn(), batch_id, owner, why)?;
+                        lease::interrupt(tx.conn(), batch_id, owner, why)?;
                         let mut refused = base.details(format!(
                             "lot n° {batch_id}, classe {division} : interrompu, {}",
                             why.label()

@@ -115,30 +115,6 @@ impl Created {
     }
 }
 
-/// The unfinished batch that holds one of `accounts` of `kind`, and how many it holds.
-pub fn claimed_by(
-    conn: &mut DbConnection,
-    kind: &str,
-    accounts: &[i64],
-) -> QueryResult<Option<(i64, i64)>> {
-    let mut holders: Vec<i64> = Vec::new();
-    for chunk in accounts.chunks(500) {
-        holders.extend(
-            batch_items::table
-                .filter(batch_items::claimed.eq(true))
-                .filter(batch_items::account_kind.eq(kind))
-                .filter(batch_items::account_id.eq_any(chunk))
-                .select(batch_items::batch_id)
-                .load::<i64>(conn)?,
-        );
-    }
-    let Some(first) = holders.iter().min().copied() else {
-        return Ok(None);
-    };
-    let count = holders.iter().filter(|b| **b == first).count() as i64;
-    Ok(Some((first, count)))
-}
-
 /// Creates the batch and its items, each claiming its account. Call it inside an audited
 /// transaction (serialised), so the claim check and the inserts cannot interleave with
 /// another creation; the partial unique index backs it up.
@@ -166,7 +142,7 @@ pub fn create_leased(
     if let Some(id) = existing {
         return Ok(Created::Existing(id));
     }
-    if let Some((batch_id, accounts)) = claimed_by(conn, new.kind, new.accounts)? {
+    if let Some((batch_id, accounts)) = super::claims::claimed_by(conn, new.kind, new.accounts)? {
         return Ok(Created::Overlap { batch_id, accounts });
     }
     let states: Vec<&str> = new.states.iter().map(|s| s.as_str()).collect();
@@ -212,67 +188,6 @@ pub fn create_leased(
     Ok(Created::New(id))
 }
 
-/// Takes (or renews) the lease for `owner`; `false` when someone else holds it.
-pub fn acquire_lease(
-    conn: &mut DbConnection,
-    id: i64,
-    owner: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<bool> {
-    let n = diesel::update(
-        batches::table.filter(batches::id.eq(id)).filter(
-            batches::lease_until
-                .is_null()
-                .or(batches::lease_until.le(db_instant(now)))
-                .or(batches::lease_owner.eq(owner)),
-        ),
-    )
-    .set((
-        batches::lease_owner.eq(Some(owner)),
-        batches::lease_until.eq(Some(db_instant(now + Duration::seconds(LEASE_SECS)))),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
-}
-
-/// The heartbeat: extends `owner`'s lease; `false` when he lost it.
-pub fn renew_lease(
-    conn: &mut DbConnection,
-    id: i64,
-    owner: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<bool> {
-    let n = diesel::update(
-        batches::table
-            .filter(batches::id.eq(id))
-            .filter(batches::lease_owner.eq(owner)),
-    )
-    .set(batches::lease_until.eq(Some(db_instant(now + Duration::seconds(LEASE_SECS)))))
-    .execute(conn)?;
-    Ok(n == 1)
-}
-
-/// At start, an instance gives back the leases its former process held (lease owners are
-/// `<instance id>/<run>`): their work died with it and can be taken up again at once.
-pub fn release_instance_leases(conn: &mut DbConnection, instance_id: &str) -> QueryResult<usize> {
-    let escaped = instance_id
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    diesel::update(
-        batches::table.filter(
-            batches::lease_owner
-                .like(format!("{escaped}/%"))
-                .escape('\\'),
-        ),
-    )
-    .set((
-        batches::lease_owner.eq(None::<String>),
-        batches::lease_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)
-}
-
 /// Someone with the rights takes the work up again: the error and the interruption are
 /// forgotten, and the work now runs under his rights (and the gate he passed).
 pub fn prepare_resume(
@@ -290,73 +205,6 @@ pub fn prepare_resume(
         ))
         .execute(conn)
         .map(drop)
-}
-
-/// Gives the lease back, noting the error that stopped the work, if any.
-pub fn release_lease(
-    conn: &mut DbConnection,
-    id: i64,
-    owner: &str,
-    error: Option<&str>,
-) -> QueryResult<()> {
-    diesel::update(
-        batches::table
-            .filter(batches::id.eq(id))
-            .filter(batches::lease_owner.eq(owner)),
-    )
-    .set((
-        batches::lease_owner.eq(None::<String>),
-        batches::lease_until.eq(None::<NaiveDateTime>),
-        batches::last_error.eq(error),
-    ))
-    .execute(conn)
-    .map(drop)
-}
-
-/// The rights check refused the next account: the batch stops here, until someone who holds
-/// the rights resumes or abandons it.
-pub fn interrupt(
-    conn: &mut DbConnection,
-    id: i64,
-    owner: &str,
-    why: Interruption,
-) -> QueryResult<()> {
-    diesel::update(
-        batches::table
-            .filter(batches::id.eq(id))
-            .filter(batches::lease_owner.eq(owner)),
-    )
-    .set((
-        batches::interruption.eq(Some(why.as_str())),
-        batches::lease_owner.eq(None::<String>),
-        batches::lease_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)
-    .map(drop)
-}
-
-/// The batches job stops a batch it may not take up (a parents' batch: the gate must be
-/// passed again by a person), unless someone holds it.
-pub fn interrupt_unleased(
-    conn: &mut DbConnection,
-    id: i64,
-    why: Interruption,
-    now: DateTime<Utc>,
-) -> QueryResult<bool> {
-    let n = diesel::update(
-        batches::table.filter(batches::id.eq(id)).filter(
-            batches::lease_until
-                .is_null()
-                .or(batches::lease_until.le(db_instant(now))),
-        ),
-    )
-    .set((
-        batches::interruption.eq(Some(why.as_str())),
-        batches::lease_owner.eq(None::<String>),
-        batches::lease_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
 }
 
 /// Gives up the accounts not done yet (they keep their password and leave the batch);
@@ -386,47 +234,6 @@ pub fn abandon_pending(
         ))
         .execute(conn)?;
     Ok(n)
-}
-
-/// Takes an account out of the unfinished batches (of every establishment but `keep_uai`,
-/// when given): its pending items there are abandoned and none of its items there claims it
-/// any more, so their letters leave it out. For a pupil who moved away, and for a single
-/// reset, which makes any letter of a batch void.
-pub fn withdraw_account(
-    conn: &mut DbConnection,
-    kind: &str,
-    account: i64,
-    keep_uai: Option<&Uai>,
-) -> QueryResult<usize> {
-    let keep = keep_uai.map(|u| u.as_str().to_owned()).unwrap_or_default();
-    let batches_of = || {
-        batches::table
-            .filter(batches::kind.eq(kind))
-            .filter(batches::uai.ne(keep.clone()))
-            .select(batches::id)
-    };
-    let mine = || {
-        batch_items::table
-            .filter(batch_items::account_kind.eq(kind))
-            .filter(batch_items::account_id.eq(account))
-    };
-    diesel::update(
-        mine()
-            .filter(batch_items::status.eq("pending"))
-            .filter(batch_items::batch_id.eq_any(batches_of())),
-    )
-    .set(batch_items::status.eq("abandoned"))
-    .execute(conn)?;
-    diesel::update(
-        mine()
-            .filter(batch_items::claimed.eq(true))
-            .filter(batch_items::batch_id.eq_any(batches_of())),
-    )
-    .set((
-        batch_items::claimed.eq(false),
-        batch_items::sealed_password.eq(None::<String>),
-    ))
-    .execute(conn)
 }
 
 /// The next pending items: (item id, account id).

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Created, NewBatch, store};
+use super::{Created, NewBatch, lease, store};
 use crate::audit::{self, AuditEvent, AuditTx, Outcome};
 use crate::db::DbConnection;
 use crate::secrets::AppKey;
@@ -114,7 +114,7 @@ pub fn resume(
         if batch.is_closed() {
             return Err(BatchError::Closed);
         }
-        if !store::acquire_lease(tx.conn(), id, owner, now)? {
+        if !lease::acquire_lease(tx.conn(), id, owner, now)? {
             return Err(BatchError::Running);
         }
         store::prepare_resume(tx.conn(), id, acting_uid, gate)?;

@@ -2,6 +2,7 @@
 //! establishment, or being its principal.
 
 pub mod batch_pages;
+mod class_refusals;
 pub mod classes;
 pub mod record;
 pub mod search;
