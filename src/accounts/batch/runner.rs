@@ -33,7 +33,7 @@ pub fn new_owner(instance_id: &str) -> Result<String, ResetError> {
 }
 
 /// Directory data about the agent is re-read when older than this (BRIEF rule 2).
-pub const AGENT_MAX_AGE_SECS: i64 = 60;
+pub const AGENT_MAX_AGE_SECS: i64 = crate::auth::session::DIRECTORY_MAX_AGE_SECS;
 
 /// What a batch's worker needs.
 #[derive(Clone)]
