@@ -23,8 +23,8 @@ use secrecy::SecretString;
 use crate::clock::db_instant;
 use crate::db::schema::login_throttle;
 use crate::db::{Db, DbConnection, DbError};
-use crate::directory::{Agent, AgentUid, Directory, DirectoryError};
-
+use crate::directory::{Directory, DirectoryError};
+use crate::domain::{Agent, AgentUid};
 pub const PAIR_MAX_FAILURES: i64 = 10;
 pub const PAIR_WINDOW_MINUTES: i64 = 15;
 pub const ADDR_MAX_FAILURES: i64 = 100;

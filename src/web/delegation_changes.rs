@@ -13,8 +13,9 @@ use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::delegations::revocation_page;
 use crate::audit::{self, Outcome};
+use crate::clock::local_day;
 use crate::delegation::policy::Action;
-use crate::delegation::{Delegation, Status, latest_end, local_day, store};
+use crate::delegation::{Delegation, Status, latest_end, store};
 use crate::domain::parse_form_day;
 
 #[derive(Debug, Deserialize)]

@@ -16,11 +16,13 @@ use super::views::delegations::{
 };
 use super::views::layout::Chrome;
 use crate::audit::{self, Outcome};
+use crate::clock::local_day;
 use crate::db::schema::establishments;
 use crate::delegation::policy::Action;
 use crate::delegation::store::{self, NewDelegation};
-use crate::delegation::{Delegation, Scope, Status, coming_31_august, local_day};
-use crate::directory::{Agent, DirectoryError};
+use crate::delegation::{Delegation, Scope, Status, coming_31_august};
+use crate::directory::DirectoryError;
+use crate::domain::Agent;
 use crate::domain::Uai;
 use crate::startup::AppState;
 

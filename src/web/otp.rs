@@ -17,8 +17,7 @@ use crate::audit::{self, Outcome};
 use crate::auth::session;
 use crate::auth::throttle::{self, PasswordCheck};
 use crate::auth::totp::{self, TotpSecret};
-use crate::directory::AgentUid;
-
+use crate::domain::AgentUid;
 #[derive(Debug, Deserialize)]
 pub struct CodeForm {
     #[serde(default)]

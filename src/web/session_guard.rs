@@ -22,7 +22,8 @@ use super::request::RequestMeta;
 use super::routes;
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::auth::session::{self, COOKIE_NAME, Session};
-use crate::directory::{AgentUid, DirectoryError};
+use crate::directory::DirectoryError;
+use crate::domain::AgentUid;
 use crate::startup::AppState;
 
 /// The signed-in agent and his session, for handlers.

@@ -20,7 +20,7 @@ use crate::accounts::provisional::{expiry, grouped};
 use crate::accounts::reset::{AccountKind, apply_single_reset, new_provisional};
 use crate::accounts::{AccountState, StateChange};
 use crate::audit::{self, Outcome};
-use crate::delegation::local_day;
+use crate::clock::local_day;
 use crate::delegation::policy::Action;
 
 /// A parent's action: the CSRF token and the establishment acted on (one of his

@@ -21,7 +21,7 @@ use crate::accounts::provisional::{expiry, grouped};
 use crate::accounts::reset::AccountKind;
 use crate::accounts::{parents, pupils};
 use crate::audit::{AuditEvent, Outcome};
-use crate::delegation::local_day;
+use crate::clock::local_day;
 use crate::delegation::policy::{Basis, Permit};
 use crate::web::parents_gate::Gate;
 

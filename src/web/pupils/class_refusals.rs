@@ -122,7 +122,7 @@ pub(super) async fn overlap_message(
 /// A staff member's name as the directory gives it (never his uid on a page).
 pub(super) async fn agent_name(state: &State, uid: &str) -> String {
     let directory = state.directory.clone();
-    let parsed = crate::directory::AgentUid::parse(uid);
+    let parsed = crate::domain::AgentUid::parse(uid);
     let found = match parsed {
         Some(uid) => actix_web::web::block(move || directory.lookup(&uid))
             .await

@@ -19,7 +19,7 @@ use crate::accounts::pupils;
 use crate::accounts::reset::{AccountKind, apply_single_reset, new_provisional};
 use crate::accounts::{AccountState, StateChange};
 use crate::audit::{self, Outcome};
-use crate::delegation::local_day;
+use crate::clock::local_day;
 use crate::delegation::policy::Action;
 
 #[derive(Debug, Deserialize)]
