@@ -24,7 +24,7 @@ use crate::delegation::{Delegation, Scope, Status, coming_31_august};
 use crate::directory::DirectoryError;
 use crate::domain::Agent;
 use crate::domain::Uai;
-use crate::startup::AppState;
+use crate::web::state::AppState;
 
 pub const MOTIVE_MAX: usize = crate::domain::MOTIVE_MAX_CHARS;
 

@@ -13,7 +13,7 @@ use crate::clock::local_day;
 use crate::delegation::policy::{Action, Permit, Refusal, authorize};
 use crate::delegation::{Delegation, store};
 use crate::domain::Uai;
-use crate::startup::AppState;
+use crate::web::state::AppState;
 
 /// What a refused or accepted attempt is about, for its audit row.
 #[derive(Debug, Clone)]

@@ -22,6 +22,7 @@ pub mod routes;
 pub mod security_headers;
 pub mod session_guard;
 pub mod signin;
+pub mod state;
 pub mod transfers;
 pub mod views;
 

@@ -24,7 +24,7 @@ use crate::audit::{self, AuditEvent, Outcome};
 use crate::auth::session::{self, COOKIE_NAME, Session};
 use crate::directory::DirectoryError;
 use crate::domain::AgentUid;
-use crate::startup::AppState;
+use crate::web::state::AppState;
 
 /// The signed-in agent and his session, for handlers.
 #[derive(Debug, Clone)]

@@ -20,7 +20,7 @@ use crate::auth::throttle::{self, PasswordCheck};
 use crate::auth::{csrf, random_token};
 use crate::directory::is_blank;
 use crate::domain::AgentUid;
-use crate::startup::AppState;
+use crate::web::state::AppState;
 
 /// The anonymous sign-in form's double-submit cookie.
 pub const SIGNIN_COOKIE: &str = "__Host-educt-signin";
