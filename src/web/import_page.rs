@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use maud::Markup;
 use serde::Deserialize;
 
-use super::delegations::{chrome, establishment_name};
+use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
 use super::guard::{Attempt, State, permit, record_refusal, requested_uai, require_csrf};
 use super::request::RequestMeta;

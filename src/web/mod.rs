@@ -1,6 +1,7 @@
 //! The web edge: routes, extractors, middleware, views.
 
 pub mod assets;
+pub mod chrome;
 pub mod client_addr;
 pub mod delegation_changes;
 mod delegation_checks;

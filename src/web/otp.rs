@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::BASE;
-use super::delegations::chrome;
+use super::chrome::chrome;
 use super::errors::{AppError, retry_after_secs, throttled_message};
 use super::guard::{Attempt, State, record_refusal, require_csrf};
 use super::request::RequestMeta;

@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::super::BASE;
-use super::super::delegations::{chrome, establishment_name};
+use super::super::chrome::no_store;
+use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::{Attempt, State, record_refusal, require_csrf};
-use super::super::pupils::no_store;
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::letters::{Letter, letter};

@@ -5,7 +5,8 @@ use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
 
 use super::super::BASE;
-use super::super::delegations::{chrome, establishment_name};
+use super::super::chrome::no_store;
+use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::{Attempt, State, permit, record_refusal, require_csrf};
 use super::super::request::RequestMeta;
@@ -15,7 +16,6 @@ use super::super::views::letters::{Letter, letter};
 use super::classes::{
     CsrfForm, action_for, agent_name, gate_for, kind_of, new_owner, prefix, runner_for, template,
 };
-use super::no_store;
 use crate::accounts::batch::{self, Batch, usecases};
 use crate::accounts::provisional::{expiry, grouped};
 use crate::accounts::reset::AccountKind;

@@ -5,7 +5,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 
-use super::super::delegations::{chrome, establishment_name};
+use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::State;
 use super::super::session_guard::SignedIn;
