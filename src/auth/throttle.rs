@@ -238,10 +238,9 @@ pub async fn check_password(
     let Some(uid) = uid else {
         return Ok(PasswordCheck::Refused("malformed uid"));
     };
-    let result =
-        actix_web::rt::task::spawn_blocking(move || directory.authenticate(&uid, &password))
-            .await
-            .map_err(|_| DbError::Blocking)?;
+    let result = tokio::task::spawn_blocking(move || directory.authenticate(&uid, &password))
+        .await
+        .map_err(|_| DbError::Blocking)?;
     let (check, settle): (PasswordCheck, Option<Settle>) = match result {
         Ok(agent) => (PasswordCheck::Accepted(agent), Some(succeeded)),
         Err(DirectoryError::InvalidCredentials(reason)) => (PasswordCheck::Refused(reason), None),
