@@ -2,7 +2,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, DurationRound, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+
+/// The day it is at `now` in `tz`.
+pub fn local_day(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    now.with_timezone(&tz).date_naive()
+}
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;

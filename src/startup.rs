@@ -12,7 +12,7 @@ use actix_web::{App, HttpServer, web};
 use futures_util::FutureExt;
 use tracing_actix_web::TracingLogger;
 
-use crate::accounts::batch::{self, runner::Services};
+use crate::accounts::batch;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::DirectoryKind;
 use crate::config::{ConfigError, Settings};
@@ -24,33 +24,8 @@ use crate::directory::{Directory, DirectoryError};
 use crate::secrets::{AppKey, KeyError};
 use crate::telemetry::RequestSpan;
 use crate::tls::{self, TlsError};
+use crate::web::state::AppState;
 use crate::web::{errors, input_guard, origin, routes, security_headers, session_guard};
-
-/// What every handler may read.
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub db: Db,
-    pub key: AppKey,
-    pub clock: SharedClock,
-    pub tz: chrono_tz::Tz,
-    pub directory: Arc<dyn Directory>,
-    /// This instance's stable name (`[server] instance_id`, default `host:port`).
-    pub instance_id: String,
-}
-
-impl AppState {
-    /// What a batch's worker needs.
-    pub fn batch_services(&self) -> Services {
-        Services {
-            pool: self.db.pool().clone(),
-            key: self.key.clone(),
-            clock: self.clock.clone(),
-            tz: self.tz,
-            directory: self.directory.clone(),
-            instance_id: self.instance_id.clone(),
-        }
-    }
-}
 
 /// `host:port`, the default instance id.
 fn default_instance_id(port: u16) -> String {

@@ -9,7 +9,7 @@ use super::random_token;
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::sessions;
-use crate::directory::Agent;
+use crate::domain::Agent;
 use crate::domain::Uai;
 
 pub const COOKIE_NAME: &str = "__Host-educt-session";

@@ -23,8 +23,8 @@ use secrecy::SecretString;
 use crate::clock::db_instant;
 use crate::db::schema::login_throttle;
 use crate::db::{Db, DbConnection, DbError};
-use crate::directory::{Agent, AgentUid, Directory, DirectoryError};
-
+use crate::directory::{Directory, DirectoryError};
+use crate::domain::{Agent, AgentUid};
 pub const PAIR_MAX_FAILURES: i64 = 10;
 pub const PAIR_WINDOW_MINUTES: i64 = 15;
 pub const ADDR_MAX_FAILURES: i64 = 100;
@@ -238,10 +238,9 @@ pub async fn check_password(
     let Some(uid) = uid else {
         return Ok(PasswordCheck::Refused("malformed uid"));
     };
-    let result =
-        actix_web::rt::task::spawn_blocking(move || directory.authenticate(&uid, &password))
-            .await
-            .map_err(|_| DbError::Blocking)?;
+    let result = tokio::task::spawn_blocking(move || directory.authenticate(&uid, &password))
+        .await
+        .map_err(|_| DbError::Blocking)?;
     let (check, settle): (PasswordCheck, Option<Settle>) = match result {
         Ok(agent) => (PasswordCheck::Accepted(agent), Some(succeeded)),
         Err(DirectoryError::InvalidCredentials(reason)) => (PasswordCheck::Refused(reason), None),

@@ -12,8 +12,8 @@ use crate::auth::password::hash_password;
 use crate::auth::session;
 use crate::db::DbConnection;
 use crate::db::schema::{agent_uais, agents};
-use crate::directory::AgentUid;
 use crate::directory::local::{agent_id, insert_agent, list_agents, role_name};
+use crate::domain::AgentUid;
 use crate::domain::Uai;
 use crate::secrets::AppKey;
 

@@ -6,8 +6,8 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::audit::cli_actor;
+use crate::clock::local_day;
 use crate::db::DbConnection;
-use crate::delegation::local_day;
 use crate::domain::Uai;
 use crate::import::apply::{ImportOptions, ImportReport, apply};
 use crate::import::order::SchoolYear;

@@ -201,7 +201,7 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        actix_web::rt::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(DbError::from)?;
             f(&mut conn)
         })

@@ -7,6 +7,7 @@ pub mod store;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use crate::clock::local_day;
 use crate::domain::Uai;
 
 /// What a delegation covers.
@@ -77,11 +78,6 @@ impl Status {
             Status::Revoked => "Révoquée",
         }
     }
-}
-
-/// The day it is at `now` in `tz`.
-pub fn local_day(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
-    now.with_timezone(&tz).date_naive()
 }
 
 impl Delegation {

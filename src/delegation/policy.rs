@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::{Delegation, Scope};
-use crate::directory::Agent;
+use crate::domain::Agent;
 use crate::domain::Uai;
 
 /// What an agent wants to do on an establishment.

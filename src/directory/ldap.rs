@@ -12,7 +12,9 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Agent, AgentUid, Directory, DirectoryError, is_blank, parse_uai_values};
+use crate::domain::{Agent, AgentUid};
+
+use super::{Directory, DirectoryError, is_blank, parse_uai_values};
 use crate::config::LdapSettings;
 use crate::domain::{Uai, search_key};
 

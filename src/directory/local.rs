@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use secrecy::SecretString;
 
-use super::{Agent, AgentUid, Directory, DirectoryError, is_blank};
+use crate::domain::{Agent, AgentUid};
+
+use super::{Directory, DirectoryError, is_blank};
 use crate::auth::password::{PasswordError, verify_password};
 use crate::clock::db_instant;
 use crate::db::schema::{agent_uais, agents};

@@ -1,5 +1,6 @@
 //! Domain newtypes: every outside string becomes one of these at the edge.
 
+mod agent;
 mod division;
 mod form_values;
 mod identifiant;
@@ -10,6 +11,7 @@ mod person_name;
 pub(crate) mod proptests;
 mod uai;
 
+pub use agent::{Agent, AgentUid};
 pub use division::Division;
 pub use form_values::{parse_form_day, parse_page_number};
 pub use identifiant::{Identifiant, first_free_number, identifiant_base, number_after_base};

@@ -6,8 +6,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::directory::AgentUid;
-
+use crate::domain::AgentUid;
 /// The normal suite's bound (256 cases, or `PROPTEST_CASES`), without regression files:
 /// what a long run finds becomes a named unit test next to the parser.
 pub(crate) fn config() -> ProptestConfig {

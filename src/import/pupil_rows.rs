@@ -16,9 +16,9 @@ use super::{ImportData, PupilRecord};
 use crate::accounts::AccountState;
 use crate::audit::{AuditEvent, Outcome};
 use crate::clock::db_instant;
+use crate::clock::local_day;
 use crate::db::DbConnection;
 use crate::db::schema::pupils;
-use crate::delegation::local_day;
 use crate::domain::{Uai, search_key};
 
 /// A pupil of the importing establishment.

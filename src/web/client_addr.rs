@@ -9,7 +9,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::{FromRequest, HttpRequest, web};
 use ipnet::IpNet;
 
-use crate::startup::AppState;
+use crate::web::state::AppState;
 
 /// The socket peer and the client it speaks for (`None`: unknown, inside no network).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,15 +6,16 @@ use maud::Markup;
 use serde::Deserialize;
 
 use super::BASE;
-use super::delegations::{chrome, establishment_name};
+use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
 use super::guard::{Attempt, State, permit, record_refusal, require_csrf};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::delegations::revocation_page;
 use crate::audit::{self, Outcome};
+use crate::clock::local_day;
 use crate::delegation::policy::Action;
-use crate::delegation::{Delegation, Status, latest_end, local_day, store};
+use crate::delegation::{Delegation, Status, latest_end, store};
 use crate::domain::parse_form_day;
 
 #[derive(Debug, Deserialize)]

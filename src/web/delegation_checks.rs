@@ -5,10 +5,11 @@ use actix_web::web;
 use chrono::NaiveDate;
 
 use super::delegations::GrantForm;
-use crate::delegation::{Scope, latest_end, local_day};
-use crate::directory::{Agent, AgentUid};
+use crate::clock::local_day;
+use crate::delegation::{Scope, latest_end};
+use crate::domain::{Agent, AgentUid};
 use crate::domain::{Motive, Uai, parse_form_day};
-use crate::startup::AppState;
+use crate::web::state::AppState;
 
 /// A grant refused for its content: the French message, the status, an offer to extend.
 pub(super) struct GrantRefusal {

@@ -2,10 +2,10 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
-use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::BASE;
+use super::chrome::{chrome, establishment_name};
 use super::delegation_checks::{GrantRefusal, check_grant};
 use super::errors::AppError;
 use super::guard::{Attempt, State, permit, record_refusal, requested_uai, require_csrf};
@@ -14,15 +14,15 @@ use super::session_guard::SignedIn;
 use super::views::delegations::{
     DelegationsView, GrantValues, choose_establishment_page, delegations_page,
 };
-use super::views::layout::Chrome;
 use crate::audit::{self, Outcome};
-use crate::db::schema::establishments;
+use crate::clock::local_day;
 use crate::delegation::policy::Action;
 use crate::delegation::store::{self, NewDelegation};
-use crate::delegation::{Delegation, Scope, Status, coming_31_august, local_day};
-use crate::directory::{Agent, DirectoryError};
+use crate::delegation::{Delegation, Scope, Status, coming_31_august};
+use crate::directory::DirectoryError;
+use crate::domain::Agent;
 use crate::domain::Uai;
-use crate::startup::AppState;
+use crate::web::state::AppState;
 
 pub const MOTIVE_MAX: usize = crate::domain::MOTIVE_MAX_CHARS;
 
@@ -52,32 +52,6 @@ pub struct GrantForm {
     pub(super) motive: String,
     #[serde(default)]
     pub(super) csrf_token: String,
-}
-
-pub fn chrome(s: &SignedIn) -> Chrome<'_> {
-    Chrome {
-        display_name: &s.0.agent.display_name,
-        uid: &s.0.agent.uid,
-        csrf_token: &s.0.csrf_token,
-    }
-}
-
-/// The establishment's name, or its UAI when it is not in the database.
-pub async fn establishment_name(state: &AppState, uai: &Uai) -> Result<String, AppError> {
-    let key = uai.as_str().to_owned();
-    let name: Option<String> = state
-        .db
-        .run(move |conn| {
-            Ok::<_, AppError>(
-                establishments::table
-                    .filter(establishments::uai.eq(key))
-                    .select(establishments::name)
-                    .first(conn)
-                    .optional()?,
-            )
-        })
-        .await?;
-    Ok(name.unwrap_or_else(|| uai.to_string()))
 }
 
 async fn staff(state: &AppState, uai: &Uai, search: &str) -> Result<Vec<Agent>, AppError> {

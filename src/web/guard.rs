@@ -9,10 +9,11 @@ use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::auth::csrf;
+use crate::clock::local_day;
 use crate::delegation::policy::{Action, Permit, Refusal, authorize};
-use crate::delegation::{Delegation, local_day, store};
+use crate::delegation::{Delegation, store};
 use crate::domain::Uai;
-use crate::startup::AppState;
+use crate::web::state::AppState;
 
 /// What a refused or accepted attempt is about, for its audit row.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use crate::db;
-use crate::startup::AppState;
+use crate::web::state::AppState;
 
 /// 200 while the process runs.
 pub async fn live() -> HttpResponse {

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use maud::Markup;
 
-use super::delegations::chrome;
+use super::chrome::chrome;
 use super::errors::AppError;
 use super::guard::{State, delegations_of};
 use super::parents_gate::{Gate, open_gate};

@@ -8,15 +8,15 @@ use futures_util::StreamExt;
 use maud::Markup;
 use serde::Deserialize;
 
-use super::delegations::{chrome, establishment_name};
+use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
 use super::guard::{Attempt, State, permit, record_refusal, requested_uai, require_csrf};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::import::{ImportView, import_page};
 use crate::audit::{AuditEvent, Outcome};
+use crate::clock::local_day;
 use crate::csv_export::to_csv;
-use crate::delegation::local_day;
 use crate::delegation::policy::Action;
 use crate::import::apply::{ImportOptions, apply};
 use crate::import::order::SchoolYear;

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use maud::Markup;
 use serde::Deserialize;
 
-use super::delegations::{chrome, establishment_name};
+use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
 use super::guard::{Attempt, State, permit, requested_uai};
 use super::request::RequestMeta;

@@ -1,6 +1,7 @@
 //! The web edge: routes, extractors, middleware, views.
 
 pub mod assets;
+pub mod chrome;
 pub mod client_addr;
 pub mod delegation_changes;
 mod delegation_checks;
@@ -22,6 +23,7 @@ pub mod routes;
 pub mod security_headers;
 pub mod session_guard;
 pub mod signin;
+pub mod state;
 pub mod transfers;
 pub mod views;
 

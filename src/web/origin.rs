@@ -12,7 +12,7 @@ use super::errors::AppError;
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use crate::audit::{self, AuditEvent, Outcome};
-use crate::startup::AppState;
+use crate::web::state::AppState;
 
 /// Why a request is cross-site, or `None` when it is same-origin.
 pub fn cross_site_reason(

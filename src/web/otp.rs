@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::BASE;
-use super::delegations::chrome;
+use super::chrome::chrome;
 use super::errors::{AppError, retry_after_secs, throttled_message};
 use super::guard::{Attempt, State, record_refusal, require_csrf};
 use super::request::RequestMeta;
@@ -17,8 +17,7 @@ use crate::audit::{self, Outcome};
 use crate::auth::session;
 use crate::auth::throttle::{self, PasswordCheck};
 use crate::auth::totp::{self, TotpSecret};
-use crate::directory::AgentUid;
-
+use crate::domain::AgentUid;
 #[derive(Debug, Deserialize)]
 pub struct CodeForm {
     #[serde(default)]

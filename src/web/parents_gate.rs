@@ -10,7 +10,7 @@ use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use crate::audit::{AuditEvent, Outcome};
 use crate::domain::Uai;
-use crate::startup::AppState;
+use crate::web::state::AppState;
 
 /// How the agent was let in; recorded on every parents' audit row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,7 +24,7 @@ impl RequestMeta {
             .map(ToString::to_string)
             .unwrap_or_default();
         let trusted = req
-            .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+            .app_data::<actix_web::web::Data<crate::web::state::AppState>>()
             .map(|s| s.settings.network.trusted_proxies.clone())
             .unwrap_or_default();
         Self {

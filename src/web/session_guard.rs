@@ -22,8 +22,9 @@ use super::request::RequestMeta;
 use super::routes;
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::auth::session::{self, COOKIE_NAME, Session};
-use crate::directory::{AgentUid, DirectoryError};
-use crate::startup::AppState;
+use crate::directory::DirectoryError;
+use crate::domain::AgentUid;
+use crate::web::state::AppState;
 
 /// The signed-in agent and his session, for handlers.
 #[derive(Debug, Clone)]

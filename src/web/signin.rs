@@ -18,8 +18,9 @@ use crate::audit::{self, AuditEvent, Outcome};
 use crate::auth::session::{self, COOKIE_NAME};
 use crate::auth::throttle::{self, PasswordCheck};
 use crate::auth::{csrf, random_token};
-use crate::directory::{AgentUid, is_blank};
-use crate::startup::AppState;
+use crate::directory::is_blank;
+use crate::domain::AgentUid;
+use crate::web::state::AppState;
 
 /// The anonymous sign-in form's double-submit cookie.
 pub const SIGNIN_COOKIE: &str = "__Host-educt-signin";

@@ -9,7 +9,7 @@ use maud::Markup;
 use serde::Deserialize;
 
 use super::BASE;
-use super::delegations::{chrome, establishment_name};
+use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
 use super::guard::{Attempt, State, permit, record_refusal, requested_uai, require_csrf};
 use super::request::RequestMeta;

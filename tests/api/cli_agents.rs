@@ -3,8 +3,9 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use educt_admin::directory::Directory;
 use educt_admin::directory::local::LocalDirectory;
-use educt_admin::directory::{AgentUid, Directory};
+use educt_admin::domain::AgentUid;
 use secrecy::SecretString;
 
 use crate::helpers::{TEST_KEY, TestDb, audit_rows};

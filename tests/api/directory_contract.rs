@@ -3,7 +3,8 @@
 
 use educt_admin::directory::ldap::LdapDirectory;
 use educt_admin::directory::local::LocalDirectory;
-use educt_admin::directory::{AgentUid, Directory, DirectoryError, parse_uai_values};
+use educt_admin::directory::{Directory, DirectoryError, parse_uai_values};
+use educt_admin::domain::AgentUid;
 use educt_admin::domain::Uai;
 use secrecy::SecretString;
 
@@ -22,7 +23,7 @@ fn uai(s: &str) -> Uai {
     Uai::parse(s).unwrap()
 }
 
-fn uids(agents: &[educt_admin::directory::Agent]) -> Vec<&str> {
+fn uids(agents: &[educt_admin::domain::Agent]) -> Vec<&str> {
     agents.iter().map(|a| a.uid.as_str()).collect()
 }
 

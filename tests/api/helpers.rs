@@ -417,7 +417,7 @@ pub fn add_agent(
     responsible: &[&str],
 ) {
     use educt_admin::db::schema::agent_uais;
-    use educt_admin::directory::AgentUid;
+    use educt_admin::domain::AgentUid;
     let hash = cached_hash(password);
     let id = educt_admin::directory::local::insert_agent(
         conn,

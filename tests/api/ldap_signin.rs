@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use educt_admin::config::DirectoryKind;
 use educt_admin::directory::ldap::LdapDirectory;
-use educt_admin::directory::{AgentUid, Directory, DirectoryError};
+use educt_admin::directory::{Directory, DirectoryError};
+use educt_admin::domain::AgentUid;
 use secrecy::SecretString;
 
 use crate::helpers::{TestApp, TestDb, add_establishment, audit_rows, test_settings};

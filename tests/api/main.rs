@@ -19,6 +19,7 @@ mod import_order;
 mod import_page;
 mod import_transfers;
 mod journal;
+mod layering;
 mod ldap_server;
 mod ldap_signin;
 mod matrix;

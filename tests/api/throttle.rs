@@ -8,7 +8,8 @@ use diesel::prelude::*;
 use educt_admin::auth::throttle;
 use educt_admin::db::schema::agents;
 use educt_admin::directory::local::LocalDirectory;
-use educt_admin::directory::{AgentUid, Directory, DirectoryError};
+use educt_admin::directory::{Directory, DirectoryError};
+use educt_admin::domain::AgentUid;
 use secrecy::SecretString;
 
 use crate::helpers::{PRINCIPAL_PW, TestApp, TestDb, hidden_field, seed_staff};

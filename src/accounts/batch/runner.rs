@@ -19,11 +19,13 @@ use super::{HEARTBEAT_SECS, Interruption, SEAL_PURPOSE, binding, lease, store};
 use crate::accounts::reset::{AccountKind, ResetError, apply_reset, new_provisional};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::SharedClock;
+use crate::clock::local_day;
 use crate::db::{DbConnection, DbPool, PooledConn};
 use crate::delegation::policy::{Action, authorize};
-use crate::delegation::{Delegation, Status, local_day, store as delegations};
-use crate::directory::{Agent, AgentUid, Directory};
+use crate::delegation::{Delegation, Status, store as delegations};
+use crate::directory::Directory;
 use crate::domain::Uai;
+use crate::domain::{Agent, AgentUid};
 use crate::secrets::AppKey;
 
 /// A lease owner of this instance: `<instance id>/<run>`.

@@ -5,7 +5,8 @@ use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
 
 use super::super::BASE;
-use super::super::delegations::{chrome, establishment_name};
+use super::super::chrome::no_store;
+use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::{Attempt, State, permit, record_refusal, require_csrf};
 use super::super::request::RequestMeta;
@@ -15,13 +16,12 @@ use super::super::views::letters::{Letter, letter};
 use super::classes::{
     CsrfForm, action_for, agent_name, gate_for, kind_of, new_owner, prefix, runner_for, template,
 };
-use super::no_store;
 use crate::accounts::batch::{self, Batch, usecases};
 use crate::accounts::provisional::{expiry, grouped};
 use crate::accounts::reset::AccountKind;
 use crate::accounts::{parents, pupils};
 use crate::audit::{AuditEvent, Outcome};
-use crate::delegation::local_day;
+use crate::clock::local_day;
 use crate::delegation::policy::{Basis, Permit};
 use crate::web::parents_gate::Gate;
 

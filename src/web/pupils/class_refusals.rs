@@ -5,7 +5,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 
-use super::super::delegations::{chrome, establishment_name};
+use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::State;
 use super::super::session_guard::SignedIn;
@@ -122,7 +122,7 @@ pub(super) async fn overlap_message(
 /// A staff member's name as the directory gives it (never his uid on a page).
 pub(super) async fn agent_name(state: &State, uid: &str) -> String {
     let directory = state.directory.clone();
-    let parsed = crate::directory::AgentUid::parse(uid);
+    let parsed = crate::domain::AgentUid::parse(uid);
     let found = match parsed {
         Some(uid) => actix_web::web::block(move || directory.lookup(&uid))
             .await

@@ -6,7 +6,7 @@ use maud::Markup;
 use serde::Deserialize;
 
 use super::super::BASE;
-use super::super::delegations::{chrome, establishment_name};
+use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::{Attempt, State, permit, record_refusal, requested_uai, require_csrf};
 use super::super::request::RequestMeta;

@@ -8,9 +8,6 @@ pub mod record;
 pub mod search;
 pub mod stats;
 
-use actix_web::HttpResponse;
-use actix_web::http::header;
-
 use super::errors::AppError;
 use super::guard::{Attempt, State, permit};
 use super::request::RequestMeta;
@@ -48,13 +45,4 @@ pub async fn pupil_with_permit(
     )
     .await?;
     Ok((pupil, permit))
-}
-
-/// A page that must not be kept by the browser or any cache (it shows a password).
-pub fn no_store(body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .body(body)
 }

@@ -5,7 +5,8 @@ use maud::Markup;
 use serde::Deserialize;
 
 use super::super::BASE;
-use super::super::delegations::{chrome, establishment_name};
+use super::super::chrome::no_store;
+use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::{Attempt, State, require_csrf};
 use super::super::journal::target_history;
@@ -13,13 +14,13 @@ use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::letters::{Letter, letter};
 use super::super::views::pupils::{PupilView, confirm_reset_page, pupil_page, reset_done_page};
-use super::{no_store, pupil_with_permit};
+use super::pupil_with_permit;
 use crate::accounts::provisional::{expiry, grouped};
 use crate::accounts::pupils;
 use crate::accounts::reset::{AccountKind, apply_single_reset, new_provisional};
 use crate::accounts::{AccountState, StateChange};
 use crate::audit::{self, Outcome};
-use crate::delegation::local_day;
+use crate::clock::local_day;
 use crate::delegation::policy::Action;
 
 #[derive(Debug, Deserialize)]

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::super::BASE;
-use super::super::delegations::{chrome, establishment_name};
+use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::{Attempt, State, delegations_of, permit, requested_uai};
 use super::super::request::RequestMeta;

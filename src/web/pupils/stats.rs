@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::super::delegations::{chrome, establishment_name};
+use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::{Attempt, State, permit, requested_uai};
 use super::super::request::RequestMeta;

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
 use crate::delegation::{Delegation, Scope, Status};
-use crate::directory::Agent;
+use crate::domain::Agent;
 use crate::web::BASE;
 
 /// The grant form's values (kept when re-rendered after a refusal).
