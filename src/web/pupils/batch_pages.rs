@@ -22,6 +22,7 @@ use crate::accounts::reset::AccountKind;
 use crate::accounts::{parents, pupils};
 use crate::audit::{AuditEvent, Outcome};
 use crate::clock::local_day;
+use crate::db::DbConnection;
 use crate::delegation::policy::{Basis, Permit};
 use crate::web::parents_gate::Gate;
 
@@ -325,6 +326,35 @@ pub async fn resume_batch(
     Ok(to_batch(kind, b.id))
 }
 
+/// A batch action without a worker to start (abandon, printed): the permit, gate and CSRF
+/// checks, then the use case `run` in its own transaction; a refusal is audited (409).
+async fn simple_action<F>(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    action: &'static str,
+    run: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(&mut DbConnection, i64, AuditEvent) -> Result<(), usecases::BatchError>
+        + Send
+        + 'static,
+{
+    let (b, _, _, event) =
+        batch_action(&state, &signed_in, &meta, &path, action, &form.csrf_token).await?;
+    let (id, ev) = (b.id, event.clone());
+    let done = state
+        .db
+        .run(move |conn| Ok::<_, AppError>(run(conn, id, ev)))
+        .await?;
+    if let Err(e) = done {
+        return refused(&state, event, e).await;
+    }
+    Ok(to_batch(kind_of(&b), b.id))
+}
+
 pub async fn abandon_batch(
     state: State,
     signed_in: SignedIn,
@@ -332,26 +362,18 @@ pub async fn abandon_batch(
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (b, _, _, event) = batch_action(
-        &state,
-        &signed_in,
-        &meta,
-        &path,
-        "batch.abandon",
-        &form.csrf_token,
-    )
-    .await?;
-    let (now, key, id) = (state.clock.now(), state.key.clone(), b.id);
+    let (now, key) = (state.clock.now(), state.key.clone());
     let uid = signed_in.0.agent.uid.clone();
-    let ev = event.clone();
-    let done = state
-        .db
-        .run(move |conn| Ok::<_, AppError>(usecases::abandon(conn, &key, now, id, &uid, &ev)))
-        .await?;
-    if let Err(e) = done {
-        return refused(&state, event, e).await;
-    }
-    Ok(to_batch(kind_of(&b), b.id))
+    simple_action(
+        state,
+        signed_in,
+        meta,
+        path,
+        form,
+        "batch.abandon",
+        move |conn, id, ev| usecases::abandon(conn, &key, now, id, &uid, &ev).map(drop),
+    )
+    .await
 }
 
 pub async fn confirm_printed(
@@ -361,23 +383,18 @@ pub async fn confirm_printed(
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (b, _, _, event) = batch_action(
-        &state,
-        &signed_in,
-        &meta,
-        &path,
+    let (now, key) = (state.clock.now(), state.key.clone());
+    simple_action(
+        state,
+        signed_in,
+        meta,
+        path,
+        form,
         "batch.printed",
-        &form.csrf_token,
+        move |conn, id, ev| {
+            let ev = ev.details("courriers imprimés : mots de passe effacés");
+            usecases::confirm_printed(conn, &key, now, id, &ev)
+        },
     )
-    .await?;
-    let (now, key, id) = (state.clock.now(), state.key.clone(), b.id);
-    let ev = event.clone().details("letters printed; passwords wiped");
-    let done = state
-        .db
-        .run(move |conn| Ok::<_, AppError>(usecases::confirm_printed(conn, &key, now, id, &ev)))
-        .await?;
-    if let Err(e) = done {
-        return refused(&state, event, e).await;
-    }
-    Ok(to_batch(kind_of(&b), b.id))
+    .await
 }
