@@ -80,6 +80,18 @@ async fn post(
         .unwrap()
 }
 
+/// The body of a GET by `client`.
+async fn text_of(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn principal(app: &TestApp) -> (reqwest::Client, String) {
     let client = app.new_client();
     app.sign_in_with(&client, "principal", PRINCIPAL_PW).await;
@@ -189,27 +201,18 @@ async fn a_revocation_stops_a_running_class_batch_at_the_next_account() {
         404
     );
     // The principal sees why, prints what was done, cannot confirm printing yet, resumes.
-    let page = boss
-        .get(app.url(&format!("/depannage/eleve/lots/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&boss, &app, &format!("/depannage/eleve/lots/{id}")).await;
     assert!(
         page.contains("Lot interrompu : la délégation a été révoquée"),
         "{page}"
     );
     assert!(page.contains("Sophie Lefèvre") && page.contains("Abandonner"));
-    let letters = boss
-        .get(app.url(&format!("/depannage/eleve/lots/{id}/courriers")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let letters = text_of(
+        &boss,
+        &app,
+        &format!("/depannage/eleve/lots/{id}/courriers"),
+    )
+    .await;
     assert_eq!(passwords(&letters).len() as i64, done);
     let early = post(
         &boss,
@@ -454,14 +457,7 @@ async fn a_delegate_detached_from_the_school_stops_his_batch_at_the_next_account
     assert_eq!(interruption(&app, id).as_deref(), Some("detached"));
     assert_eq!(untouched(&app, &ids), 3);
     let (boss, _) = principal(&app).await;
-    let page = boss
-        .get(app.url(&format!("/depannage/eleve/lots/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&boss, &app, &format!("/depannage/eleve/lots/{id}")).await;
     assert!(
         page.contains("le personnel n'est plus rattaché à l'établissement"),
         "{page}"
