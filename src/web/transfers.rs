@@ -33,6 +33,9 @@ pub struct TransfersQuery {
 pub struct CsrfForm {
     #[serde(default)]
     csrf_token: String,
+    /// The pupil the page showed for this request.
+    #[serde(default)]
+    eleve: String,
 }
 
 pub async fn show_transfers(
@@ -69,6 +72,7 @@ pub async fn show_transfers(
                         .first(conn)?;
                 out_lines.push(TransferLine {
                     id: t.id,
+                    pupil_id: t.pupil_id,
                     pupil: format!("{first} {last} ({identifiant})"),
                     division: division.unwrap_or_default(),
                     birth_date: t.birth_date.format("%d/%m/%Y").to_string(),
@@ -80,6 +84,7 @@ pub async fn show_transfers(
             for t in transfers::pending_to(conn, &key)? {
                 in_lines.push(TransferLine {
                     id: t.id,
+                    pupil_id: t.pupil_id,
                     pupil: format!("{} {}", t.first_name, t.last_name),
                     division: t.division.clone().unwrap_or_default(),
                     birth_date: t.birth_date.format("%d/%m/%Y").to_string(),
@@ -137,6 +142,17 @@ pub async fn accept_transfer(
         &attempt,
     )
     .await?;
+    if form.eleve.trim().parse::<i64>().ok() != Some(t.pupil_id) {
+        let event = attempt
+            .event(&signed_in, &meta, Some(&from), Outcome::Refused)
+            .details("la demande de transfert affichée n'est plus celle-ci");
+        record_refusal(&state, event).await?;
+        return Err(AppError::Conflict(
+            "Cette demande de transfert a changé depuis l'affichage de la page : rechargez-la et \
+             vérifiez l'élève avant d'accepter."
+                .into(),
+        ));
+    }
     let (key, now) = (state.key.clone(), state.clock.now());
     let template = attempt.event(&signed_in, &meta, None, Outcome::Success);
     let accepted = state

@@ -687,3 +687,36 @@ async fn a_batch_whose_lease_ran_out_on_another_instance_is_taken_up() {
     assert_eq!(settle(&app, id).await, (2, 2));
     assert_eq!(untouched(&app, &ids), 0);
 }
+
+#[tokio::test]
+async fn a_batch_key_replayed_by_another_agent_leads_nowhere() {
+    let (app, _, _) = app_with_class("5F", 2).await;
+    app.signed_in("referent", "Referent-2026").await;
+    let (csrf, key) = form_fields(&app).await;
+    let first = batch_id(&submit(&app, &csrf, &key, "5F", &["non_notifie"]).await);
+    settle(&app, first).await;
+    // The principal's session replays the referent's key (another tab, a shared computer).
+    let (boss, _) = principal(&app).await;
+    let form = text_of(
+        &boss,
+        &app,
+        &format!("/depannage/eleve/classe?uai={COLLEGE}"),
+    )
+    .await;
+    let boss_csrf = crate::helpers::hidden_field(&form, "csrf_token");
+    let res = boss
+        .post(app.url("/depannage/eleve/classe"))
+        .form(&[
+            ("csrf_token", boss_csrf.as_str()),
+            ("uai", COLLEGE),
+            ("division", "5F"),
+            ("etat", "notifie"),
+            ("renotifier", "oui"),
+            ("cle", key.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("Le formulaire a expiré"));
+}

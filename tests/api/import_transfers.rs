@@ -249,9 +249,25 @@ async fn a_current_pupil_waits_for_his_principal_who_alone_accepts_the_transfer(
     assert_eq!(pupil(&mut app.conn(), zoe).0, LYCEE);
     // An unfinished letter batch of the lycée holds him: it must not reset him once gone.
     let batch = lycee_batch_with(&mut app.conn(), zoe);
+    // A stale page whose request number now names another pupil accepts nothing.
     let res = lycee
         .post(app.url(&accept))
-        .form(&[("csrf_token", lcsrf.as_str())])
+        .form(&[("csrf_token", lcsrf.as_str()), ("eleve", "999999")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("a changé depuis l'affichage")
+    );
+    assert_eq!(pupil(&mut app.conn(), zoe).0, LYCEE);
+    let zoe_id = zoe.to_string();
+    let res = lycee
+        .post(app.url(&accept))
+        .form(&[("csrf_token", lcsrf.as_str()), ("eleve", zoe_id.as_str())])
         .send()
         .await
         .unwrap();

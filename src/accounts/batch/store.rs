@@ -103,16 +103,41 @@ pub enum Created {
     Existing(i64),
     /// Some of the accounts belong to this unfinished batch already; nothing was created.
     Overlap { batch_id: i64, accounts: i64 },
+    /// The key belongs to another agent's batch, or to another class: nothing was created
+    /// (a form from another session or another tab, replayed).
+    StaleKey(i64),
 }
 
 impl Created {
     /// The batch concerned: the new one, the one of the key, or the one that holds the accounts.
     pub fn id(self) -> i64 {
         match self {
-            Created::New(id) | Created::Existing(id) => id,
+            Created::New(id) | Created::Existing(id) | Created::StaleKey(id) => id,
             Created::Overlap { batch_id, .. } => batch_id,
         }
     }
+}
+
+/// The batch of `new`'s key, if any: the same one (a double submit) only when it is this
+/// agent's, on this establishment and this class.
+fn same_key(conn: &mut DbConnection, new: &NewBatch<'_>) -> QueryResult<Option<Created>> {
+    let found: Option<(i64, String, String, String)> = batches::table
+        .filter(batches::idempotency_key.eq(new.idempotency_key))
+        .select((
+            batches::id,
+            batches::created_by,
+            batches::uai,
+            batches::division,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(id, by, uai, division)| {
+        if by == new.created_by && uai == new.uai.as_str() && division == new.division {
+            Created::Existing(id)
+        } else {
+            Created::StaleKey(id)
+        }
+    }))
 }
 
 /// Creates the batch and its items, each claiming its account. Call it inside an audited
@@ -134,13 +159,8 @@ pub fn create_leased(
     owner: Option<&str>,
     now: DateTime<Utc>,
 ) -> QueryResult<Created> {
-    let existing: Option<i64> = batches::table
-        .filter(batches::idempotency_key.eq(new.idempotency_key))
-        .select(batches::id)
-        .first(conn)
-        .optional()?;
-    if let Some(id) = existing {
-        return Ok(Created::Existing(id));
+    if let Some(found) = same_key(conn, new)? {
+        return Ok(found);
     }
     if let Some((batch_id, accounts)) = super::claims::claimed_by(conn, new.kind, new.accounts)? {
         return Ok(Created::Overlap { batch_id, accounts });
@@ -165,11 +185,7 @@ pub fn create_leased(
     let id = match inserted {
         Ok(id) => id,
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            let id = batches::table
-                .filter(batches::idempotency_key.eq(new.idempotency_key))
-                .select(batches::id)
-                .first(conn)?;
-            return Ok(Created::Existing(id));
+            return same_key(conn, new)?.ok_or(DieselError::NotFound);
         }
         Err(e) => return Err(e),
     };

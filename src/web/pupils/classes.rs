@@ -371,6 +371,25 @@ async fn create_batch(
             id
         }
         Created::Existing(id) => id,
+        Created::StaleKey(_) => {
+            let message = "Le formulaire a expiré : rechargez la page et recommencez.";
+            record_refusal(
+                &state,
+                attempt
+                    .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
+                    .details(message),
+            )
+            .await?;
+            let again = FormAgain {
+                kind,
+                uai: &uai,
+                divisions: &divisions,
+                division: &division,
+                states: &states,
+                renotify,
+            };
+            return refused_form(&state, &signed_in, &again, message, None).await;
+        }
         Created::Overlap { batch_id, accounts } => {
             record_refusal(
                 &state,

@@ -8,6 +8,9 @@ use crate::web::BASE;
 /// One pending transfer, in French words.
 pub struct TransferLine {
     pub id: i64,
+    /// The pupil concerned: the acceptance form names him, so a stale page never accepts
+    /// another pupil's request that took the same number.
+    pub pupil_id: i64,
     pub pupil: String,
     pub division: String,
     pub birth_date: String,
@@ -55,6 +58,7 @@ pub fn transfers_page(v: &TransfersView<'_>) -> Markup {
                                 td {
                                     form method="post" action=(format!("{BASE}/transferts/{}/acceptation", t.id)) {
                                         input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                                        input type="hidden" name="eleve" value=(t.pupil_id);
                                         button type="submit" { "Accepter le transfert" }
                                     }
                                 }

@@ -97,8 +97,11 @@ pub fn row(method: Method, path: &str) -> Option<Row> {
         (Get, "/import") => page(|_| get(format!("/import?uai={COLLEGE}"))),
         (Get, "/transferts") => page(|_| get(format!("/transferts?uai={COLLEGE}"))),
         (Post, "/transferts/{id}/acceptation") => redirect(|f| {
-            let t = f.fresh_transfer();
-            post(format!("/transferts/{t}/acceptation"), vec![])
+            let (t, pupil) = f.fresh_transfer();
+            post(
+                format!("/transferts/{t}/acceptation"),
+                vec![("eleve", pupil.to_string())],
+            )
         }),
         (Post, "/import") => page(|f| {
             let n = f.next();
@@ -286,7 +289,7 @@ impl<'a> Fixtures<'a> {
     }
 
     /// A pending transfer of a new pupil of the collège, asked for by the lycée's import.
-    pub fn fresh_transfer(&mut self) -> i64 {
+    pub fn fresh_transfer(&mut self) -> (i64, i64) {
         use educt_admin::db::schema::pending_transfers as t;
         let n = self.next();
         let pupil = add_pupil(
@@ -297,7 +300,7 @@ impl<'a> Fixtures<'a> {
             "3A",
             "active",
         );
-        diesel::insert_into(t::table)
+        let id = diesel::insert_into(t::table)
             .values((
                 t::pupil_id.eq(pupil),
                 t::from_uai.eq(COLLEGE),
@@ -312,8 +315,9 @@ impl<'a> Fixtures<'a> {
                 t::requested_at.eq(t0().naive_utc()),
             ))
             .returning(t::id)
-            .get_result(&mut self.app.conn())
-            .unwrap()
+            .get_result::<i64>(&mut self.app.conn())
+            .unwrap();
+        (id, pupil)
     }
 
     /// A new division of one pupil not notified yet: (division, pupil).
