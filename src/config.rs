@@ -9,6 +9,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+mod directory;
+pub use directory::{DirectoryKind, DirectorySettings, LdapAttributes, LdapSettings};
+
 /// Environment variable naming the configuration file when `--config` is absent.
 pub const CONFIG_ENV: &str = "EDUCT_ADMIN_CONFIG";
 /// Prefix of the environment variables overriding configuration keys.
@@ -90,95 +93,6 @@ impl Default for LetterSettings {
     fn default() -> Self {
         Self {
             portal_url: "https://educonnect.education.gouv.fr".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DirectoryKind {
-    #[default]
-    Local,
-    Ldap,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DirectorySettings {
-    /// `local` (agents in the database) or `ldap` (the académie directory).
-    pub kind: DirectoryKind,
-    pub ldap: Option<LdapSettings>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LdapSettings {
-    /// `ldaps://host:636` or `ldap://host:389` (then StartTLS unless `starttls = false`).
-    pub url: String,
-    pub starttls: bool,
-    /// CA certificate(s) (PEM) the server certificate must chain to.
-    pub ca_file: Option<PathBuf>,
-    /// Allows plain `ldap://` without StartTLS (loopback tests only).
-    pub allow_insecure: bool,
-    /// Service account used to find agents.
-    pub bind_dn: String,
-    pub bind_password: Option<String>,
-    pub bind_password_file: Option<PathBuf>,
-    /// Where agents live.
-    pub base_dn: String,
-    /// Extra condition every agent entry satisfies.
-    pub user_filter: String,
-    pub connect_timeout_ms: u64,
-    pub timeout_ms: u64,
-    pub attributes: LdapAttributes,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LdapAttributes {
-    pub uid: String,
-    pub display_name: String,
-    /// Used when the display name is absent.
-    pub common_name: String,
-    pub surname: String,
-    pub given_name: String,
-    pub mail: String,
-    /// UAIs of attachment (values may go on with `$`-separated fields).
-    pub attached: String,
-    /// UAIs of responsibility.
-    pub responsible: String,
-}
-
-impl Default for LdapSettings {
-    fn default() -> Self {
-        Self {
-            url: "ldaps://localhost".into(),
-            starttls: true,
-            ca_file: None,
-            allow_insecure: false,
-            bind_dn: String::new(),
-            bind_password: None,
-            bind_password_file: None,
-            base_dn: String::new(),
-            user_filter: "(objectClass=inetOrgPerson)".into(),
-            connect_timeout_ms: 3000,
-            timeout_ms: 5000,
-            attributes: LdapAttributes::default(),
-        }
-    }
-}
-
-impl Default for LdapAttributes {
-    fn default() -> Self {
-        Self {
-            uid: "uid".into(),
-            display_name: "displayName".into(),
-            common_name: "cn".into(),
-            surname: "sn".into(),
-            given_name: "givenName".into(),
-            mail: "mail".into(),
-            attached: "FrEduRne".into(),
-            responsible: "FrEduRneResp".into(),
         }
     }
 }

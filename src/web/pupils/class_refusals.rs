@@ -7,18 +7,72 @@ use actix_web::http::{StatusCode, header};
 
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
-use super::super::guard::State;
+use super::super::guard::{State, record_refusal};
 use super::super::session_guard::SignedIn;
-use super::super::views::batch::{ClassFormView, class_form_page};
+use super::super::views::batch::{BATCH_STATES, ClassFormView, class_form_page};
 use super::classes::{new_key, prefix};
 use crate::accounts::AccountState;
 use crate::accounts::reset::AccountKind;
+use crate::audit::AuditEvent;
 use crate::delegation::policy::Permit;
 
 /// Shown when "Notifié" or "Activé" is ticked without the explicit choice.
 pub const RENOTIFY_WARNING: &str = "Vous avez choisi des comptes qui ont déjà reçu un courrier : \
     leur nouveau mot de passe rendra inutilisables les courriers déjà remis. Cochez la case \
     « Je confirme » pour le faire quand même, ou ne gardez que les comptes non notifiés.";
+
+pub(super) const EXPIRED: &str = "Le formulaire a expiré : rechargez la page et recommencez.";
+
+/// The states ticked on the form, each once; any unknown value leaves none (refused).
+pub(super) fn chosen_states(values: &[String]) -> Vec<AccountState> {
+    let mut states = Vec::new();
+    for s in values {
+        match AccountState::parse(s).filter(|s| BATCH_STATES.contains(s)) {
+            Some(s) if !states.contains(&s) => states.push(s),
+            Some(_) => {}
+            None => return Vec::new(),
+        }
+    }
+    states
+}
+
+/// What is wrong with the submitted class form, in French, if anything.
+pub(super) fn form_problem(
+    division_known: bool,
+    states: &[AccountState],
+    ticked: usize,
+    key: &str,
+    renotify: bool,
+) -> Option<&'static str> {
+    let key_ok = (16..=64).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !division_known {
+        Some("Choisissez une classe de l'établissement.")
+    } else if states.is_empty() || states.len() != ticked {
+        Some("Cochez au moins un état de compte (non notifié, notifié, activé).")
+    } else if !key_ok {
+        Some(EXPIRED)
+    } else if !renotify && states.iter().any(|s| *s != AccountState::NonNotifie) {
+        Some(RENOTIFY_WARNING)
+    } else {
+        None
+    }
+}
+
+/// Records the refused attempt, then shows the form again with the message.
+pub(super) async fn refuse(
+    state: &State,
+    signed_in: &SignedIn,
+    again: &FormAgain<'_>,
+    event: AuditEvent,
+    message: &str,
+    running: Option<(i64, bool)>,
+) -> Result<HttpResponse, AppError> {
+    record_refusal(state, event).await?;
+    refused_form(state, signed_in, again, message, running).await
+}
 
 /// The class form as it was submitted, to show it again with a message.
 pub(super) struct FormAgain<'a> {
@@ -32,7 +86,7 @@ pub(super) struct FormAgain<'a> {
 
 /// The form again, with the message: 400 for bad input, 409 when the accounts are in a
 /// running batch (shown with a link to it).
-pub(super) async fn refused_form(
+async fn refused_form(
     state: &State,
     signed_in: &SignedIn,
     again: &FormAgain<'_>,

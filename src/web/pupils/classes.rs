@@ -8,12 +8,14 @@ use serde::Deserialize;
 use super::super::BASE;
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
-use super::super::guard::{Attempt, State, permit, record_refusal, requested_uai, require_csrf};
+use super::super::guard::{Attempt, State, permit, requested_uai, require_csrf};
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
-use super::super::views::batch::{BATCH_STATES, ClassFormView, class_form_page};
+use super::super::views::batch::{ClassFormView, class_form_page};
 pub(super) use super::class_refusals::agent_name;
-use super::class_refusals::{FormAgain, RENOTIFY_WARNING, overlap_message, refused_form};
+use super::class_refusals::{
+    EXPIRED, FormAgain, chosen_states, form_problem, overlap_message, refuse,
+};
 use crate::accounts::AccountState;
 use crate::accounts::batch::runner::{self, Runner};
 use crate::accounts::batch::{Batch, Created, NewBatch, usecases};
@@ -244,41 +246,23 @@ async fn create_batch(
     )
     .await?;
     let divisions = divisions(&state, &uai).await?;
-    let mut states = Vec::new();
-    for s in &form.etat {
-        match AccountState::parse(s).filter(|s| BATCH_STATES.contains(s)) {
-            Some(s) if !states.contains(&s) => states.push(s),
-            Some(_) => {}
-            None => states.clear(),
-        }
-    }
-    let key_ok = (16..=64).contains(&form.cle.len())
-        && form
-            .cle
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let count_in = |d: &str| divisions.iter().find(|(x, _)| x == d).map(|(_, n)| *n);
+    let states = chosen_states(&form.etat);
     let division = form.division.trim().to_owned();
     let renotify = form.renotifier == "oui";
-    let problem = if count_in(&division).is_none() {
-        Some((
-            "unknown division",
-            "Choisissez une classe de l'établissement.",
-        ))
-    } else if states.is_empty() || states.len() != form.etat.len() {
-        Some((
-            "no state",
-            "Cochez au moins un état de compte (non notifié, notifié, activé).",
-        ))
-    } else if !key_ok {
-        Some((
-            "bad idempotency key",
-            "Le formulaire a expiré : rechargez la page et recommencez.",
-        ))
-    } else if !renotify && states.iter().any(|s| *s != AccountState::NonNotifie) {
-        Some(("re-notification not confirmed", RENOTIFY_WARNING))
-    } else {
-        None
+    let problem = form_problem(
+        divisions.iter().any(|(d, _)| *d == division),
+        &states,
+        form.etat.len(),
+        &form.cle,
+        renotify,
+    );
+    let again = FormAgain {
+        kind,
+        uai: &uai,
+        divisions: &divisions,
+        division: &division,
+        states: &states,
+        renotify,
     };
     let accounts: Vec<i64> = if problem.is_none() {
         let (k, d, st) = (uai.clone(), division.clone(), states.clone());
@@ -299,28 +283,15 @@ async fn create_batch(
         Vec::new()
     };
     let problem = problem.or_else(|| {
-        accounts.is_empty().then_some((
-            "no pupil",
-            "Aucun élève de cette classe n'est dans les états choisis.",
-        ))
+        accounts
+            .is_empty()
+            .then_some("Aucun élève de cette classe n'est dans les états choisis.")
     });
-    if let Some((_reason, message)) = problem {
-        record_refusal(
-            &state,
-            attempt
-                .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
-                .details(message),
-        )
-        .await?;
-        let again = FormAgain {
-            kind,
-            uai: &uai,
-            divisions: &divisions,
-            division: &division,
-            states: &states,
-            renotify,
-        };
-        return refused_form(&state, &signed_in, &again, message, None).await;
+    if let Some(message) = problem {
+        let event = attempt
+            .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
+            .details(message);
+        return refuse(&state, &signed_in, &again, event, message, None).await;
     }
     let now = state.clock.now();
     let creator = signed_in.0.agent.uid.clone();
@@ -372,53 +343,22 @@ async fn create_batch(
         }
         Created::Existing(id) => id,
         Created::StaleKey(_) => {
-            let message = "Le formulaire a expiré : rechargez la page et recommencez.";
-            record_refusal(
-                &state,
-                attempt
-                    .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
-                    .details(message),
-            )
-            .await?;
-            let again = FormAgain {
-                kind,
-                uai: &uai,
-                divisions: &divisions,
-                division: &division,
-                states: &states,
-                renotify,
-            };
-            return refused_form(&state, &signed_in, &again, message, None).await;
+            let event = attempt
+                .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
+                .details(EXPIRED);
+            return refuse(&state, &signed_in, &again, event, EXPIRED, None).await;
         }
         Created::Overlap { batch_id, accounts } => {
-            record_refusal(
-                &state,
-                attempt
-                    .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
-                    .target("lot", batch_id)
-                    .details(format!(
-                        "{accounts} comptes déjà dans un lot de courriers non terminé"
-                    )),
-            )
-            .await?;
+            let event = attempt
+                .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
+                .target("lot", batch_id)
+                .details(format!(
+                    "{accounts} comptes déjà dans un lot de courriers non terminé"
+                ));
             let (message, visible) =
                 overlap_message(&state, &signed_in, &permit, &uai, batch_id, accounts).await?;
-            let again = FormAgain {
-                kind,
-                uai: &uai,
-                divisions: &divisions,
-                division: &division,
-                states: &states,
-                renotify,
-            };
-            return refused_form(
-                &state,
-                &signed_in,
-                &again,
-                &message,
-                Some((batch_id, visible)),
-            )
-            .await;
+            let running = Some((batch_id, visible));
+            return refuse(&state, &signed_in, &again, event, &message, running).await;
         }
     };
     Ok(HttpResponse::SeeOther()
