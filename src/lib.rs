@@ -15,4 +15,5 @@ pub mod secrets;
 pub mod startup;
 pub mod telemetry;
 pub mod tls;
+pub mod usecases;
 pub mod web;

@@ -14,6 +14,7 @@ use super::views::errors::{
 use crate::accounts::reset::ResetError;
 use crate::auth::password::PasswordError;
 use crate::db::DbError;
+use crate::usecases::{Failure, FailureClass};
 
 /// What a 503 for busy hashing threads tells the client to wait (seconds).
 pub const BUSY_RETRY_AFTER_SECS: u64 = 5;
@@ -68,6 +69,20 @@ impl From<crate::accounts::batch::usecases::BatchError> for AppError {
         match e {
             BatchError::Db(e) => AppError::from(e),
             other => AppError::Conflict(other.message()),
+        }
+    }
+}
+
+impl From<Failure> for AppError {
+    fn from(f: Failure) -> Self {
+        match f.class {
+            FailureClass::BadInput => AppError::BadRequest(f.message),
+            FailureClass::Hidden => AppError::NotFound,
+            FailureClass::Forbidden => AppError::Forbidden(f.message),
+            FailureClass::Conflict => AppError::Conflict(f.message),
+            FailureClass::Busy => AppError::Busy,
+            FailureClass::Unavailable => AppError::Unavailable(f.message),
+            FailureClass::Internal => AppError::Internal(f.message),
         }
     }
 }

@@ -7,34 +7,18 @@ use actix_web::web;
 use super::errors::AppError;
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
-use crate::audit::{self, AuditEvent, Outcome};
+use crate::audit::{AuditEvent, Outcome};
 use crate::auth::csrf;
 use crate::clock::local_day;
-use crate::delegation::policy::{Action, Permit, Refusal, authorize};
+use crate::delegation::policy::{Action, Permit};
 use crate::delegation::{Delegation, store};
 use crate::domain::Uai;
+use crate::usecases::authorize;
 use crate::web::state::AppState;
 
-/// What a refused or accepted attempt is about, for its audit row.
-#[derive(Debug, Clone)]
-pub struct Attempt {
-    pub action: &'static str,
-    pub target: Option<(&'static str, String)>,
-}
+pub use crate::usecases::authorize::Attempt;
 
 impl Attempt {
-    pub fn new(action: &'static str) -> Self {
-        Self {
-            action,
-            target: None,
-        }
-    }
-
-    pub fn on(mut self, kind: &'static str, id: impl ToString) -> Self {
-        self.target = Some((kind, id.to_string()));
-        self
-    }
-
     /// The audit event of this attempt by the signed-in agent.
     pub fn event(
         &self,
@@ -43,14 +27,11 @@ impl Attempt {
         uai: Option<&Uai>,
         outcome: Outcome,
     ) -> AuditEvent {
-        let mut e = AuditEvent::new(signed_in.0.agent.uid.clone(), self.action, outcome);
-        if let Some(u) = uai {
-            e = e.uai(u.as_str());
-        }
-        if let Some((kind, id)) = &self.target {
-            e = e.target(*kind, id);
-        }
-        meta.stamp(e)
+        self.event_in(
+            &meta.context_of(signed_in, chrono::Utc::now()),
+            uai,
+            outcome,
+        )
     }
 }
 
@@ -70,15 +51,11 @@ pub async fn record_refusal(state: &AppState, event: AuditEvent) -> Result<(), A
     let key = state.key.clone();
     state
         .db
-        .run(move |conn| {
-            audit::record(conn, &key, now, &event)
-                .map(drop)
-                .map_err(AppError::from)
-        })
+        .run(move |conn| authorize::record_refusal(conn, &key, now, &event).map_err(AppError::from))
         .await
 }
 
-/// Allows `action` on `uai` or refuses it (audited).
+/// Allows `action` on `uai` or refuses it (audited): the use cases' one entry point.
 pub async fn permit(
     state: &AppState,
     signed_in: &SignedIn,
@@ -88,29 +65,16 @@ pub async fn permit(
     attempt: &Attempt,
 ) -> Result<Permit, AppError> {
     tracing::Span::current().record("uai", uai.as_str());
-    let held = delegations_of(state, &signed_in.0.agent.uid).await?;
-    match authorize(
-        &signed_in.0.agent,
-        &held,
-        action,
-        uai,
-        state.clock.now(),
-        state.tz,
-    ) {
-        Ok(p) => Ok(p),
-        Err(refusal) => {
-            let event = attempt
-                .event(signed_in, meta, Some(uai), Outcome::Refused)
-                .details(format!("not allowed: {}", refusal.reason()));
-            record_refusal(state, event).await?;
-            Err(match refusal {
-                Refusal::Hidden(_) => AppError::NotFound,
-                Refusal::Forbidden(_) => AppError::Forbidden(
-                    "Vous n'avez pas le droit de faire cela dans cet établissement.".into(),
-                ),
-            })
-        }
-    }
+    let ctx = meta.context_of(signed_in, state.clock.now());
+    let agent = signed_in.0.agent.clone();
+    let (key, tz, uai, attempt) = (state.key.clone(), state.tz, uai.clone(), attempt.clone());
+    state
+        .db
+        .run(move |conn| {
+            authorize::permit(conn, &key, tz, &ctx, &agent, action, &uai, &attempt)
+                .map_err(AppError::from)
+        })
+        .await
 }
 
 /// The session's CSRF token must come back with every form (audited refusal, 403).

@@ -11,7 +11,7 @@ use actix_web::{HttpMessage, ResponseError, web};
 use super::errors::AppError;
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
-use crate::audit::{self, AuditEvent, Outcome};
+use crate::audit::{AuditEvent, Outcome};
 use crate::web::state::AppState;
 
 /// Why a request is cross-site, or `None` when it is same-origin.
@@ -93,7 +93,10 @@ pub async fn same_origin_only(
         let key = state.key.clone();
         state
             .db
-            .run(move |conn| audit::record(conn, &key, now, &event).map_err(AppError::from))
+            .run(move |conn| {
+                crate::usecases::authorize::record_refusal(conn, &key, now, &event)
+                    .map_err(AppError::from)
+            })
             .await?;
     }
     let res = AppError::Forbidden(

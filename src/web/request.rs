@@ -7,7 +7,10 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use tracing_actix_web::RequestId;
 
 use super::client_addr::ClientAddr;
+use super::session_guard::SignedIn;
 use crate::audit::AuditEvent;
+use crate::usecases::{Actor, Context, RequestStamp};
+use chrono::{DateTime, Utc};
 
 /// The request id and the addresses, for audit rows and throttles.
 #[derive(Debug, Clone)]
@@ -31,6 +34,20 @@ impl RequestMeta {
             request_id,
             addr: ClientAddr::from_request(req, &trusted),
         }
+    }
+
+    /// Where the request came from, for a use case's audit rows.
+    pub fn stamp_of(&self) -> RequestStamp {
+        RequestStamp {
+            request_id: Some(self.request_id.clone()),
+            peer: self.addr.peer_text(),
+            client: self.addr.client_text(),
+        }
+    }
+
+    /// The audit context of a use case called by the signed-in agent at `now`.
+    pub fn context_of(&self, signed_in: &SignedIn, now: DateTime<Utc>) -> Context {
+        Context::new(Actor::Agent(signed_in.0.agent.uid.clone()), now).stamped(self.stamp_of())
     }
 
     /// Adds the request id, peer and client address to an audit event.

@@ -1,0 +1,91 @@
+//! Rule 4's one entry point for every path (web, CLI, batch, API): the actor's delegations
+//! read now, the pure [`policy::authorize`](crate::delegation::policy::authorize), and on a
+//! refusal its audit row, alone in its transaction.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::{Context, Failure};
+use crate::audit::{self, AuditEvent, Outcome};
+use crate::clock::local_day;
+use crate::db::DbConnection;
+use crate::delegation::policy::{self, Action, Permit, Refusal};
+use crate::delegation::store;
+use crate::domain::{Agent, Uai};
+use crate::secrets::AppKey;
+
+/// What a refused or accepted attempt is about, for its audit row.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub action: &'static str,
+    pub target: Option<(&'static str, String)>,
+}
+
+impl Attempt {
+    pub fn new(action: &'static str) -> Self {
+        Self {
+            action,
+            target: None,
+        }
+    }
+
+    pub fn on(mut self, kind: &'static str, id: impl ToString) -> Self {
+        self.target = Some((kind, id.to_string()));
+        self
+    }
+
+    /// The audit event of this attempt in `ctx`.
+    pub fn event_in(&self, ctx: &Context, uai: Option<&Uai>, outcome: Outcome) -> AuditEvent {
+        let mut e = ctx.event(self.action, outcome);
+        if let Some(u) = uai {
+            e = e.uai(u.as_str());
+        }
+        if let Some((kind, id)) = &self.target {
+            e = e.target(*kind, id);
+        }
+        e
+    }
+}
+
+/// The French sentence of a 403 on rights.
+pub const NOT_ALLOWED: &str = "Vous n'avez pas le droit de faire cela dans cet établissement.";
+
+/// Writes one refused attempt's row at `at`, alone in its transaction.
+pub fn record_refusal(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    at: DateTime<Utc>,
+    event: &AuditEvent,
+) -> Result<(), Failure> {
+    audit::record(conn, key, at, event)?;
+    Ok(())
+}
+
+/// Allows `action` on `uai` for `agent`, or refuses it (audited): 404 when he holds nothing
+/// on that establishment, 403 when he holds something else there.
+#[allow(clippy::too_many_arguments)]
+pub fn permit(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    tz: Tz,
+    ctx: &Context,
+    agent: &Agent,
+    action: Action,
+    uai: &Uai,
+    attempt: &Attempt,
+) -> Result<Permit, Failure> {
+    let held = store::held_by(conn, &agent.uid, local_day(ctx.now, tz))?;
+    match policy::authorize(agent, &held, action, uai, ctx.now, tz) {
+        Ok(permit) => Ok(permit),
+        Err(refusal) => {
+            let event = attempt
+                .event_in(ctx, Some(uai), Outcome::Refused)
+                .details(format!("not allowed: {}", refusal.reason()));
+            record_refusal(conn, key, ctx.now, &event)?;
+            Err(match refusal {
+                Refusal::Hidden(_) => Failure::hidden(),
+                Refusal::Forbidden(_) => Failure::forbidden(NOT_ALLOWED),
+            })
+        }
+    }
+}

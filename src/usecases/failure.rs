@@ -1,0 +1,115 @@
+//! What a use case answers when it does not do what was asked: the French sentence the user
+//! reads and its class (which the web maps to a status, the CLI to an exit message).
+
+use crate::accounts::batch::usecases::BatchError;
+use crate::accounts::reset::ResetError;
+use crate::auth::password::PasswordError;
+use crate::db::DbError;
+
+/// The kind of refusal or failure, without any transport type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureClass {
+    /// The input cannot be acted on (400).
+    BadInput,
+    /// Nothing there for this actor: its existence is not revealed (404).
+    Hidden,
+    /// The actor has something here, but not this right (403).
+    Forbidden,
+    /// The state of things does not allow it now (409).
+    Conflict,
+    /// Password hashing stayed busy for the bounded wait: retry later (503).
+    Busy,
+    /// A service we depend on (database, directory) is unavailable (503).
+    Unavailable,
+    /// A bug or a broken invariant (500): the message is for the log, never shown.
+    Internal,
+}
+
+/// A refusal or failure of a use case. Nothing was changed but its audit row.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{class:?}: {message}")]
+pub struct Failure {
+    pub class: FailureClass,
+    /// In French for every class but `Internal` (and empty for `Hidden`).
+    pub message: String,
+}
+
+impl Failure {
+    fn new(class: FailureClass, message: impl Into<String>) -> Self {
+        Self {
+            class,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::new(FailureClass::BadInput, message)
+    }
+
+    pub fn hidden() -> Self {
+        Self::new(FailureClass::Hidden, "")
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(FailureClass::Forbidden, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(FailureClass::Conflict, message)
+    }
+
+    pub fn busy() -> Self {
+        Self::new(FailureClass::Busy, "")
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(FailureClass::Unavailable, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(FailureClass::Internal, message)
+    }
+}
+
+impl From<DbError> for Failure {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Unavailable(m) => Failure::unavailable(m),
+            other => Failure::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for Failure {
+    fn from(e: diesel::result::Error) -> Self {
+        Failure::internal(e.to_string())
+    }
+}
+
+impl From<PasswordError> for Failure {
+    fn from(e: PasswordError) -> Self {
+        match e {
+            PasswordError::Busy => Failure::busy(),
+            other => Failure::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ResetError> for Failure {
+    fn from(e: ResetError) -> Self {
+        match e {
+            ResetError::Busy => Failure::busy(),
+            ResetError::Pool(m) | ResetError::Directory(m) => Failure::unavailable(m),
+            other => Failure::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<BatchError> for Failure {
+    fn from(e: BatchError) -> Self {
+        match e {
+            BatchError::Db(e) => Failure::from(e),
+            other => Failure::conflict(other.message()),
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The use cases (issue 11 step 1): one home for every rule that changes something. Each
+//! function runs in one transaction, takes the [`Permit`](crate::delegation::policy::Permit)
+//! (or mints it through [`authorize::permit`]), an audit [`Context`] and typed input, and
+//! returns a typed outcome or a [`Failure`] that carries the French message and its class,
+//! never an actix type. The web handlers and the CLI call the same functions.
+
+pub mod authorize;
+mod context;
+mod failure;
+
+pub use context::{Actor, Context, RequestStamp};
+pub use failure::{Failure, FailureClass};
