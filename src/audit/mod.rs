@@ -1,10 +1,12 @@
 //! The audit trail (BRIEF rule 9): append-only rows chained with HMAC-SHA-256 under the
 //! application key, appended inside the caller's transaction.
 
+mod action;
 mod chain;
 mod event;
 mod verify;
 
+pub use action::AuditAction;
 pub use chain::{GENESIS_HASH, canonical_encoding, chain_hash};
 pub use event::{AuditEvent, Outcome, cli_actor};
 pub use verify::{ChainHead, VerifyError, verify_chain};
