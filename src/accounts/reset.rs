@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
+use super::AccountKind;
 use super::provisional;
 use super::{parents, pupils};
 use crate::audit::{AuditEvent, AuditTx};
@@ -36,45 +37,6 @@ pub fn new_provisional() -> Result<(SecretString, String), ResetError> {
         other => ResetError::Crypto(other.to_string()),
     })?;
     Ok((password, hash))
-}
-
-/// Whose password.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountKind {
-    Pupil,
-    Parent,
-}
-
-impl AccountKind {
-    /// The audit target kind.
-    pub fn target(self) -> &'static str {
-        match self {
-            AccountKind::Pupil => "eleve",
-            AccountKind::Parent => "responsable",
-        }
-    }
-
-    /// The batch kind.
-    pub fn batch_kind(self) -> &'static str {
-        match self {
-            AccountKind::Pupil => "eleves",
-            AccountKind::Parent => "responsables",
-        }
-    }
-
-    pub fn from_batch_kind(kind: &str) -> Option<Self> {
-        [AccountKind::Pupil, AccountKind::Parent]
-            .into_iter()
-            .find(|k| k.batch_kind() == kind)
-    }
-
-    /// The audit action of a password reset.
-    pub fn reset_action(self) -> &'static str {
-        match self {
-            AccountKind::Pupil => "eleve.reset_password",
-            AccountKind::Parent => "responsable.reset_password",
-        }
-    }
 }
 
 /// Stores the new password of an account with its audit row, in the caller's transaction.

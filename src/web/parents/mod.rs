@@ -21,7 +21,7 @@ use crate::domain::Uai;
 /// agent acts on), with only the children there (BRIEF rule 4).
 pub struct Visible {
     pub parent: Parent,
-    /// His children in `permit.uai`, and whether the agent may open their pupil page.
+    /// His children in `permit.uai()`, and whether the agent may open their pupil page.
     pub children: Vec<(Child, bool)>,
     pub permit: Permit,
     pub gate: Gate,
@@ -87,15 +87,15 @@ pub async fn visible_parent(
             AppError::NotFound
         });
     };
-    let gate = require_gate(state, signed_in, meta, Some(&permit.uai), &attempt).await?;
+    let gate = require_gate(state, signed_in, meta, Some(&permit.uai()), &attempt).await?;
     let elsewhere = uais
         .iter()
-        .filter(|u| **u != permit.uai)
+        .filter(|u| *u != permit.uai())
         .filter(|u| authorize(agent, &held, Action::ViewParents, u, now, state.tz).is_ok())
         .cloned()
         .collect();
-    let pupil_link = scopes_on(agent, &held, &permit.uai, now, state.tz).contains(&Scope::Eleves);
-    let uai = permit.uai.clone();
+    let pupil_link = scopes_on(agent, &held, &permit.uai(), now, state.tz).contains(&Scope::Eleves);
+    let uai = permit.uai().clone();
     let children = state
         .db
         .run(move |conn| Ok::<_, AppError>(parents::children(conn, id, &uai)?))

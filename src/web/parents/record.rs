@@ -17,7 +17,8 @@ use super::search::gate_label;
 use super::{Path, Visible, visible_parent};
 use crate::accounts::parents;
 use crate::accounts::provisional::{expiry, grouped};
-use crate::accounts::reset::{AccountKind, apply_single_reset, new_provisional};
+use crate::accounts::AccountKind;
+use crate::accounts::reset::{apply_single_reset, new_provisional};
 use crate::accounts::{AccountState, StateChange};
 use crate::audit::{self, Outcome};
 use crate::clock::local_day;
@@ -46,7 +47,7 @@ async fn render(
     contacts_shown: bool,
     notice: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
-    let establishment = establishment_name(state, &v.permit.uai).await?;
+    let establishment = establishment_name(state, &v.permit.uai()).await?;
     let mut elsewhere = Vec::new();
     for u in &v.elsewhere {
         elsewhere.push((u.to_string(), establishment_name(state, u).await?));
@@ -55,7 +56,7 @@ async fn render(
         parent_page(&ParentView {
             chrome: &chrome(signed_in),
             parent: &v.parent,
-            uai: v.permit.uai.as_str(),
+            uai: v.permit.uai().as_str(),
             establishment: &establishment,
             elsewhere: &elsewhere,
             children: &v.children,
@@ -118,13 +119,13 @@ pub async fn show_contacts(
         &signed_in,
         &meta,
         &form.csrf_token,
-        Some(&v.permit.uai),
+        Some(&v.permit.uai()),
         &attempt,
     )
     .await?;
     let event = v.gate.stamp(
         attempt
-            .event(&signed_in, &meta, Some(&v.permit.uai), Outcome::Success)
+            .event(&signed_in, &meta, Some(&v.permit.uai()), Outcome::Success)
             .delegation(v.permit.delegation_id()),
     );
     let (now, key) = (state.clock.now(), state.key.clone());
@@ -163,13 +164,13 @@ pub async fn reset_password(
         &signed_in,
         &meta,
         &form.csrf_token,
-        Some(&v.permit.uai),
+        Some(&v.permit.uai()),
         &attempt,
     )
     .await?;
     let base = v.gate.stamp(
         attempt
-            .event(&signed_in, &meta, Some(&v.permit.uai), Outcome::Success)
+            .event(&signed_in, &meta, Some(&v.permit.uai()), Outcome::Success)
             .delegation(v.permit.delegation_id()),
     );
     if matches!(
@@ -198,13 +199,13 @@ pub async fn reset_password(
             })
         })
         .await?;
-    let name = establishment_name(&state, &v.permit.uai).await?;
+    let name = establishment_name(&state, &v.permit.uai()).await?;
     let shown = grouped(&password);
     let kids: Vec<_> = v.children.iter().map(|(c, _)| c.clone()).collect();
     let kids = parents::children_names(&kids);
     let the_letter = letter(&Letter {
         establishment: &name,
-        uai: v.permit.uai.as_str(),
+        uai: v.permit.uai().as_str(),
         first_name: &v.parent.first_name,
         last_name: &v.parent.last_name,
         division: None,
@@ -220,7 +221,7 @@ pub async fn reset_password(
         parent_reset_done_page(
             &chrome(&signed_in),
             &v.parent,
-            v.permit.uai.as_str(),
+            v.permit.uai().as_str(),
             &shown,
             the_letter,
         )
@@ -260,7 +261,7 @@ pub async fn change_state(
         &signed_in,
         &meta,
         &csrf_token,
-        Some(&v.permit.uai),
+        Some(&v.permit.uai()),
         &attempt,
     )
     .await?;
@@ -268,7 +269,7 @@ pub async fn change_state(
     let applied = change.apply(p.state, p.previous_state);
     let base = v.gate.stamp(
         attempt
-            .event(&signed_in, &meta, Some(&v.permit.uai), Outcome::Success)
+            .event(&signed_in, &meta, Some(&v.permit.uai()), Outcome::Success)
             .delegation(v.permit.delegation_id()),
     );
     let Some((to, previous)) = applied else {
@@ -296,7 +297,7 @@ pub async fn change_state(
             "Location",
             format!(
                 "{BASE}/depannage/responsable/{pid}?fait={which}&uai={}",
-                v.permit.uai
+                v.permit.uai()
             ),
         ))
         .finish())

@@ -17,7 +17,8 @@ use super::super::views::pupils::{PupilView, confirm_reset_page, pupil_page, res
 use super::pupil_with_permit;
 use crate::accounts::provisional::{expiry, grouped};
 use crate::accounts::pupils;
-use crate::accounts::reset::{AccountKind, apply_single_reset, new_provisional};
+use crate::accounts::AccountKind;
+use crate::accounts::reset::{apply_single_reset, new_provisional};
 use crate::accounts::{AccountState, StateChange};
 use crate::audit::{self, Outcome};
 use crate::clock::local_day;
