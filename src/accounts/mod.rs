@@ -7,6 +7,7 @@ pub mod parents;
 pub mod provisional;
 pub mod pupils;
 pub mod reset;
+pub mod store;
 
 pub use kind::{AccountKind, AccountOp};
 

@@ -4,16 +4,18 @@
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use super::AccountKind;
 use super::provisional;
-use super::{parents, pupils};
+use super::store::{AccountRef, AccountStore, StoreError};
 use crate::audit::{AuditEvent, AuditTx};
 use crate::auth::password::{PasswordError, hash_password};
+use crate::delegation::policy::Permit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResetError {
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("database unavailable: {0}")]
     Pool(String),
     #[error("{0}")]
@@ -39,20 +41,19 @@ pub fn new_provisional() -> Result<(SecretString, String), ResetError> {
     Ok((password, hash))
 }
 
-/// Stores the new password of an account with its audit row, in the caller's transaction.
+/// Stores the new password of an account through the store (the permit proves the right),
+/// with its audit row, in the caller's transaction. The batch runner and the single reset
+/// both write here.
 pub fn apply_reset(
     tx: &mut AuditTx<'_>,
-    kind: AccountKind,
-    id: i64,
+    store: &dyn AccountStore,
+    permit: &Permit,
+    account: AccountRef,
     hash: &str,
     now: DateTime<Utc>,
     event: &AuditEvent,
 ) -> Result<(), ResetError> {
-    let expires = provisional::expiry(now);
-    match kind {
-        AccountKind::Pupil => pupils::set_provisional(tx.conn(), id, hash, expires, now)?,
-        AccountKind::Parent => parents::set_provisional(tx.conn(), id, hash, expires, now)?,
-    };
+    store.set_provisional(tx.conn(), permit, account, hash, now)?;
     tx.append(event)?;
     Ok(())
 }
@@ -62,12 +63,13 @@ pub fn apply_reset(
 /// row — all in the caller's transaction.
 pub fn apply_single_reset(
     tx: &mut AuditTx<'_>,
-    kind: AccountKind,
-    id: i64,
+    store: &dyn AccountStore,
+    permit: &Permit,
+    account: AccountRef,
     hash: &str,
     now: DateTime<Utc>,
     event: &AuditEvent,
 ) -> Result<(), ResetError> {
-    super::batch::withdraw_account(tx.conn(), kind.batch_kind(), id, None)?;
-    apply_reset(tx, kind, id, hash, now, event)
+    super::batch::withdraw_account(tx.conn(), account.kind.batch_kind(), account.id, None)?;
+    apply_reset(tx, store, permit, account, hash, now, event)
 }

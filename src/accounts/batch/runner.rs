@@ -17,6 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{HEARTBEAT_SECS, Interruption, SEAL_PURPOSE, binding, lease, store};
 use crate::accounts::AccountKind;
+use crate::accounts::store::{AccountRef, SqlAccountStore};
 use crate::accounts::reset::{ResetError, apply_reset, new_provisional};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::SharedClock;
@@ -323,7 +324,11 @@ impl Runner {
                             return Err(ResetError::AlreadyDone);
                         }
                         let event = base.delegation(permit.delegation_id());
-                        apply_reset(tx, kind, account_id, hash, now, &event)?;
+                        let account = AccountRef {
+                            kind,
+                            id: account_id,
+                        };
+                        apply_reset(tx, &SqlAccountStore, &permit, account, hash, now, &event)?;
                         Ok(Step::Done)
                     }
                     Err(why) => {
