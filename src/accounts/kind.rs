@@ -167,13 +167,22 @@ mod tests {
             assert_eq!(AccountKind::of_action(kind.reset_action()), Some(kind));
         }
         assert_eq!(Pupil.audit(AccountOp::View), "eleve.view");
-        assert_eq!(Pupil.audit(AccountOp::ResetPassword), "eleve.reset_password");
+        assert_eq!(
+            Pupil.audit(AccountOp::ResetPassword),
+            "eleve.reset_password"
+        );
         assert_eq!(Pupil.audit(AccountOp::BatchCreate), "eleve.batch_create");
         assert_eq!(Pupil.audit(AccountOp::Statistics), "eleve.statistics");
         assert_eq!(Pupil.audit(AccountOp::Export), "eleve.export");
         assert_eq!(Parent.audit(AccountOp::Unblock), "responsable.unblock");
-        assert_eq!(Parent.audit(AccountOp::Deactivate), "responsable.deactivate");
-        assert_eq!(Parent.audit(AccountOp::Reactivate), "responsable.reactivate");
+        assert_eq!(
+            Parent.audit(AccountOp::Deactivate),
+            "responsable.deactivate"
+        );
+        assert_eq!(
+            Parent.audit(AccountOp::Reactivate),
+            "responsable.reactivate"
+        );
         assert_eq!(
             Parent.audit(AccountOp::ShowContacts),
             "responsable.show_contacts"
@@ -199,10 +208,7 @@ mod tests {
         ];
         for kind in AccountKind::ALL {
             for op in ops {
-                assert_eq!(
-                    kind.audit(op),
-                    format!("{}.{}", kind.target(), op.suffix())
-                );
+                assert_eq!(kind.audit(op), format!("{}.{}", kind.target(), op.suffix()));
             }
         }
     }

@@ -68,8 +68,13 @@ pub(super) fn write(
                 }
             }
             None => {
-                let identifiant =
-                    ids.allocate(conn, AccountKind::Parent.identifiant_kind(), &g.first_name, &g.last_name, now)?;
+                let identifiant = ids.allocate(
+                    conn,
+                    AccountKind::Parent.identifiant_kind(),
+                    &g.first_name,
+                    &g.last_name,
+                    now,
+                )?;
                 let id: i64 = diesel::insert_into(parents::table)
                     .values((
                         parents::identifiant.eq(&identifiant),

@@ -140,7 +140,13 @@ pub(super) fn write<'d>(
             }
             continue;
         }
-        let identifiant = ids.allocate(conn, AccountKind::Pupil.identifiant_kind(), &p.first_name, &p.last_name, now)?;
+        let identifiant = ids.allocate(
+            conn,
+            AccountKind::Pupil.identifiant_kind(),
+            &p.first_name,
+            &p.last_name,
+            now,
+        )?;
         let id: i64 = diesel::insert_into(pupils::table)
             .values((
                 pupils::uai.eq(uai),

@@ -6,8 +6,8 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::import_page;
 use super::accounts::{Parents, Pupils, record};
+use super::import_page;
 use super::parents::search as parent_search;
 use super::pupils::{batch_pages, classes, search, stats};
 use super::{

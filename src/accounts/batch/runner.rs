@@ -17,8 +17,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{HEARTBEAT_SECS, Interruption, SEAL_PURPOSE, binding, lease, store};
 use crate::accounts::AccountKind;
-use crate::accounts::store::{AccountRef, SqlAccountStore};
 use crate::accounts::reset::{ResetError, apply_reset, new_provisional};
+use crate::accounts::store::{AccountRef, SqlAccountStore};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::SharedClock;
 use crate::clock::local_day;

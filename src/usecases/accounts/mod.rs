@@ -133,8 +133,11 @@ pub fn change_state(
         record_refusal(conn, key, ctx.now, &refused)?;
         return Err(Failure::conflict(NOT_POSSIBLE));
     };
-    let done = event(ctx, opened, change.op(), Outcome::Success)
-        .details(format!("{} → {}", state.as_str(), to.as_str()));
+    let done = event(ctx, opened, change.op(), Outcome::Success).details(format!(
+        "{} → {}",
+        state.as_str(),
+        to.as_str()
+    ));
     let (account, permit) = (opened.account(), &opened.permit);
     audit::audited(conn, key, ctx.now, |tx| -> Result<Transition, Failure> {
         let moved = store

@@ -54,7 +54,9 @@ async fn gate_of(
         AccountKind::Pupil => Ok(None),
         AccountKind::Parent => {
             let uai = Some(opened.permit.uai());
-            Ok(Some(require_gate(state, signed_in, meta, uai, attempt).await?))
+            Ok(Some(
+                require_gate(state, signed_in, meta, uai, attempt).await?,
+            ))
         }
     }
 }

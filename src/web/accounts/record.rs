@@ -58,7 +58,15 @@ pub async fn show<K: Kind>(
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let who = (&signed_in, &meta);
-    let v = visit(&state, who, K::KIND, &path, q.uai.as_deref(), AccountOp::View).await?;
+    let v = visit(
+        &state,
+        who,
+        K::KIND,
+        &path,
+        q.uai.as_deref(),
+        AccountOp::View,
+    )
+    .await?;
     let notice = match q.fait.as_deref() {
         Some("deblocage") => Some("Le compte est débloqué."),
         Some("desactivation") => Some("Le compte est désactivé."),

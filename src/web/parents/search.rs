@@ -10,8 +10,8 @@ use super::super::parents_gate::{Gate, require_gate};
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::parents::{ParentSearchView, parent_search_page};
-use crate::accounts::{AccountKind, AccountOp};
 use crate::accounts::parents::{self, ParentSearch};
+use crate::accounts::{AccountKind, AccountOp};
 use crate::accounts::{AccountState, pupils};
 use crate::delegation::policy::Action;
 

@@ -13,12 +13,10 @@ use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::batch::{BatchView, batch_page, letters_document};
 use super::super::views::letters::{Letter, letter};
-use super::classes::{
-    CsrfForm, agent_name, gate_for, kind_of, new_owner, runner_for, template,
-};
+use super::classes::{CsrfForm, agent_name, gate_for, kind_of, new_owner, runner_for, template};
+use crate::accounts::AccountKind;
 use crate::accounts::batch::{self, Batch, usecases};
 use crate::accounts::provisional::{expiry, grouped};
-use crate::accounts::AccountKind;
 use crate::accounts::{parents, pupils};
 use crate::audit::{AuditEvent, Outcome};
 use crate::clock::local_day;

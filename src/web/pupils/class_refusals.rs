@@ -11,8 +11,8 @@ use super::super::guard::{State, record_refusal};
 use super::super::session_guard::SignedIn;
 use super::super::views::batch::{BATCH_STATES, ClassFormView, class_form_page};
 use super::classes::new_key;
-use crate::accounts::AccountState;
 use crate::accounts::AccountKind;
+use crate::accounts::AccountState;
 use crate::audit::AuditEvent;
 use crate::delegation::policy::Permit;
 

@@ -119,7 +119,15 @@ async fn class_form(
 ) -> Result<Markup, AppError> {
     let uai = requested_uai(q.uai.as_deref())?;
     let attempt = Attempt::new(kind.audit(AccountOp::BatchCreate));
-    permit(&state, &signed_in, &meta, kind.reset_action(), &uai, &attempt).await?;
+    permit(
+        &state,
+        &signed_in,
+        &meta,
+        kind.reset_action(),
+        &uai,
+        &attempt,
+    )
+    .await?;
     gate_for(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
     let divisions = divisions(&state, &uai).await?;
     let name = establishment_name(&state, &uai).await?;
@@ -213,7 +221,15 @@ async fn create_batch(
     })?;
     let attempt = Attempt::new(kind.audit(AccountOp::BatchCreate));
     let uai = requested_uai(Some(&form.uai))?;
-    let permit = permit(&state, &signed_in, &meta, kind.reset_action(), &uai, &attempt).await?;
+    let permit = permit(
+        &state,
+        &signed_in,
+        &meta,
+        kind.reset_action(),
+        &uai,
+        &attempt,
+    )
+    .await?;
     let gate = gate_for(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
     require_csrf(
         &state,
