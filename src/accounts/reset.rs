@@ -57,19 +57,3 @@ pub fn apply_reset(
     tx.append(event)?;
     Ok(())
 }
-
-/// One account's reset from its page: the account first leaves any unfinished batch (a letter
-/// prepared there would carry a dead password), then gets its new password, with the audit
-/// row — all in the caller's transaction.
-pub fn apply_single_reset(
-    tx: &mut AuditTx<'_>,
-    store: &dyn AccountStore,
-    permit: &Permit,
-    account: AccountRef,
-    hash: &str,
-    now: DateTime<Utc>,
-    event: &AuditEvent,
-) -> Result<(), ResetError> {
-    super::batch::withdraw_account(tx.conn(), account.kind.batch_kind(), account.id, None)?;
-    apply_reset(tx, store, permit, account, hash, now, event)
-}

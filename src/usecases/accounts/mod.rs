@@ -13,9 +13,10 @@ use secrecy::SecretString;
 
 use super::authorize::{Attempt, record_refusal};
 use super::{Context, Failure};
+use crate::accounts::batch::withdraw_account;
 use crate::accounts::parents::children_names;
 use crate::accounts::provisional::expiry;
-use crate::accounts::reset::apply_single_reset;
+use crate::accounts::reset::apply_reset;
 use crate::accounts::store::{AccountStore, StoreError, Transition};
 use crate::accounts::{AccountKind, AccountOp, AccountState, StateChange};
 use crate::audit::{self, AuditEvent, Outcome};
@@ -81,8 +82,11 @@ pub fn reset_password(
     }
     let done = event(ctx, opened, AccountOp::ResetPassword, Outcome::Success).details("individual");
     let (account, permit, hash) = (opened.account(), &opened.permit, &provisional.hash);
+    // The account first leaves any unfinished batch: a letter prepared there would carry a
+    // dead password.
     audit::audited(conn, key, ctx.now, |tx| -> Result<(), Failure> {
-        Ok(apply_single_reset(
+        withdraw_account(tx.conn(), account.kind.batch_kind(), account.id, None)?;
+        Ok(apply_reset(
             tx, store, permit, account, hash, ctx.now, &done,
         )?)
     })?;

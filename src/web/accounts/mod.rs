@@ -13,8 +13,10 @@ use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use crate::accounts::store::AccountRef;
 use crate::accounts::{AccountKind, AccountOp};
-use crate::usecases::Context;
+use crate::db::DbConnection;
+use crate::secrets::AppKey;
 use crate::usecases::accounts::{Opened, Wanted, open};
+use crate::usecases::{Context, Failure};
 
 /// The account kind of a route (`record::show::<Pupils>`).
 pub trait Kind: 'static {
@@ -96,4 +98,17 @@ pub(super) async fn visit(
         gate,
         attempt,
     })
+}
+
+/// Runs a use case on the visited account, on the blocking pool.
+pub(super) async fn call<T, F>(state: &State, v: &Visit, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection, &AppKey, &Context, &Opened) -> Result<T, Failure> + Send + 'static,
+    T: Send + 'static,
+{
+    let (key, ctx, opened) = (state.key.clone(), v.ctx.clone(), v.opened.clone());
+    state
+        .db
+        .run(move |conn| f(conn, &key, &ctx, &opened).map_err(AppError::from))
+        .await
 }

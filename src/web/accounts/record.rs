@@ -14,7 +14,7 @@ use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::pupils::confirm_reset_page;
 use super::pages::{record_page, reset_done};
-use super::{Kind, Parents, Visit, visit};
+use super::{Kind, Parents, Visit, call, visit};
 use crate::accounts::reset::new_provisional;
 use crate::accounts::store::SqlAccountStore;
 use crate::accounts::{AccountKind, AccountOp, StateChange};
@@ -107,15 +107,11 @@ pub async fn reset_password<K: Kind>(
     let (password, hash) = web::block(new_provisional)
         .await
         .map_err(|_| AppError::Internal("blocking pool gone".into()))??;
-    let (key, ctx, opened) = (state.key.clone(), v.ctx.clone(), v.opened.clone());
-    let facts = state
-        .db
-        .run(move |conn| {
-            let new = Provisional { password, hash };
-            accounts::reset_password(conn, &key, &SqlAccountStore, &ctx, &opened, new)
-                .map_err(AppError::from)
-        })
-        .await?;
+    let new = Provisional { password, hash };
+    let facts = call(&state, &v, move |conn, key, ctx, opened| {
+        accounts::reset_password(conn, key, &SqlAccountStore, ctx, opened, new)
+    })
+    .await?;
     reset_done(&state, &signed_in, &v, facts).await
 }
 
@@ -132,14 +128,10 @@ pub async fn change_state<K: Kind>(
     let who = (&signed_in, &meta);
     let v = visit(&state, who, K::KIND, &id, Some(&form.uai), change.op()).await?;
     let v = checked(&state, who, v, &form.csrf_token).await?;
-    let (key, ctx, opened) = (state.key.clone(), v.ctx.clone(), v.opened.clone());
-    state
-        .db
-        .run(move |conn| {
-            accounts::change_state(conn, &key, &SqlAccountStore, &ctx, &opened, change)
-                .map_err(AppError::from)
-        })
-        .await?;
+    call(&state, &v, move |conn, key, ctx, opened| {
+        accounts::change_state(conn, key, &SqlAccountStore, ctx, opened, change)
+    })
+    .await?;
     let account = v.opened.account();
     let mut location = format!(
         "{BASE}/depannage/{}/{}?fait={which}",
@@ -166,10 +158,6 @@ pub async fn show_contacts(
     let op = AccountOp::ShowContacts;
     let v = visit(&state, who, Parents::KIND, &path, Some(&form.uai), op).await?;
     let v = checked(&state, who, v, &form.csrf_token).await?;
-    let (key, ctx, opened) = (state.key.clone(), v.ctx.clone(), v.opened.clone());
-    state
-        .db
-        .run(move |conn| accounts::show_contacts(conn, &key, &ctx, &opened).map_err(AppError::from))
-        .await?;
+    call(&state, &v, accounts::show_contacts).await?;
     record_page(&state, &signed_in, &v, true, None).await
 }

@@ -56,7 +56,7 @@ pub async fn search_parents(
         &attempt,
     )
     .await?;
-    let gate = require_gate(&state, &signed_in, &meta, Some(&permit.uai()), &attempt).await?;
+    let gate = require_gate(&state, &signed_in, &meta, Some(permit.uai()), &attempt).await?;
     let clip = |s: &str, n: usize| s.trim().chars().take(n).collect::<String>();
     let search = ParentSearch {
         text: clip(&q.q, 100),
