@@ -37,15 +37,18 @@ pub struct ActionForm {
     uai: String,
 }
 
-/// The CSRF token of the form must be the session's (audited refusal).
-async fn checked(
+/// A POSTed action: the account opened for `op`, then the form's CSRF token checked
+/// (audited refusal).
+async fn posted(
     state: &State,
     (signed_in, meta): (&SignedIn, &RequestMeta),
-    v: Visit,
-    token: &str,
+    (kind, id): (AccountKind, &str),
+    form: &ActionForm,
+    op: AccountOp,
 ) -> Result<Visit, AppError> {
+    let v = visit(state, (signed_in, meta), kind, id, Some(&form.uai), op).await?;
     let uai = Some(v.opened.permit.uai());
-    require_csrf(state, signed_in, meta, token, uai, &v.attempt).await?;
+    require_csrf(state, signed_in, meta, &form.csrf_token, uai, &v.attempt).await?;
     Ok(v)
 }
 
@@ -101,9 +104,14 @@ pub async fn reset_password<K: Kind>(
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
     let who = (&signed_in, &meta);
-    let op = AccountOp::ResetPassword;
-    let v = visit(&state, who, K::KIND, &path, Some(&form.uai), op).await?;
-    let v = checked(&state, who, v, &form.csrf_token).await?;
+    let v = posted(
+        &state,
+        who,
+        (K::KIND, &path),
+        &form,
+        AccountOp::ResetPassword,
+    )
+    .await?;
     let (password, hash) = web::block(new_provisional)
         .await
         .map_err(|_| AppError::Internal("blocking pool gone".into()))??;
@@ -126,8 +134,7 @@ pub async fn change_state<K: Kind>(
     let (id, which) = path.into_inner();
     let change = StateChange::from_path(&which).ok_or(AppError::NotFound)?;
     let who = (&signed_in, &meta);
-    let v = visit(&state, who, K::KIND, &id, Some(&form.uai), change.op()).await?;
-    let v = checked(&state, who, v, &form.csrf_token).await?;
+    let v = posted(&state, who, (K::KIND, &id), &form, change.op()).await?;
     call(&state, &v, move |conn, key, ctx, opened| {
         accounts::change_state(conn, key, &SqlAccountStore, ctx, opened, change)
     })
@@ -155,9 +162,14 @@ pub async fn show_contacts(
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
     let who = (&signed_in, &meta);
-    let op = AccountOp::ShowContacts;
-    let v = visit(&state, who, Parents::KIND, &path, Some(&form.uai), op).await?;
-    let v = checked(&state, who, v, &form.csrf_token).await?;
+    let v = posted(
+        &state,
+        who,
+        (Parents::KIND, &path),
+        &form,
+        AccountOp::ShowContacts,
+    )
+    .await?;
     call(&state, &v, accounts::show_contacts).await?;
     record_page(&state, &signed_in, &v, true, None).await
 }
