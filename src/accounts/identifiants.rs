@@ -5,26 +5,14 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::AccountKind;
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::identifiants;
 use crate::domain::{Identifiant, first_free_number, identifiant_base, number_after_base};
 
-/// Who holds an identifiant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdentifiantKind {
-    Pupil,
-    Parent,
-}
-
-impl IdentifiantKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            IdentifiantKind::Pupil => "eleve",
-            IdentifiantKind::Parent => "responsable",
-        }
-    }
-}
+/// Who holds an identifiant (its stored kind: [`AccountKind::identifiant_kind`]).
+pub type IdentifiantKind = AccountKind;
 
 const ATTEMPTS: usize = 8;
 
@@ -53,7 +41,7 @@ pub fn allocate(
             diesel::insert_into(identifiants::table)
                 .values((
                     identifiants::identifiant.eq(candidate.as_str()),
-                    identifiants::kind.eq(kind.as_str()),
+                    identifiants::kind.eq(kind.identifiant_kind()),
                     identifiants::created_at.eq(db_instant(now)),
                 ))
                 .execute(c)

@@ -2,10 +2,14 @@
 
 pub mod batch;
 pub mod identifiants;
+pub mod kind;
 pub mod parents;
 pub mod provisional;
 pub mod pupils;
 pub mod reset;
+pub mod store;
+
+pub use kind::{AccountKind, AccountOp};
 
 /// The state of a pupil's or parent's account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,6 +72,15 @@ impl StateChange {
             "desactivation" => Some(Self::Deactivate),
             "reactivation" => Some(Self::Reactivate),
             _ => None,
+        }
+    }
+
+    /// The audit operation of this change.
+    pub fn op(self) -> AccountOp {
+        match self {
+            Self::Unblock => AccountOp::Unblock,
+            Self::Deactivate => AccountOp::Deactivate,
+            Self::Reactivate => AccountOp::Reactivate,
         }
     }
 

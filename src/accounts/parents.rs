@@ -5,7 +5,6 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::AccountState;
-use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::{parents, pupil_parents, pupils};
 use crate::domain::{Uai, search_key};
@@ -241,48 +240,6 @@ pub fn of_division(
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(*id));
     Ok(ids)
-}
-
-pub fn set_provisional(
-    conn: &mut DbConnection,
-    id: i64,
-    hash: &str,
-    expires: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> QueryResult<usize> {
-    diesel::update(parents::table.filter(parents::id.eq(id)))
-        .set((
-            parents::password_hash.eq(Some(hash)),
-            parents::must_change.eq(true),
-            parents::provisional_expires_at.eq(Some(db_instant(expires))),
-            parents::state.eq(AccountState::Notifie.as_str()),
-            parents::notified_at.eq(Some(db_instant(now))),
-            parents::updated_at.eq(db_instant(now)),
-        ))
-        .execute(conn)
-}
-
-pub fn set_state(
-    conn: &mut DbConnection,
-    id: i64,
-    state: AccountState,
-    previous: Option<AccountState>,
-    now: DateTime<Utc>,
-) -> QueryResult<usize> {
-    diesel::update(parents::table.filter(parents::id.eq(id)))
-        .set((
-            parents::state.eq(state.as_str()),
-            parents::previous_state.eq(previous.map(AccountState::as_str)),
-            parents::updated_at.eq(db_instant(now)),
-        ))
-        .execute(conn)
-}
-
-pub fn password_hash(conn: &mut DbConnection, id: i64) -> QueryResult<Option<String>> {
-    parents::table
-        .filter(parents::id.eq(id))
-        .select(parents::password_hash)
-        .first(conn)
 }
 
 /// `06 •• •• •• 12`

@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use super::AccountState;
-use crate::clock::db_instant;
 use crate::db::schema::pupils;
 use crate::db::{DbConnection, MultiBackend};
 use crate::domain::{Ine, Uai, search_key};
@@ -234,47 +233,11 @@ pub fn counts(
         .load(conn)
 }
 
-/// A new provisional password: notified, to change at next sign-in, valid until `expires`.
-pub fn set_provisional(
-    conn: &mut DbConnection,
-    id: i64,
-    hash: &str,
-    expires: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> QueryResult<usize> {
-    diesel::update(pupils::table.filter(pupils::id.eq(id)))
-        .set((
-            pupils::password_hash.eq(Some(hash)),
-            pupils::must_change.eq(true),
-            pupils::provisional_expires_at.eq(Some(db_instant(expires))),
-            pupils::state.eq(AccountState::Notifie.as_str()),
-            pupils::notified_at.eq(Some(db_instant(now))),
-            pupils::updated_at.eq(db_instant(now)),
-        ))
-        .execute(conn)
-}
-
-/// Moves the account to `state`, remembering `previous` (for unblock and reactivation).
-pub fn set_state(
-    conn: &mut DbConnection,
-    id: i64,
-    state: AccountState,
-    previous: Option<AccountState>,
-    now: DateTime<Utc>,
-) -> QueryResult<usize> {
-    diesel::update(pupils::table.filter(pupils::id.eq(id)))
-        .set((
-            pupils::state.eq(state.as_str()),
-            pupils::previous_state.eq(previous.map(AccountState::as_str)),
-            pupils::updated_at.eq(db_instant(now)),
-        ))
-        .execute(conn)
-}
-
-/// The stored hash (tests and the LDAP store's contract).
+/// The stored hash (tests).
 pub fn password_hash(conn: &mut DbConnection, id: i64) -> QueryResult<Option<String>> {
-    pupils::table
-        .filter(pupils::id.eq(id))
-        .select(pupils::password_hash)
-        .first(conn)
+    let account = super::store::AccountRef {
+        kind: super::AccountKind::Pupil,
+        id,
+    };
+    super::store::SqlAccountStore::password_hash(conn, account)
 }

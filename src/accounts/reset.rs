@@ -5,14 +5,17 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::provisional;
-use super::{parents, pupils};
+use super::store::{AccountRef, AccountStore, StoreError};
 use crate::audit::{AuditEvent, AuditTx};
 use crate::auth::password::{PasswordError, hash_password};
+use crate::delegation::policy::Permit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResetError {
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("database unavailable: {0}")]
     Pool(String),
     #[error("{0}")]
@@ -38,74 +41,19 @@ pub fn new_provisional() -> Result<(SecretString, String), ResetError> {
     Ok((password, hash))
 }
 
-/// Whose password.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountKind {
-    Pupil,
-    Parent,
-}
-
-impl AccountKind {
-    /// The audit target kind.
-    pub fn target(self) -> &'static str {
-        match self {
-            AccountKind::Pupil => "eleve",
-            AccountKind::Parent => "responsable",
-        }
-    }
-
-    /// The batch kind.
-    pub fn batch_kind(self) -> &'static str {
-        match self {
-            AccountKind::Pupil => "eleves",
-            AccountKind::Parent => "responsables",
-        }
-    }
-
-    pub fn from_batch_kind(kind: &str) -> Option<Self> {
-        [AccountKind::Pupil, AccountKind::Parent]
-            .into_iter()
-            .find(|k| k.batch_kind() == kind)
-    }
-
-    /// The audit action of a password reset.
-    pub fn reset_action(self) -> &'static str {
-        match self {
-            AccountKind::Pupil => "eleve.reset_password",
-            AccountKind::Parent => "responsable.reset_password",
-        }
-    }
-}
-
-/// Stores the new password of an account with its audit row, in the caller's transaction.
+/// Stores the new password of an account through the store (the permit proves the right),
+/// with its audit row, in the caller's transaction. The batch runner and the single reset
+/// both write here.
 pub fn apply_reset(
     tx: &mut AuditTx<'_>,
-    kind: AccountKind,
-    id: i64,
+    store: &dyn AccountStore,
+    permit: &Permit,
+    account: AccountRef,
     hash: &str,
     now: DateTime<Utc>,
     event: &AuditEvent,
 ) -> Result<(), ResetError> {
-    let expires = provisional::expiry(now);
-    match kind {
-        AccountKind::Pupil => pupils::set_provisional(tx.conn(), id, hash, expires, now)?,
-        AccountKind::Parent => parents::set_provisional(tx.conn(), id, hash, expires, now)?,
-    };
+    store.set_provisional(tx.conn(), permit, account, hash, now)?;
     tx.append(event)?;
     Ok(())
-}
-
-/// One account's reset from its page: the account first leaves any unfinished batch (a letter
-/// prepared there would carry a dead password), then gets its new password, with the audit
-/// row — all in the caller's transaction.
-pub fn apply_single_reset(
-    tx: &mut AuditTx<'_>,
-    kind: AccountKind,
-    id: i64,
-    hash: &str,
-    now: DateTime<Utc>,
-    event: &AuditEvent,
-) -> Result<(), ResetError> {
-    super::batch::withdraw_account(tx.conn(), kind.batch_kind(), id, None)?;
-    apply_reset(tx, kind, id, hash, now, event)
 }

@@ -55,15 +55,26 @@ pub enum Basis {
     Delegation(i64),
 }
 
-/// Proof that `action` was allowed on `uai`.
+/// Proof that `action` was allowed on `uai`. Its fields are private: only [`authorize`]
+/// mints one, so holding a `Permit` means the policy said yes (every account-store write
+/// takes one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Permit {
-    pub uai: Uai,
-    pub action: Action,
-    pub basis: Basis,
+    uai: Uai,
+    action: Action,
+    basis: Basis,
 }
 
 impl Permit {
+    /// The establishment the action was allowed on.
+    pub fn uai(&self) -> &Uai {
+        &self.uai
+    }
+
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
     pub fn basis(&self) -> &Basis {
         &self.basis
     }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::ImportData;
 use super::apply::{Abort, Identifiants, ImportReport};
-use crate::accounts::AccountState;
+use crate::accounts::{AccountKind, AccountState};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::{parent_sources, parents, pupil_parents};
@@ -68,8 +68,13 @@ pub(super) fn write(
                 }
             }
             None => {
-                let identifiant =
-                    ids.allocate(conn, "responsable", &g.first_name, &g.last_name, now)?;
+                let identifiant = ids.allocate(
+                    conn,
+                    AccountKind::Parent.identifiant_kind(),
+                    &g.first_name,
+                    &g.last_name,
+                    now,
+                )?;
                 let id: i64 = diesel::insert_into(parents::table)
                     .values((
                         parents::identifiant.eq(&identifiant),

@@ -13,7 +13,7 @@ use super::transfers::{
     self, Claim, INE_TAKEN, PendingTransfer, Resident, both_journals, establishment_label,
 };
 use super::{ImportData, PupilRecord};
-use crate::accounts::AccountState;
+use crate::accounts::{AccountKind, AccountState};
 use crate::audit::{AuditEvent, Outcome};
 use crate::clock::db_instant;
 use crate::clock::local_day;
@@ -140,7 +140,13 @@ pub(super) fn write<'d>(
             }
             continue;
         }
-        let identifiant = ids.allocate(conn, "eleve", &p.first_name, &p.last_name, now)?;
+        let identifiant = ids.allocate(
+            conn,
+            AccountKind::Pupil.identifiant_kind(),
+            &p.first_name,
+            &p.last_name,
+            now,
+        )?;
         let id: i64 = diesel::insert_into(pupils::table)
             .values((
                 pupils::uai.eq(uai),
@@ -237,7 +243,7 @@ fn transfer(
             own.outcome = Outcome::Refused;
             events.push(own);
             for c in candidates {
-                let mut e = template.clone().uai(c.uai.as_str()).target("eleve", c.id).details(format!(
+                let mut e = template.clone().uai(c.uai.as_str()).target(AccountKind::Pupil.target(), c.id).details(format!(
                     "Refusé : l'import de {here_label} présentait l'INE de {} avec un autre nom ou une autre date de naissance ; rien n'a été modifié",
                     c.full_name()
                 ));

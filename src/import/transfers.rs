@@ -10,7 +10,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::PupilRecord;
-use crate::accounts::AccountState;
+use crate::accounts::{AccountKind, AccountState};
 use crate::audit::{AuditEvent, AuditTx, Outcome};
 use crate::db::DbConnection;
 use crate::db::schema::{establishments, pending_transfers, pupils};
@@ -262,7 +262,7 @@ pub fn move_pupil(
     let to = Uai::parse(to_uai).map_err(|_| {
         diesel::result::Error::DeserializationError(format!("UAI {to_uai:?} is not valid").into())
     })?;
-    crate::accounts::batch::withdraw_account(conn, "eleves", id, Some(&to))?;
+    crate::accounts::batch::withdraw_account(conn, AccountKind::Pupil.batch_kind(), id, Some(&to))?;
     Ok(())
 }
 
@@ -281,7 +281,7 @@ pub fn both_journals(
             e.action = action.to_owned();
             e.outcome = outcome;
             e.uai(*uai)
-                .target("eleve", pupil_id)
+                .target(AccountKind::Pupil.target(), pupil_id)
                 .details(details.to_owned())
         })
         .collect()

@@ -1,5 +1,6 @@
 //! The web edge: routes, extractors, middleware, views.
 
+pub mod accounts;
 pub mod assets;
 pub mod chrome;
 pub mod client_addr;

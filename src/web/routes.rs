@@ -6,9 +6,10 @@
 
 use actix_web::{HttpResponse, web};
 
+use super::accounts::{Parents, Pupils, record};
 use super::import_page;
-use super::parents::{record as parent_record, search as parent_search};
-use super::pupils::{batch_pages, classes, record, search, stats};
+use super::parents::search as parent_search;
+use super::pupils::{batch_pages, classes, search, stats};
 use super::{
     BASE, assets, delegation_changes, delegations, errors, health, home, journal, otp, signin,
     transfers,
@@ -175,10 +176,10 @@ route_table! {
     Post "/depannage/responsable/lots/{id}/reprise" RESPONSABLES => batch_pages::resume_batch;
     Post "/depannage/responsable/lots/{id}/impression" RESPONSABLES => batch_pages::confirm_printed;
     Post "/depannage/responsable/lots/{id}/abandon" RESPONSABLES => batch_pages::abandon_batch;
-    Get "/depannage/responsable/{id}" RESPONSABLES => parent_record::show_parent;
-    Post "/depannage/responsable/{id}/coordonnees" RESPONSABLES => parent_record::show_contacts;
-    Post "/depannage/responsable/{id}/reinitialisation" RESPONSABLES => parent_record::reset_password;
-    Post "/depannage/responsable/{id}/{change}" RESPONSABLES => parent_record::change_state;
+    Get "/depannage/responsable/{id}" RESPONSABLES => record::show::<Parents>;
+    Post "/depannage/responsable/{id}/coordonnees" RESPONSABLES => record::show_contacts;
+    Post "/depannage/responsable/{id}/reinitialisation" RESPONSABLES => record::reset_password::<Parents>;
+    Post "/depannage/responsable/{id}/{change}" RESPONSABLES => record::change_state::<Parents>;
     Get "/depannage/eleve/classe" ELEVES => classes::class_form_pupils;
     Post "/depannage/eleve/classe" ELEVES => classes::create_batch_pupils;
     Get "/depannage/eleve/statistiques" ELEVES => stats::show_stats;
@@ -188,10 +189,10 @@ route_table! {
     Post "/depannage/eleve/lots/{id}/reprise" ELEVES => batch_pages::resume_batch;
     Post "/depannage/eleve/lots/{id}/impression" ELEVES => batch_pages::confirm_printed;
     Post "/depannage/eleve/lots/{id}/abandon" ELEVES => batch_pages::abandon_batch;
-    Get "/depannage/eleve/{id}" ELEVES => record::show_pupil;
+    Get "/depannage/eleve/{id}" ELEVES => record::show::<Pupils>;
     Get "/depannage/eleve/{id}/reinitialisation" ELEVES => record::confirm_reset;
-    Post "/depannage/eleve/{id}/reinitialisation" ELEVES => record::reset_password;
-    Post "/depannage/eleve/{id}/{change}" ELEVES => record::change_state;
+    Post "/depannage/eleve/{id}/reinitialisation" ELEVES => record::reset_password::<Pupils>;
+    Post "/depannage/eleve/{id}/{change}" ELEVES => record::change_state::<Pupils>;
     Get "/health/live" Public => health::live;
     Get "/health/ready" Public => health::ready;
     Get "/assets/{file}" Public => assets::serve_asset;

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_store_contract;
 mod audit;
 mod batch_rights;
 mod batches;

@@ -8,7 +8,8 @@ use std::sync::Weak;
 use super::Interruption;
 use super::runner::{Runner, Services};
 use super::{lease, store};
-use crate::accounts::reset::{AccountKind, ResetError};
+use crate::accounts::reset::ResetError;
+use crate::accounts::{AccountKind, AccountOp};
 use crate::audit::{self, AuditEvent, Outcome};
 
 /// The request id written on the audit rows of work taken up by the job.
@@ -42,9 +43,13 @@ pub fn take_up_orphans(services: &Services) -> Result<usize, ResetError> {
             stop_for_the_gate(services, &b)?;
             continue;
         }
-        let template = AuditEvent::new(b.acting_uid.clone(), kind.reset_action(), Outcome::Success)
-            .uai(b.uai.as_str())
-            .request(JOB_REQUEST_ID, None, None);
+        let template = AuditEvent::new(
+            b.acting_uid.clone(),
+            kind.audit(AccountOp::ResetPassword),
+            Outcome::Success,
+        )
+        .uai(b.uai.as_str())
+        .request(JOB_REQUEST_ID, None, None);
         let runner = Runner {
             services: services.clone(),
             kind,

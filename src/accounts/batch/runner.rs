@@ -16,12 +16,14 @@ use chrono_tz::Tz;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{HEARTBEAT_SECS, Interruption, SEAL_PURPOSE, binding, lease, store};
-use crate::accounts::reset::{AccountKind, ResetError, apply_reset, new_provisional};
+use crate::accounts::AccountKind;
+use crate::accounts::reset::{ResetError, apply_reset, new_provisional};
+use crate::accounts::store::{AccountRef, SqlAccountStore};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::SharedClock;
 use crate::clock::local_day;
 use crate::db::{DbConnection, DbPool, PooledConn};
-use crate::delegation::policy::{Action, authorize};
+use crate::delegation::policy::authorize;
 use crate::delegation::{Delegation, Status, store as delegations};
 use crate::directory::Directory;
 use crate::domain::Uai;
@@ -66,13 +68,6 @@ pub struct Runner {
 pub enum RunEnd {
     Finished,
     Interrupted(Interruption),
-}
-
-fn action_of(kind: AccountKind) -> Action {
-    match kind {
-        AccountKind::Pupil => Action::ResetPupil,
-        AccountKind::Parent => Action::ResetParent,
-    }
 }
 
 fn conn_of(pool: &DbPool) -> Result<PooledConn, ResetError> {
@@ -281,7 +276,7 @@ impl Runner {
         if let Some(id) = self.template.delegation_id {
             return Ok(delegations::find(conn, id)?);
         }
-        let scope = action_of(self.kind).scope();
+        let scope = Some(self.kind.scope());
         Ok(delegations::on_establishment(conn, uai)?
             .into_iter()
             .filter(|d| d.grantee_uid == agent.uid && Some(d.scope) == scope)
@@ -314,7 +309,7 @@ impl Runner {
                     None => Err(Interruption::AgentGone),
                     Some(a) => {
                         let held = delegations::held_by(tx.conn(), &a.uid, local_day(now, tz))?;
-                        match authorize(a, &held, action_of(kind), uai, now, tz) {
+                        match authorize(a, &held, kind.reset_action(), uai, now, tz) {
                             Ok(permit) => Ok(permit),
                             Err(_) => {
                                 let used = self.last_delegation(tx.conn(), a, uai)?;
@@ -329,7 +324,11 @@ impl Runner {
                             return Err(ResetError::AlreadyDone);
                         }
                         let event = base.delegation(permit.delegation_id());
-                        apply_reset(tx, kind, account_id, hash, now, &event)?;
+                        let account = AccountRef {
+                            kind,
+                            id: account_id,
+                        };
+                        apply_reset(tx, &SqlAccountStore, &permit, account, hash, now, &event)?;
                         Ok(Step::Done)
                     }
                     Err(why) => {

@@ -82,7 +82,7 @@ fn check(
     let got = authorize(who, held, action, &uai(A), at, Paris);
     let ok = match (&got, expect) {
         (Ok(p), Expect::Principal) => {
-            p.basis == Basis::Principal && p.uai == uai(A) && p.action == action
+            p.basis() == &Basis::Principal && p.uai() == &uai(A) && p.action() == action
         }
         (Ok(p), Expect::Delegated(id)) => {
             p.basis == Basis::Delegation(id) && p.delegation_id() == Some(id)

@@ -11,6 +11,7 @@ use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::parents::{ParentSearchView, parent_search_page};
 use crate::accounts::parents::{self, ParentSearch};
+use crate::accounts::{AccountKind, AccountOp};
 use crate::accounts::{AccountState, pupils};
 use crate::delegation::policy::Action;
 
@@ -45,7 +46,7 @@ pub async fn search_parents(
     q: web::Query<Query>,
 ) -> Result<HttpResponse, AppError> {
     let uai = requested_uai(q.uai.as_deref())?;
-    let attempt = Attempt::new("responsable.search");
+    let attempt = Attempt::new(AccountKind::Parent.audit(AccountOp::Search));
     let permit = permit(
         &state,
         &signed_in,
@@ -55,7 +56,7 @@ pub async fn search_parents(
         &attempt,
     )
     .await?;
-    let gate = require_gate(&state, &signed_in, &meta, Some(&permit.uai), &attempt).await?;
+    let gate = require_gate(&state, &signed_in, &meta, Some(permit.uai()), &attempt).await?;
     let clip = |s: &str, n: usize| s.trim().chars().take(n).collect::<String>();
     let search = ParentSearch {
         text: clip(&q.q, 100),

@@ -13,12 +13,10 @@ use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::batch::{BatchView, batch_page, letters_document};
 use super::super::views::letters::{Letter, letter};
-use super::classes::{
-    CsrfForm, action_for, agent_name, gate_for, kind_of, new_owner, prefix, runner_for, template,
-};
+use super::classes::{CsrfForm, agent_name, gate_for, kind_of, new_owner, runner_for, template};
+use crate::accounts::AccountKind;
 use crate::accounts::batch::{self, Batch, usecases};
 use crate::accounts::provisional::{expiry, grouped};
-use crate::accounts::reset::AccountKind;
 use crate::accounts::{parents, pupils};
 use crate::audit::{AuditEvent, Outcome};
 use crate::clock::local_day;
@@ -52,7 +50,7 @@ async fn load_batch(
         state,
         signed_in,
         meta,
-        action_for(kind),
+        kind.reset_action(),
         &found.uai,
         &attempt,
     )
@@ -96,7 +94,7 @@ pub async fn show_batch(
     };
     let body = batch_page(&BatchView {
         chrome: &chrome(&signed_in),
-        prefix: prefix(kind_of(&b)),
+        prefix: kind_of(&b).path_segment(),
         id: b.id,
         division: &b.division,
         establishment: &name,
@@ -220,7 +218,7 @@ pub async fn print_letters(
     Ok(no_store(
         letters_document(
             &chrome(&signed_in),
-            prefix(kind),
+            kind.path_segment(),
             b.id,
             letters.len(),
             letters,
@@ -233,7 +231,7 @@ fn to_batch(kind: AccountKind, id: i64) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((
             header::LOCATION,
-            format!("{BASE}/depannage/{}/lots/{id}", prefix(kind)),
+            format!("{BASE}/depannage/{}/lots/{id}", kind.path_segment()),
         ))
         .finish()
 }

@@ -10,9 +10,9 @@ use super::super::errors::AppError;
 use super::super::guard::{State, record_refusal};
 use super::super::session_guard::SignedIn;
 use super::super::views::batch::{BATCH_STATES, ClassFormView, class_form_page};
-use super::classes::{new_key, prefix};
+use super::classes::new_key;
+use crate::accounts::AccountKind;
 use crate::accounts::AccountState;
-use crate::accounts::reset::AccountKind;
 use crate::audit::AuditEvent;
 use crate::delegation::policy::Permit;
 
@@ -95,7 +95,7 @@ async fn refused_form(
 ) -> Result<HttpResponse, AppError> {
     let name = establishment_name(state, again.uai).await?;
     let body = class_form_page(&ClassFormView {
-        prefix: prefix(again.kind),
+        prefix: again.kind.path_segment(),
         chrome: &chrome(signed_in),
         uai: again.uai.as_str(),
         establishment: &name,

@@ -19,11 +19,11 @@ use super::class_refusals::{
 use crate::accounts::AccountState;
 use crate::accounts::batch::runner::{self, Runner};
 use crate::accounts::batch::{Batch, Created, NewBatch, usecases};
-use crate::accounts::reset::AccountKind;
+use crate::accounts::{AccountKind, AccountOp};
 use crate::accounts::{parents, pupils};
 use crate::audit::{AuditEvent, Outcome};
 use crate::auth::random_token;
-use crate::delegation::policy::{Action, Permit};
+use crate::delegation::policy::Permit;
 use crate::web::parents_gate::{Gate, require_gate};
 
 #[derive(Debug, Deserialize)]
@@ -89,27 +89,6 @@ pub async fn class_form_parents(
     class_form(AccountKind::Parent, state, signed_in, meta, q).await
 }
 
-pub(super) fn action_for(kind: AccountKind) -> Action {
-    match kind {
-        AccountKind::Pupil => Action::ResetPupil,
-        AccountKind::Parent => Action::ResetParent,
-    }
-}
-
-pub(super) fn prefix(kind: AccountKind) -> &'static str {
-    match kind {
-        AccountKind::Pupil => "eleve",
-        AccountKind::Parent => "responsable",
-    }
-}
-
-fn batch_action(kind: AccountKind) -> &'static str {
-    match kind {
-        AccountKind::Pupil => "eleve.batch_create",
-        AccountKind::Parent => "responsable.batch_create",
-    }
-}
-
 pub(super) fn kind_of(batch: &Batch) -> AccountKind {
     AccountKind::from_batch_kind(&batch.kind).unwrap_or(AccountKind::Pupil)
 }
@@ -139,14 +118,22 @@ async fn class_form(
     q: web::Query<ClassQuery>,
 ) -> Result<Markup, AppError> {
     let uai = requested_uai(q.uai.as_deref())?;
-    let attempt = Attempt::new(batch_action(kind));
-    permit(&state, &signed_in, &meta, action_for(kind), &uai, &attempt).await?;
+    let attempt = Attempt::new(kind.audit(AccountOp::BatchCreate));
+    permit(
+        &state,
+        &signed_in,
+        &meta,
+        kind.reset_action(),
+        &uai,
+        &attempt,
+    )
+    .await?;
     gate_for(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
     let divisions = divisions(&state, &uai).await?;
     let name = establishment_name(&state, &uai).await?;
     Ok(class_form_page(&ClassFormView {
         chrome: &chrome(&signed_in),
-        prefix: prefix(kind),
+        prefix: kind.path_segment(),
         uai: uai.as_str(),
         establishment: &name,
         divisions: &divisions,
@@ -190,10 +177,10 @@ pub(super) fn template(
     let e = meta.stamp(
         AuditEvent::new(
             signed_in.0.agent.uid.clone(),
-            kind.reset_action(),
+            kind.audit(AccountOp::ResetPassword),
             Outcome::Success,
         )
-        .uai(permit.uai.as_str())
+        .uai(permit.uai().as_str())
         .delegation(permit.delegation_id()),
     );
     match gate {
@@ -232,9 +219,17 @@ async fn create_batch(
             "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
         )
     })?;
-    let attempt = Attempt::new(batch_action(kind));
+    let attempt = Attempt::new(kind.audit(AccountOp::BatchCreate));
     let uai = requested_uai(Some(&form.uai))?;
-    let permit = permit(&state, &signed_in, &meta, action_for(kind), &uai, &attempt).await?;
+    let permit = permit(
+        &state,
+        &signed_in,
+        &meta,
+        kind.reset_action(),
+        &uai,
+        &attempt,
+    )
+    .await?;
     let gate = gate_for(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
     require_csrf(
         &state,
@@ -364,7 +359,7 @@ async fn create_batch(
     Ok(HttpResponse::SeeOther()
         .insert_header((
             header::LOCATION,
-            format!("{BASE}/depannage/{}/lots/{id}", prefix(kind)),
+            format!("{BASE}/depannage/{}/lots/{id}", kind.path_segment()),
         ))
         .finish())
 }

@@ -13,6 +13,7 @@ use super::super::session_guard::SignedIn;
 use super::super::views::delegations::choose_establishment_page;
 use super::super::views::pupils::{SearchView, search_page};
 use crate::accounts::pupils::{self, Search};
+use crate::accounts::{AccountKind, AccountOp};
 use crate::delegation::Scope;
 use crate::delegation::policy::{Action, scopes_on};
 use crate::domain::{Uai, parse_page_number};
@@ -85,7 +86,7 @@ pub async fn search_pupils(
         &meta,
         Action::ViewPupils,
         &uai,
-        &Attempt::new("eleve.search"),
+        &Attempt::new(AccountKind::Pupil.audit(AccountOp::Search)),
     )
     .await?;
     let page = parse_page_number(q.page.as_deref(), 100_000)

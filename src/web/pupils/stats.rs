@@ -11,6 +11,7 @@ use super::super::guard::{Attempt, State, permit, requested_uai};
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::stats::{DivisionStats, stats_page};
+use crate::accounts::{AccountKind, AccountOp};
 use crate::accounts::{AccountState, pupils};
 use crate::csv_export::to_csv;
 use crate::delegation::policy::Action;
@@ -35,7 +36,7 @@ pub async fn show_stats(
         &meta,
         Action::ViewPupils,
         &uai,
-        &Attempt::new("eleve.statistics"),
+        &Attempt::new(AccountKind::Pupil.audit(AccountOp::Statistics)),
     )
     .await?;
     let key = uai.clone();
@@ -78,7 +79,7 @@ pub async fn export_division(
         &meta,
         Action::ViewPupils,
         &uai,
-        &Attempt::new("eleve.export"),
+        &Attempt::new(AccountKind::Pupil.audit(AccountOp::Export)),
     )
     .await?;
     let division = q.division.trim().to_owned();

@@ -1,6 +1,7 @@
 //! maud views: functions returning `Markup`. User data is always escaped by maud;
 //! `PreEscaped` is used on constants only.
 
+pub mod accounts;
 pub mod batch;
 pub mod delegations;
 pub mod errors;

@@ -2,6 +2,7 @@
 
 use maud::{Markup, html};
 
+use super::accounts::{self, ResetDone};
 use super::layout::{Chrome, page};
 use crate::accounts::AccountState;
 use crate::accounts::parents::{Child, Parent, mask_email, mask_mobile};
@@ -100,14 +101,8 @@ pub struct ParentView<'a> {
 }
 
 fn action(v: &ParentView<'_>, path: &str, label: &str, class: &str) -> Markup {
-    let id = v.parent.id;
-    html! {
-        form method="post" action=(format!("{BASE}/depannage/responsable/{id}/{path}")) {
-            input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
-            input type="hidden" name="uai" value=(v.uai);
-            button type="submit" class=(class) { (label) }
-        }
-    }
+    let record = ("responsable", v.parent.id);
+    accounts::action_form(v.chrome, record, Some(v.uai), (path, label, class))
 }
 
 pub fn parent_page(v: &ParentView<'_>) -> Markup {
@@ -174,17 +169,14 @@ pub fn parent_reset_done_page(
     grouped: &str,
     letter: Markup,
 ) -> Markup {
-    page(
-        "Courrier à imprimer",
-        Some(chrome),
-        html! {
-            div class="once no-print" role="status" {
-                h1 { "Mot de passe réinitialisé" }
-                p { "Nouveau mot de passe provisoire de " (p.first_name) " " (p.last_name) " : " strong { code { (grouped) } } }
-                p { "Il n'est affiché qu'une fois. Imprimez le courrier maintenant (Ctrl+P)." }
-                p { a href=(format!("{BASE}/depannage/responsable/{}?uai={uai}", p.id)) { "Revenir à la fiche du responsable" } }
-            }
-            (letter)
-        },
-    )
+    let done = ResetDone {
+        name: (&p.first_name, &p.last_name),
+        grouped_password: grouped,
+        note: "Il n'est affiché qu'une fois. Imprimez le courrier maintenant (Ctrl+P).",
+        back: (
+            format!("{BASE}/depannage/responsable/{}?uai={uai}", p.id),
+            "Revenir à la fiche du responsable",
+        ),
+    };
+    accounts::reset_done(chrome, &done, letter)
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 
+use super::accounts::{self, ResetDone};
 use super::journal::JournalRow;
 use super::layout::{Chrome, page};
 use crate::accounts::AccountState;
@@ -137,12 +138,7 @@ fn opt_day(t: Option<DateTime<Utc>>, tz: Tz) -> String {
 }
 
 fn action_form(chrome: &Chrome<'_>, id: i64, path: &str, label: &str, class: &str) -> Markup {
-    html! {
-        form method="post" action=(format!("{BASE}/depannage/eleve/{id}/{path}")) {
-            input type="hidden" name="csrf_token" value=(chrome.csrf_token);
-            button type="submit" class=(class) { (label) }
-        }
-    }
+    accounts::action_form(chrome, ("eleve", id), None, (path, label, class))
 }
 
 pub fn pupil_page(v: &PupilView<'_>) -> Markup {
@@ -227,18 +223,15 @@ pub fn reset_done_page(
     grouped_password: &str,
     letter: Markup,
 ) -> Markup {
-    page(
-        "Courrier à imprimer",
-        Some(chrome),
-        html! {
-            div class="once no-print" role="status" {
-                h1 { "Mot de passe réinitialisé" }
-                p { "Nouveau mot de passe provisoire de " (p.first_name) " " (p.last_name) " : " strong { code { (grouped_password) } } }
-                p { "Il n'est affiché qu'une fois et ne pourra pas être réimprimé plus tard. "
-                    "Imprimez le courrier maintenant avec la commande d'impression de votre navigateur (Ctrl+P)." }
-                p { a href=(format!("{BASE}/depannage/eleve/{}", p.id)) { "Revenir à la fiche de l'élève" } }
-            }
-            (letter)
-        },
-    )
+    let done = ResetDone {
+        name: (&p.first_name, &p.last_name),
+        grouped_password,
+        note: "Il n'est affiché qu'une fois et ne pourra pas être réimprimé plus tard. \
+               Imprimez le courrier maintenant avec la commande d'impression de votre navigateur (Ctrl+P).",
+        back: (
+            format!("{BASE}/depannage/eleve/{}", p.id),
+            "Revenir à la fiche de l'élève",
+        ),
+    };
+    accounts::reset_done(chrome, &done, letter)
 }

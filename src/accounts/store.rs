@@ -1,0 +1,251 @@
+//! The account store: **credentials and state only** of pupils' and parents' accounts (read
+//! an account's state, give it a provisional password, unblock, deactivate, reactivate).
+//! Search never goes through it: it runs on the database's imported index
+//! (`accounts::pupils::search`, `accounts::parents::search`), which caches each account's
+//! state. Every write takes the [`Permit`] of a reset action on an establishment that covers
+//! the account (a pupil's own, or one of a parent's children's): holding one proves the
+//! policy said yes. `tests/api/account_store_contract.rs` is the contract any store passes
+//! (today's SQL one here; an LDAP one later).
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::provisional::expiry;
+use super::{AccountKind, AccountState, StateChange};
+use crate::clock::db_instant;
+use crate::db::DbConnection;
+use crate::db::schema::{parents, pupil_parents, pupils};
+use crate::delegation::policy::Permit;
+
+/// One account: its kind and its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountRef {
+    pub kind: AccountKind,
+    pub id: i64,
+}
+
+/// What the store knows of an account's credentials and state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountStatus {
+    pub state: AccountState,
+    /// The state an unblock or a reactivation goes back to.
+    pub previous_state: Option<AccountState>,
+    /// The password must be changed at next sign-in.
+    pub must_change: bool,
+    pub provisional_expires_at: Option<DateTime<Utc>>,
+    pub notified_at: Option<DateTime<Utc>>,
+}
+
+/// A state change done: from which state to which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub from: AccountState,
+    pub to: AccountState,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+    #[error("no such account")]
+    NotFound,
+    /// The permit is not a reset permit of this kind on an establishment of this account.
+    #[error("the permit does not cover this account")]
+    NotCovered,
+    #[error("not possible from state {}", .0.as_str())]
+    NotPossible(AccountState),
+    #[error("stored state not understood: {0}")]
+    Undecodable(String),
+}
+
+/// Credentials and state of accounts. `conn` is the caller's transaction (the audit row
+/// commits with the change); a store that lives elsewhere ignores it.
+pub trait AccountStore: Send + Sync {
+    /// The account's state, or `None` when there is no such account.
+    fn status(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+    ) -> Result<Option<AccountStatus>, StoreError>;
+
+    /// A provisional password (`hash` is its argon2id hash): notified, to change at next
+    /// sign-in, valid three months.
+    fn set_provisional(
+        &self,
+        conn: &mut DbConnection,
+        permit: &Permit,
+        account: AccountRef,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Unblock, deactivate or reactivate, when the current state allows it
+    /// ([`StateChange::apply`]); `NotPossible` otherwise, nothing changed.
+    fn change_state(
+        &self,
+        conn: &mut DbConnection,
+        permit: &Permit,
+        account: AccountRef,
+        change: StateChange,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, StoreError>;
+}
+
+/// Today's store: the `pupils` and `parents` tables.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqlAccountStore;
+
+type StatusRow = (
+    String,
+    Option<String>,
+    bool,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+/// One statement on the table of the account's kind (the two tables share these columns).
+macro_rules! on_table {
+    ($kind:expr, $t:ident => $body:expr) => {
+        match $kind {
+            AccountKind::Pupil => {
+                use pupils as $t;
+                $body
+            }
+            AccountKind::Parent => {
+                use parents as $t;
+                $body
+            }
+        }
+    };
+}
+
+fn state_of(stored: &str) -> Result<AccountState, StoreError> {
+    AccountState::parse(stored).ok_or_else(|| StoreError::Undecodable(stored.to_owned()))
+}
+
+impl SqlAccountStore {
+    /// Whether `permit` allows changing `account`: a reset permit of its kind, on the pupil's
+    /// establishment or on one of the parent's children's.
+    fn covers(
+        conn: &mut DbConnection,
+        permit: &Permit,
+        account: AccountRef,
+    ) -> Result<bool, StoreError> {
+        if permit.action() != account.kind.reset_action() {
+            return Ok(false);
+        }
+        let uai = permit.uai().as_str();
+        let found: i64 = match account.kind {
+            AccountKind::Pupil => pupils::table
+                .filter(pupils::id.eq(account.id))
+                .filter(pupils::uai.eq(uai))
+                .count()
+                .get_result(conn)?,
+            AccountKind::Parent => pupil_parents::table
+                .inner_join(pupils::table)
+                .filter(pupil_parents::parent_id.eq(account.id))
+                .filter(pupils::uai.eq(uai))
+                .count()
+                .get_result(conn)?,
+        };
+        Ok(found > 0)
+    }
+
+    /// The stored hash (tests; an LDAP store has no such thing).
+    pub fn password_hash(
+        conn: &mut DbConnection,
+        account: AccountRef,
+    ) -> QueryResult<Option<String>> {
+        on_table!(account.kind, t => t::table
+            .filter(t::id.eq(account.id))
+            .select(t::password_hash)
+            .first(conn))
+    }
+}
+
+impl AccountStore for SqlAccountStore {
+    fn status(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+    ) -> Result<Option<AccountStatus>, StoreError> {
+        let row: Option<StatusRow> = on_table!(account.kind, t => t::table
+            .filter(t::id.eq(account.id))
+            .select((
+                t::state,
+                t::previous_state,
+                t::must_change,
+                t::provisional_expires_at,
+                t::notified_at,
+            ))
+            .first(conn)
+            .optional())?;
+        let Some((state, previous, must_change, expires, notified)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(AccountStatus {
+            state: state_of(&state)?,
+            previous_state: previous.as_deref().map(state_of).transpose()?,
+            must_change,
+            provisional_expires_at: expires.map(|t| t.and_utc()),
+            notified_at: notified.map(|t| t.and_utc()),
+        }))
+    }
+
+    fn set_provisional(
+        &self,
+        conn: &mut DbConnection,
+        permit: &Permit,
+        account: AccountRef,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if !Self::covers(conn, permit, account)? {
+            return Err(StoreError::NotCovered);
+        }
+        let (expires, now) = (db_instant(expiry(now)), db_instant(now));
+        let changed = on_table!(account.kind, t => diesel::update(t::table.filter(t::id.eq(account.id)))
+            .set((
+                t::password_hash.eq(Some(hash)),
+                t::must_change.eq(true),
+                t::provisional_expires_at.eq(Some(expires)),
+                t::state.eq(AccountState::Notifie.as_str()),
+                t::notified_at.eq(Some(now)),
+                t::updated_at.eq(now),
+            ))
+            .execute(conn))?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    fn change_state(
+        &self,
+        conn: &mut DbConnection,
+        permit: &Permit,
+        account: AccountRef,
+        change: StateChange,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, StoreError> {
+        if !Self::covers(conn, permit, account)? {
+            return Err(StoreError::NotCovered);
+        }
+        let current = self.status(conn, account)?.ok_or(StoreError::NotFound)?;
+        let (to, previous) = change
+            .apply(current.state, current.previous_state)
+            .ok_or(StoreError::NotPossible(current.state))?;
+        let now = db_instant(now);
+        on_table!(account.kind, t => diesel::update(t::table.filter(t::id.eq(account.id)))
+            .set((
+                t::state.eq(to.as_str()),
+                t::previous_state.eq(previous.map(AccountState::as_str)),
+                t::updated_at.eq(now),
+            ))
+            .execute(conn))?;
+        Ok(Transition {
+            from: current.state,
+            to,
+        })
+    }
+}

@@ -1,0 +1,170 @@
+//! One pupil's or parent's account: open it (the record, the rights on the establishment it
+//! belongs to, BRIEF rule 4), reset its password, unblock, deactivate, reactivate it, show a
+//! parent's contacts. Each change is one transaction (`audit::audited`) through the
+//! [`AccountStore`], with the [`Permit`] that `open` minted; each refusal has its audit row.
+//! The parents' gate is the caller's (it is passed in [`Context::through_gate`]).
+
+mod open;
+
+pub use open::{Opened, ParentRecord, Record, Wanted, open};
+
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+
+use super::authorize::{Attempt, record_refusal};
+use super::{Context, Failure};
+use crate::accounts::batch::withdraw_account;
+use crate::accounts::parents::children_names;
+use crate::accounts::provisional::expiry;
+use crate::accounts::reset::apply_reset;
+use crate::accounts::store::{AccountStore, StoreError, Transition};
+use crate::accounts::{AccountKind, AccountOp, AccountState, StateChange};
+use crate::audit::{self, AuditEvent, Outcome};
+use crate::db::DbConnection;
+use crate::secrets::AppKey;
+
+/// What a state change refused for the account's current state says.
+pub const NOT_POSSIBLE: &str = "Cette action n'est pas possible dans l'état actuel du compte.";
+
+/// A fresh provisional password and its hash (made before, on the hashing pool).
+pub struct Provisional {
+    pub password: SecretString,
+    pub hash: String,
+}
+
+/// What the letter of a reset account needs.
+pub struct LetterFacts {
+    pub password: SecretString,
+    pub first_name: String,
+    pub last_name: String,
+    pub identifiant: String,
+    pub division: Option<String>,
+    /// A parent's children in the establishment acted on: `Zoë Lefèvre, Tom Lefèvre`.
+    pub children: Option<String>,
+    pub expires: DateTime<Utc>,
+}
+
+fn event(ctx: &Context, opened: &Opened, op: AccountOp, outcome: Outcome) -> AuditEvent {
+    let account = opened.account();
+    Attempt::new(account.kind.audit(op))
+        .on(account.kind.target(), account.id)
+        .event_in(ctx, Some(opened.permit.uai()), outcome)
+        .delegation(opened.permit.delegation_id())
+}
+
+fn blocked_message(kind: AccountKind) -> &'static str {
+    match kind {
+        AccountKind::Pupil => {
+            "Ce compte est bloqué ou désactivé : débloquez-le ou réactivez-le avant de réinitialiser son mot de passe."
+        }
+        AccountKind::Parent => {
+            "Ce compte est bloqué ou désactivé : débloquez-le ou réactivez-le d'abord."
+        }
+    }
+}
+
+/// Gives the account `provisional` (it first leaves any unfinished batch), or refuses a
+/// blocked or deactivated one (audited, 409).
+pub fn reset_password(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    store: &dyn AccountStore,
+    ctx: &Context,
+    opened: &Opened,
+    provisional: Provisional,
+) -> Result<LetterFacts, Failure> {
+    let state = opened.state();
+    if matches!(state, AccountState::Bloque | AccountState::Desactive) {
+        let refused = event(ctx, opened, AccountOp::ResetPassword, Outcome::Refused)
+            .details(format!("state {}", state.as_str()));
+        record_refusal(conn, key, ctx.now, &refused)?;
+        return Err(Failure::conflict(blocked_message(opened.account().kind)));
+    }
+    let done = event(ctx, opened, AccountOp::ResetPassword, Outcome::Success).details("individual");
+    let (account, permit, hash) = (opened.account(), &opened.permit, &provisional.hash);
+    // The account first leaves any unfinished batch: a letter prepared there would carry a
+    // dead password.
+    audit::audited(conn, key, ctx.now, |tx| -> Result<(), Failure> {
+        withdraw_account(tx.conn(), account.kind.batch_kind(), account.id, None)?;
+        Ok(apply_reset(
+            tx, store, permit, account, hash, ctx.now, &done,
+        )?)
+    })?;
+    Ok(letter_facts(opened, provisional.password, expiry(ctx.now)))
+}
+
+fn letter_facts(opened: &Opened, password: SecretString, expires: DateTime<Utc>) -> LetterFacts {
+    let (first_name, last_name, identifiant, division, children) = match &opened.record {
+        Record::Pupil(p) => (
+            &p.first_name,
+            &p.last_name,
+            &p.identifiant,
+            p.division.clone(),
+            None,
+        ),
+        Record::Parent(r) => {
+            let kids: Vec<_> = r.children.iter().map(|(c, _)| c.clone()).collect();
+            let p = &r.parent;
+            let names = Some(children_names(&kids));
+            (&p.first_name, &p.last_name, &p.identifiant, None, names)
+        }
+    };
+    LetterFacts {
+        password,
+        first_name: first_name.clone(),
+        last_name: last_name.clone(),
+        identifiant: identifiant.clone(),
+        division,
+        children,
+        expires,
+    }
+}
+
+/// Unblocks, deactivates or reactivates the account, or refuses a change its state does not
+/// allow (audited, 409).
+pub fn change_state(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    store: &dyn AccountStore,
+    ctx: &Context,
+    opened: &Opened,
+    change: StateChange,
+) -> Result<Transition, Failure> {
+    let (state, previous) = opened.states();
+    let Some((to, _)) = change.apply(state, previous) else {
+        let refused = event(ctx, opened, change.op(), Outcome::Refused)
+            .details(format!("not possible from state {}", state.as_str()));
+        record_refusal(conn, key, ctx.now, &refused)?;
+        return Err(Failure::conflict(NOT_POSSIBLE));
+    };
+    let done = event(ctx, opened, change.op(), Outcome::Success).details(format!(
+        "{} → {}",
+        state.as_str(),
+        to.as_str()
+    ));
+    let (account, permit) = (opened.account(), &opened.permit);
+    audit::audited(conn, key, ctx.now, |tx| -> Result<Transition, Failure> {
+        let moved = store
+            .change_state(tx.conn(), permit, account, change, ctx.now)
+            .map_err(|e| match e {
+                StoreError::NotPossible(_) => Failure::conflict(NOT_POSSIBLE),
+                other => Failure::internal(other.to_string()),
+            })?;
+        tx.append(&done)?;
+        Ok(moved)
+    })
+}
+
+/// A parent's unmasked contacts are shown: the showing is audited (with the gate).
+pub fn show_contacts(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    ctx: &Context,
+    opened: &Opened,
+) -> Result<(), Failure> {
+    let shown = event(ctx, opened, AccountOp::ShowContacts, Outcome::Success);
+    audit::audited(conn, key, ctx.now, |tx| -> Result<(), Failure> {
+        tx.append(&shown)?;
+        Ok(())
+    })
+}

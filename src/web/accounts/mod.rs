@@ -1,0 +1,114 @@
+//! One pupil's or parent's record (`/depannage/{eleve|responsable}/{id}/…`): one set of
+//! handlers for both kinds ([`record`]), which open the account through the use case
+//! (the rights on the establishment it belongs to; a parent through his children) and then
+//! apply the kind's hooks: the parents' gate here, the kind's page in [`pages`].
+
+mod pages;
+pub mod record;
+
+use super::errors::AppError;
+use super::guard::{Attempt, State};
+use super::parents_gate::{Gate, require_gate};
+use super::request::RequestMeta;
+use super::session_guard::SignedIn;
+use crate::accounts::store::AccountRef;
+use crate::accounts::{AccountKind, AccountOp};
+use crate::db::DbConnection;
+use crate::secrets::AppKey;
+use crate::usecases::accounts::{Opened, Wanted, open};
+use crate::usecases::{Context, Failure};
+
+/// The account kind of a route (`record::show::<Pupils>`).
+pub trait Kind: 'static {
+    const KIND: AccountKind;
+}
+
+/// `/depannage/eleve/…`
+pub struct Pupils;
+/// `/depannage/responsable/…`
+pub struct Parents;
+
+impl Kind for Pupils {
+    const KIND: AccountKind = AccountKind::Pupil;
+}
+
+impl Kind for Parents {
+    const KIND: AccountKind = AccountKind::Parent;
+}
+
+/// An account opened by this request, with the use cases' context (its gate included).
+pub(super) struct Visit {
+    pub opened: Opened,
+    pub ctx: Context,
+    pub gate: Option<Gate>,
+    pub attempt: Attempt,
+}
+
+/// The kind's gate: the parents' one (BRIEF rule 5) for parents, none for pupils.
+async fn gate_of(
+    state: &State,
+    signed_in: &SignedIn,
+    meta: &RequestMeta,
+    opened: &Opened,
+    attempt: &Attempt,
+) -> Result<Option<Gate>, AppError> {
+    match opened.account().kind {
+        AccountKind::Pupil => Ok(None),
+        AccountKind::Parent => {
+            let uai = Some(opened.permit.uai());
+            Ok(Some(
+                require_gate(state, signed_in, meta, uai, attempt).await?,
+            ))
+        }
+    }
+}
+
+/// Opens the account of the path for `op` (404 for an id that does not parse), then passes
+/// the kind's gate.
+pub(super) async fn visit(
+    state: &State,
+    (signed_in, meta): (&SignedIn, &RequestMeta),
+    kind: AccountKind,
+    id: &str,
+    uai: Option<&str>,
+    op: AccountOp,
+) -> Result<Visit, AppError> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let account = AccountRef { kind, id };
+    let ctx = meta.context_of(signed_in, state.clock.now());
+    let (key, tz, agent) = (state.key.clone(), state.tz, signed_in.0.agent.clone());
+    let (c, uai) = (ctx.clone(), uai.map(str::to_owned));
+    let opened = state
+        .db
+        .run(move |conn| {
+            let wanted = Wanted {
+                account,
+                op,
+                uai: uai.as_deref(),
+            };
+            open(conn, &key, tz, &c, &agent, wanted).map_err(AppError::from)
+        })
+        .await?;
+    tracing::Span::current().record("uai", opened.permit.uai().as_str());
+    let attempt = Attempt::new(kind.audit(op)).on(kind.target(), id);
+    let gate = gate_of(state, signed_in, meta, &opened, &attempt).await?;
+    Ok(Visit {
+        opened,
+        ctx: ctx.through_gate(gate.map(|g| g.as_str().to_owned())),
+        gate,
+        attempt,
+    })
+}
+
+/// Runs a use case on the visited account, on the blocking pool.
+pub(super) async fn call<T, F>(state: &State, v: &Visit, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection, &AppKey, &Context, &Opened) -> Result<T, Failure> + Send + 'static,
+    T: Send + 'static,
+{
+    let (key, ctx, opened) = (state.key.clone(), v.ctx.clone(), v.opened.clone());
+    state
+        .db
+        .run(move |conn| f(conn, &key, &ctx, &opened).map_err(AppError::from))
+        .await
+}

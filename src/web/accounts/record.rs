@@ -1,0 +1,175 @@
+//! The record handlers of both kinds: the page, the password reset with its letter, unblock,
+//! deactivate, reactivate; the pupil's reset confirmation and the parent's audited contacts.
+//! Each extracts, calls the use case, renders.
+
+use actix_web::{HttpResponse, web};
+use maud::Markup;
+use serde::Deserialize;
+
+use super::super::BASE;
+use super::super::chrome::chrome;
+use super::super::errors::AppError;
+use super::super::guard::{State, require_csrf};
+use super::super::request::RequestMeta;
+use super::super::session_guard::SignedIn;
+use super::super::views::pupils::confirm_reset_page;
+use super::pages::{record_page, reset_done};
+use super::{Kind, Parents, Visit, call, visit};
+use crate::accounts::reset::new_provisional;
+use crate::accounts::store::SqlAccountStore;
+use crate::accounts::{AccountKind, AccountOp, StateChange};
+use crate::usecases::accounts::{self, Provisional, Record};
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    fait: Option<String>,
+    /// A parent's establishment to show him in (among his children's).
+    uai: Option<String>,
+}
+
+/// An action's form: the CSRF token and, for a parent, the establishment acted on (one of
+/// his children's, chosen on the page; the first where the agent may act when absent).
+#[derive(Debug, Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    uai: String,
+}
+
+/// A POSTed action: the account opened for `op`, then the form's CSRF token checked
+/// (audited refusal).
+async fn posted(
+    state: &State,
+    (signed_in, meta): (&SignedIn, &RequestMeta),
+    (kind, id): (AccountKind, &str),
+    form: &ActionForm,
+    op: AccountOp,
+) -> Result<Visit, AppError> {
+    let v = visit(state, (signed_in, meta), kind, id, Some(&form.uai), op).await?;
+    let uai = Some(v.opened.permit.uai());
+    require_csrf(state, signed_in, meta, &form.csrf_token, uai, &v.attempt).await?;
+    Ok(v)
+}
+
+/// `GET /depannage/{kind}/{id}`
+pub async fn show<K: Kind>(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    path: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let who = (&signed_in, &meta);
+    let v = visit(
+        &state,
+        who,
+        K::KIND,
+        &path,
+        q.uai.as_deref(),
+        AccountOp::View,
+    )
+    .await?;
+    let notice = match q.fait.as_deref() {
+        Some("deblocage") => Some("Le compte est débloqué."),
+        Some("desactivation") => Some("Le compte est désactivé."),
+        Some("reactivation") => Some("Le compte est réactivé."),
+        _ => None,
+    };
+    record_page(&state, &signed_in, &v, false, notice).await
+}
+
+/// `GET /depannage/eleve/{id}/reinitialisation`: the confirmation before a pupil's reset.
+pub async fn confirm_reset(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    path: web::Path<String>,
+) -> Result<Markup, AppError> {
+    let who = (&signed_in, &meta);
+    let op = AccountOp::ResetPassword;
+    let v = visit(&state, who, AccountKind::Pupil, &path, None, op).await?;
+    match &v.opened.record {
+        Record::Pupil(p) => Ok(confirm_reset_page(&chrome(&signed_in), p)),
+        Record::Parent(_) => Err(AppError::NotFound),
+    }
+}
+
+/// `POST /depannage/{kind}/{id}/reinitialisation`: the new password, shown once, and the letter.
+pub async fn reset_password<K: Kind>(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    path: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    let who = (&signed_in, &meta);
+    let v = posted(
+        &state,
+        who,
+        (K::KIND, &path),
+        &form,
+        AccountOp::ResetPassword,
+    )
+    .await?;
+    let (password, hash) = web::block(new_provisional)
+        .await
+        .map_err(|_| AppError::Internal("blocking pool gone".into()))??;
+    let new = Provisional { password, hash };
+    let facts = call(&state, &v, move |conn, key, ctx, opened| {
+        accounts::reset_password(conn, key, &SqlAccountStore, ctx, opened, new)
+    })
+    .await?;
+    reset_done(&state, &signed_in, &v, facts).await
+}
+
+/// `POST /depannage/{kind}/{id}/deblocage|desactivation|reactivation`: one state change.
+pub async fn change_state<K: Kind>(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    let (id, which) = path.into_inner();
+    let change = StateChange::from_path(&which).ok_or(AppError::NotFound)?;
+    let who = (&signed_in, &meta);
+    let v = posted(&state, who, (K::KIND, &id), &form, change.op()).await?;
+    call(&state, &v, move |conn, key, ctx, opened| {
+        accounts::change_state(conn, key, &SqlAccountStore, ctx, opened, change)
+    })
+    .await?;
+    let account = v.opened.account();
+    let mut location = format!(
+        "{BASE}/depannage/{}/{}?fait={which}",
+        account.kind.path_segment(),
+        account.id
+    );
+    if account.kind == AccountKind::Parent {
+        location.push_str(&format!("&uai={}", v.opened.permit.uai()));
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", location))
+        .finish())
+}
+
+/// `POST /depannage/responsable/{id}/coordonnees`: the unmasked contacts; the showing is audited.
+pub async fn show_contacts(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    path: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    let who = (&signed_in, &meta);
+    let v = posted(
+        &state,
+        who,
+        (Parents::KIND, &path),
+        &form,
+        AccountOp::ShowContacts,
+    )
+    .await?;
+    call(&state, &v, accounts::show_contacts).await?;
+    record_page(&state, &signed_in, &v, true, None).await
+}
