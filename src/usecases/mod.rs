@@ -5,6 +5,7 @@
 //! never an actix type. The web handlers and the CLI call the same functions.
 
 pub mod authorize;
+pub mod batches;
 mod context;
 mod failure;
 
