@@ -3,6 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::super::BASE;
@@ -18,7 +19,7 @@ use crate::accounts::reset::AccountKind;
 use crate::db::DbConnection;
 use crate::delegation::policy::Permit;
 use crate::secrets::AppKey;
-use crate::usecases::batches::{self, Located};
+use crate::usecases::batches::{self, Deps, Located};
 use crate::usecases::{Context, Failure};
 
 #[derive(Debug, Deserialize)]
@@ -97,52 +98,54 @@ async fn open_posted(
     Ok((b, permit, ctx))
 }
 
-pub async fn show_batch(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let (b, permit, ctx) = open(&state, &signed_in, &meta, &path, "batch.view").await?;
-    let (deps, now) = (deps(&state), ctx.now);
-    let status = state
+/// What a batch's page gets from the request: the batch id in the path.
+type Page = (State, SignedIn, RequestMeta, web::Path<String>);
+/// What a batch's action gets: the same and the form's CSRF token.
+type Posted = (
+    State,
+    SignedIn,
+    RequestMeta,
+    web::Path<String>,
+    web::Form<CsrfForm>,
+);
+
+/// A read of the batch of the path by a use case `read`, with its establishment's name and
+/// the instant of the request.
+async fn read<T: Send + 'static>(
+    (state, signed_in, meta, path): &Page,
+    action: &'static str,
+    read: fn(&mut DbConnection, &Deps, &Permit, &Context, i64) -> Result<T, Failure>,
+) -> Result<(T, String, DateTime<Utc>), AppError> {
+    let (b, permit, ctx) = open(state, signed_in, meta, path, action).await?;
+    let (deps, now) = (deps(state), ctx.now);
+    let found = state
         .db
-        .run(move |conn| batches::status(conn, &deps, &permit, &ctx, b.id))
+        .run(move |conn| read(conn, &deps, &permit, &ctx, b.id))
         .await?;
-    let name = establishment_name(&state, &b.uai).await?;
-    let chrome = chrome(&signed_in);
+    Ok((found, establishment_name(state, &b.uai).await?, now))
+}
+
+pub async fn show_batch(page: Page) -> Result<HttpResponse, AppError> {
+    let (status, name, now) = read(&page, "batch.view", batches::status).await?;
+    let chrome = chrome(&page.1);
     let view = BatchView::of(&chrome, &name, &status, now);
     Ok(no_store(batch_page(&view).into_string()))
 }
 
-pub async fn print_letters(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let (b, permit, ctx) = open(&state, &signed_in, &meta, &path, "batch.print").await?;
-    let (deps, now) = (deps(&state), ctx.now);
-    let letters = state
-        .db
-        .run(move |conn| batches::letters(conn, &deps, &permit, &ctx, b.id))
-        .await?;
+pub async fn print_letters(page: Page) -> Result<HttpResponse, AppError> {
+    let (letters, name, now) = read(&page, "batch.print", batches::letters).await?;
     let view = LettersView {
-        chrome: &chrome(&signed_in),
-        establishment: &establishment_name(&state, &b.uai).await?,
-        portal_url: &state.settings.letters.portal_url,
-        tz: state.tz,
+        chrome: &chrome(&page.1),
+        establishment: &name,
+        portal_url: &page.0.settings.letters.portal_url,
+        tz: page.0.tz,
         now,
     };
     Ok(no_store(letters_document(&view, &letters).into_string()))
 }
 
 pub async fn resume_batch(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    (state, signed_in, meta, path, form): Posted,
 ) -> Result<HttpResponse, AppError> {
     let token = &form.csrf_token;
     let (b, permit, ctx) =
@@ -170,9 +173,7 @@ type Change = fn(&mut DbConnection, &AppKey, &Permit, &Context, i64) -> Result<(
 
 /// The checks of a posted batch action, then its use case; back to the batch's page.
 async fn change(
-    (state, signed_in, meta): (State, SignedIn, RequestMeta),
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    (state, signed_in, meta, path, form): Posted,
     action: &'static str,
     run: Change,
 ) -> Result<HttpResponse, AppError> {
@@ -186,25 +187,12 @@ async fn change(
     Ok(to_batch(b.kind, b.id))
 }
 
-pub async fn abandon_batch(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
+pub async fn abandon_batch(posted: Posted) -> Result<HttpResponse, AppError> {
     let run: Change =
         |conn, key, permit, ctx, id| batches::abandon(conn, key, permit, ctx, id).map(drop);
-    change((state, signed_in, meta), path, form, "batch.abandon", run).await
+    change(posted, "batch.abandon", run).await
 }
 
-pub async fn confirm_printed(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    let run: Change = batches::confirm_printed;
-    change((state, signed_in, meta), path, form, "batch.printed", run).await
+pub async fn confirm_printed(posted: Posted) -> Result<HttpResponse, AppError> {
+    change(posted, "batch.printed", batches::confirm_printed).await
 }

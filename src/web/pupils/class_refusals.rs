@@ -12,7 +12,6 @@ use super::super::session_guard::SignedIn;
 use super::super::views::batch::{ClassFormView, class_form_page};
 use crate::auth::random_token;
 use crate::delegation::policy::Permit;
-use crate::domain::Uai;
 use crate::usecases::FailureClass;
 use crate::usecases::batches::{self, ClassChoice, Refused};
 
@@ -21,18 +20,13 @@ pub(super) fn new_key() -> Result<String, AppError> {
     random_token(24).map_err(|_| AppError::Internal("random generator failed".into()))
 }
 
-/// The class form as it was submitted.
-pub(super) struct FormAgain<'a> {
-    pub(super) uai: &'a Uai,
-    pub(super) permit: Permit,
-    pub(super) choice: &'a ClassChoice,
-}
-
-/// The form again with the refusal's message; any other failure is the error page.
+/// The form as `choice` had it, with the refusal's message; any other failure is the error
+/// page.
 pub(super) async fn form_again(
     state: &State,
     signed_in: &SignedIn,
-    again: FormAgain<'_>,
+    permit: Permit,
+    choice: &ClassChoice,
     refused: Refused,
 ) -> Result<HttpResponse, AppError> {
     let status = match refused.failure.class {
@@ -40,20 +34,20 @@ pub(super) async fn form_again(
         FailureClass::Conflict => StatusCode::CONFLICT,
         _ => return Err(refused.failure.into()),
     };
-    let permit = again.permit;
+    let uai = permit.uai.clone();
     let divisions = state
         .db
         .run(move |conn| batches::divisions(conn, &permit))
         .await?;
     let body = class_form_page(&ClassFormView {
-        prefix: again.choice.kind.target(),
+        prefix: choice.kind.target(),
         chrome: &chrome(signed_in),
-        uai: again.uai.as_str(),
-        establishment: &establishment_name(state, again.uai).await?,
+        uai: uai.as_str(),
+        establishment: &establishment_name(state, &uai).await?,
         divisions: &divisions,
-        division: &again.choice.division,
-        states: &again.choice.states,
-        renotify: again.choice.renotify,
+        division: &choice.division,
+        states: &choice.states,
+        renotify: choice.renotify,
         key: &new_key()?,
         error: Some(&refused.failure.message),
         running: refused.running,

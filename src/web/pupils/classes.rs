@@ -11,7 +11,7 @@ use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::batch::{ClassFormView, class_form_page};
 use super::batch_pages::{start_runner, to_batch};
-use super::class_refusals::{FormAgain, form_again, new_key};
+use super::class_refusals::{form_again, new_key};
 use crate::accounts::AccountState;
 use crate::accounts::reset::AccountKind;
 use crate::delegation::policy::Permit;
@@ -42,6 +42,22 @@ pub struct ClassForm {
     renotifier: String,
     #[serde(default)]
     csrf_token: String,
+}
+
+impl ClassForm {
+    fn parse(body: &[u8]) -> Result<Self, AppError> {
+        serde_html_form::from_bytes(body).map_err(|_| {
+            AppError::BadRequest(
+                "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
+            )
+        })
+    }
+
+    /// The choices, typed.
+    fn choice(&self, kind: AccountKind) -> ClassChoice {
+        let (division, cle, renotify) = (&self.division, &self.cle, &self.renotifier);
+        ClassChoice::from_form(kind, division, &self.etat, cle, renotify)
+    }
 }
 
 /// What the batch use cases need from the application.
@@ -77,30 +93,22 @@ pub(super) async fn guarded(
     Ok((permit, ctx))
 }
 
-pub async fn class_form_pupils(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<ClassQuery>,
-) -> Result<Markup, AppError> {
-    class_form(AccountKind::Pupil, state, signed_in, meta, q).await
+/// What the class form gets from the request.
+type FormRequest = (State, SignedIn, RequestMeta, web::Query<ClassQuery>);
+/// What the form's submission gets (the body is parsed by hand: repeated `etat` fields).
+type Submission = (State, SignedIn, RequestMeta, web::Bytes);
+
+pub async fn class_form_pupils(req: FormRequest) -> Result<Markup, AppError> {
+    class_form(AccountKind::Pupil, req).await
 }
 
-pub async fn class_form_parents(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<ClassQuery>,
-) -> Result<Markup, AppError> {
-    class_form(AccountKind::Parent, state, signed_in, meta, q).await
+pub async fn class_form_parents(req: FormRequest) -> Result<Markup, AppError> {
+    class_form(AccountKind::Parent, req).await
 }
 
 async fn class_form(
     kind: AccountKind,
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<ClassQuery>,
+    (state, signed_in, meta, q): FormRequest,
 ) -> Result<Markup, AppError> {
     let uai = requested_uai(q.uai.as_deref())?;
     let attempt = Attempt::new(batches::create_action(kind));
@@ -124,55 +132,25 @@ async fn class_form(
     }))
 }
 
-pub async fn create_batch_pupils(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    create_batch(AccountKind::Pupil, state, signed_in, meta, body).await
+pub async fn create_batch_pupils(req: Submission) -> Result<HttpResponse, AppError> {
+    create_batch(AccountKind::Pupil, req).await
 }
 
-pub async fn create_batch_parents(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    create_batch(AccountKind::Parent, state, signed_in, meta, body).await
+pub async fn create_batch_parents(req: Submission) -> Result<HttpResponse, AppError> {
+    create_batch(AccountKind::Parent, req).await
 }
 
 async fn create_batch(
     kind: AccountKind,
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    body: web::Bytes,
+    (state, signed_in, meta, body): Submission,
 ) -> Result<HttpResponse, AppError> {
-    let form: ClassForm = serde_html_form::from_bytes(&body).map_err(|_| {
-        AppError::BadRequest(
-            "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
-        )
-    })?;
+    let form = ClassForm::parse(&body)?;
     let uai = requested_uai(Some(&form.uai))?;
     let attempt = Attempt::new(batches::create_action(kind));
     let (permit, ctx) = guarded(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
-    require_csrf(
-        &state,
-        &signed_in,
-        &meta,
-        &form.csrf_token,
-        Some(&uai),
-        &attempt,
-    )
-    .await?;
-    let choice = ClassChoice::from_form(
-        kind,
-        &form.division,
-        &form.etat,
-        &form.cle,
-        &form.renotifier,
-    );
+    let token = &form.csrf_token;
+    require_csrf(&state, &signed_in, &meta, token, Some(&uai), &attempt).await?;
+    let choice = form.choice(kind);
     let (deps, instance) = (deps(&state), state.instance_id.clone());
     let (p, c, ch) = (permit.clone(), ctx.clone(), choice.clone());
     let created = state
@@ -185,13 +163,6 @@ async fn create_batch(
             Ok(to_batch(kind, id))
         }
         Ok(Created::Existing(id)) => Ok(to_batch(kind, id)),
-        Err(refused) => {
-            let again = FormAgain {
-                uai: &uai,
-                permit,
-                choice: &choice,
-            };
-            form_again(&state, &signed_in, again, refused).await
-        }
+        Err(refused) => form_again(&state, &signed_in, permit, &choice, refused).await,
     }
 }
