@@ -5,6 +5,7 @@
 
 mod audit;
 mod batch_rights;
+mod batch_usecases;
 mod batches;
 mod cli;
 mod cli_agents;

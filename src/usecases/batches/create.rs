@@ -314,3 +314,41 @@ fn overlap(
         visible,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choice(ticked: &[&str], key: &str) -> ClassChoice {
+        let ticked: Vec<String> = ticked.iter().map(|s| s.to_string()).collect();
+        ClassChoice::from_form(AccountKind::Pupil, " 4A ", &ticked, key, "")
+    }
+
+    #[test]
+    fn the_class_form_is_parsed_and_checked_in_order() {
+        let classes = [("4A".to_owned(), 2)];
+        let key = "abcdefghijklmnop";
+        let ok = choice(&["non_notifie"], key);
+        assert_eq!(ok.division, "4A");
+        assert_eq!(ok.problem(&classes), None);
+        assert_eq!(
+            ok.problem(&[]),
+            Some("Choisissez une classe de l'établissement.")
+        );
+        for ticked in [&[][..], &["non_notifie", "non_notifie"], &["supprime"]] {
+            let p = choice(ticked, key).problem(&classes).unwrap_or_default();
+            assert!(p.starts_with("Cochez au moins"), "{ticked:?}: {p}");
+        }
+        for bad in ["court", "avec des espaces dedans", &"x".repeat(65)] {
+            assert_eq!(
+                choice(&["non_notifie"], bad).problem(&classes),
+                Some(EXPIRED)
+            );
+        }
+        let notified = choice(&["non_notifie", "notifie"], key);
+        assert_eq!(notified.problem(&classes), Some(RENOTIFY_WARNING));
+        let mut confirmed = notified;
+        confirmed.renotify = true;
+        assert_eq!(confirmed.problem(&classes), None);
+    }
+}
