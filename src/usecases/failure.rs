@@ -1,7 +1,6 @@
 //! What a use case answers when it does not do what was asked: the French sentence the user
 //! reads and its class (which the web maps to a status, the CLI to an exit message).
 
-use crate::accounts::batch::usecases::BatchError;
 use crate::accounts::reset::ResetError;
 use crate::auth::password::PasswordError;
 use crate::db::DbError;
@@ -101,15 +100,6 @@ impl From<ResetError> for Failure {
             ResetError::Busy => Failure::busy(),
             ResetError::Pool(m) | ResetError::Directory(m) => Failure::unavailable(m),
             other => Failure::internal(other.to_string()),
-        }
-    }
-}
-
-impl From<BatchError> for Failure {
-    fn from(e: BatchError) -> Self {
-        match e {
-            BatchError::Db(e) => Failure::from(e),
-            other => Failure::conflict(other.message()),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod authorize;
+pub mod batches;
 mod context;
 mod failure;
 

@@ -63,16 +63,6 @@ impl From<DbError> for AppError {
     }
 }
 
-impl From<crate::accounts::batch::usecases::BatchError> for AppError {
-    fn from(e: crate::accounts::batch::usecases::BatchError) -> Self {
-        use crate::accounts::batch::usecases::BatchError;
-        match e {
-            BatchError::Db(e) => AppError::from(e),
-            other => AppError::Conflict(other.message()),
-        }
-    }
-}
-
 impl From<Failure> for AppError {
     fn from(f: Failure) -> Self {
         match f.class {

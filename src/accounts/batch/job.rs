@@ -11,6 +11,7 @@ use super::{lease, store};
 use crate::accounts::reset::ResetError;
 use crate::accounts::{AccountKind, AccountOp};
 use crate::audit::{self, AuditEvent, Outcome};
+use crate::usecases::{Actor, Context};
 
 /// The request id written on the audit rows of work taken up by the job.
 pub const JOB_REQUEST_ID: &str = "job:reprise-des-lots";
@@ -100,12 +101,10 @@ fn wipe(services: &Services) -> Result<(), ResetError> {
         .pool
         .get()
         .map_err(|e| ResetError::Pool(e.to_string()))?;
-    super::usecases::wipe_expired(&mut conn, &services.key, services.clock.now(), JOB_ACTOR)
+    let ctx = Context::new(Actor::Job("lots"), services.clock.now());
+    crate::usecases::batches::wipe_expired(&mut conn, &services.key, &ctx)
         .map(drop)
-        .map_err(|e| match e {
-            super::usecases::BatchError::Db(e) => ResetError::Db(e),
-            other => ResetError::Crypto(other.to_string()),
-        })
+        .map_err(|e| ResetError::Crypto(e.to_string()))
 }
 
 /// Runs the job on a thread of its own while `alive` can be upgraded (the app is up).

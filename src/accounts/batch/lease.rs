@@ -3,12 +3,53 @@
 //! former leases back at once.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use diesel::dsl;
 use diesel::prelude::*;
 
 use super::{Interruption, LEASE_SECS};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::batches;
+
+/// The batch `id` while `owner` holds its lease.
+type Held<'a> = dsl::Filter<
+    dsl::Filter<batches::table, dsl::Eq<batches::id, i64>>,
+    dsl::Eq<batches::lease_owner, &'a str>,
+>;
+
+fn held(id: i64, owner: &str) -> Held<'_> {
+    batches::table
+        .filter(batches::id.eq(id))
+        .filter(batches::lease_owner.eq(owner))
+}
+
+/// Nobody holds the lease.
+type Unleased = (
+    dsl::Eq<batches::lease_owner, Option<String>>,
+    dsl::Eq<batches::lease_until, Option<NaiveDateTime>>,
+);
+
+fn unleased() -> Unleased {
+    (
+        batches::lease_owner.eq(None::<String>),
+        batches::lease_until.eq(None::<NaiveDateTime>),
+    )
+}
+
+/// No live lease at `now`: none taken, or run out.
+pub type Lapsed =
+    dsl::Or<dsl::IsNull<batches::lease_until>, dsl::LtEq<batches::lease_until, NaiveDateTime>>;
+
+pub fn lapsed(now: DateTime<Utc>) -> Lapsed {
+    batches::lease_until
+        .is_null()
+        .or(batches::lease_until.le(db_instant(now)))
+}
+
+/// A lease from `now` on.
+pub fn lease_until(now: DateTime<Utc>) -> Option<NaiveDateTime> {
+    Some(db_instant(now + Duration::seconds(LEASE_SECS)))
+}
 
 /// Takes (or renews) the lease for `owner`; `false` when someone else holds it.
 pub fn acquire_lease(
@@ -18,16 +59,13 @@ pub fn acquire_lease(
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let n = diesel::update(
-        batches::table.filter(batches::id.eq(id)).filter(
-            batches::lease_until
-                .is_null()
-                .or(batches::lease_until.le(db_instant(now)))
-                .or(batches::lease_owner.eq(owner)),
-        ),
+        batches::table
+            .filter(batches::id.eq(id))
+            .filter(lapsed(now).or(batches::lease_owner.eq(owner))),
     )
     .set((
         batches::lease_owner.eq(Some(owner)),
-        batches::lease_until.eq(Some(db_instant(now + Duration::seconds(LEASE_SECS)))),
+        batches::lease_until.eq(lease_until(now)),
     ))
     .execute(conn)?;
     Ok(n == 1)
@@ -40,13 +78,9 @@ pub fn renew_lease(
     owner: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
-    let n = diesel::update(
-        batches::table
-            .filter(batches::id.eq(id))
-            .filter(batches::lease_owner.eq(owner)),
-    )
-    .set(batches::lease_until.eq(Some(db_instant(now + Duration::seconds(LEASE_SECS)))))
-    .execute(conn)?;
+    let n = diesel::update(held(id, owner))
+        .set(batches::lease_until.eq(lease_until(now)))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -64,10 +98,7 @@ pub fn release_instance_leases(conn: &mut DbConnection, instance_id: &str) -> Qu
                 .escape('\\'),
         ),
     )
-    .set((
-        batches::lease_owner.eq(None::<String>),
-        batches::lease_until.eq(None::<NaiveDateTime>),
-    ))
+    .set(unleased())
     .execute(conn)
 }
 
@@ -78,18 +109,10 @@ pub fn release_lease(
     owner: &str,
     error: Option<&str>,
 ) -> QueryResult<()> {
-    diesel::update(
-        batches::table
-            .filter(batches::id.eq(id))
-            .filter(batches::lease_owner.eq(owner)),
-    )
-    .set((
-        batches::lease_owner.eq(None::<String>),
-        batches::lease_until.eq(None::<NaiveDateTime>),
-        batches::last_error.eq(error),
-    ))
-    .execute(conn)
-    .map(drop)
+    diesel::update(held(id, owner))
+        .set((unleased(), batches::last_error.eq(error)))
+        .execute(conn)
+        .map(drop)
 }
 
 /// The rights check refused the next account: the batch stops here, until someone who holds
@@ -100,18 +123,10 @@ pub fn interrupt(
     owner: &str,
     why: Interruption,
 ) -> QueryResult<()> {
-    diesel::update(
-        batches::table
-            .filter(batches::id.eq(id))
-            .filter(batches::lease_owner.eq(owner)),
-    )
-    .set((
-        batches::interruption.eq(Some(why.as_str())),
-        batches::lease_owner.eq(None::<String>),
-        batches::lease_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)
-    .map(drop)
+    diesel::update(held(id, owner))
+        .set((batches::interruption.eq(Some(why.as_str())), unleased()))
+        .execute(conn)
+        .map(drop)
 }
 
 /// The batches job stops a batch it may not take up (a parents' batch: the gate must be
@@ -123,17 +138,11 @@ pub fn interrupt_unleased(
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let n = diesel::update(
-        batches::table.filter(batches::id.eq(id)).filter(
-            batches::lease_until
-                .is_null()
-                .or(batches::lease_until.le(db_instant(now))),
-        ),
+        batches::table
+            .filter(batches::id.eq(id))
+            .filter(lapsed(now)),
     )
-    .set((
-        batches::interruption.eq(Some(why.as_str())),
-        batches::lease_owner.eq(None::<String>),
-        batches::lease_until.eq(None::<NaiveDateTime>),
-    ))
+    .set((batches::interruption.eq(Some(why.as_str())), unleased()))
     .execute(conn)?;
     Ok(n == 1)
 }

@@ -12,7 +12,6 @@ pub mod job;
 pub mod lease;
 pub mod runner;
 pub mod store;
-pub mod usecases;
 
 use chrono::{DateTime, Duration, Utc};
 

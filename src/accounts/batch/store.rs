@@ -1,10 +1,11 @@
 //! The batches' rows: creation with its claims, leases, items, printing and wiping.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use diesel::dsl;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::{Batch, Interruption, LEASE_SECS, Progress, RETENTION_HOURS};
+use super::{Batch, Interruption, Progress, RETENTION_HOURS};
 use crate::accounts::AccountState;
 use crate::clock::db_instant;
 use crate::db::DbConnection;
@@ -178,7 +179,7 @@ pub fn create_leased(
             batches::gate.eq(new.gate),
             batches::created_at.eq(db_instant(now)),
             batches::lease_owner.eq(owner),
-            batches::lease_until.eq(owner.map(|_| db_instant(now + Duration::seconds(LEASE_SECS)))),
+            batches::lease_until.eq(owner.and_then(|_| super::lease::lease_until(now))),
         ))
         .returning(batches::id)
         .get_result::<i64>(conn);
@@ -223,6 +224,18 @@ pub fn prepare_resume(
         .map(drop)
 }
 
+/// The items of batch `id` still to be done.
+type PendingOf = dsl::Filter<
+    dsl::Filter<batch_items::table, dsl::Eq<batch_items::batch_id, i64>>,
+    dsl::Eq<batch_items::status, &'static str>,
+>;
+
+fn pending_of(id: i64) -> PendingOf {
+    batch_items::table
+        .filter(batch_items::batch_id.eq(id))
+        .filter(batch_items::status.eq("pending"))
+}
+
 /// Gives up the accounts not done yet (they keep their password and leave the batch);
 /// returns how many.
 pub fn abandon_pending(
@@ -231,16 +244,12 @@ pub fn abandon_pending(
     by: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
-    let n = diesel::update(
-        batch_items::table
-            .filter(batch_items::batch_id.eq(id))
-            .filter(batch_items::status.eq("pending")),
-    )
-    .set((
-        batch_items::status.eq("abandoned"),
-        batch_items::claimed.eq(false),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(pending_of(id))
+        .set((
+            batch_items::status.eq("abandoned"),
+            batch_items::claimed.eq(false),
+        ))
+        .execute(conn)?;
     diesel::update(batches::table.filter(batches::id.eq(id)))
         .set((
             batches::abandoned_by.eq(Some(by)),
@@ -254,9 +263,7 @@ pub fn abandon_pending(
 
 /// The next pending items: (item id, account id).
 pub fn pending(conn: &mut DbConnection, id: i64, limit: i64) -> QueryResult<Vec<(i64, i64)>> {
-    batch_items::table
-        .filter(batch_items::batch_id.eq(id))
-        .filter(batch_items::status.eq("pending"))
+    pending_of(id)
         .order(batch_items::position)
         .limit(limit)
         .select((batch_items::id, batch_items::account_id))
@@ -322,13 +329,9 @@ pub fn sealed_passwords(
 /// Wipes the passwords and frees the accounts for another batch; what was still to do is
 /// given up (a batch past its 24 hours never resets anyone any more).
 fn close(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
-    diesel::update(
-        batch_items::table
-            .filter(batch_items::batch_id.eq(id))
-            .filter(batch_items::status.eq("pending")),
-    )
-    .set(batch_items::status.eq("abandoned"))
-    .execute(conn)?;
+    diesel::update(pending_of(id))
+        .set(batch_items::status.eq("abandoned"))
+        .execute(conn)?;
     diesel::update(batch_items::table.filter(batch_items::batch_id.eq(id)))
         .set((
             batch_items::sealed_password.eq(None::<String>),
@@ -374,11 +377,7 @@ pub fn orphans(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<Vec<i
         .select(batch_items::batch_id);
     batches::table
         .filter(batches::id.eq_any(with_pending))
-        .filter(
-            batches::lease_until
-                .is_null()
-                .or(batches::lease_until.le(db_instant(now))),
-        )
+        .filter(super::lease::lapsed(now))
         .filter(batches::last_error.is_null())
         .filter(batches::interruption.is_null())
         .filter(batches::wiped_at.is_null())

@@ -1,398 +1,198 @@
-//! A batch's pages: progress, the letters document, resume, "printed" (wipe).
+//! A batch's pages: progress, the letters document, resume, abandon, "printed" (wipe). The
+//! rules are `usecases::batches`'; these handlers extract, call and render.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use secrecy::SecretString;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use super::super::BASE;
-use super::super::chrome::no_store;
-use super::super::chrome::{chrome, establishment_name};
+use super::super::chrome::{chrome, establishment_name, no_store};
 use super::super::errors::AppError;
-use super::super::guard::{Attempt, State, permit, record_refusal, require_csrf};
+use super::super::guard::{Attempt, State, require_csrf};
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
-use super::super::views::batch::{BatchView, batch_page, letters_document};
-use super::super::views::letters::{Letter, letter};
-use super::classes::{CsrfForm, agent_name, gate_for, kind_of, new_owner, runner_for, template};
+use super::super::views::batch::{BatchView, LettersView, batch_page, letters_document};
+use super::classes::{deps, guarded};
+use crate::accounts::batch::runner::Runner;
 use crate::accounts::AccountKind;
-use crate::accounts::batch::{self, Batch, usecases};
-use crate::accounts::provisional::{expiry, grouped};
-use crate::accounts::{parents, pupils};
-use crate::audit::{AuditEvent, Outcome};
-use crate::clock::local_day;
 use crate::db::DbConnection;
-use crate::delegation::policy::{Basis, Permit};
-use crate::web::parents_gate::Gate;
+use crate::delegation::policy::Permit;
+use crate::secrets::AppKey;
+use crate::usecases::batches::{self, Deps, Located};
+use crate::usecases::{Context, Failure};
 
-/// The batch of the path, if the agent may reset those accounts there (through the parents'
-/// gate for parents) and created it.
-async fn load_batch(
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// The batch's page.
+pub(super) fn to_batch(kind: AccountKind, id: i64) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!("{BASE}/depannage/{}/lots/{id}", kind.target()),
+        ))
+        .finish()
+}
+
+/// Starts the worker of batch `id`, leased to `owner`, for the signed-in agent (whose
+/// directory data the session holds).
+pub(super) fn start_runner(
+    state: &State,
+    signed_in: &SignedIn,
+    kind: AccountKind,
+    permit: &Permit,
+    ctx: &Context,
+    id: i64,
+    owner: String,
+) -> Result<(), AppError> {
+    Runner {
+        services: state.batch_services(),
+        kind,
+        agent: Some((signed_in.0.agent.clone(), signed_in.0.directory_checked_at)),
+        acting_uid: signed_in.0.agent.uid.clone(),
+        template: batches::reset_template(kind, permit, ctx),
+    }
+    .spawn_leased(id, owner)
+    .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// The batch of the path and the permit on its establishment (rule 4), through the parents'
+/// gate for parents; the use case that follows checks the agent may handle it.
+async fn open(
     state: &State,
     signed_in: &SignedIn,
     meta: &RequestMeta,
     id: &str,
     action: &'static str,
-) -> Result<(Batch, Permit, Option<Gate>), AppError> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let now = state.clock.now();
-    let (key, uid) = (state.key.clone(), signed_in.0.agent.uid.clone());
+) -> Result<(Located, Permit, Context), AppError> {
+    let (key, ctx, id) = (
+        state.key.clone(),
+        meta.context_of(signed_in, state.clock.now()),
+        id.to_owned(),
+    );
     let found = state
         .db
-        .run(move |conn| {
-            usecases::wipe_expired(conn, &key, now, &uid)?;
-            Ok::<_, AppError>(batch::find(conn, id)?)
-        })
-        .await?
-        .ok_or(AppError::NotFound)?;
+        .run(move |conn| batches::locate(conn, &key, &ctx, &id))
+        .await?;
     let attempt = Attempt::new(action).on("lot", found.id);
-    let kind = kind_of(&found);
-    let permit = permit(
-        state,
-        signed_in,
-        meta,
-        kind.reset_action(),
-        &found.uai,
-        &attempt,
-    )
-    .await?;
-    let gate = gate_for(kind, state, signed_in, meta, &found.uai, &attempt).await?;
-    // A batch is its creator's; the principal, who holds every right there, may also take
-    // it up, print what was done or abandon the rest (after a revocation, say).
-    let principal = permit.basis() == &Basis::Principal;
-    if found.created_by != signed_in.0.agent.uid && !principal {
-        record_refusal(
-            state,
-            attempt
-                .event(signed_in, meta, Some(&found.uai), Outcome::Refused)
-                .details("lot de courriers créé par un autre personnel"),
-        )
-        .await?;
-        return Err(AppError::Forbidden(
-            "Ce lot de courriers a été créé par un autre personnel.".into(),
-        ));
-    }
-    Ok((found, permit, gate))
+    let (permit, ctx) = guarded(found.kind, state, signed_in, meta, &found.uai, &attempt).await?;
+    Ok((found, permit, ctx))
 }
 
-pub async fn show_batch(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let (b, _, _) = load_batch(&state, &signed_in, &meta, &path, "batch.view").await?;
-    let id = b.id;
-    let progress = state
-        .db
-        .run(move |conn| Ok::<_, AppError>(batch::counts(conn, id)?))
-        .await?;
-    let now = state.clock.now();
-    let name = establishment_name(&state, &b.uai).await?;
-    let acting = match b.interruption {
-        Some(_) => agent_name(&state, &b.acting_uid).await,
-        None => String::new(),
-    };
-    let body = batch_page(&BatchView {
-        chrome: &chrome(&signed_in),
-        prefix: kind_of(&b).path_segment(),
-        id: b.id,
-        division: &b.division,
-        establishment: &name,
-        done: progress.done,
-        pending: progress.pending,
-        abandoned: progress.abandoned,
-        running: b.is_leased(now),
-        error: b.last_error.is_some(),
-        interruption: b.interruption.map(|i| (i.label(), acting.as_str())),
-        printable: progress.done > 0 && b.passwords_available(now),
-        printed: b.printed_at.is_some(),
-        wiped: b.wiped_at.is_some(),
-    });
-    Ok(no_store(body.into_string()))
-}
-
-pub async fn print_letters(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let (b, _, _) = load_batch(&state, &signed_in, &meta, &path, "batch.print").await?;
-    let kind = kind_of(&b);
-    let now = state.clock.now();
-    if !b.passwords_available(now) {
-        return Err(AppError::Conflict(
-            "Les mots de passe de ce lot ont été effacés : créez un nouveau lot si besoin.".into(),
-        ));
-    }
-    let (id, batch_uai) = (b.id, b.uai.clone());
-    // (account id, first name, last name, division or children, identifiant, expiry, sealed)
-    type Item = (
-        i64,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        Option<chrono::DateTime<chrono::Utc>>,
-        String,
-    );
-    let items: Vec<Item> = state
-        .db
-        .run(move |conn| {
-            let mut out = Vec::new();
-            for (account, sealed) in batch::sealed_passwords(conn, id)? {
-                let Some(sealed) = sealed else { continue };
-                match kind {
-                    AccountKind::Pupil => {
-                        // A pupil who moved away since is not this establishment's any more.
-                        if let Some(p) = pupils::find(conn, account)?.filter(|p| p.uai == batch_uai)
-                        {
-                            out.push((
-                                p.id,
-                                p.first_name,
-                                p.last_name,
-                                p.division,
-                                None,
-                                p.identifiant,
-                                p.provisional_expires_at,
-                                sealed,
-                            ));
-                        }
-                    }
-                    AccountKind::Parent => {
-                        if let Some(p) = parents::find(conn, account)? {
-                            let kids = parents::children(conn, p.id, &batch_uai)?;
-                            if kids.is_empty() {
-                                continue;
-                            }
-                            let kids = kids
-                                .into_iter()
-                                .map(|c| format!("{} {}", c.first_name, c.last_name))
-                                .collect::<Vec<_>>()
-                                .join(", ");
-                            out.push((
-                                p.id,
-                                p.first_name,
-                                p.last_name,
-                                None,
-                                Some(kids),
-                                p.identifiant,
-                                p.provisional_expires_at,
-                                sealed,
-                            ));
-                        }
-                    }
-                }
-            }
-            Ok::<_, AppError>(out)
-        })
-        .await?;
-    let name = establishment_name(&state, &b.uai).await?;
-    let mut letters = Vec::new();
-    for (account, first, last, division, kids, identifiant, expires, sealed) in &items {
-        let clear = state
-            .key
-            .open(batch::SEAL_PURPOSE, &batch::binding(b.id, *account), sealed)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let password = SecretString::from(
-            String::from_utf8(clear)
-                .map_err(|_| AppError::Internal("sealed password is not text".into()))?,
-        );
-        let shown = grouped(&password);
-        letters.push(letter(&Letter {
-            establishment: &name,
-            uai: b.uai.as_str(),
-            first_name: first,
-            last_name: last,
-            division: division.as_deref(),
-            identifiant,
-            password: &shown,
-            expires: expires.unwrap_or_else(|| expiry(now)),
-            portal_url: &state.settings.letters.portal_url,
-            tz: state.tz,
-            issued: local_day(now, state.tz),
-            children: kids.as_deref(),
-        }));
-    }
-    Ok(no_store(
-        letters_document(
-            &chrome(&signed_in),
-            kind.path_segment(),
-            b.id,
-            letters.len(),
-            letters,
-        )
-        .into_string(),
-    ))
-}
-
-fn to_batch(kind: AccountKind, id: i64) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("{BASE}/depannage/{}/lots/{id}", kind.path_segment()),
-        ))
-        .finish()
-}
-
-/// A batch action's permit, gate and CSRF check; its audit event.
-async fn batch_action(
+/// `open`, then the form's CSRF token.
+async fn open_posted(
     state: &State,
     signed_in: &SignedIn,
     meta: &RequestMeta,
     id: &str,
     action: &'static str,
     csrf_token: &str,
-) -> Result<(Batch, Permit, Option<Gate>, AuditEvent), AppError> {
-    let (b, permit, gate) = load_batch(state, signed_in, meta, id, action).await?;
+) -> Result<(Located, Permit, Context), AppError> {
+    let (b, permit, ctx) = open(state, signed_in, meta, id, action).await?;
     let attempt = Attempt::new(action).on("lot", b.id);
     require_csrf(state, signed_in, meta, csrf_token, Some(&b.uai), &attempt).await?;
-    let mut event = attempt
-        .event(signed_in, meta, Some(&b.uai), Outcome::Success)
-        .delegation(permit.delegation_id());
-    if let Some(g) = gate {
-        event = g.stamp(event);
-    }
-    Ok((b, permit, gate, event))
+    Ok((b, permit, ctx))
 }
 
-/// A refused batch action: audited, and the French message (409).
-async fn refused(
-    state: &State,
-    event: AuditEvent,
-    error: usecases::BatchError,
-) -> Result<HttpResponse, AppError> {
-    if let usecases::BatchError::Db(e) = error {
-        return Err(AppError::from(e));
-    }
-    let mut e = event.details(error.message());
-    e.outcome = Outcome::Refused;
-    record_refusal(state, e).await?;
-    Err(AppError::Conflict(error.message()))
+/// What a batch's page gets from the request: the batch id in the path.
+type Page = (State, SignedIn, RequestMeta, web::Path<String>);
+/// What a batch's action gets: the same and the form's CSRF token.
+type Posted = (
+    State,
+    SignedIn,
+    RequestMeta,
+    web::Path<String>,
+    web::Form<CsrfForm>,
+);
+
+/// A read of the batch of the path by a use case `read`, with its establishment's name and
+/// the instant of the request.
+async fn read<T: Send + 'static>(
+    (state, signed_in, meta, path): &Page,
+    action: &'static str,
+    read: fn(&mut DbConnection, &Deps, &Permit, &Context, i64) -> Result<T, Failure>,
+) -> Result<(T, String, DateTime<Utc>), AppError> {
+    let (b, permit, ctx) = open(state, signed_in, meta, path, action).await?;
+    let (deps, now) = (deps(state), ctx.now);
+    let found = state
+        .db
+        .run(move |conn| read(conn, &deps, &permit, &ctx, b.id))
+        .await?;
+    Ok((found, establishment_name(state, &b.uai).await?, now))
+}
+
+pub async fn show_batch(page: Page) -> Result<HttpResponse, AppError> {
+    let (status, name, now) = read(&page, "batch.view", batches::status).await?;
+    let chrome = chrome(&page.1);
+    let view = BatchView::of(&chrome, &name, &status, now);
+    Ok(no_store(batch_page(&view).into_string()))
+}
+
+pub async fn print_letters(page: Page) -> Result<HttpResponse, AppError> {
+    let (letters, name, now) = read(&page, "batch.print", batches::letters).await?;
+    let view = LettersView {
+        chrome: &chrome(&page.1),
+        establishment: &name,
+        portal_url: &page.0.settings.letters.portal_url,
+        tz: page.0.tz,
+        now,
+    };
+    Ok(no_store(letters_document(&view, &letters).into_string()))
 }
 
 pub async fn resume_batch(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    (state, signed_in, meta, path, form): Posted,
 ) -> Result<HttpResponse, AppError> {
-    let (b, permit, gate, event) = batch_action(
-        &state,
-        &signed_in,
-        &meta,
-        &path,
-        "batch.resume",
-        &form.csrf_token,
-    )
-    .await?;
-    let kind = kind_of(&b);
-    let (now, key, id) = (state.clock.now(), state.key.clone(), b.id);
-    let uid = signed_in.0.agent.uid.clone();
-    let gate_name = gate.map(|g| g.as_str());
-    let ev = event.clone();
-    let owner = new_owner(&state)?;
-    let lease_owner = owner.clone();
-    let done = state
+    let token = &form.csrf_token;
+    let (b, permit, ctx) =
+        open_posted(&state, &signed_in, &meta, &path, "batch.resume", token).await?;
+    let (key, instance) = (state.key.clone(), state.instance_id.clone());
+    let (p, c) = (permit.clone(), ctx.clone());
+    let resumed = state
         .db
-        .run(move |conn| {
-            Ok::<_, AppError>(usecases::resume(
-                conn,
-                &key,
-                now,
-                id,
-                &uid,
-                gate_name,
-                &lease_owner,
-                &ev,
-            ))
-        })
+        .run(move |conn| batches::resume(conn, &key, &p, &c, b.id, &instance))
         .await?;
-    if let Err(e) = done {
-        return refused(&state, event, e).await;
-    }
-    runner_for(
+    start_runner(
         &state,
         &signed_in,
-        kind,
-        template(kind, &signed_in, &meta, &permit, gate),
-    )
-    .spawn_leased(b.id, owner)
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(to_batch(kind, b.id))
+        resumed.kind,
+        &permit,
+        &ctx,
+        b.id,
+        resumed.owner,
+    )?;
+    Ok(to_batch(resumed.kind, b.id))
 }
 
-/// A batch action without a worker to start (abandon, printed): the permit, gate and CSRF
-/// checks, then the use case `run` in its own transaction; a refusal is audited (409).
-async fn simple_action<F>(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+/// A batch use case without a worker to start.
+type Change = fn(&mut DbConnection, &AppKey, &Permit, &Context, i64) -> Result<(), Failure>;
+
+/// The checks of a posted batch action, then its use case; back to the batch's page.
+async fn change(
+    (state, signed_in, meta, path, form): Posted,
     action: &'static str,
-    run: F,
-) -> Result<HttpResponse, AppError>
-where
-    F: FnOnce(&mut DbConnection, i64, AuditEvent) -> Result<(), usecases::BatchError>
-        + Send
-        + 'static,
-{
-    let (b, _, _, event) =
-        batch_action(&state, &signed_in, &meta, &path, action, &form.csrf_token).await?;
-    let (id, ev) = (b.id, event.clone());
-    let done = state
+    run: Change,
+) -> Result<HttpResponse, AppError> {
+    let token = &form.csrf_token;
+    let (b, permit, ctx) = open_posted(&state, &signed_in, &meta, &path, action, token).await?;
+    let key = state.key.clone();
+    state
         .db
-        .run(move |conn| Ok::<_, AppError>(run(conn, id, ev)))
+        .run(move |conn| run(conn, &key, &permit, &ctx, b.id))
         .await?;
-    if let Err(e) = done {
-        return refused(&state, event, e).await;
-    }
-    Ok(to_batch(kind_of(&b), b.id))
+    Ok(to_batch(b.kind, b.id))
 }
 
-pub async fn abandon_batch(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    let (now, key) = (state.clock.now(), state.key.clone());
-    let uid = signed_in.0.agent.uid.clone();
-    simple_action(
-        state,
-        signed_in,
-        meta,
-        path,
-        form,
-        "batch.abandon",
-        move |conn, id, ev| usecases::abandon(conn, &key, now, id, &uid, &ev).map(drop),
-    )
-    .await
+pub async fn abandon_batch(posted: Posted) -> Result<HttpResponse, AppError> {
+    let run: Change =
+        |conn, key, permit, ctx, id| batches::abandon(conn, key, permit, ctx, id).map(drop);
+    change(posted, "batch.abandon", run).await
 }
 
-pub async fn confirm_printed(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    let (now, key) = (state.clock.now(), state.key.clone());
-    simple_action(
-        state,
-        signed_in,
-        meta,
-        path,
-        form,
-        "batch.printed",
-        move |conn, id, ev| {
-            let ev = ev.details("courriers imprimés : mots de passe effacés");
-            usecases::confirm_printed(conn, &key, now, id, &ev)
-        },
-    )
-    .await
+pub async fn confirm_printed(posted: Posted) -> Result<HttpResponse, AppError> {
+    change(posted, "batch.printed", batches::confirm_printed).await
 }

@@ -1,30 +1,24 @@
-//! Letters for a division: a crash-safe, idempotent batch (see `accounts::batch`).
+//! Letters for a division: the class form and the new batch (`usecases::batches::create`).
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::super::BASE;
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::{Attempt, State, permit, requested_uai, require_csrf};
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::batch::{ClassFormView, class_form_page};
-pub(super) use super::class_refusals::agent_name;
-use super::class_refusals::{
-    EXPIRED, FormAgain, chosen_states, form_problem, overlap_message, refuse,
-};
+use super::batch_pages::{start_runner, to_batch};
+use super::class_refusals::{form_again, new_key};
 use crate::accounts::AccountState;
-use crate::accounts::batch::runner::{self, Runner};
-use crate::accounts::batch::{Batch, Created, NewBatch, usecases};
-use crate::accounts::{AccountKind, AccountOp};
-use crate::accounts::{parents, pupils};
-use crate::audit::{AuditEvent, Outcome};
-use crate::auth::random_token;
+use crate::accounts::AccountKind;
 use crate::delegation::policy::Permit;
-use crate::web::parents_gate::{Gate, require_gate};
+use crate::domain::Uai;
+use crate::usecases::Context;
+use crate::usecases::batches::{self, ClassChoice, Created, Deps};
+use crate::web::parents_gate::require_gate;
 
 #[derive(Debug, Deserialize)]
 pub struct ClassQuery {
@@ -50,92 +44,84 @@ pub struct ClassForm {
     csrf_token: String,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    pub(super) csrf_token: String,
+impl ClassForm {
+    fn parse(body: &[u8]) -> Result<Self, AppError> {
+        serde_html_form::from_bytes(body).map_err(|_| {
+            AppError::BadRequest(
+                "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
+            )
+        })
+    }
+
+    /// The choices, typed.
+    fn choice(&self, kind: AccountKind) -> ClassChoice {
+        let (division, cle, renotify) = (&self.division, &self.cle, &self.renotifier);
+        ClassChoice::from_form(kind, division, &self.etat, cle, renotify)
+    }
 }
 
-pub(super) fn new_key() -> Result<String, AppError> {
-    random_token(24).map_err(|_| AppError::Internal("random generator failed".into()))
+/// What the batch use cases need from the application.
+pub(super) fn deps(state: &State) -> Deps {
+    Deps {
+        key: state.key.clone(),
+        tz: state.tz,
+        directory: state.directory.clone(),
+    }
 }
 
-async fn divisions(
-    state: &State,
-    uai: &crate::domain::Uai,
-) -> Result<Vec<(String, i64)>, AppError> {
-    let key = uai.clone();
-    state
-        .db
-        .run(move |conn| Ok::<_, AppError>(pupils::divisions(conn, &key)?))
-        .await
-}
-
-pub async fn class_form_pupils(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<ClassQuery>,
-) -> Result<Markup, AppError> {
-    class_form(AccountKind::Pupil, state, signed_in, meta, q).await
-}
-
-pub async fn class_form_parents(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<ClassQuery>,
-) -> Result<Markup, AppError> {
-    class_form(AccountKind::Parent, state, signed_in, meta, q).await
-}
-
-pub(super) fn kind_of(batch: &Batch) -> AccountKind {
-    AccountKind::from_batch_kind(&batch.kind).unwrap_or(AccountKind::Pupil)
-}
-
-/// The parents' gate, for parents' batches only.
-pub(super) async fn gate_for(
+/// The permit of `attempt` on `uai`, then, for parents' batches, the parents' gate; the
+/// audit context of the use case that follows (with the gate passed).
+pub(super) async fn guarded(
     kind: AccountKind,
     state: &State,
     signed_in: &SignedIn,
     meta: &RequestMeta,
-    uai: &crate::domain::Uai,
+    uai: &Uai,
     attempt: &Attempt,
-) -> Result<Option<Gate>, AppError> {
-    match kind {
-        AccountKind::Pupil => Ok(None),
-        AccountKind::Parent => require_gate(state, signed_in, meta, Some(uai), attempt)
-            .await
-            .map(Some),
-    }
+) -> Result<(Permit, Context), AppError> {
+    let action = batches::action_for(kind);
+    let permit = permit(state, signed_in, meta, action, uai, attempt).await?;
+    let gate = match kind {
+        AccountKind::Pupil => None,
+        AccountKind::Parent => {
+            Some(require_gate(state, signed_in, meta, Some(uai), attempt).await?)
+        }
+    };
+    let ctx = meta
+        .context_of(signed_in, state.clock.now())
+        .through_gate(gate.map(|g| g.as_str().to_owned()));
+    Ok((permit, ctx))
+}
+
+/// What the class form gets from the request.
+type FormRequest = (State, SignedIn, RequestMeta, web::Query<ClassQuery>);
+/// What the form's submission gets (the body is parsed by hand: repeated `etat` fields).
+type Submission = (State, SignedIn, RequestMeta, web::Bytes);
+
+pub async fn class_form_pupils(req: FormRequest) -> Result<Markup, AppError> {
+    class_form(AccountKind::Pupil, req).await
+}
+
+pub async fn class_form_parents(req: FormRequest) -> Result<Markup, AppError> {
+    class_form(AccountKind::Parent, req).await
 }
 
 async fn class_form(
     kind: AccountKind,
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<ClassQuery>,
+    (state, signed_in, meta, q): FormRequest,
 ) -> Result<Markup, AppError> {
     let uai = requested_uai(q.uai.as_deref())?;
-    let attempt = Attempt::new(kind.audit(AccountOp::BatchCreate));
-    permit(
-        &state,
-        &signed_in,
-        &meta,
-        kind.reset_action(),
-        &uai,
-        &attempt,
-    )
-    .await?;
-    gate_for(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
-    let divisions = divisions(&state, &uai).await?;
-    let name = establishment_name(&state, &uai).await?;
+    let attempt = Attempt::new(batches::create_action(kind));
+    let (permit, _) = guarded(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
+    let divisions = state
+        .db
+        .run(move |conn| batches::divisions(conn, &permit))
+        .await?;
     Ok(class_form_page(&ClassFormView {
         chrome: &chrome(&signed_in),
-        prefix: kind.path_segment(),
+        prefix: kind.target(),
         uai: uai.as_str(),
-        establishment: &name,
+        establishment: &establishment_name(&state, &uai).await?,
         divisions: &divisions,
         division: &q.division,
         states: &[AccountState::NonNotifie],
@@ -146,220 +132,37 @@ async fn class_form(
     }))
 }
 
-/// The worker of a batch, for the signed-in agent (whose directory data the session holds).
-pub(super) fn runner_for(
-    state: &State,
-    signed_in: &SignedIn,
-    kind: AccountKind,
-    template: AuditEvent,
-) -> Runner {
-    Runner {
-        services: state.batch_services(),
-        kind,
-        agent: Some((signed_in.0.agent.clone(), signed_in.0.directory_checked_at)),
-        acting_uid: signed_in.0.agent.uid.clone(),
-        template,
-    }
+pub async fn create_batch_pupils(req: Submission) -> Result<HttpResponse, AppError> {
+    create_batch(AccountKind::Pupil, req).await
 }
 
-/// A lease owner of this instance for a new run.
-pub(super) fn new_owner(state: &State) -> Result<String, AppError> {
-    runner::new_owner(&state.instance_id).map_err(|e| AppError::Internal(e.to_string()))
-}
-
-pub(super) fn template(
-    kind: AccountKind,
-    signed_in: &SignedIn,
-    meta: &RequestMeta,
-    permit: &Permit,
-    gate: Option<Gate>,
-) -> AuditEvent {
-    let e = meta.stamp(
-        AuditEvent::new(
-            signed_in.0.agent.uid.clone(),
-            kind.audit(AccountOp::ResetPassword),
-            Outcome::Success,
-        )
-        .uai(permit.uai().as_str())
-        .delegation(permit.delegation_id()),
-    );
-    match gate {
-        Some(g) => g.stamp(e),
-        None => e,
-    }
-}
-
-pub async fn create_batch_pupils(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    create_batch(AccountKind::Pupil, state, signed_in, meta, body).await
-}
-
-pub async fn create_batch_parents(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    create_batch(AccountKind::Parent, state, signed_in, meta, body).await
+pub async fn create_batch_parents(req: Submission) -> Result<HttpResponse, AppError> {
+    create_batch(AccountKind::Parent, req).await
 }
 
 async fn create_batch(
     kind: AccountKind,
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    body: web::Bytes,
+    (state, signed_in, meta, body): Submission,
 ) -> Result<HttpResponse, AppError> {
-    let form: ClassForm = serde_html_form::from_bytes(&body).map_err(|_| {
-        AppError::BadRequest(
-            "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
-        )
-    })?;
-    let attempt = Attempt::new(kind.audit(AccountOp::BatchCreate));
+    let form = ClassForm::parse(&body)?;
     let uai = requested_uai(Some(&form.uai))?;
-    let permit = permit(
-        &state,
-        &signed_in,
-        &meta,
-        kind.reset_action(),
-        &uai,
-        &attempt,
-    )
-    .await?;
-    let gate = gate_for(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
-    require_csrf(
-        &state,
-        &signed_in,
-        &meta,
-        &form.csrf_token,
-        Some(&uai),
-        &attempt,
-    )
-    .await?;
-    let divisions = divisions(&state, &uai).await?;
-    let states = chosen_states(&form.etat);
-    let division = form.division.trim().to_owned();
-    let renotify = form.renotifier == "oui";
-    let problem = form_problem(
-        divisions.iter().any(|(d, _)| *d == division),
-        &states,
-        form.etat.len(),
-        &form.cle,
-        renotify,
-    );
-    let again = FormAgain {
-        kind,
-        uai: &uai,
-        divisions: &divisions,
-        division: &division,
-        states: &states,
-        renotify,
-    };
-    let accounts: Vec<i64> = if problem.is_none() {
-        let (k, d, st) = (uai.clone(), division.clone(), states.clone());
-        state
-            .db
-            .run(move |conn| {
-                Ok::<_, AppError>(match kind {
-                    AccountKind::Pupil => pupils::of_division(conn, &k, &d)?
-                        .into_iter()
-                        .filter(|p| st.contains(&p.state))
-                        .map(|p| p.id)
-                        .collect(),
-                    AccountKind::Parent => parents::of_division(conn, &k, &d, &st)?,
-                })
-            })
-            .await?
-    } else {
-        Vec::new()
-    };
-    let problem = problem.or_else(|| {
-        accounts
-            .is_empty()
-            .then_some("Aucun élève de cette classe n'est dans les états choisis.")
-    });
-    if let Some(message) = problem {
-        let event = attempt
-            .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
-            .details(message);
-        return refuse(&state, &signed_in, &again, event, message, None).await;
-    }
-    let now = state.clock.now();
-    let creator = signed_in.0.agent.uid.clone();
-    let gate_name = gate.map(|g| g.as_str());
-    let event = attempt
-        .event(&signed_in, &meta, Some(&uai), Outcome::Success)
-        .delegation(permit.delegation_id())
-        .details(format!("classe {division} : {} comptes", accounts.len()));
-    let event = match gate {
-        Some(g) => g.stamp(event),
-        None => event,
-    };
-    let (k, d, st, cle, key) = (
-        uai.clone(),
-        division.clone(),
-        states.clone(),
-        form.cle.clone(),
-        state.key.clone(),
-    );
-    let owner = new_owner(&state)?;
-    let lease_owner = owner.clone();
+    let attempt = Attempt::new(batches::create_action(kind));
+    let (permit, ctx) = guarded(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
+    let token = &form.csrf_token;
+    require_csrf(&state, &signed_in, &meta, token, Some(&uai), &attempt).await?;
+    let choice = form.choice(kind);
+    let (deps, instance) = (deps(&state), state.instance_id.clone());
+    let (p, c, ch) = (permit.clone(), ctx.clone(), choice.clone());
     let created = state
         .db
-        .run(move |conn| {
-            let new = NewBatch {
-                idempotency_key: &cle,
-                kind: kind.batch_kind(),
-                uai: &k,
-                division: &d,
-                states: &st,
-                created_by: &creator,
-                gate: gate_name,
-                accounts: &accounts,
-            };
-            usecases::create(conn, &key, now, &new, &lease_owner, &event).map_err(AppError::from)
-        })
+        .run(move |conn| Ok::<_, AppError>(batches::create(conn, &deps, &p, &c, &ch, &instance)))
         .await?;
-    let id = match created {
-        Created::New(id) => {
-            runner_for(
-                &state,
-                &signed_in,
-                kind,
-                template(kind, &signed_in, &meta, &permit, gate),
-            )
-            .spawn_leased(id, owner)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-            id
+    match created {
+        Ok(Created::New { id, owner }) => {
+            start_runner(&state, &signed_in, kind, &permit, &ctx, id, owner)?;
+            Ok(to_batch(kind, id))
         }
-        Created::Existing(id) => id,
-        Created::StaleKey(_) => {
-            let event = attempt
-                .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
-                .details(EXPIRED);
-            return refuse(&state, &signed_in, &again, event, EXPIRED, None).await;
-        }
-        Created::Overlap { batch_id, accounts } => {
-            let event = attempt
-                .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
-                .target("lot", batch_id)
-                .details(format!(
-                    "{accounts} comptes déjà dans un lot de courriers non terminé"
-                ));
-            let (message, visible) =
-                overlap_message(&state, &signed_in, &permit, &uai, batch_id, accounts).await?;
-            let running = Some((batch_id, visible));
-            return refuse(&state, &signed_in, &again, event, &message, running).await;
-        }
-    };
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("{BASE}/depannage/{}/lots/{id}", kind.path_segment()),
-        ))
-        .finish())
+        Ok(Created::Existing(id)) => Ok(to_batch(kind, id)),
+        Err(refused) => form_again(&state, &signed_in, permit, &choice, refused).await,
+    }
 }

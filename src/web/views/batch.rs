@@ -2,8 +2,15 @@
 
 use maud::{Markup, html};
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
 use super::layout::{Chrome, page, page_refreshing};
+use super::letters::{Letter, letter};
 use crate::accounts::AccountState;
+use crate::accounts::provisional::grouped;
+use crate::clock::local_day;
+use crate::usecases::batches::{BATCH_STATES, LetterItem, Letters, Status, kind_of};
 use crate::web::BASE;
 
 pub struct ClassFormView<'a> {
@@ -22,12 +29,6 @@ pub struct ClassFormView<'a> {
     /// The unfinished batch that holds some of the accounts.
     pub running: Option<i64>,
 }
-
-pub const BATCH_STATES: [AccountState; 3] = [
-    AccountState::NonNotifie,
-    AccountState::Notifie,
-    AccountState::Active,
-];
 
 pub fn class_form_page(v: &ClassFormView<'_>) -> Markup {
     page(
@@ -98,6 +99,35 @@ pub struct BatchView<'a> {
     pub printable: bool,
     pub printed: bool,
     pub wiped: bool,
+}
+
+impl<'a> BatchView<'a> {
+    /// The page of a batch as `status` has it at `now`.
+    pub fn of(
+        chrome: &'a Chrome<'a>,
+        establishment: &'a str,
+        status: &'a Status,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let (b, p) = (&status.batch, &status.progress);
+        let acting = status.acting_name.as_deref().unwrap_or_default();
+        Self {
+            chrome,
+            prefix: kind_of(b).target(),
+            id: b.id,
+            division: &b.division,
+            establishment,
+            done: p.done,
+            pending: p.pending,
+            abandoned: p.abandoned,
+            running: b.is_leased(now),
+            error: b.last_error.is_some(),
+            interruption: b.interruption.map(|i| (i.label(), acting)),
+            printable: p.done > 0 && b.passwords_available(now),
+            printed: b.printed_at.is_some(),
+            wiped: b.wiped_at.is_some(),
+        }
+    }
 }
 
 pub fn batch_page(v: &BatchView<'_>) -> Markup {
@@ -171,23 +201,48 @@ pub fn batch_page(v: &BatchView<'_>) -> Markup {
     )
 }
 
-pub fn letters_document(
-    chrome: &Chrome<'_>,
-    prefix: &str,
-    id: i64,
-    count: usize,
-    letters: Vec<Markup>,
-) -> Markup {
+/// What the letters document shows around the letters.
+pub struct LettersView<'a> {
+    pub chrome: &'a Chrome<'a>,
+    pub establishment: &'a str,
+    pub portal_url: &'a str,
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+}
+
+/// One letter of the document.
+fn batch_letter(v: &LettersView<'_>, uai: &str, item: &LetterItem) -> Markup {
+    let shown = grouped(&item.password);
+    letter(&Letter {
+        establishment: v.establishment,
+        uai,
+        first_name: &item.first_name,
+        last_name: &item.last_name,
+        division: item.division.as_deref(),
+        identifiant: &item.identifiant,
+        password: &shown,
+        expires: item.expires,
+        portal_url: v.portal_url,
+        tz: v.tz,
+        issued: local_day(v.now, v.tz),
+        children: item.children.as_deref(),
+    })
+}
+
+/// The letters to print, one a page, after a note that sends back to the batch's page.
+pub fn letters_document(v: &LettersView<'_>, letters: &Letters) -> Markup {
+    let (b, count) = (&letters.batch, letters.items.len());
+    let back = format!("{BASE}/depannage/{}/lots/{}", kind_of(b).target(), b.id);
     page(
         "Courriers à imprimer",
-        Some(chrome),
+        Some(v.chrome),
         html! {
             div class="once no-print" {
                 h1 { (count) " courrier" @if count != 1 { "s" } " à imprimer" }
                 p { "Imprimez ce document avec la commande d'impression de votre navigateur (Ctrl+P) : un courrier par page. "
-                    "Puis " a href=(format!("{BASE}/depannage/{prefix}/lots/{id}")) { "confirmez l'impression" } " pour effacer les mots de passe." }
+                    "Puis " a href=(back) { "confirmez l'impression" } " pour effacer les mots de passe." }
             }
-            @for l in letters { (l) }
+            @for item in &letters.items { (batch_letter(v, b.uai.as_str(), item)) }
         },
     )
 }
