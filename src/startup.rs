@@ -239,6 +239,13 @@ impl Application {
         let jobs_alive = Arc::new(());
         batch::job::spawn(Arc::downgrade(&jobs_alive), state.batch_services())
             .map_err(|source| StartupError::Bind { addr, source })?;
+        let timeouts = crate::usecases::sessions::Timeouts::of(&settings.session);
+        crate::jobs::spawn_housekeeping(
+            Arc::downgrade(&jobs_alive),
+            state.batch_services(),
+            timeouts,
+        )
+        .map_err(|source| StartupError::Bind { addr, source })?;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

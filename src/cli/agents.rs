@@ -9,13 +9,14 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::audit::{self, AuditEvent, Outcome, cli_actor};
 use crate::auth::password::hash_password;
-use crate::auth::session;
 use crate::db::DbConnection;
 use crate::db::schema::{agent_uais, agents};
 use crate::directory::local::{agent_id, insert_agent, list_agents, role_name};
 use crate::domain::AgentUid;
 use crate::domain::Uai;
 use crate::secrets::AppKey;
+use crate::usecases::sessions::{self, sessions_ended};
+use crate::usecases::{Actor, Context, Failure, totp};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -75,6 +76,8 @@ pub enum AgentsError {
     Input(String),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
+    #[error("{0}")]
+    Failed(#[from] Failure),
 }
 
 fn parse_uid(uid: &str) -> Result<AgentUid, AgentsError> {
@@ -207,33 +210,13 @@ pub fn run(
         }
         AgentsCommand::Disable { uid } => {
             let uid = parse_uid(&uid)?;
-            let id = require_agent(conn, &uid)?;
-            let ended = audit::audited(conn, key, now, |tx| -> Result<usize, AgentsError> {
-                diesel::update(agents::table.filter(agents::id.eq(id)))
-                    .set((
-                        agents::disabled.eq(true),
-                        agents::updated_at.eq(crate::clock::db_instant(now)),
-                    ))
-                    .execute(tx.conn())?;
-                let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
-                tx.append(&event("agent.disable", &uid).details(sessions_ended(ended)))?;
-                Ok(ended)
-            })?;
+            let ended = sessions::disable_agent(conn, key, &operator(now), &uid)?
+                .ok_or_else(|| AgentsError::UnknownAgent(uid.to_string()))?;
             Ok(format!("agent {uid} disabled; {}", sessions_ended(ended)))
         }
         AgentsCommand::ResetTotp { uid } => {
             let uid = parse_uid(&uid)?;
-            let removed =
-                audit::audited(conn, key, now, |tx| -> Result<Option<usize>, AgentsError> {
-                    if !crate::auth::totp::remove(tx.conn(), uid.as_str())? {
-                        return Ok(None);
-                    }
-                    // His sessions go too, with any TOTP pass they held.
-                    let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
-                    tx.append(&event("agent.totp_reset", &uid).details(sessions_ended(ended)))?;
-                    Ok(Some(ended))
-                })?;
-            let Some(ended) = removed else {
+            let Some(ended) = totp::reset(conn, key, &operator(now), &uid)? else {
                 return Err(AgentsError::Invalid(format!(
                     "{uid} has no TOTP authenticator"
                 )));
@@ -245,11 +228,7 @@ pub fn run(
         }
         AgentsCommand::Logout { uid } => {
             let uid = parse_uid(&uid)?;
-            let ended = audit::audited(conn, key, now, |tx| -> Result<usize, AgentsError> {
-                let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
-                tx.append(&event("agent.logout", &uid).details(sessions_ended(ended)))?;
-                Ok(ended)
-            })?;
+            let ended = sessions::log_out_agent(conn, key, &operator(now), &uid)?;
             Ok(format!("{uid}: {}", sessions_ended(ended)))
         }
         AgentsCommand::Attach {
@@ -307,13 +286,9 @@ pub fn run(
     }
 }
 
-/// `1 session ended`, `2 sessions ended`.
-fn sessions_ended(n: usize) -> String {
-    if n == 1 {
-        "1 session ended".into()
-    } else {
-        format!("{n} sessions ended")
-    }
+/// The audit context of the operator running this command.
+fn operator(now: chrono::DateTime<chrono::Utc>) -> Context {
+    Context::new(Actor::cli_operator(), now)
 }
 
 /// Inserts an agent–UAI link unless it is there already.

@@ -64,16 +64,6 @@ pub fn wipe_expired_in(
     Ok(wiped.len())
 }
 
-/// The same, alone in its transaction (page views, the batches job).
-pub fn wipe_expired(
-    conn: &mut DbConnection,
-    key: &AppKey,
-    now: DateTime<Utc>,
-    actor: &str,
-) -> Result<usize, BatchError> {
-    audit::audited(conn, key, now, |tx| wipe_expired_in(tx, now, actor))
-}
-
 /// Creates the batch (its accounts claimed, its lease held by `owner`, whose runner starts
 /// next) with its audit row; an overlap with an unfinished batch creates nothing. Batches
 /// past their 24 hours are closed first, freeing their accounts.

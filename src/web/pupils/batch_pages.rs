@@ -36,14 +36,9 @@ async fn load_batch(
     action: &'static str,
 ) -> Result<(Batch, Permit, Option<Gate>), AppError> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let now = state.clock.now();
-    let (key, uid) = (state.key.clone(), signed_in.0.agent.uid.clone());
     let found = state
         .db
-        .run(move |conn| {
-            usecases::wipe_expired(conn, &key, now, &uid)?;
-            Ok::<_, AppError>(batch::find(conn, id)?)
-        })
+        .run(move |conn| Ok::<_, AppError>(batch::find(conn, id)?))
         .await?
         .ok_or(AppError::NotFound)?;
     let attempt = Attempt::new(action).on("lot", found.id);
