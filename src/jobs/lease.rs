@@ -57,11 +57,11 @@ pub fn acquire(
     }
 }
 
+/// A lease as stored: its owner and until when (both empty before the first round).
+pub type Holder = (Option<String>, Option<DateTime<Utc>>);
+
 /// Who holds the lease of job `name`, until when (`None`: no round yet).
-pub fn holder(
-    conn: &mut DbConnection,
-    name: &str,
-) -> QueryResult<Option<(Option<String>, Option<DateTime<Utc>>)>> {
+pub fn holder(conn: &mut DbConnection, name: &str) -> QueryResult<Option<Holder>> {
     let row: Option<(Option<String>, Option<chrono::NaiveDateTime>)> = job_leases::table
         .filter(job_leases::name.eq(name))
         .select((job_leases::owner, job_leases::expires_at))
