@@ -178,12 +178,12 @@ pub fn run(
             uid,
             uai,
             responsible,
-        } => op.attach(&parse_uid(&uid)?, &parse_uai(&uai)?, responsible),
+        } => op.relink(&parse_uid(&uid)?, &parse_uai(&uai)?, responsible, true),
         AgentsCommand::Detach {
             uid,
             uai,
             responsible,
-        } => op.detach(&parse_uid(&uid)?, &parse_uai(&uai)?, responsible),
+        } => op.relink(&parse_uid(&uid)?, &parse_uai(&uai)?, responsible, false),
     }
 }
 
@@ -193,13 +193,6 @@ fn parse_uai(value: &str) -> Result<Uai, AgentsError> {
 
 fn event(action: &str, uid: &AgentUid) -> AuditEvent {
     AuditEvent::new(cli_actor(), action, Outcome::Success).target("agent", uid)
-}
-
-/// The audit row of a link added or removed.
-fn link_event(action: &str, uid: &AgentUid, uai: &Uai, responsible: bool) -> AuditEvent {
-    event(action, uid)
-        .uai(uai.as_str())
-        .details(role_name(responsible))
 }
 
 fn joined(uais: &[Uai]) -> String {
@@ -278,58 +271,44 @@ impl Op<'_> {
         Ok(out.trim_end_matches('\n').to_owned())
     }
 
-    fn attach(
+    /// Adds (`attach`) or removes the link of `uid` to `uai`, audited.
+    fn relink(
         &mut self,
         uid: &AgentUid,
         uai: &Uai,
         responsible: bool,
+        attach: bool,
     ) -> Result<String, AgentsError> {
         let id = require_agent(self.conn, uid)?;
-        audit::audited(
-            self.conn,
-            self.key,
-            self.now,
-            |tx| -> Result<(), AgentsError> {
+        let role = role_name(responsible);
+        let action = if attach {
+            "agent.attach"
+        } else {
+            "agent.detach"
+        };
+        let changed = audit::audited(self.conn, self.key, self.now, |tx| {
+            let n = if attach {
                 link(tx.conn(), id, uai, responsible)?;
-                tx.append(&link_event("agent.attach", uid, uai, responsible))?;
-                Ok(())
-            },
-        )?;
-        Ok(format!("{uid} {} {uai}", role_name(responsible)))
-    }
-
-    fn detach(
-        &mut self,
-        uid: &AgentUid,
-        uai: &Uai,
-        responsible: bool,
-    ) -> Result<String, AgentsError> {
-        let id = require_agent(self.conn, uid)?;
-        let removed = audit::audited(
-            self.conn,
-            self.key,
-            self.now,
-            |tx| -> Result<usize, AgentsError> {
-                let n = diesel::delete(
+                1
+            } else {
+                diesel::delete(
                     agent_uais::table
                         .filter(agent_uais::agent_id.eq(id))
                         .filter(agent_uais::uai.eq(uai.as_str()))
-                        .filter(agent_uais::role.eq(role_name(responsible))),
+                        .filter(agent_uais::role.eq(role)),
                 )
-                .execute(tx.conn())?;
-                if n > 0 {
-                    tx.append(&link_event("agent.detach", uid, uai, responsible))?;
-                }
-                Ok(n)
-            },
-        )?;
-        if removed == 0 {
-            return Err(AgentsError::Invalid(format!(
-                "{uid} is not {} {uai}",
-                role_name(responsible)
-            )));
+                .execute(tx.conn())?
+            };
+            if n > 0 {
+                tx.append(&event(action, uid).uai(uai.as_str()).details(role))?;
+            }
+            Ok::<_, AgentsError>(n)
+        })?;
+        match (attach, changed) {
+            (true, _) => Ok(format!("{uid} {role} {uai}")),
+            (false, 0) => Err(AgentsError::Invalid(format!("{uid} is not {role} {uai}"))),
+            (false, _) => Ok(format!("{uid} no longer {role} {uai}")),
         }
-        Ok(format!("{uid} no longer {} {uai}", role_name(responsible)))
     }
 }
 

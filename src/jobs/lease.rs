@@ -20,19 +20,16 @@ pub fn acquire(
     ttl: Duration,
 ) -> QueryResult<bool> {
     let until = db_instant(now + ttl);
-    let n = diesel::update(
-        job_leases::table.filter(job_leases::name.eq(name)).filter(
-            job_leases::expires_at
-                .is_null()
-                .or(job_leases::expires_at.le(db_instant(now)))
-                .or(job_leases::owner.eq(owner)),
-        ),
-    )
-    .set((
-        job_leases::owner.eq(Some(owner)),
-        job_leases::expires_at.eq(Some(until)),
-    ))
-    .execute(conn)?;
+    let lapsed = job_leases::expires_at.le(db_instant(now));
+    let free = job_leases::expires_at.is_null().or(lapsed);
+    let mine_or_free = free.or(job_leases::owner.eq(owner));
+    let row = job_leases::table.filter(job_leases::name.eq(name));
+    let n = diesel::update(row.filter(mine_or_free))
+        .set((
+            job_leases::owner.eq(owner),
+            job_leases::expires_at.eq(until),
+        ))
+        .execute(conn)?;
     if n == 1 {
         return Ok(true);
     }

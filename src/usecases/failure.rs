@@ -61,10 +61,6 @@ impl Failure {
         Self::new(FailureClass::Conflict, message)
     }
 
-    pub fn throttled(message: impl Into<String>, retry_after_secs: Option<u64>) -> Self {
-        Self::new(FailureClass::Throttled { retry_after_secs }, message)
-    }
-
     pub fn busy() -> Self {
         Self::new(FailureClass::Busy, "")
     }
@@ -94,6 +90,11 @@ pub fn throttled_message(wait: chrono::Duration) -> String {
 }
 
 impl Failure {
+    /// Too many attempts, with the seconds to wait when known.
+    pub fn throttled(message: impl Into<String>, retry_after_secs: Option<u64>) -> Self {
+        Self::new(FailureClass::Throttled { retry_after_secs }, message)
+    }
+
     /// The password throttle refused: 429 with the rest of its window as `Retry-After`.
     pub fn password_throttled(wait: chrono::Duration) -> Self {
         Self::throttled(throttled_message(wait), Some(retry_after_secs(wait)))

@@ -182,6 +182,27 @@ pub fn sessions_ended(n: usize) -> String {
     }
 }
 
+/// In one audited transaction: `first` (which says whether there was something to do), then
+/// every session of `uid` ends, with the audit row of `action` (`agent.logout`,
+/// `agent.disable`, `agent.totp_reset`). `None` when `first` found nothing to do.
+pub(super) fn end_sessions_after(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    ctx: &Context,
+    (action, uid): (&str, &AgentUid),
+    first: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<bool>,
+) -> Result<Option<usize>, Failure> {
+    audit::audited(conn, key, ctx.now, |tx| -> Result<Option<usize>, Failure> {
+        if !first(tx.conn())? {
+            return Ok(None);
+        }
+        let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
+        let event = ctx.event(action, Outcome::Success).target("agent", uid);
+        tx.append(&event.details(sessions_ended(ended)))?;
+        Ok(Some(ended))
+    })
+}
+
 /// Ends every session of `uid` at once (`agents logout`), audited; returns how many.
 pub fn log_out_agent(
     conn: &mut DbConnection,
@@ -189,11 +210,8 @@ pub fn log_out_agent(
     ctx: &Context,
     uid: &AgentUid,
 ) -> Result<usize, Failure> {
-    audit::audited(conn, key, ctx.now, |tx| -> Result<usize, Failure> {
-        let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
-        tx.append(&agent_event(ctx, "agent.logout", uid).details(sessions_ended(ended)))?;
-        Ok(ended)
-    })
+    let ended = end_sessions_after(conn, key, ctx, ("agent.logout", uid), |_| Ok(true))?;
+    Ok(ended.unwrap_or_default())
 }
 
 /// Disables a local agent: he can no longer sign in and his sessions end at once, audited.
@@ -204,17 +222,7 @@ pub fn disable_agent(
     ctx: &Context,
     uid: &AgentUid,
 ) -> Result<Option<usize>, Failure> {
-    audit::audited(conn, key, ctx.now, |tx| -> Result<Option<usize>, Failure> {
-        if !crate::directory::local::disable_agent(tx.conn(), uid.as_str(), ctx.now)? {
-            return Ok(None);
-        }
-        let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
-        tx.append(&agent_event(ctx, "agent.disable", uid).details(sessions_ended(ended)))?;
-        Ok(Some(ended))
+    end_sessions_after(conn, key, ctx, ("agent.disable", uid), |conn| {
+        crate::directory::local::disable_agent(conn, uid.as_str(), ctx.now)
     })
-}
-
-/// An audit row about the agent `uid`, by the context's actor.
-pub(super) fn agent_event(ctx: &Context, action: &str, uid: &AgentUid) -> audit::AuditEvent {
-    ctx.event(action, Outcome::Success).target("agent", uid)
 }

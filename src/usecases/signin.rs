@@ -89,7 +89,12 @@ fn attempt_event(
     event
 }
 
-async fn record(auth: &Auth<'_>, now: DateTime<Utc>, event: AuditEvent) -> Result<(), Failure> {
+/// Records one attempt's row, alone in its transaction.
+pub(super) async fn record(
+    auth: &Auth<'_>,
+    now: DateTime<Utc>,
+    event: AuditEvent,
+) -> Result<(), Failure> {
     let key = auth.key.clone();
     auth.db
         .run(move |conn| Ok::<_, Failure>(audit::record(conn, &key, now, &event).map(drop)?))

@@ -75,51 +75,92 @@ fn pass_gate(
     session::rotate(tx.conn(), session.id).map_err(|e| Failure::internal(e.to_string()))
 }
 
+/// A code typed by the signed-in agent: at the parents' gate, or the first one of a new
+/// authenticator.
+pub struct Code<'a> {
+    pub session: &'a Session,
+    pub issuer: &'a str,
+    pub code: &'a str,
+}
+
+/// What a submitted code came to, in either step.
+enum Submitted {
+    Passed(String),
+    NoEnrolment,
+    Locked,
+    Wrong { secret: TotpSecret, replay: bool },
+}
+
+/// Tries `code` in one audited transaction: on the confirmed authenticator (`confirming`
+/// false: a step accepted once, failures counted and locking) or on the one being enrolled.
+fn submit(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    ctx: &Context,
+    code: &Code<'_>,
+    confirming: bool,
+) -> Result<Submitted, Failure> {
+    let (uid, now) = (code.session.agent.uid.as_str(), ctx.now);
+    let action = if confirming { ENROL } else { CHECK };
+    let refused = |details: &str| own(ctx, code.session, action, Outcome::Refused).details(details);
+    audit::audited(conn, key, now, |tx| -> Result<Submitted, Failure> {
+        let Some(e) = totp::load(tx.conn(), uid)?.filter(|e| e.confirmed != confirming) else {
+            let why = if confirming {
+                "nothing to confirm"
+            } else {
+                "not enrolled"
+            };
+            tx.append(&refused(why))?;
+            return Ok(Submitted::NoEnrolment);
+        };
+        if !confirming && e.is_locked(now) {
+            tx.append(&refused("locked"))?;
+            return Ok(Submitted::Locked);
+        }
+        let (secret, step) = step_of(key, uid, &e.sealed_secret, code.issuer, code.code, now)?;
+        let accepted = match step {
+            Some(s) => totp::accept_step(tx.conn(), uid, s, confirming, now)?,
+            None => false,
+        };
+        if !accepted {
+            let replay = step.is_some();
+            let why = match (confirming, replay) {
+                (true, _) => "wrong first code",
+                (false, true) => "code already used",
+                (false, false) => "wrong code",
+            };
+            if !confirming {
+                totp::record_failure(tx.conn(), uid, now)?;
+            }
+            tx.append(&refused(why))?;
+            return Ok(Submitted::Wrong { secret, replay });
+        }
+        let token = pass_gate(tx, code.session, now)?;
+        let success = own(ctx, code.session, action, Outcome::Success);
+        tx.append(&if confirming {
+            success.details("enrolled")
+        } else {
+            success
+        })?;
+        Ok(Submitted::Passed(token))
+    })
+}
+
 /// Checks a code at the parents' gate: a step is accepted once, failures are counted and
 /// lock the check (a 429 while locked).
 pub fn check_code(
     conn: &mut DbConnection,
     key: &AppKey,
     ctx: &Context,
-    session: &Session,
-    issuer: &str,
-    code: &str,
+    code: &Code<'_>,
 ) -> Result<CodeCheck, Failure> {
-    let uid = session.agent.uid.as_str();
-    let refused = |details: &str| own(ctx, session, CHECK, Outcome::Refused).details(details);
-    let outcome = audit::audited(
-        conn,
-        key,
-        ctx.now,
-        |tx| -> Result<Option<CodeCheck>, Failure> {
-            let Some(e) = totp::load(tx.conn(), uid)?.filter(|e| e.confirmed) else {
-                tx.append(&refused("not enrolled"))?;
-                return Ok(Some(CodeCheck::NotEnrolled));
-            };
-            if e.is_locked(ctx.now) {
-                tx.append(&refused("locked"))?;
-                return Ok(None);
-            }
-            let (_, step) = step_of(key, uid, &e.sealed_secret, issuer, code, ctx.now)?;
-            let accepted = match step {
-                Some(s) => totp::accept_step(tx.conn(), uid, s, false, ctx.now)?,
-                None => false,
-            };
-            if !accepted {
-                let (reason, check) = match step {
-                    Some(_) => ("code already used", CodeCheck::AlreadyUsed),
-                    None => ("wrong code", CodeCheck::WrongCode),
-                };
-                totp::record_failure(tx.conn(), uid, ctx.now)?;
-                tx.append(&refused(reason))?;
-                return Ok(Some(check));
-            }
-            let token = pass_gate(tx, session, ctx.now)?;
-            tx.append(&own(ctx, session, CHECK, Outcome::Success))?;
-            Ok(Some(CodeCheck::Passed { token }))
-        },
-    )?;
-    outcome.ok_or_else(|| Failure::throttled(LOCKED, None))
+    Ok(match submit(conn, key, ctx, code, false)? {
+        Submitted::Passed(token) => CodeCheck::Passed { token },
+        Submitted::NoEnrolment => CodeCheck::NotEnrolled,
+        Submitted::Locked => return Err(Failure::throttled(LOCKED, None)),
+        Submitted::Wrong { replay: true, .. } => CodeCheck::AlreadyUsed,
+        Submitted::Wrong { .. } => CodeCheck::WrongCode,
+    })
 }
 
 /// What asking for a new authenticator came to.
@@ -136,10 +177,7 @@ pub enum EnrolStart {
 
 /// Records one refused enrolment step, alone in its transaction.
 async fn refuse(auth: &Auth<'_>, event: AuditEvent) -> Result<(), Failure> {
-    let (key, now) = (auth.key.clone(), auth.clock.now());
-    auth.db
-        .run(move |conn| Ok::<_, Failure>(audit::record(conn, &key, now, &event).map(drop)?))
-        .await
+    super::signin::record(auth, auth.clock.now(), event).await
 }
 
 /// Starts an enrolment: the password again (through the throttle, counted per account and
@@ -212,36 +250,13 @@ pub fn confirm_enrolment(
     conn: &mut DbConnection,
     key: &AppKey,
     ctx: &Context,
-    session: &Session,
-    issuer: &str,
-    code: &str,
+    code: &Code<'_>,
 ) -> Result<Confirmation, Failure> {
-    let uid = session.agent.uid.as_str();
-    let refused = |details: &str| own(ctx, session, ENROL, Outcome::Refused).details(details);
-    let outcome = audit::audited(
-        conn,
-        key,
-        ctx.now,
-        |tx| -> Result<Option<Confirmation>, Failure> {
-            let Some(e) = totp::load(tx.conn(), uid)?.filter(|e| !e.confirmed) else {
-                tx.append(&refused("nothing to confirm"))?;
-                return Ok(None);
-            };
-            let (secret, step) = step_of(key, uid, &e.sealed_secret, issuer, code, ctx.now)?;
-            let ok = match step {
-                Some(s) => totp::accept_step(tx.conn(), uid, s, true, ctx.now)?,
-                None => false,
-            };
-            if !ok {
-                tx.append(&refused("wrong first code"))?;
-                return Ok(Some(Confirmation::WrongCode(secret)));
-            }
-            let token = pass_gate(tx, session, ctx.now)?;
-            tx.append(&own(ctx, session, ENROL, Outcome::Success).details("enrolled"))?;
-            Ok(Some(Confirmation::Confirmed { token }))
-        },
-    )?;
-    outcome.ok_or_else(|| Failure::conflict(NOTHING_TO_CONFIRM))
+    match submit(conn, key, ctx, code, true)? {
+        Submitted::Passed(token) => Ok(Confirmation::Confirmed { token }),
+        Submitted::Wrong { secret, .. } => Ok(Confirmation::WrongCode(secret)),
+        Submitted::NoEnrolment | Submitted::Locked => Err(Failure::conflict(NOTHING_TO_CONFIRM)),
+    }
 }
 
 /// Forgets an agent's authenticator (a lost phone; `agents reset-totp`): his sessions end
@@ -252,13 +267,7 @@ pub fn reset(
     ctx: &Context,
     uid: &AgentUid,
 ) -> Result<Option<usize>, Failure> {
-    audit::audited(conn, key, ctx.now, |tx| -> Result<Option<usize>, Failure> {
-        if !totp::remove(tx.conn(), uid.as_str())? {
-            return Ok(None);
-        }
-        let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
-        let event = super::sessions::agent_event(ctx, "agent.totp_reset", uid);
-        tx.append(&event.details(super::sessions::sessions_ended(ended)))?;
-        Ok(Some(ended))
+    super::sessions::end_sessions_after(conn, key, ctx, ("agent.totp_reset", uid), |conn| {
+        totp::remove(conn, uid.as_str())
     })
 }

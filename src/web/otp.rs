@@ -15,7 +15,9 @@ use super::session_guard::{SignedIn, session_cookie};
 use super::signin::auth_of;
 use super::views::otp::{enrol_password_page, enrol_qr_page, otp_page};
 use crate::auth::totp::TotpSecret;
-use crate::usecases::totp::{self, CodeCheck, Confirmation, EnrolStart};
+use crate::db::DbConnection;
+use crate::secrets::AppKey;
+use crate::usecases::totp::{self, Code, CodeCheck, Confirmation, EnrolStart};
 use crate::usecases::{Context, Failure};
 #[derive(Debug, Deserialize)]
 pub struct CodeForm {
@@ -77,6 +79,31 @@ pub async fn otp_form(state: State, signed_in: SignedIn) -> Result<Markup, AppEr
     Ok(otp_page(&chrome(&signed_in), enrolled, None, None))
 }
 
+/// Reads the code form, then runs `step` (the gate check or the enrolment's confirmation).
+async fn submit_code<T: Send + 'static>(
+    state: &State,
+    signed_in: &SignedIn,
+    meta: &RequestMeta,
+    form: CodeForm,
+    action: &'static str,
+    step: fn(&mut DbConnection, &AppKey, &Context, &Code<'_>) -> Result<T, Failure>,
+) -> Result<T, AppError> {
+    let ctx = checked(state, signed_in, meta, &form.csrf_token, action).await?;
+    let (key, issuer) = (state.key.clone(), state.settings.totp.issuer.clone());
+    let session = signed_in.0.clone();
+    Ok(state
+        .db
+        .run(move |conn| {
+            let code = Code {
+                session: &session,
+                issuer: &issuer,
+                code: &form.code,
+            };
+            step(conn, &key, &ctx, &code)
+        })
+        .await?)
+}
+
 /// Checks a code; on success marks the session and gives it a new id (a privilege change).
 pub async fn check_code(
     state: State,
@@ -84,16 +111,15 @@ pub async fn check_code(
     meta: RequestMeta,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let ctx = checked(&state, &signed_in, &meta, &form.csrf_token, "totp.check").await?;
-    let (key, issuer, session) = (
-        state.key.clone(),
-        state.settings.totp.issuer.clone(),
-        signed_in.0.clone(),
-    );
-    let outcome = state
-        .db
-        .run(move |conn| totp::check_code(conn, &key, &ctx, &session, &issuer, &form.code))
-        .await?;
+    let outcome = submit_code(
+        &state,
+        &signed_in,
+        &meta,
+        form.into_inner(),
+        "totp.check",
+        totp::check_code,
+    )
+    .await?;
     let (enrolled, message) = match outcome {
         CodeCheck::Passed { token } => return Ok(to_home("totp=ok", &token)),
         CodeCheck::NotEnrolled => (
@@ -173,19 +199,9 @@ pub async fn confirm_enrolment(
     meta: RequestMeta,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let ctx = checked(&state, &signed_in, &meta, &form.csrf_token, "totp.enrol").await?;
-    let (key, issuer, session) = (
-        state.key.clone(),
-        state.settings.totp.issuer.clone(),
-        signed_in.0.clone(),
-    );
-    let outcome = state
-        .db
-        .run(move |conn| -> Result<_, Failure> {
-            totp::confirm_enrolment(conn, &key, &ctx, &session, &issuer, &form.code)
-        })
-        .await?;
-    match outcome {
+    let form = form.into_inner();
+    let confirm = totp::confirm_enrolment;
+    match submit_code(&state, &signed_in, &meta, form, "totp.enrol", confirm).await? {
         Confirmation::Confirmed { token } => Ok(to_home("totp=enrole", &token)),
         Confirmation::WrongCode(secret) => qr_page(
             &state,

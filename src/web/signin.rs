@@ -155,6 +155,14 @@ fn refused(
     Ok(res)
 }
 
+/// A 303 to `location`, kept out of caches.
+fn see_other(location: String) -> actix_web::HttpResponseBuilder {
+    let mut res = HttpResponse::SeeOther();
+    res.insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    res
+}
+
 pub async fn sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -177,9 +185,7 @@ pub async fn sign_in(
         previous_token: req.cookie(COOKIE_NAME).map(|c| c.value().to_owned()),
     };
     match signin::sign_in(&auth_of(&state), &meta.stamp_of(), input).await? {
-        SignInOutcome::SignedIn { token } => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("{BASE}/")))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
+        SignInOutcome::SignedIn { token } => Ok(see_other(format!("{BASE}/"))
             .cookie(session_cookie(&token))
             .cookie(removal_cookie(SIGNIN_COOKIE))
             .finish()),
@@ -199,12 +205,7 @@ pub async fn sign_out(
         .db
         .run(move |conn| signin::sign_out(conn, &key, &ctx, &signed_in.0, &form.csrf_token))
         .await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("{BASE}/connexion?session=terminee"),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
+    Ok(see_other(format!("{BASE}/connexion?session=terminee"))
         .cookie(removal_cookie(COOKIE_NAME))
         .finish())
 }
