@@ -8,8 +8,19 @@ use std::sync::Weak;
 use std::time::Duration;
 
 use crate::accounts::batch::runner::{Services, new_owner};
+use crate::config::SessionSettings;
 use crate::usecases::housekeeping::{self, EVERY_SECS};
 use crate::usecases::sessions::Timeouts;
+
+/// Starts every background job of this instance: the batches' job and the housekeeping job.
+pub fn spawn_all(
+    alive: Weak<()>,
+    services: Services,
+    session: &SessionSettings,
+) -> std::io::Result<()> {
+    crate::accounts::batch::job::spawn(alive.clone(), services.clone())?;
+    spawn_housekeeping(alive, services, Timeouts::of(session))
+}
 
 /// Runs the housekeeping job on a thread of its own while `alive` can be upgraded (the app
 /// is up): a round at once, then one every [`EVERY_SECS`] seconds.
