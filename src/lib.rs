@@ -11,6 +11,7 @@ pub mod demo;
 pub mod directory;
 pub mod domain;
 pub mod import;
+pub mod jobs;
 pub mod secrets;
 pub mod startup;
 pub mod telemetry;

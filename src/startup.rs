@@ -237,7 +237,8 @@ impl Application {
             instance_id,
         });
         let jobs_alive = Arc::new(());
-        batch::job::spawn(Arc::downgrade(&jobs_alive), state.batch_services())
+        let alive = Arc::downgrade(&jobs_alive);
+        crate::jobs::spawn_all(alive, state.batch_services(), &settings.session)
             .map_err(|source| StartupError::Bind { addr, source })?;
         let mut server = HttpServer::new(move || {
             App::new()

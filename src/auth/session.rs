@@ -229,7 +229,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
         .map(drop)
 }
 
-/// Deletes every session past its idle or absolute timeout.
+/// Deletes every session past its idle or absolute timeout (the housekeeping job).
 pub fn purge_expired(
     conn: &mut DbConnection,
     now: DateTime<Utc>,

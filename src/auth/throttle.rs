@@ -177,7 +177,7 @@ pub fn not_checked(conn: &mut DbConnection, admitted: &Admitted) -> QueryResult<
     })
 }
 
-/// Deletes counters untouched for longer than the longest window.
+/// Deletes counters untouched for longer than the longest window (the housekeeping job).
 pub fn purge_stale(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<usize> {
     let horizon = db_instant(now - Duration::minutes(PAIR_WINDOW_MINUTES.max(ADDR_WINDOW_MINUTES)));
     diesel::delete(login_throttle::table.filter(login_throttle::updated_at.lt(horizon)))
@@ -252,9 +252,6 @@ pub async fn check_password(
     if let Some(settle) = settle {
         db.run(move |conn| {
             settle(conn, &admitted)?;
-            if matches!(check, PasswordCheck::Accepted(_)) {
-                purge_stale(conn, now)?;
-            }
             Ok::<_, DbError>(check)
         })
         .await

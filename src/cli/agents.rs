@@ -9,13 +9,14 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::audit::{self, AuditEvent, Outcome, cli_actor};
 use crate::auth::password::hash_password;
-use crate::auth::session;
 use crate::db::DbConnection;
 use crate::db::schema::{agent_uais, agents};
 use crate::directory::local::{agent_id, insert_agent, list_agents, role_name};
 use crate::domain::AgentUid;
 use crate::domain::Uai;
 use crate::secrets::AppKey;
+use crate::usecases::sessions::{self, sessions_ended};
+use crate::usecases::{Actor, Context, Failure, totp};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -75,6 +76,8 @@ pub enum AgentsError {
     Input(String),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
+    #[error("{0}")]
+    Failed(#[from] Failure),
 }
 
 fn parse_uid(uid: &str) -> Result<AgentUid, AgentsError> {
@@ -134,9 +137,7 @@ pub fn run(
     now: chrono::DateTime<chrono::Utc>,
     command: AgentsCommand,
 ) -> Result<String, AgentsError> {
-    let event = |action: &str, uid: &AgentUid| {
-        AuditEvent::new(cli_actor(), action, Outcome::Success).target("agent", uid)
-    };
+    let mut op = Op { conn, key, now };
     match command {
         AgentsCommand::Add {
             uid,
@@ -145,95 +146,20 @@ pub fn run(
             attach,
             responsible,
         } => {
-            let uid = parse_uid(&uid)?;
-            let name = crate::domain::PersonName::parse(&name)
-                .map_err(|e| AgentsError::Invalid(e.to_string()))?;
-            let attach = parse_uais(&attach)?;
-            let responsible = parse_uais(&responsible)?;
-            if agent_id(conn, uid.as_str())?.is_some() {
-                return Err(AgentsError::Exists(uid.to_string()));
-            }
-            let hash = hash(&read_password()?)?;
-            let details = format!(
-                "attached={} responsible={}",
-                attach.iter().map(Uai::as_str).collect::<Vec<_>>().join(","),
-                responsible
-                    .iter()
-                    .map(Uai::as_str)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            );
-            audit::audited(conn, key, now, |tx| -> Result<(), AgentsError> {
-                let id = insert_agent(tx.conn(), &uid, name.as_str(), mail.as_deref(), &hash, now)?;
-                for (uais, responsible) in [(&attach, false), (&responsible, true)] {
-                    for uai in uais {
-                        link(tx.conn(), id, uai, responsible)?;
-                    }
-                }
-                tx.append(&event("agent.create", &uid).details(details))?;
-                Ok(())
-            })?;
-            Ok(format!("agent {uid} added"))
+            let uais = (parse_uais(&attach)?, parse_uais(&responsible)?);
+            op.add(&parse_uid(&uid)?, &name, mail.as_deref(), &uais)
         }
-        AgentsCommand::Passwd { uid } => {
-            let uid = parse_uid(&uid)?;
-            let id = require_agent(conn, &uid)?;
-            let hash = hash(&read_password()?)?;
-            audit::audited(conn, key, now, |tx| -> Result<(), AgentsError> {
-                diesel::update(agents::table.filter(agents::id.eq(id)))
-                    .set((
-                        agents::password_hash.eq(Some(&hash)),
-                        agents::updated_at.eq(crate::clock::db_instant(now)),
-                    ))
-                    .execute(tx.conn())?;
-                tx.append(&event("agent.password_set", &uid))?;
-                Ok(())
-            })?;
-            Ok(format!("password of {uid} set"))
-        }
-        AgentsCommand::List => {
-            let mut out = String::from("uid\tname\tstate\tattached\tresponsible\n");
-            for a in list_agents(conn)? {
-                out.push_str(&format!(
-                    "{}\t{}\t{}\t{}\t{}\n",
-                    a.uid,
-                    a.display_name,
-                    if a.disabled { "disabled" } else { "active" },
-                    a.attached.join(","),
-                    a.responsible.join(",")
-                ));
-            }
-            Ok(out.trim_end_matches('\n').to_owned())
-        }
+        AgentsCommand::Passwd { uid } => op.passwd(&parse_uid(&uid)?),
+        AgentsCommand::List => op.list(),
         AgentsCommand::Disable { uid } => {
             let uid = parse_uid(&uid)?;
-            let id = require_agent(conn, &uid)?;
-            let ended = audit::audited(conn, key, now, |tx| -> Result<usize, AgentsError> {
-                diesel::update(agents::table.filter(agents::id.eq(id)))
-                    .set((
-                        agents::disabled.eq(true),
-                        agents::updated_at.eq(crate::clock::db_instant(now)),
-                    ))
-                    .execute(tx.conn())?;
-                let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
-                tx.append(&event("agent.disable", &uid).details(sessions_ended(ended)))?;
-                Ok(ended)
-            })?;
+            let ended = sessions::disable_agent(op.conn, key, &operator(now), &uid)?
+                .ok_or_else(|| AgentsError::UnknownAgent(uid.to_string()))?;
             Ok(format!("agent {uid} disabled; {}", sessions_ended(ended)))
         }
         AgentsCommand::ResetTotp { uid } => {
             let uid = parse_uid(&uid)?;
-            let removed =
-                audit::audited(conn, key, now, |tx| -> Result<Option<usize>, AgentsError> {
-                    if !crate::auth::totp::remove(tx.conn(), uid.as_str())? {
-                        return Ok(None);
-                    }
-                    // His sessions go too, with any TOTP pass they held.
-                    let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
-                    tx.append(&event("agent.totp_reset", &uid).details(sessions_ended(ended)))?;
-                    Ok(Some(ended))
-                })?;
-            let Some(ended) = removed else {
+            let Some(ended) = totp::reset(op.conn, key, &operator(now), &uid)? else {
                 return Err(AgentsError::Invalid(format!(
                     "{uid} has no TOTP authenticator"
                 )));
@@ -245,75 +171,150 @@ pub fn run(
         }
         AgentsCommand::Logout { uid } => {
             let uid = parse_uid(&uid)?;
-            let ended = audit::audited(conn, key, now, |tx| -> Result<usize, AgentsError> {
-                let ended = session::delete_all_of(tx.conn(), uid.as_str())?;
-                tx.append(&event("agent.logout", &uid).details(sessions_ended(ended)))?;
-                Ok(ended)
-            })?;
+            let ended = sessions::log_out_agent(op.conn, key, &operator(now), &uid)?;
             Ok(format!("{uid}: {}", sessions_ended(ended)))
         }
         AgentsCommand::Attach {
             uid,
             uai,
             responsible,
-        } => {
-            let uid = parse_uid(&uid)?;
-            let uai = Uai::parse(&uai).map_err(|e| AgentsError::Invalid(e.to_string()))?;
-            let id = require_agent(conn, &uid)?;
-            audit::audited(conn, key, now, |tx| -> Result<(), AgentsError> {
-                link(tx.conn(), id, &uai, responsible)?;
-                tx.append(
-                    &event("agent.attach", &uid)
-                        .uai(uai.as_str())
-                        .details(role_name(responsible)),
-                )?;
-                Ok(())
-            })?;
-            Ok(format!("{uid} {} {uai}", role_name(responsible)))
-        }
+        } => op.relink(&parse_uid(&uid)?, &parse_uai(&uai)?, responsible, true),
         AgentsCommand::Detach {
             uid,
             uai,
             responsible,
-        } => {
-            let uid = parse_uid(&uid)?;
-            let uai = Uai::parse(&uai).map_err(|e| AgentsError::Invalid(e.to_string()))?;
-            let id = require_agent(conn, &uid)?;
-            let removed = audit::audited(conn, key, now, |tx| -> Result<usize, AgentsError> {
-                let n = diesel::delete(
+        } => op.relink(&parse_uid(&uid)?, &parse_uai(&uai)?, responsible, false),
+    }
+}
+
+fn parse_uai(value: &str) -> Result<Uai, AgentsError> {
+    Uai::parse(value).map_err(|e| AgentsError::Invalid(e.to_string()))
+}
+
+fn event(action: &str, uid: &AgentUid) -> AuditEvent {
+    AuditEvent::new(cli_actor(), action, Outcome::Success).target("agent", uid)
+}
+
+fn joined(uais: &[Uai]) -> String {
+    uais.iter().map(Uai::as_str).collect::<Vec<_>>().join(",")
+}
+
+/// One command's connection, key and instant.
+struct Op<'a> {
+    conn: &'a mut DbConnection,
+    key: &'a AppKey,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Op<'_> {
+    fn add(
+        &mut self,
+        uid: &AgentUid,
+        name: &str,
+        mail: Option<&str>,
+        (attach, responsible): &(Vec<Uai>, Vec<Uai>),
+    ) -> Result<String, AgentsError> {
+        let name = crate::domain::PersonName::parse(name)
+            .map_err(|e| AgentsError::Invalid(e.to_string()))?;
+        if agent_id(self.conn, uid.as_str())?.is_some() {
+            return Err(AgentsError::Exists(uid.to_string()));
+        }
+        let hash = hash(&read_password()?)?;
+        let details = format!(
+            "attached={} responsible={}",
+            joined(attach),
+            joined(responsible)
+        );
+        let now = self.now;
+        audit::audited(self.conn, self.key, now, |tx| -> Result<(), AgentsError> {
+            let id = insert_agent(tx.conn(), uid, name.as_str(), mail, &hash, now)?;
+            for (uais, responsible) in [(attach, false), (responsible, true)] {
+                for uai in uais {
+                    link(tx.conn(), id, uai, responsible)?;
+                }
+            }
+            tx.append(&event("agent.create", uid).details(details))?;
+            Ok(())
+        })?;
+        Ok(format!("agent {uid} added"))
+    }
+
+    fn passwd(&mut self, uid: &AgentUid) -> Result<String, AgentsError> {
+        let id = require_agent(self.conn, uid)?;
+        let hash = hash(&read_password()?)?;
+        let now = self.now;
+        audit::audited(self.conn, self.key, now, |tx| -> Result<(), AgentsError> {
+            diesel::update(agents::table.filter(agents::id.eq(id)))
+                .set((
+                    agents::password_hash.eq(Some(&hash)),
+                    agents::updated_at.eq(crate::clock::db_instant(now)),
+                ))
+                .execute(tx.conn())?;
+            tx.append(&event("agent.password_set", uid))?;
+            Ok(())
+        })?;
+        Ok(format!("password of {uid} set"))
+    }
+
+    fn list(&mut self) -> Result<String, AgentsError> {
+        let mut out = String::from("uid\tname\tstate\tattached\tresponsible\n");
+        for a in list_agents(self.conn)? {
+            out.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\n",
+                a.uid,
+                a.display_name,
+                if a.disabled { "disabled" } else { "active" },
+                a.attached.join(","),
+                a.responsible.join(",")
+            ));
+        }
+        Ok(out.trim_end_matches('\n').to_owned())
+    }
+
+    /// Adds (`attach`) or removes the link of `uid` to `uai`, audited.
+    fn relink(
+        &mut self,
+        uid: &AgentUid,
+        uai: &Uai,
+        responsible: bool,
+        attach: bool,
+    ) -> Result<String, AgentsError> {
+        let id = require_agent(self.conn, uid)?;
+        let role = role_name(responsible);
+        let action = if attach {
+            "agent.attach"
+        } else {
+            "agent.detach"
+        };
+        let changed = audit::audited(self.conn, self.key, self.now, |tx| {
+            let n = if attach {
+                link(tx.conn(), id, uai, responsible)?;
+                1
+            } else {
+                diesel::delete(
                     agent_uais::table
                         .filter(agent_uais::agent_id.eq(id))
                         .filter(agent_uais::uai.eq(uai.as_str()))
-                        .filter(agent_uais::role.eq(role_name(responsible))),
+                        .filter(agent_uais::role.eq(role)),
                 )
-                .execute(tx.conn())?;
-                if n > 0 {
-                    tx.append(
-                        &event("agent.detach", &uid)
-                            .uai(uai.as_str())
-                            .details(role_name(responsible)),
-                    )?;
-                }
-                Ok(n)
-            })?;
-            if removed == 0 {
-                return Err(AgentsError::Invalid(format!(
-                    "{uid} is not {} {uai}",
-                    role_name(responsible)
-                )));
+                .execute(tx.conn())?
+            };
+            if n > 0 {
+                tx.append(&event(action, uid).uai(uai.as_str()).details(role))?;
             }
-            Ok(format!("{uid} no longer {} {uai}", role_name(responsible)))
+            Ok::<_, AgentsError>(n)
+        })?;
+        match (attach, changed) {
+            (true, _) => Ok(format!("{uid} {role} {uai}")),
+            (false, 0) => Err(AgentsError::Invalid(format!("{uid} is not {role} {uai}"))),
+            (false, _) => Ok(format!("{uid} no longer {role} {uai}")),
         }
     }
 }
 
-/// `1 session ended`, `2 sessions ended`.
-fn sessions_ended(n: usize) -> String {
-    if n == 1 {
-        "1 session ended".into()
-    } else {
-        format!("{n} sessions ended")
-    }
+/// The audit context of the operator running this command.
+fn operator(now: chrono::DateTime<chrono::Utc>) -> Context {
+    Context::new(Actor::cli_operator(), now)
 }
 
 /// Inserts an agent–UAI link unless it is there already.

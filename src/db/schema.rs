@@ -250,6 +250,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        owner -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(pending_transfers -> pupils (pupil_id));
 diesel::joinable!(agent_uais -> agents (agent_id));
 diesel::joinable!(pupil_parents -> pupils (pupil_id));
@@ -274,4 +282,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     agent_totp,
     parent_sources,
     pending_transfers,
+    job_leases,
 );

@@ -257,6 +257,17 @@ pub fn insert_agent(
         .get_result(conn)
 }
 
+/// Disables a local agent; `false` when there is none of that uid.
+pub fn disable_agent(conn: &mut DbConnection, uid: &str, now: DateTime<Utc>) -> QueryResult<bool> {
+    let n = diesel::update(agents::table.filter(agents::uid.eq(uid)))
+        .set((
+            agents::disabled.eq(true),
+            agents::updated_at.eq(db_instant(now)),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// The role column of `agent_uais`.
 pub fn role_name(responsible: bool) -> &'static str {
     if responsible {

@@ -16,6 +16,9 @@ pub enum FailureClass {
     Forbidden,
     /// The state of things does not allow it now (409).
     Conflict,
+    /// Too many attempts: a throttle or a lock (429), with the seconds to wait when known
+    /// (`Retry-After`).
+    Throttled { retry_after_secs: Option<u64> },
     /// Password hashing stayed busy for the bounded wait: retry later (503).
     Busy,
     /// A service we depend on (database, directory) is unavailable (503).
@@ -67,6 +70,33 @@ impl Failure {
 
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(FailureClass::Internal, message)
+    }
+}
+
+/// Whole seconds to wait, rounded up, at least one.
+pub fn retry_after_secs(wait: chrono::Duration) -> u64 {
+    let ms = wait.num_milliseconds().max(1);
+    u64::try_from(ms.div_euclid(1000) + i64::from(ms.rem_euclid(1000) > 0)).unwrap_or(1)
+}
+
+/// The French sentence of a throttle refusal.
+pub fn throttled_message(wait: chrono::Duration) -> String {
+    let minutes = retry_after_secs(wait).div_ceil(60);
+    let unit = if minutes > 1 { "minutes" } else { "minute" };
+    format!(
+        "Trop de tentatives de mot de passe depuis votre adresse : réessayez dans {minutes} {unit}."
+    )
+}
+
+impl Failure {
+    /// Too many attempts, with the seconds to wait when known.
+    pub fn throttled(message: impl Into<String>, retry_after_secs: Option<u64>) -> Self {
+        Self::new(FailureClass::Throttled { retry_after_secs }, message)
+    }
+
+    /// The password throttle refused: 429 with the rest of its window as `Retry-After`.
+    pub fn password_throttled(wait: chrono::Duration) -> Self {
+        Self::throttled(throttled_message(wait), Some(retry_after_secs(wait)))
     }
 }
 

@@ -9,6 +9,10 @@ pub mod authorize;
 pub mod batches;
 mod context;
 mod failure;
+pub mod housekeeping;
+pub mod sessions;
+pub mod signin;
+pub mod totp;
 
 pub use context::{Actor, Context, RequestStamp};
-pub use failure::{Failure, FailureClass};
+pub use failure::{Failure, FailureClass, retry_after_secs, throttled_message};

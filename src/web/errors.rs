@@ -15,6 +15,7 @@ use crate::accounts::reset::ResetError;
 use crate::auth::password::PasswordError;
 use crate::db::DbError;
 use crate::usecases::{Failure, FailureClass};
+pub use crate::usecases::{retry_after_secs, throttled_message};
 
 /// What a 503 for busy hashing threads tells the client to wait (seconds).
 pub const BUSY_RETRY_AFTER_SECS: u64 = 5;
@@ -70,6 +71,15 @@ impl From<Failure> for AppError {
             FailureClass::Hidden => AppError::NotFound,
             FailureClass::Forbidden => AppError::Forbidden(f.message),
             FailureClass::Conflict => AppError::Conflict(f.message),
+            FailureClass::Throttled {
+                retry_after_secs: Some(retry_after_secs),
+            } => AppError::Throttled {
+                message: f.message,
+                retry_after_secs,
+            },
+            FailureClass::Throttled {
+                retry_after_secs: None,
+            } => AppError::TooManyAttempts(f.message),
             FailureClass::Busy => AppError::Busy,
             FailureClass::Unavailable => AppError::Unavailable(f.message),
             FailureClass::Internal => AppError::Internal(f.message),
@@ -184,21 +194,6 @@ impl ResponseError for AppError {
         }
         res
     }
-}
-
-/// Whole seconds to wait, rounded up, at least one.
-pub fn retry_after_secs(wait: chrono::Duration) -> u64 {
-    let ms = wait.num_milliseconds().max(1);
-    u64::try_from(ms.div_euclid(1000) + i64::from(ms.rem_euclid(1000) > 0)).unwrap_or(1)
-}
-
-/// The French sentence of a throttle refusal.
-pub fn throttled_message(wait: chrono::Duration) -> String {
-    let minutes = retry_after_secs(wait).div_ceil(60);
-    let unit = if minutes > 1 { "minutes" } else { "minute" };
-    format!(
-        "Trop de tentatives de mot de passe depuis votre adresse : réessayez dans {minutes} {unit}."
-    )
 }
 
 /// Default service: the French 404.

@@ -8,7 +8,12 @@ use educt_admin::auth::password::verify_password;
 use educt_admin::db::schema::{batch_items, batches};
 use secrecy::SecretString;
 
-use crate::helpers::{COLLEGE, TestApp, add_pupil, audit_rows, hidden_field};
+use educt_admin::clock::Clock;
+use educt_admin::jobs::lease;
+use educt_admin::usecases::housekeeping::{self, JOB};
+use educt_admin::usecases::sessions::Timeouts;
+
+use crate::helpers::{COLLEGE, TestApp, add_pupil, audit_rows, hidden_field, t0, test_key};
 use crate::pupils::app_with_pupils;
 
 pub async fn form_fields(app: &TestApp) -> (String, String) {
@@ -416,6 +421,10 @@ async fn passwords_are_wiped_after_24_hours_and_batches_are_their_creators() {
             .status(),
         200
     );
+    // Another instance holds the housekeeping lease: this app's job leaves the wipe to it.
+    let other = "autre-instance/1";
+    let far = Duration::days(10);
+    assert!(lease::acquire(&mut app.conn(), JOB, other, t0() + Duration::days(1), far).unwrap());
     app.clock.advance(Duration::hours(24));
     app.signed_in("referent", "Referent-2026").await;
     assert_eq!(
@@ -424,14 +433,19 @@ async fn passwords_are_wiped_after_24_hours_and_batches_are_their_creators() {
             .status(),
         409
     );
-    assert!(
+    // The page view no longer wipes: the housekeeping job does.
+    let sealed = || {
         batch_items::table
             .select(batch_items::sealed_password)
             .load::<Option<String>>(&mut app.conn())
             .unwrap()
-            .iter()
-            .all(Option::is_none)
-    );
+    };
+    assert!(sealed().iter().any(Option::is_some));
+    let timeouts = Timeouts::of(&app.settings.session);
+    let now = app.clock.now();
+    let swept = housekeeping::run_once(&mut app.conn(), &test_key(), other, now, timeouts);
+    assert_eq!(swept.unwrap().unwrap().batches_wiped, 1);
+    assert!(sealed().iter().all(Option::is_none));
 }
 
 #[tokio::test]

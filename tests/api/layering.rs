@@ -23,9 +23,6 @@ const WEB_SCHEMA_DEBT: &[&str] = &[
 const WEB_TRANSACTION_DEBT: &[&str] = &[
     "web/delegation_changes.rs",
     "web/delegations.rs",
-    "web/otp.rs",
-    "web/session_guard.rs",
-    "web/signin.rs",
     "web/transfers.rs",
 ];
 

@@ -16,6 +16,7 @@ mod directory_contract;
 mod hardening;
 mod health;
 mod helpers;
+mod housekeeping;
 mod import;
 mod import_order;
 mod import_page;

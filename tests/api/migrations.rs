@@ -118,6 +118,10 @@ fn read_every_table(conn: &mut DbConnection) {
         ))
         .load::<(i64, chrono::NaiveDateTime, Option<i64>)>(conn)
         .unwrap();
+    educt_admin::db::schema::job_leases::table
+        .select(educt_admin::db::schema::job_leases::all_columns)
+        .load::<(String, Option<String>, Option<chrono::NaiveDateTime>)>(conn)
+        .unwrap();
 }
 
 #[test]

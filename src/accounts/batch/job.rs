@@ -11,11 +11,11 @@ use super::{lease, store};
 use crate::accounts::reset::ResetError;
 use crate::accounts::{AccountKind, AccountOp};
 use crate::audit::{self, AuditEvent, Outcome};
-use crate::usecases::{Actor, Context};
 
 /// The request id written on the audit rows of work taken up by the job.
 pub const JOB_REQUEST_ID: &str = "job:reprise-des-lots";
-/// The actor of what the job does on its own (wipes, stops).
+/// The actor of what the job does on its own (stops; the 24-hour wipe is the housekeeping
+/// job's).
 pub const JOB_ACTOR: &str = "job:lots";
 
 /// Takes up the orphaned batches once; returns how many were started.
@@ -95,25 +95,13 @@ fn stop_for_the_gate(services: &Services, b: &super::Batch) -> Result<(), ResetE
     )
 }
 
-/// Closes the batches past their 24 hours, audited.
-fn wipe(services: &Services) -> Result<(), ResetError> {
-    let mut conn = services
-        .pool
-        .get()
-        .map_err(|e| ResetError::Pool(e.to_string()))?;
-    let ctx = Context::new(Actor::Job("lots"), services.clock.now());
-    crate::usecases::batches::wipe_expired(&mut conn, &services.key, &ctx)
-        .map(drop)
-        .map_err(|e| ResetError::Crypto(e.to_string()))
-}
-
 /// Runs the job on a thread of its own while `alive` can be upgraded (the app is up).
 pub fn spawn(alive: Weak<()>, services: Services) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("batches-job".into())
         .spawn(move || {
             while alive.upgrade().is_some() {
-                if let Err(e) = wipe(&services).and_then(|()| take_up_orphans(&services)) {
+                if let Err(e) = take_up_orphans(&services) {
                     tracing::warn!(error = %e, "batches job");
                 }
                 std::thread::sleep(std::time::Duration::from_secs(super::HEARTBEAT_SECS));

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{action_event, kind_of, owned_batch};
-use crate::accounts::batch::{self, Batch, lease, runner, store};
 use crate::accounts::AccountKind;
+use crate::accounts::batch::{self, Batch, lease, runner, store};
 use crate::audit::{self, AuditEvent, AuditTx, Outcome};
 use crate::db::DbConnection;
 use crate::delegation::policy::Permit;
@@ -36,14 +36,8 @@ pub struct Located {
 }
 
 /// The batch `id` of a path, or nothing (404, also for an id that does not parse).
-pub fn locate(
-    conn: &mut DbConnection,
-    key: &AppKey,
-    ctx: &Context,
-    id: &str,
-) -> Result<Located, Failure> {
+pub fn locate(conn: &mut DbConnection, id: &str) -> Result<Located, Failure> {
     let id: i64 = id.parse().map_err(|_| Failure::hidden())?;
-    wipe_expired(conn, key, ctx)?; // DEBT: the housekeeping job takes this over.
     let found = batch::find(conn, id)?.ok_or_else(Failure::hidden)?;
     Ok(Located {
         id,
@@ -179,13 +173,4 @@ pub fn wipe_expired_in(tx: &mut AuditTx<'_>, ctx: &Context) -> Result<usize, Fai
         tx.append(&event)?;
     }
     Ok(wiped.len())
-}
-
-/// The same, alone in its transaction (the batches job).
-pub fn wipe_expired(
-    conn: &mut DbConnection,
-    key: &AppKey,
-    ctx: &Context,
-) -> Result<usize, Failure> {
-    audit::audited(conn, key, ctx.now, |tx| wipe_expired_in(tx, ctx))
 }

@@ -3,10 +3,10 @@
 //! without the explicit choice, accounts in another unfinished batch), and the creation.
 
 use super::{Deps, action_for, agent_name, wipe_expired_in};
+use crate::accounts::AccountKind;
 use crate::accounts::AccountState;
 use crate::accounts::batch::runner::new_owner;
 use crate::accounts::batch::{self, NewBatch};
-use crate::accounts::AccountKind;
 use crate::accounts::{parents, pupils};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::db::DbConnection;

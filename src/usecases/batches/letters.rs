@@ -4,11 +4,11 @@
 use secrecy::SecretString;
 
 use super::{Deps, agent_name, kind_of, owned_batch};
+use crate::accounts::AccountKind;
 use crate::accounts::batch::{self, Batch, Progress};
 use crate::accounts::parents;
 use crate::accounts::provisional::expiry;
 use crate::accounts::pupils;
-use crate::accounts::AccountKind;
 use crate::db::DbConnection;
 use crate::delegation::policy::Permit;
 use crate::usecases::{Context, Failure};

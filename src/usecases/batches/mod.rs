@@ -15,9 +15,7 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 
-pub use actions::{
-    Located, Resumed, abandon, confirm_printed, locate, resume, wipe_expired, wipe_expired_in,
-};
+pub use actions::{Located, Resumed, abandon, confirm_printed, locate, resume, wipe_expired_in};
 pub use create::{
     BATCH_STATES, ClassChoice, Created, RENOTIFY_WARNING, Refused, create, create_action, divisions,
 };

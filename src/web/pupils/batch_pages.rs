@@ -14,8 +14,8 @@ use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::batch::{BatchView, LettersView, batch_page, letters_document};
 use super::classes::{deps, guarded};
-use crate::accounts::batch::runner::Runner;
 use crate::accounts::AccountKind;
+use crate::accounts::batch::runner::Runner;
 use crate::db::DbConnection;
 use crate::delegation::policy::Permit;
 use crate::secrets::AppKey;
@@ -69,14 +69,10 @@ async fn open(
     id: &str,
     action: &'static str,
 ) -> Result<(Located, Permit, Context), AppError> {
-    let (key, ctx, id) = (
-        state.key.clone(),
-        meta.context_of(signed_in, state.clock.now()),
-        id.to_owned(),
-    );
+    let id = id.to_owned();
     let found = state
         .db
-        .run(move |conn| batches::locate(conn, &key, &ctx, &id))
+        .run(move |conn| batches::locate(conn, &id).map_err(AppError::from))
         .await?;
     let attempt = Attempt::new(action).on("lot", found.id);
     let (permit, ctx) = guarded(found.kind, state, signed_in, meta, &found.uai, &attempt).await?;

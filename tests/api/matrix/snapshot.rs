@@ -9,8 +9,15 @@ use diesel::sql_types::Text;
 use educt_admin::db::DbConnection;
 
 /// The tables a refused request is expected to move: the audit chain, the sessions
-/// (`last_seen`, rotation) and the throttles. Everything else is a business table.
-pub const MOVING_TABLES: &[&str] = &["audit_events", "audit_head", "sessions", "login_throttle"];
+/// (`last_seen`, rotation) and the throttles; and the background jobs' leases, which the
+/// housekeeping job renews at any time. Everything else is a business table.
+pub const MOVING_TABLES: &[&str] = &[
+    "audit_events",
+    "audit_head",
+    "sessions",
+    "login_throttle",
+    "job_leases",
+];
 
 /// diesel's own bookkeeping.
 const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
