@@ -9,6 +9,7 @@ mod motive;
 mod person_name;
 #[cfg(test)]
 pub(crate) mod proptests;
+mod text;
 mod uai;
 
 pub use agent::{Agent, AgentUid};
