@@ -9,14 +9,16 @@ use super::{Interruption, LEASE_SECS};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::batches;
+use crate::domain::BatchId;
 
 /// Takes (or renews) the lease for `owner`; `false` when someone else holds it.
 pub fn acquire_lease(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
     owner: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
+    let id = id.into().get();
     let n = diesel::update(
         batches::table.filter(batches::id.eq(id)).filter(
             batches::lease_until
@@ -36,10 +38,11 @@ pub fn acquire_lease(
 /// The heartbeat: extends `owner`'s lease; `false` when he lost it.
 pub fn renew_lease(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
     owner: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
+    let id = id.into().get();
     let n = diesel::update(
         batches::table
             .filter(batches::id.eq(id))
@@ -74,10 +77,11 @@ pub fn release_instance_leases(conn: &mut DbConnection, instance_id: &str) -> Qu
 /// Gives the lease back, noting the error that stopped the work, if any.
 pub fn release_lease(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
     owner: &str,
     error: Option<&str>,
 ) -> QueryResult<()> {
+    let id = id.into().get();
     diesel::update(
         batches::table
             .filter(batches::id.eq(id))
@@ -96,10 +100,11 @@ pub fn release_lease(
 /// the rights resumes or abandons it.
 pub fn interrupt(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
     owner: &str,
     why: Interruption,
 ) -> QueryResult<()> {
+    let id = id.into().get();
     diesel::update(
         batches::table
             .filter(batches::id.eq(id))
@@ -118,10 +123,11 @@ pub fn interrupt(
 /// passed again by a person), unless someone holds it.
 pub fn interrupt_unleased(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
     why: Interruption,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
+    let id = id.into().get();
     let n = diesel::update(
         batches::table.filter(batches::id.eq(id)).filter(
             batches::lease_until

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{Created, NewBatch, lease, store};
 use crate::audit::{self, AuditEvent, AuditTx, Outcome};
 use crate::db::DbConnection;
+use crate::domain::BatchId;
 use crate::secrets::AppKey;
 
 #[derive(Debug, thiserror::Error)]
@@ -103,12 +104,13 @@ pub fn resume(
     conn: &mut DbConnection,
     key: &AppKey,
     now: DateTime<Utc>,
-    id: i64,
+    id: impl Into<BatchId>,
     acting_uid: &str,
     gate: Option<&str>,
     owner: &str,
     event: &AuditEvent,
 ) -> Result<(), BatchError> {
+    let id: BatchId = id.into();
     audit::audited(conn, key, now, |tx| -> Result<(), BatchError> {
         let batch = store::find(tx.conn(), id)?.ok_or(diesel::result::Error::NotFound)?;
         if batch.is_closed() {
@@ -128,10 +130,11 @@ pub fn abandon(
     conn: &mut DbConnection,
     key: &AppKey,
     now: DateTime<Utc>,
-    id: i64,
+    id: impl Into<BatchId>,
     by: &str,
     event: &AuditEvent,
 ) -> Result<usize, BatchError> {
+    let id: BatchId = id.into();
     audit::audited(conn, key, now, |tx| -> Result<usize, BatchError> {
         let batch = store::find(tx.conn(), id)?.ok_or(diesel::result::Error::NotFound)?;
         if batch.is_closed() {
@@ -157,9 +160,10 @@ pub fn confirm_printed(
     conn: &mut DbConnection,
     key: &AppKey,
     now: DateTime<Utc>,
-    id: i64,
+    id: impl Into<BatchId>,
     event: &AuditEvent,
 ) -> Result<(), BatchError> {
+    let id: BatchId = id.into();
     audit::audited(conn, key, now, |tx| -> Result<(), BatchError> {
         let progress = store::counts(tx.conn(), id)?;
         if progress.pending > 0 {
