@@ -217,9 +217,9 @@ pub fn test_settings(db: &TestDb) -> Settings {
     s.server.bind = "127.0.0.1:0".parse().unwrap();
     s.server.workers = 1;
     s.server.shutdown_timeout_secs = 1;
-    s.database.url = Some(db.url.clone());
+    s.database.url = Some(db.url.clone().into());
     s.database.pool_size = 4;
-    s.secrets.key = Some(hex::encode(TEST_KEY));
+    s.secrets.key = Some(hex::encode(TEST_KEY).into());
     s.demo.data_dir = db.dir.path().join("data");
     s
 }
