@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 mod directory;
+mod values;
 pub use directory::{DirectoryKind, DirectorySettings, LdapAttributes, LdapSettings};
+pub use values::PublicOrigin;
 
 /// Environment variable naming the configuration file when `--config` is absent.
 pub const CONFIG_ENV: &str = "EDUCT_ADMIN_CONFIG";
@@ -120,8 +123,9 @@ impl Default for SessionSettings {
 pub struct ServerSettings {
     /// Address and port to listen on.
     pub bind: SocketAddr,
-    /// The URL users type, e.g. `https://admin.ac-exemple.fr`; used for origin checks behind a proxy.
-    pub public_url: Option<String>,
+    /// The URL users type, e.g. `https://admin.ac-exemple.fr`; its origin is what unsafe
+    /// requests must come from behind a proxy. Parsed at load.
+    pub public_url: Option<PublicOrigin>,
     /// Plain HTTP on a non-loopback address is refused unless a TLS proxy sits in front.
     pub behind_tls_proxy: bool,
     /// Number of HTTP worker threads (0: one per core).
@@ -144,8 +148,10 @@ pub struct TlsSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
-    /// `sqlite://PATH`, a plain path, or `postgres://…`.
-    pub url: Option<String>,
+    /// `sqlite://PATH`, a plain path, or `postgres://…` (may carry a password: kept secret,
+    /// never serialised).
+    #[serde(skip_serializing)]
+    pub url: Option<SecretString>,
     /// File holding the URL (when it carries a password).
     pub url_file: Option<PathBuf>,
     pub pool_size: u32,
@@ -160,8 +166,10 @@ pub struct DatabaseSettings {
 pub struct SecretSettings {
     /// File holding the 32-byte application key (raw, hex or base64).
     pub key_file: Option<PathBuf>,
-    /// The key itself (hex or base64); meant for `EDUCT_ADMIN__SECRETS__KEY`.
-    pub key: Option<String>,
+    /// The key itself (hex or base64); meant for `EDUCT_ADMIN__SECRETS__KEY`. Secret: never
+    /// shown by `Debug`, never serialised.
+    #[serde(skip_serializing)]
+    pub key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -191,8 +199,9 @@ pub struct LogSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TimeSettings {
-    /// IANA time zone in which delegation days are counted.
-    pub zone: String,
+    /// IANA time zone in which delegation days are counted (parsed at load).
+    #[serde(with = "values::tz_name")]
+    pub zone: chrono_tz::Tz,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -241,7 +250,7 @@ impl Default for LogSettings {
 impl Default for TimeSettings {
     fn default() -> Self {
         Self {
-            zone: "Europe/Paris".into(),
+            zone: chrono_tz::Europe::Paris,
         }
     }
 }
@@ -289,9 +298,8 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Checks what serde cannot: the time zone name, TLS files named in pairs.
+    /// Checks what serde cannot: keys that exclude each other.
     fn check(&self) -> Result<(), ConfigError> {
-        self.time_zone()?;
         if self.database.url.is_some() && self.database.url_file.is_some() {
             return Err(ConfigError::Invalid(
                 "database.url and database.url_file are both set; keep one".into(),
@@ -305,10 +313,8 @@ impl Settings {
         Ok(())
     }
 
-    pub fn time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
-        self.time.zone.parse::<chrono_tz::Tz>().map_err(|_| {
-            ConfigError::Invalid(format!("time.zone: unknown time zone {:?}", self.time.zone))
-        })
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.time.zone
     }
 
     /// The database URL: from the file, the key, or the default SQLite file.
@@ -320,13 +326,15 @@ impl Settings {
             })?;
             return Ok(text.trim().to_owned());
         }
-        Ok(self.database.url.clone().unwrap_or_else(|| {
-            self.demo
+        Ok(match &self.database.url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => self
+                .demo
                 .data_dir
                 .join(DEFAULT_SQLITE_FILE)
                 .to_string_lossy()
-                .into_owned()
-        }))
+                .into_owned(),
+        })
     }
 }
 

@@ -12,7 +12,7 @@ fn with_file(text: &str) -> Result<Settings, ConfigError> {
 fn defaults_are_valid() {
     let s = with_file("").unwrap();
     assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
-    assert_eq!(s.time.zone, "Europe/Paris");
+    assert_eq!(s.time.zone, chrono_tz::Europe::Paris);
     assert!(s.database_url().unwrap().ends_with("educt-admin.sqlite3"));
 }
 
@@ -40,6 +40,34 @@ fn bad_time_zone_is_refused() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("Europe/Lutece"), "{err}");
+    assert!(err.contains("time.zone"), "the key is named: {err}");
+}
+
+#[test]
+fn the_public_url_is_parsed_at_load() {
+    let s =
+        with_file("[server]\npublic_url = \"https://comptes.ac-test.fr/educt-admin-comptes/\"\n")
+            .unwrap();
+    let origin = s.server.public_url.as_ref().map(PublicOrigin::as_str);
+    assert_eq!(origin, Some("https://comptes.ac-test.fr"));
+    let err = with_file("[server]\npublic_url = \"comptes.ac-test.fr\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("server.public_url"), "the key is named: {err}");
+}
+
+#[test]
+fn secrets_stay_out_of_debug_output() {
+    let s = with_file(
+        "[secrets]\nkey = \"c2VjcmV0LWtleS1zZWNyZXQta2V5LXNlY3JldC1rZXk=\"\n[database]\nurl = \"postgres://u:hunter2@db/x\"\n",
+    )
+    .unwrap();
+    let shown = format!("{s:?}");
+    assert!(
+        !shown.contains("c2VjcmV0") && !shown.contains("hunter2"),
+        "{shown}"
+    );
+    assert!(s.database_url().unwrap().contains("hunter2"));
 }
 
 #[test]

@@ -10,6 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use futures_util::FutureExt;
+use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 
 use crate::accounts::batch;
@@ -87,7 +88,7 @@ pub struct Application {
 /// Resolves the application key: configured, or (demo) generated in the data folder.
 pub fn load_key(settings: &Settings, demo: bool) -> Result<AppKey, KeyError> {
     if let Some(text) = &settings.secrets.key {
-        return AppKey::decode(text.as_bytes());
+        return AppKey::decode(text.expose_secret().as_bytes());
     }
     if let Some(path) = &settings.secrets.key_file {
         return AppKey::from_file(path);
@@ -173,7 +174,7 @@ impl Application {
                 "plain HTTP on {bind} is refused: configure [server.tls] or set [server] behind_tls_proxy = true"
             )));
         }
-        let tz = settings.time_zone()?;
+        let tz = settings.time_zone();
         // Before any hash (the demo seeds hashed passwords); the pool is process-wide.
         crate::auth::password::configure_hashing(
             settings.hashing.threads,

@@ -134,7 +134,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, StartupError> {
                 .map(|u| crate::domain::Uai::parse(&u))
                 .transpose()
                 .map_err(|e| StartupError::Refused(e.to_string()))?;
-            let tz = settings.time_zone()?;
+            let tz = settings.time_zone();
             let db = open_database(&settings)?;
             let mut conn = db.get()?;
             let list = crate::delegation::store::all(&mut conn, uai.as_ref())
@@ -159,7 +159,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, StartupError> {
         }
         Command::Import { command } => {
             let key = load_key(&settings, false)?;
-            let tz = settings.time_zone()?;
+            let tz = settings.time_zone();
             let db = open_database(&settings)?;
             let mut conn = db.get()?;
             let out = import::run(&mut conn, &key, tz, command)
@@ -169,7 +169,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, StartupError> {
         }
         Command::Purge { apply } => {
             let key = load_key(&settings, false)?;
-            let tz = settings.time_zone()?;
+            let tz = settings.time_zone();
             let db = open_database(&settings)?;
             let mut conn = db.get()?;
             let out = import::run_purge(&mut conn, &key, tz, apply)

@@ -33,7 +33,9 @@ pub struct LdapSettings {
     pub allow_insecure: bool,
     /// Service account used to find agents.
     pub bind_dn: String,
-    pub bind_password: Option<String>,
+    /// Secret: never shown by `Debug`, never serialised.
+    #[serde(skip_serializing)]
+    pub bind_password: Option<secrecy::SecretString>,
     pub bind_password_file: Option<PathBuf>,
     /// Where agents live.
     pub base_dn: String,

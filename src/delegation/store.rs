@@ -8,7 +8,7 @@ use super::{Delegation, Scope};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::delegations;
-use crate::domain::Uai;
+use crate::domain::{DelegationId, Uai};
 
 type Row = (
     i64,
@@ -112,7 +112,11 @@ pub fn all(conn: &mut DbConnection, uai: Option<&Uai>) -> QueryResult<Vec<Delega
     Ok(load(q.load(conn)?))
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Delegation>> {
+pub fn find(
+    conn: &mut DbConnection,
+    id: impl Into<DelegationId>,
+) -> QueryResult<Option<Delegation>> {
+    let id = id.into().get();
     Ok(delegations::table
         .filter(delegations::id.eq(id))
         .select(columns!())
@@ -156,7 +160,13 @@ pub fn insert(
 }
 
 /// Revokes, unless already revoked; returns whether a row changed.
-pub fn revoke(conn: &mut DbConnection, id: i64, by: &str, now: DateTime<Utc>) -> QueryResult<bool> {
+pub fn revoke(
+    conn: &mut DbConnection,
+    id: impl Into<DelegationId>,
+    by: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let id = id.into().get();
     let n = diesel::update(
         delegations::table
             .filter(delegations::id.eq(id))
@@ -172,11 +182,12 @@ pub fn revoke(conn: &mut DbConnection, id: i64, by: &str, now: DateTime<Utc>) ->
 
 pub fn extend(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<DelegationId>,
     until: NaiveDate,
     by: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
+    let id = id.into().get();
     let n = diesel::update(
         delegations::table
             .filter(delegations::id.eq(id))

@@ -61,7 +61,7 @@ impl LdapDirectory {
             None
         };
         let bind_password = match (&settings.bind_password, &settings.bind_password_file) {
-            (Some(p), None) => SecretString::from(p.clone()),
+            (Some(p), None) => p.clone(),
             (None, Some(path)) => SecretString::from(
                 std::fs::read_to_string(path)
                     .map_err(|e| config_err(format!("cannot read {}: {e}", path.display())))?

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::Uai;
+use super::text::text_value;
 
 /// A staff member as the directory describes him.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,10 +43,6 @@ impl AgentUid {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
         ok.then(|| Self(s.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 impl fmt::Debug for AgentUid {
@@ -54,11 +51,7 @@ impl fmt::Debug for AgentUid {
     }
 }
 
-impl fmt::Display for AgentUid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_value!(AgentUid);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,5 @@
-use std::fmt;
-
 use super::ParseError;
+use super::text::{check_max_chars, text_value};
 
 /// A class (division) code as SIECLE writes it: `3A`, `2NDE4`, `TG1`, `1STMG-2`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -17,11 +16,7 @@ impl Division {
         // Checked on the stored (uppercase) form: `ß` becomes `SS`, so the limit and the
         // characters hold for what is kept, and parsing it again gives it back.
         let upper = s.to_uppercase();
-        if upper.chars().count() > MAX_LEN {
-            return Err(ParseError::new(format!(
-                "La division ne peut dépasser {MAX_LEN} caractères."
-            )));
-        }
+        check_max_chars(&upper, MAX_LEN, "La division")?;
         if !upper
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '/'))
@@ -32,17 +27,9 @@ impl Division {
         }
         Ok(Self(upper))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Division {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_value!(Division, parse);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,5 @@
-use std::fmt;
-
 use super::ParseError;
+use super::text::text_value;
 
 /// The login of a pupil or parent: `j.dupont`, `j.dupont2` (BRIEF rule 14).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,17 +42,9 @@ impl Identifiant {
             Self(format!("{base}{n}"))
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Identifiant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_value!(Identifiant, parse);
 
 /// The identifiant before numbering: initial of the first name, `.`, the surname
 /// transliterated to lowercase ASCII without spaces, apostrophes or hyphens, at most

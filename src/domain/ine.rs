@@ -1,6 +1,5 @@
-use std::fmt;
-
 use super::ParseError;
+use super::text::text_value;
 
 /// National pupil id (INE): 11 characters, digits and uppercase letters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -21,10 +20,6 @@ impl Ine {
         Ok(Self(s))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// Masked but for the last 3 characters: `••••••••12K`.
     pub fn masked(&self) -> String {
         let visible = &self.0[self.0.len() - 3..];
@@ -32,11 +27,7 @@ impl Ine {
     }
 }
 
-impl fmt::Display for Ine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_value!(Ine, parse);
 
 #[cfg(test)]
 mod tests {

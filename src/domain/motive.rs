@@ -1,6 +1,5 @@
-use std::fmt;
-
 use super::ParseError;
+use super::text::{check_max_chars, text_value};
 
 /// The motive of a delegation, as the principal types it: 1 to 500 characters, line breaks
 /// allowed, no other control character (a NUL byte is refused with its own message: it is
@@ -26,24 +25,12 @@ impl Motive {
         if s.is_empty() {
             return Err(ParseError::new("Indiquez le motif de la délégation."));
         }
-        if s.chars().count() > MOTIVE_MAX_CHARS {
-            return Err(ParseError::new(format!(
-                "Le motif ne peut dépasser {MOTIVE_MAX_CHARS} caractères."
-            )));
-        }
+        check_max_chars(s, MOTIVE_MAX_CHARS, "Le motif")?;
         Ok(Self(s.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Motive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_value!(Motive, parse);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,5 @@
-use std::fmt;
-
 use super::ParseError;
+use super::text::{check_max_chars, text_value};
 
 /// A first name or surname as the management data spells it: any printable text,
 /// trimmed, inner white space folded, 1 to 200 characters. Escaping is the views' job.
@@ -20,24 +19,12 @@ impl PersonName {
         if folded.is_empty() {
             return Err(ParseError::new("Le nom est vide."));
         }
-        if folded.chars().count() > MAX_CHARS {
-            return Err(ParseError::new(format!(
-                "Le nom ne peut dépasser {MAX_CHARS} caractères."
-            )));
-        }
+        check_max_chars(&folded, MAX_CHARS, "Le nom")?;
         Ok(Self(folded))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for PersonName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_value!(PersonName, parse);
 
 /// The search form of a name: ASCII lowercase words (`Lefèvre-N'Diaye` → `lefevre ndiaye`).
 /// Apostrophes vanish (so `ndiaye` finds N'Diaye), hyphens and spaces separate words.

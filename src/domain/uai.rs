@@ -1,6 +1,5 @@
-use std::fmt;
-
 use super::ParseError;
+use super::text::text_value;
 
 /// Establishment id (UAI, ex-RNE): 7 digits and a check letter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,27 +38,13 @@ impl Uai {
         Ok(Self(out))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The département prefix (3 characters, e.g. `069`, `620` for Corse-du-Sud).
     pub fn department(&self) -> &str {
         &self.0[..3]
     }
 }
 
-impl fmt::Display for Uai {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for Uai {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
+text_value!(Uai, parse);
 
 #[cfg(test)]
 mod tests {

@@ -45,6 +45,43 @@ fn reader(file: &str, bytes: &[u8]) -> Result<Table, ImportError> {
     Ok((r, columns))
 }
 
+/// One data line: its number in the file (the header is line 1) and its fields by column.
+struct Line<'a> {
+    number: usize,
+    record: csv::StringRecord,
+    columns: &'a HashMap<String, usize>,
+}
+
+impl Line<'_> {
+    /// The trimmed value of column `name`; `None` when absent or blank.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.columns
+            .get(name)
+            .and_then(|i| self.record.get(*i))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// The data lines of `table`; an unreadable line stops the import.
+fn lines<'a>(
+    file: &'a str,
+    table: &'a mut Table,
+) -> impl Iterator<Item = Result<Line<'a>, ImportError>> + 'a {
+    let (r, columns) = table;
+    let columns = &*columns;
+    r.records().enumerate().map(move |(n, record)| {
+        let number = n + 2;
+        record
+            .map(|record| Line {
+                number,
+                record,
+                columns,
+            })
+            .map_err(|_| ImportError::fatal(file, format!("ligne {number} illisible")))
+    })
+}
+
 fn require(
     file: &str,
     columns: &HashMap<String, usize>,
@@ -67,18 +104,13 @@ fn require(
 
 pub fn read_pupils(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportError> {
     let file = "eleves.csv";
-    let (mut r, c) = reader(file, bytes)?;
-    require(file, &c, &["id", "nom", "prenom", "date_naissance"])?;
+    let mut table = reader(file, bytes)?;
+    require(file, &table.1, &["id", "nom", "prenom", "date_naissance"])?;
     let mut seen = HashSet::new();
-    for (n, row) in r.records().enumerate() {
-        let line = n + 2;
-        let row = row.map_err(|_| ImportError::fatal(file, format!("ligne {line} illisible")))?;
-        let get = |k: &str| {
-            c.get(k)
-                .and_then(|i| row.get(*i))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
+    for row in lines(file, &mut table) {
+        let row = row?;
+        let line = row.number;
+        let get = |k: &str| row.get(k);
         let Some(id) = get("id")
             .map(str::to_owned)
             .filter(|i| i.chars().count() <= 40)
@@ -136,20 +168,19 @@ pub fn read_pupils(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportErro
 
 pub fn read_guardians(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportError> {
     let file = "responsables.csv";
-    let (mut r, c) = reader(file, bytes)?;
-    require(file, &c, &["id", "nom", "prenom", "eleve_id", "resp_legal"])?;
+    let mut table = reader(file, bytes)?;
+    require(
+        file,
+        &table.1,
+        &["id", "nom", "prenom", "eleve_id", "resp_legal"],
+    )?;
     let pupils: HashSet<String> = data.pupils.iter().map(|p| p.source_id.clone()).collect();
     let mut people: HashMap<String, GuardianRecord> = HashMap::new();
     let mut links = HashSet::new();
-    for (n, row) in r.records().enumerate() {
-        let line = n + 2;
-        let row = row.map_err(|_| ImportError::fatal(file, format!("ligne {line} illisible")))?;
-        let get = |k: &str| {
-            c.get(k)
-                .and_then(|i| row.get(*i))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
+    for row in lines(file, &mut table) {
+        let row = row?;
+        let line = row.number;
+        let get = |k: &str| row.get(k);
         let (Some(id), Some(pupil)) = (get("id"), get("eleve_id")) else {
             data.warnings
                 .push(format!("ligne {line} : pas d'id ou d'eleve_id ; ignorée"));

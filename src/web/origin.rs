@@ -12,6 +12,7 @@ use super::errors::AppError;
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use crate::audit::{AuditEvent, Outcome};
+use crate::config::PublicOrigin;
 use crate::web::state::AppState;
 
 /// Why a request is cross-site, or `None` when it is same-origin.
@@ -20,7 +21,7 @@ pub fn cross_site_reason(
     sec_fetch_site: Option<&str>,
     origin: Option<&str>,
     host: Option<&str>,
-    public_url: Option<&str>,
+    public_origin: Option<&PublicOrigin>,
 ) -> Option<&'static str> {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
@@ -31,17 +32,9 @@ pub fn cross_site_reason(
         return Some("Sec-Fetch-Site is not same-origin");
     }
     let origin = origin?;
-    let expected_host = match public_url {
-        Some(url) => {
-            let expected = url.trim_end_matches('/');
-            let expected_origin = match expected.find("://") {
-                Some(i) => match expected[i + 3..].find('/') {
-                    Some(j) => &expected[..i + 3 + j],
-                    None => expected,
-                },
-                None => expected,
-            };
-            return (!origin.eq_ignore_ascii_case(expected_origin))
+    let expected_host = match public_origin {
+        Some(expected) => {
+            return (!origin.eq_ignore_ascii_case(expected.as_str()))
                 .then_some("Origin is not the public URL");
         }
         None => host?,
@@ -64,7 +57,7 @@ pub async fn same_origin_only(
             .and_then(|v: &header::HeaderValue| v.to_str().ok())
     };
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let public_url = state
+    let public_origin = state
         .as_ref()
         .and_then(|s| s.settings.server.public_url.clone());
     let reason = cross_site_reason(
@@ -72,7 +65,7 @@ pub async fn same_origin_only(
         header_str("sec-fetch-site"),
         header_str(header::ORIGIN.as_str()),
         header_str(header::HOST.as_str()),
-        public_url.as_deref(),
+        public_origin.as_ref(),
     );
     let Some(reason) = reason else {
         return Ok(next.call(req).await?.map_into_left_body());
@@ -144,7 +137,8 @@ mod tests {
         assert!(cross_site_reason(&post, Some("same-site"), None, host, None).is_some());
         assert!(cross_site_reason(&post, None, Some("https://evil.example"), host, None).is_some());
         assert!(cross_site_reason(&post, None, Some("null"), host, None).is_some());
-        let public = Some("https://comptes.ac-test.fr/educt-admin-comptes/");
+        let public = PublicOrigin::parse("https://comptes.ac-test.fr/educt-admin-comptes/").ok();
+        let public = public.as_ref();
         assert_eq!(
             cross_site_reason(
                 &post,

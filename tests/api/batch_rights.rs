@@ -93,18 +93,8 @@ async fn text_of(client: &reqwest::Client, app: &TestApp, path: &str) -> String 
 }
 
 async fn principal(app: &TestApp) -> (reqwest::Client, String) {
-    let client = app.new_client();
-    app.sign_in_with(&client, "principal", PRINCIPAL_PW).await;
-    let home = client
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = crate::helpers::hidden_field(&home, "csrf_token");
-    (client, csrf)
+    let principal = app.client_as(crate::helpers::Role::Principal).await;
+    (principal.client, principal.csrf)
 }
 
 /// A batch made in the database for `uid`, with nobody working on it: the job takes it up.

@@ -107,27 +107,15 @@ pub fn batch_id(res: &reqwest::Response) -> i64 {
 
 /// (pupil id, password) read from the letters document.
 pub fn passwords(letters: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for part in letters.split(r#"<article class="letter">"#).skip(1) {
-        let ident = part
-            .split("Identifiant</dt><dd><code>")
-            .nth(1)
-            .unwrap()
-            .split('<')
-            .next()
-            .unwrap()
-            .to_owned();
-        let pw = part
-            .split("Mot de passe provisoire</dt><dd><code>")
-            .nth(1)
-            .unwrap()
-            .split('<')
-            .next()
-            .unwrap()
-            .replace(' ', "");
-        out.push((ident, pw));
-    }
-    out
+    crate::helpers::Page::parse(letters)
+        .definitions_in("article.letter")
+        .into_iter()
+        .map(|mut letter| {
+            let ident = letter.remove("Identifiant").unwrap();
+            let pw = letter.remove("Mot de passe provisoire").unwrap();
+            (ident, pw.replace(' ', ""))
+        })
+        .collect()
 }
 
 fn check_one_valid_password_each(

@@ -204,9 +204,9 @@ async fn a_reset_shows_the_password_once_and_stores_only_its_hash() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let body = res.text().await.unwrap();
-    let start = body.find("Mot de passe provisoire</dt><dd><code>").unwrap()
-        + "Mot de passe provisoire</dt><dd><code>".len();
-    let grouped = &body[start..start + body[start..].find('<').unwrap()];
+    let grouped = &crate::helpers::Page::parse(&body)
+        .definition("Mot de passe provisoire")
+        .unwrap();
     let password = grouped.replace(' ', "");
     assert_eq!(password.len(), 11);
     assert!(

@@ -10,6 +10,7 @@ use super::{Interruption, LEASE_SECS};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::batches;
+use crate::domain::BatchId;
 
 /// The batch `id` while `owner` holds its lease.
 type Held<'a> = dsl::Filter<
@@ -54,10 +55,11 @@ pub fn lease_until(now: DateTime<Utc>) -> Option<NaiveDateTime> {
 /// Takes (or renews) the lease for `owner`; `false` when someone else holds it.
 pub fn acquire_lease(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
     owner: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
+    let id = id.into().get();
     let n = diesel::update(
         batches::table
             .filter(batches::id.eq(id))
@@ -74,10 +76,11 @@ pub fn acquire_lease(
 /// The heartbeat: extends `owner`'s lease; `false` when he lost it.
 pub fn renew_lease(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
     owner: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
+    let id = id.into().get();
     let n = diesel::update(held(id, owner))
         .set(batches::lease_until.eq(lease_until(now)))
         .execute(conn)?;
@@ -105,10 +108,11 @@ pub fn release_instance_leases(conn: &mut DbConnection, instance_id: &str) -> Qu
 /// Gives the lease back, noting the error that stopped the work, if any.
 pub fn release_lease(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
     owner: &str,
     error: Option<&str>,
 ) -> QueryResult<()> {
+    let id = id.into().get();
     diesel::update(held(id, owner))
         .set((unleased(), batches::last_error.eq(error)))
         .execute(conn)
@@ -119,10 +123,11 @@ pub fn release_lease(
 /// the rights resumes or abandons it.
 pub fn interrupt(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
     owner: &str,
     why: Interruption,
 ) -> QueryResult<()> {
+    let id = id.into().get();
     diesel::update(held(id, owner))
         .set((batches::interruption.eq(Some(why.as_str())), unleased()))
         .execute(conn)
@@ -133,10 +138,11 @@ pub fn interrupt(
 /// passed again by a person), unless someone holds it.
 pub fn interrupt_unleased(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
     why: Interruption,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
+    let id = id.into().get();
     let n = diesel::update(
         batches::table
             .filter(batches::id.eq(id))

@@ -10,6 +10,7 @@
 pub mod claims;
 pub mod job;
 pub mod lease;
+mod row;
 pub mod runner;
 pub mod store;
 

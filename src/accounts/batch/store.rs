@@ -1,79 +1,21 @@
 //! The batches' rows: creation with its claims, leases, items, printing and wiping.
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::dsl;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::{Batch, Interruption, Progress, RETENTION_HOURS};
+use super::{Batch, Progress, RETENTION_HOURS};
 use crate::accounts::AccountState;
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::{batch_items, batches};
-use crate::domain::Uai;
+use crate::domain::{BatchId, Uai};
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = batches)]
-struct BatchRow {
-    id: i64,
-    kind: String,
-    uai: String,
-    division: String,
-    states: String,
-    created_by: String,
-    created_at: NaiveDateTime,
-    acting_uid: Option<String>,
-    lease_owner: Option<String>,
-    lease_until: Option<NaiveDateTime>,
-    printed_at: Option<NaiveDateTime>,
-    wiped_at: Option<NaiveDateTime>,
-    last_error: Option<String>,
-    interruption: Option<String>,
-    gate: Option<String>,
-    abandoned_by: Option<String>,
-    abandoned_at: Option<NaiveDateTime>,
-}
+use super::row::BatchRow;
 
-fn undecodable(what: &str, value: &str) -> DieselError {
-    DieselError::DeserializationError(format!("stored batch {what} {value:?} is not valid").into())
-}
-
-impl TryFrom<BatchRow> for Batch {
-    type Error = DieselError;
-
-    fn try_from(r: BatchRow) -> Result<Self, DieselError> {
-        let uai = Uai::parse(&r.uai).map_err(|_| undecodable("UAI", &r.uai))?;
-        let mut states = Vec::new();
-        for s in r.states.split(',') {
-            states.push(AccountState::parse(s).ok_or_else(|| undecodable("state", s))?);
-        }
-        let interruption = match r.interruption.as_deref() {
-            Some(s) => Some(Interruption::parse(s).ok_or_else(|| undecodable("interruption", s))?),
-            None => None,
-        };
-        Ok(Batch {
-            id: r.id,
-            kind: r.kind,
-            uai,
-            division: r.division,
-            states,
-            acting_uid: r.acting_uid.unwrap_or_else(|| r.created_by.clone()),
-            created_by: r.created_by,
-            created_at: r.created_at.and_utc(),
-            lease_owner: r.lease_owner,
-            lease_until: r.lease_until.map(|t| t.and_utc()),
-            printed_at: r.printed_at.map(|t| t.and_utc()),
-            wiped_at: r.wiped_at.map(|t| t.and_utc()),
-            last_error: r.last_error,
-            interruption,
-            gate: r.gate,
-            abandoned_by: r.abandoned_by,
-            abandoned_at: r.abandoned_at.map(|t| t.and_utc()),
-        })
-    }
-}
-
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Batch>> {
+pub fn find(conn: &mut DbConnection, id: impl Into<BatchId>) -> QueryResult<Option<Batch>> {
+    let id = id.into().get();
     batches::table
         .filter(batches::id.eq(id))
         .select(BatchRow::as_select())
@@ -209,10 +151,11 @@ pub fn create_leased(
 /// forgotten, and the work now runs under his rights (and the gate he passed).
 pub fn prepare_resume(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
     acting_uid: &str,
     gate: Option<&str>,
 ) -> QueryResult<()> {
+    let id = id.into().get();
     diesel::update(batches::table.filter(batches::id.eq(id)))
         .set((
             batches::last_error.eq(None::<String>),
@@ -240,10 +183,11 @@ fn pending_of(id: i64) -> PendingOf {
 /// returns how many.
 pub fn abandon_pending(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
     by: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
+    let id = id.into().get();
     let n = diesel::update(pending_of(id))
         .set((
             batch_items::status.eq("abandoned"),
@@ -262,7 +206,12 @@ pub fn abandon_pending(
 }
 
 /// The next pending items: (item id, account id).
-pub fn pending(conn: &mut DbConnection, id: i64, limit: i64) -> QueryResult<Vec<(i64, i64)>> {
+pub fn pending(
+    conn: &mut DbConnection,
+    id: impl Into<BatchId>,
+    limit: i64,
+) -> QueryResult<Vec<(i64, i64)>> {
+    let id = id.into().get();
     pending_of(id)
         .order(batch_items::position)
         .limit(limit)
@@ -292,7 +241,8 @@ pub fn complete_item(
     Ok(n == 1)
 }
 
-pub fn counts(conn: &mut DbConnection, id: i64) -> QueryResult<Progress> {
+pub fn counts(conn: &mut DbConnection, id: impl Into<BatchId>) -> QueryResult<Progress> {
+    let id = id.into().get();
     let rows: Vec<String> = batch_items::table
         .filter(batch_items::batch_id.eq(id))
         .select(batch_items::status)
@@ -306,7 +256,8 @@ pub fn counts(conn: &mut DbConnection, id: i64) -> QueryResult<Progress> {
 }
 
 /// (done, total)
-pub fn progress(conn: &mut DbConnection, id: i64) -> QueryResult<(i64, i64)> {
+pub fn progress(conn: &mut DbConnection, id: impl Into<BatchId>) -> QueryResult<(i64, i64)> {
+    let id = id.into().get();
     let p = counts(conn, id)?;
     Ok((p.done, p.total()))
 }
@@ -315,8 +266,9 @@ pub fn progress(conn: &mut DbConnection, id: i64) -> QueryResult<(i64, i64)> {
 /// withdrawn from it (a pupil who moved to another establishment) is left out.
 pub fn sealed_passwords(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<BatchId>,
 ) -> QueryResult<Vec<(i64, Option<String>)>> {
+    let id = id.into().get();
     batch_items::table
         .filter(batch_items::batch_id.eq(id))
         .filter(batch_items::status.eq("done"))
@@ -342,7 +294,12 @@ fn close(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
 }
 
 /// The letters are printed: wipe the passwords.
-pub fn mark_printed(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> QueryResult<()> {
+pub fn mark_printed(
+    conn: &mut DbConnection,
+    id: impl Into<BatchId>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let id = id.into().get();
     close(conn, id)?;
     diesel::update(batches::table.filter(batches::id.eq(id)))
         .set((

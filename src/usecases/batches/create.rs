@@ -130,7 +130,7 @@ impl From<diesel::result::Error> for Refused {
 
 /// The classes of the permit's establishment and their sizes, for the form.
 pub fn divisions(conn: &mut DbConnection, permit: &Permit) -> Result<Vec<(String, i64)>, Failure> {
-    Ok(pupils::divisions(conn, &permit.uai())?)
+    Ok(pupils::divisions(conn, permit.uai())?)
 }
 
 pub fn create_action(kind: AccountKind) -> &'static str {
@@ -147,12 +147,12 @@ fn accounts(
     c: &ClassChoice,
 ) -> Result<Vec<i64>, Failure> {
     Ok(match c.kind {
-        AccountKind::Pupil => pupils::of_division(conn, &permit.uai(), &c.division)?
+        AccountKind::Pupil => pupils::of_division(conn, permit.uai(), &c.division)?
             .into_iter()
             .filter(|p| c.states.contains(&p.state))
             .map(|p| p.id)
             .collect(),
-        AccountKind::Parent => parents::of_division(conn, &permit.uai(), &c.division, &c.states)?,
+        AccountKind::Parent => parents::of_division(conn, permit.uai(), &c.division, &c.states)?,
     })
 }
 
@@ -174,7 +174,7 @@ pub fn create(
     let refused = |conn: &mut DbConnection, event: AuditEvent, failure, running| {
         refuse(conn, deps, ctx, &event, Refused { failure, running })
     };
-    let refusal = attempt.event_in(ctx, Some(&permit.uai()), Outcome::Refused);
+    let refusal = attempt.event_in(ctx, Some(permit.uai()), Outcome::Refused);
     let divisions = divisions(conn, permit)?;
     let mut problem = choice.problem(&divisions);
     let accounts = match problem {
@@ -240,7 +240,7 @@ fn insert(
     let new = NewBatch {
         idempotency_key: choice.key.as_deref().unwrap_or_default(),
         kind: choice.kind.batch_kind(),
-        uai: &permit.uai(),
+        uai: permit.uai(),
         division: &choice.division,
         states: &choice.states,
         created_by: &creator,
@@ -248,7 +248,7 @@ fn insert(
         accounts,
     };
     let event = Attempt::new(create_action(choice.kind))
-        .event_in(ctx, Some(&permit.uai()), Outcome::Success)
+        .event_in(ctx, Some(permit.uai()), Outcome::Success)
         .delegation(permit.delegation_id())
         .details(format!(
             "classe {} : {} comptes",

@@ -103,6 +103,6 @@ fn owned_batch(
 fn action_event(ctx: &Context, permit: &Permit, action: &'static str, id: i64) -> AuditEvent {
     Attempt::new(action)
         .on("lot", id)
-        .event_in(ctx, Some(&permit.uai()), Outcome::Success)
+        .event_in(ctx, Some(permit.uai()), Outcome::Success)
         .delegation(permit.delegation_id())
 }

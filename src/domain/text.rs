@@ -1,0 +1,89 @@
+//! The shape every text value of the domain shares: a private `String` that only its own
+//! `parse` builds, read back with `as_str`, shown as is, and parsed again on deserialising
+//! (so a form or a file field refused by `parse` never becomes the type).
+
+/// Gives a `struct T(String)` its `as_str`, `Display` and `AsRef<str>`. With `parse` (the
+/// type has `fn parse(&str) -> Result<Self, ParseError>`) also `FromStr` and `Deserialize`,
+/// both refusing with `parse`'s French message.
+macro_rules! text_value {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+    ($name:ident, parse) => {
+        $crate::domain::text::text_value!($name);
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::domain::ParseError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <String as ::serde::Deserialize>::deserialize(d)?;
+                Self::parse(&text).map_err(::serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+pub(crate) use text_value;
+
+/// The refusal of a text over `max` characters: "{subject} ne peut dépasser {max} caractères."
+pub(crate) fn check_max_chars(
+    text: &str,
+    max: usize,
+    subject: &str,
+) -> Result<(), super::ParseError> {
+    if text.chars().count() > max {
+        return Err(super::ParseError::new(format!(
+            "{subject} ne peut dépasser {max} caractères."
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::{Division, Uai};
+
+    #[test]
+    fn parses_from_str_and_deserialises_through_parse() {
+        let uai: Uai = "0691234s".parse().unwrap();
+        assert_eq!(uai.as_str(), "0691234S");
+        assert_eq!(uai.as_ref() as &str, "0691234S");
+        let d: Division = serde_json_like("3a").unwrap();
+        assert_eq!(d.to_string(), "3A");
+        let refused = serde_json_like::<Division>("<b>").unwrap_err();
+        assert!(
+            refused.contains("La division ne peut contenir"),
+            "{refused}"
+        );
+    }
+
+    /// Deserialises one string value through serde's value deserializer.
+    fn serde_json_like<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
+        use serde::de::IntoDeserializer;
+        let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+            s.into_deserializer();
+        T::deserialize(de).map_err(|e| e.to_string())
+    }
+}
