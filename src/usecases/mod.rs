@@ -6,7 +6,9 @@
 
 pub mod authorize;
 mod context;
+pub mod delegations;
 mod failure;
+mod grant_checks;
 
 pub use context::{Actor, Context, RequestStamp};
 pub use failure::{Failure, FailureClass};

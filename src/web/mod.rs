@@ -1,10 +1,10 @@
 //! The web edge: routes, extractors, middleware, views.
 
 pub mod assets;
+pub mod calls;
 pub mod chrome;
 pub mod client_addr;
 pub mod delegation_changes;
-mod delegation_checks;
 pub mod delegations;
 pub mod errors;
 pub mod guard;
