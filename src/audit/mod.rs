@@ -3,10 +3,13 @@
 
 mod chain;
 mod event;
+pub mod journal;
+mod stored;
 mod verify;
 
 pub use chain::{GENESIS_HASH, canonical_encoding, chain_hash};
 pub use event::{AuditEvent, Outcome, cli_actor};
+pub use stored::StoredEvent;
 pub use verify::{ChainHead, VerifyError, verify_chain};
 
 use chrono::{DateTime, Utc};
