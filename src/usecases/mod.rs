@@ -9,6 +9,8 @@ mod context;
 pub mod delegations;
 mod failure;
 mod grant_checks;
+pub mod import;
+pub mod transfers;
 
 pub use context::{Actor, Context, RequestStamp};
 pub use failure::{Failure, FailureClass};
