@@ -53,33 +53,37 @@ where
         .await
 }
 
-/// The establishment a page names (`?uai=`, or a form's field) and the permit for `action`
-/// there (refused and audited otherwise: 404 or 403).
+/// What a page asks to do on the establishment it names: the action and the name of its
+/// attempt in the audit rows.
+pub type Asked = (Action, &'static str);
+
+/// The establishment a page names, with the permit to act there.
+pub struct Permitted {
+    pub uai: Uai,
+    pub permit: Permit,
+}
+
+impl Permitted {
+    /// The establishment and its name, for the page.
+    pub async fn named(self, state: &AppState) -> Result<(Uai, String), AppError> {
+        let name = establishment_name(state, &self.uai).await?;
+        Ok((self.uai, name))
+    }
+}
+
+/// The establishment a page names (`?uai=`, or a form's field) and the permit for the
+/// asked action there (refused and audited otherwise: 404 or 403).
 pub async fn permit_requested(
     state: &AppState,
     signed_in: &SignedIn,
     meta: &RequestMeta,
     requested: Option<&str>,
-    action: Action,
-    attempt: &Attempt,
-) -> Result<(Uai, Permit), AppError> {
+    (action, attempt): Asked,
+) -> Result<Permitted, AppError> {
     let uai = requested_uai(requested)?;
-    let permit = permit(state, signed_in, meta, action, &uai, attempt).await?;
-    Ok((uai, permit))
-}
-
-/// The same, with the establishment's name for the page.
-pub async fn named_permit(
-    state: &AppState,
-    signed_in: &SignedIn,
-    meta: &RequestMeta,
-    requested: Option<&str>,
-    action: Action,
-    attempt: &Attempt,
-) -> Result<(Uai, String), AppError> {
-    let (uai, _) = permit_requested(state, signed_in, meta, requested, action, attempt).await?;
-    let name = establishment_name(state, &uai).await?;
-    Ok((uai, name))
+    let attempt = Attempt::new(attempt);
+    let permit = permit(state, signed_in, meta, action, &uai, &attempt).await?;
+    Ok(Permitted { uai, permit })
 }
 
 /// A page reached without naming an establishment: straight to the agent's only one, or a

@@ -5,16 +5,17 @@ use maud::Markup;
 use serde::Deserialize;
 
 use super::BASE;
-use super::calls::{call, see_other};
+use super::calls::{Call, call, see_other};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
 use super::guard::{Attempt, State, require_csrf};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::delegations::revocation_page;
+use crate::db::DbConnection;
 use crate::delegation::Delegation;
 use crate::delegation::policy::Permit;
-use crate::usecases::delegations;
+use crate::usecases::{Failure, delegations};
 use crate::web::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +65,30 @@ pub async fn confirm_revocation(
     Ok(revocation_page(&chrome(&signed_in), &d, &name))
 }
 
+/// A change of the delegation of the path (after the rights and the CSRF token), then back
+/// to the establishment's screen with `notice` (`revoquee`, `prolongee`).
+async fn change<F>(
+    (state, signed_in, meta): (State, SignedIn, RequestMeta),
+    (id, token): (String, &str),
+    (action, notice): (&'static str, &str),
+    f: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(&mut DbConnection, &Call, &Permit, &Delegation) -> Result<(), Failure>
+        + Send
+        + 'static,
+{
+    let (d, permit) = permitted(&state, &signed_in, &meta, id, action, Some(token)).await?;
+    let uai = d.uai.clone();
+    call(&state, &signed_in, &meta, move |conn, c| {
+        f(conn, c, &permit, &d)
+    })
+    .await?;
+    Ok(see_other(format!(
+        "{BASE}/delegations?uai={uai}&{notice}=1"
+    )))
+}
+
 pub async fn revoke_delegation(
     state: State,
     signed_in: SignedIn,
@@ -71,16 +96,14 @@ pub async fn revoke_delegation(
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, token) = (path.into_inner(), Some(form.csrf_token.as_str()));
-    let (d, permit) = permitted(&state, &signed_in, &meta, id, "delegation.revoke", token).await?;
-    let uai = d.uai.clone();
-    call(&state, &signed_in, &meta, move |conn, c| {
-        delegations::revoke(conn, &c.key, &permit, &c.ctx, &d)
-    })
-    .await?;
-    Ok(see_other(format!(
-        "{BASE}/delegations?uai={uai}&revoquee=1"
-    )))
+    let asked = (path.into_inner(), form.csrf_token.as_str());
+    change(
+        (state, signed_in, meta),
+        asked,
+        ("delegation.revoke", "revoquee"),
+        |conn, c, p, d| delegations::revoke(conn, &c.key, p, &c.ctx, d),
+    )
+    .await
 }
 
 pub async fn extend_delegation(
@@ -90,14 +113,13 @@ pub async fn extend_delegation(
     path: web::Path<String>,
     form: web::Form<ExtendForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, token) = (path.into_inner(), Some(form.csrf_token.as_str()));
-    let (d, permit) = permitted(&state, &signed_in, &meta, id, "delegation.extend", token).await?;
-    let (uai, until) = (d.uai.clone(), form.valid_until.clone());
-    call(&state, &signed_in, &meta, move |conn, c| {
-        delegations::extend(conn, &c.key, c.tz, &permit, &c.ctx, &d, &until)
-    })
-    .await?;
-    Ok(see_other(format!(
-        "{BASE}/delegations?uai={uai}&prolongee=1"
-    )))
+    let until = form.valid_until.clone();
+    let asked = (path.into_inner(), form.csrf_token.as_str());
+    change(
+        (state, signed_in, meta),
+        asked,
+        ("delegation.extend", "prolongee"),
+        move |conn, c, p, d| delegations::extend(conn, &c.key, c.tz, p, &c.ctx, d, &until),
+    )
+    .await
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
 use super::BASE;
-use super::calls::{call, choose_establishment, html, permit_requested, see_other};
+use super::calls::{Permitted, call, choose_establishment, html, permit_requested, see_other};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
 use super::guard::{Attempt, State, require_csrf};
@@ -196,16 +196,10 @@ pub async fn show_delegations(
         let mine = &signed_in.0.agent.responsible_for;
         return choose_establishment(&state, &signed_in, mine, "delegations").await;
     };
-    let attempt = Attempt::new("delegation.view");
-    let (uai, _) = permit_requested(
-        &state,
-        &signed_in,
-        &meta,
-        Some(uai),
-        Action::ManageDelegations,
-        &attempt,
-    )
-    .await?;
+    let asked = (Action::ManageDelegations, "delegation.view");
+    let uai = permit_requested(&state, &signed_in, &meta, Some(uai), asked)
+        .await?
+        .uai;
     let screen = load_screen(&state, &uai, &query.recherche).await?;
     let r = Render {
         values: default_values(&state),
@@ -236,11 +230,11 @@ pub async fn grant_delegation(
             "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
         )
     })?;
-    let attempt = Attempt::new("delegation.grant");
-    let action = Action::ManageDelegations;
+    let asked = (Action::ManageDelegations, "delegation.grant");
     let requested = Some(form.uai.as_str());
-    let (uai, permit) =
-        permit_requested(&state, &signed_in, &meta, requested, action, &attempt).await?;
+    let Permitted { uai, permit } =
+        permit_requested(&state, &signed_in, &meta, requested, asked).await?;
+    let attempt = Attempt::new(asked.1);
     let token = &form.csrf_token;
     require_csrf(&state, &signed_in, &meta, token, Some(&uai), &attempt).await?;
     let (directory, asked) = (state.directory.clone(), form.grantee.clone());

@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use maud::Markup;
 use serde::Deserialize;
 
-use super::calls::{call, html, named_permit};
+use super::calls::{call, html, permit_requested};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
 use super::guard::{Attempt, State, permit, requested_uai, require_csrf};
@@ -38,17 +38,9 @@ pub async fn import_form(
     meta: RequestMeta,
     q: web::Query<ImportQuery>,
 ) -> Result<Markup, AppError> {
-    let attempt = Attempt::new("import.view");
-    let requested = q.uai.as_deref();
-    let (uai, name) = named_permit(
-        &state,
-        &signed_in,
-        &meta,
-        requested,
-        Action::ImportAccounts,
-        &attempt,
-    )
-    .await?;
+    let asked = (Action::ImportAccounts, "import.view");
+    let requested = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked).await?;
+    let (uai, name) = requested.named(&state).await?;
     let year = current_year(&state);
     Ok(import_page(&ImportView {
         chrome: &chrome(&signed_in),

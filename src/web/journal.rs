@@ -6,10 +6,10 @@ use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::calls::named_permit;
+use super::calls::permit_requested;
 use super::chrome::chrome;
 use super::errors::AppError;
-use super::guard::{Attempt, State};
+use super::guard::State;
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::journal::{JournalFilters, journal_page};
@@ -45,17 +45,9 @@ async fn allowed_filter(
     meta: &RequestMeta,
     q: &JournalQuery,
 ) -> Result<(JournalFilter, String), AppError> {
-    let attempt = Attempt::new("journal.read");
-    let requested = q.uai.as_deref();
-    let (uai, name) = named_permit(
-        state,
-        signed_in,
-        meta,
-        requested,
-        Action::ReadJournal,
-        &attempt,
-    )
-    .await?;
+    let asked = (Action::ReadJournal, "journal.read");
+    let requested = permit_requested(state, signed_in, meta, q.uai.as_deref(), asked).await?;
+    let (uai, name) = requested.named(state).await?;
     let asked = [&*q.du, &*q.au, &*q.acteur, &*q.action, &*q.cible];
     let filter = JournalFilter::parse(uai, asked, state.tz)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;

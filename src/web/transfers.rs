@@ -7,7 +7,7 @@ use maud::Markup;
 use serde::Deserialize;
 
 use super::BASE;
-use super::calls::{call, named_permit, see_other};
+use super::calls::{call, permit_requested, see_other};
 use super::chrome::chrome;
 use super::errors::AppError;
 use super::guard::{Attempt, State, require_csrf};
@@ -40,17 +40,9 @@ pub async fn show_transfers(
     meta: RequestMeta,
     q: web::Query<TransfersQuery>,
 ) -> Result<Markup, AppError> {
-    let attempt = Attempt::new("transfert.view");
-    let requested = q.uai.as_deref();
-    let (uai, name) = named_permit(
-        &state,
-        &signed_in,
-        &meta,
-        requested,
-        Action::AcceptTransfers,
-        &attempt,
-    )
-    .await?;
+    let asked = (Action::AcceptTransfers, "transfert.view");
+    let requested = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked).await?;
+    let (uai, name) = requested.named(&state).await?;
     let key = uai.clone();
     let (to_accept, requested) = state
         .db
