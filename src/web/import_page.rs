@@ -117,6 +117,22 @@ async fn read_upload(mut payload: Multipart) -> Result<Upload, AppError> {
 }
 
 impl Upload {
+    fn action(&self) -> &'static str {
+        if self.format == "csv" {
+            "import.csv"
+        } else {
+            "import.siecle"
+        }
+    }
+
+    /// The school year the page shows again: the one sent, or today's.
+    fn shown_year(&self, state: &State) -> String {
+        match self.school_year.as_str() {
+            "" => current_year(state),
+            y => y.to_owned(),
+        }
+    }
+
     fn format(&self) -> Result<ImportFormat, String> {
         if self.format != "csv" {
             return Ok(ImportFormat::Siecle);
@@ -193,11 +209,7 @@ pub async fn run_import(
 ) -> Result<HttpResponse, AppError> {
     let up = read_upload(payload).await?;
     let uai = requested_uai(Some(&up.uai))?;
-    let action = if up.format == "csv" {
-        "import.csv"
-    } else {
-        "import.siecle"
-    };
+    let action = up.action();
     let attempt = Attempt::new(action).on("etablissement", &uai);
     let permit = permit(
         &state,
@@ -211,10 +223,7 @@ pub async fn run_import(
     let token = &up.csrf_token;
     require_csrf(&state, &signed_in, &meta, token, Some(&uai), &attempt).await?;
     let name = establishment_name(&state, &uai).await?;
-    let year = match up.school_year.as_str() {
-        "" => current_year(&state),
-        y => y.to_owned(),
-    };
+    let year = up.shown_year(&state);
     let shown = Outcome {
         uai: &uai,
         name: &name,
