@@ -10,6 +10,7 @@ pub mod delegation;
 pub mod demo;
 pub mod directory;
 pub mod domain;
+pub mod establishments;
 pub mod import;
 pub mod jobs;
 pub mod secrets;

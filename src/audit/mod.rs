@@ -4,11 +4,14 @@
 mod action;
 mod chain;
 mod event;
+pub mod journal;
+mod stored;
 mod verify;
 
 pub use action::AuditAction;
 pub use chain::{GENESIS_HASH, canonical_encoding, chain_hash};
 pub use event::{AuditEvent, Outcome, cli_actor};
+pub use stored::StoredEvent;
 pub use verify::{ChainHead, VerifyError, verify_chain};
 
 use chrono::{DateTime, Utc};

@@ -9,11 +9,13 @@ use crate::audit::cli_actor;
 use crate::clock::local_day;
 use crate::db::DbConnection;
 use crate::domain::Uai;
-use crate::import::apply::{ImportOptions, ImportReport, apply};
+use crate::import::ImportError;
+use crate::import::apply::ImportReport;
 use crate::import::order::SchoolYear;
 use crate::import::purge::{purge, purgeable};
-use crate::import::{ImportData, ImportError, csv_input, siecle};
 use crate::secrets::AppKey;
+use crate::usecases::import::{ImportFormat, ImportRequest};
+use crate::usecases::{self, Actor, Context};
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
@@ -65,18 +67,8 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, ImportError> {
     std::fs::read(path).map_err(|e| ImportError::Refused(format!("{}: {e}", path.display())))
 }
 
-/// What the command line asked for, once the files are read.
-pub struct Loaded {
-    pub uai: Uai,
-    pub name: Option<String>,
-    pub dry_run: bool,
-    pub force: bool,
-    pub data: ImportData,
-    pub action: &'static str,
-}
-
-/// Reads the files (no database work).
-pub fn load(command: &ImportCommand) -> Result<Loaded, ImportError> {
+/// What the command line asked for, once the files are read (no database work).
+pub fn load(command: &ImportCommand) -> Result<ImportRequest, ImportError> {
     let (uai, name, dry_run, force, pupils, guardians, annee) = match command {
         ImportCommand::Siecle {
             uai,
@@ -96,83 +88,56 @@ pub fn load(command: &ImportCommand) -> Result<Loaded, ImportError> {
             guardians,
         } => (uai, name, *dry_run, *force, pupils, guardians, Some(annee)),
     };
-    let csv = annee.is_some();
     let uai = Uai::parse(uai).map_err(|e| ImportError::Refused(e.to_string()))?;
-    let mut data = ImportData {
-        uai: uai.to_string(),
-        ..ImportData::default()
+    let format = match annee {
+        None => ImportFormat::Siecle,
+        Some(annee) => ImportFormat::Csv(
+            SchoolYear::parse(annee).map_err(|e| ImportError::Refused(format!("--annee : {e}")))?,
+        ),
     };
-    if let Some(annee) = annee {
-        let year =
-            SchoolYear::parse(annee).map_err(|e| ImportError::Refused(format!("--annee : {e}")))?;
-        data.school_year = Some(year.as_stored());
-    }
-    let pupils = read(pupils)?;
-    let guardians = guardians.as_ref().map(read).transpose()?;
-    if csv {
-        csv_input::read_pupils(&pupils, &mut data)?;
-        if let Some(g) = guardians {
-            csv_input::read_guardians(&g, &mut data)?;
-        }
-    } else {
-        siecle::read_pupils(&pupils, &uai, &mut data)?;
-        if let Some(g) = guardians {
-            siecle::read_guardians(&g, &uai, &mut data)?;
-        }
-    }
-    Ok(Loaded {
+    Ok(ImportRequest {
         uai,
+        format,
+        pupils: read(pupils)?,
+        guardians: guardians.as_ref().map(read).transpose()?,
         name: name.clone(),
         dry_run,
         force,
-        data,
-        action: if csv { "import.csv" } else { "import.siecle" },
     })
 }
 
+/// Counts the pupils of the file for the progress bar (shown from 1000 on).
+fn progress_bar(total: usize) -> ProgressBar {
+    if total < 1000 {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(total as u64);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} élèves") {
+        b.set_style(style);
+    }
+    b
+}
+
+/// Runs the import as the operator (`cli:$USER`), through the web's use case.
 pub fn run(
     conn: &mut DbConnection,
     key: &AppKey,
     tz: chrono_tz::Tz,
     command: ImportCommand,
 ) -> Result<String, ImportError> {
-    let Loaded {
-        uai,
-        name,
-        dry_run,
-        force,
-        data,
-        action,
-    } = load(&command)?;
-    let bar = if data.pupils.len() >= 1000 {
-        let b = ProgressBar::new(data.pupils.len() as u64);
-        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} élèves") {
-            b.set_style(style);
-        }
-        b
-    } else {
-        ProgressBar::hidden()
+    let request = load(&command)?;
+    let ctx = Context::new(Actor::cli_operator(), chrono::Utc::now());
+    let bar = std::cell::OnceCell::new();
+    let progress = |done: usize, total: usize| {
+        bar.get_or_init(|| progress_bar(total))
+            .set_position(done as u64)
     };
-    let opts = ImportOptions {
-        action,
-        actor: cli_actor(),
-        name,
-        dry_run,
-        tz,
-        force,
-        request: None,
-    };
-    let report = apply(
-        conn,
-        key,
-        chrono::Utc::now(),
-        &uai,
-        &data,
-        &opts,
-        &|done, _| bar.set_position(done as u64),
-    )?;
-    bar.finish_and_clear();
-    Ok(render(&report, dry_run))
+    let report = usecases::import::import(conn, key, tz, None, &ctx, &request, &progress)
+        .map_err(|f| ImportError::Refused(f.message))?;
+    if let Some(b) = bar.get() {
+        b.finish_and_clear();
+    }
+    Ok(render(&report, request.dry_run))
 }
 
 pub fn render(report: &ImportReport, dry_run: bool) -> String {

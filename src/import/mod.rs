@@ -12,6 +12,7 @@ mod pupil_rows;
 pub mod purge;
 pub mod siecle;
 pub mod synthetic;
+pub mod transfer_lines;
 pub mod transfers;
 mod xml;
 

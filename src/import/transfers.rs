@@ -13,7 +13,7 @@ use super::PupilRecord;
 use crate::accounts::{AccountKind, AccountState};
 use crate::audit::{AuditEvent, AuditTx, Outcome};
 use crate::db::DbConnection;
-use crate::db::schema::{establishments, pending_transfers, pupils};
+use crate::db::schema::{pending_transfers, pupils};
 use crate::domain::Uai;
 use crate::domain::search_key;
 
@@ -96,18 +96,7 @@ impl PendingTransfer {
     }
 }
 
-/// "Lycée Ampère (0692418D)", or the UAI alone when the establishment is unknown.
-pub fn establishment_label(conn: &mut DbConnection, uai: &str) -> QueryResult<String> {
-    let name: Option<String> = establishments::table
-        .filter(establishments::uai.eq(uai))
-        .select(establishments::name)
-        .first(conn)
-        .optional()?;
-    Ok(match name {
-        Some(n) if n != uai => format!("{n} ({uai})"),
-        _ => uai.to_owned(),
-    })
-}
+pub use crate::establishments::label as establishment_label;
 
 /// Pupils of other establishments than `uai` holding one of `ines`.
 pub fn residents_elsewhere(

@@ -89,3 +89,15 @@ pub fn permit(
         }
     }
 }
+
+/// The establishment `permit` is for, when it allows `action` (a use case given the permit
+/// of another action is a bug: 500).
+pub fn permitted(permit: &Permit, action: Action) -> Result<&Uai, Failure> {
+    if permit.action() != action {
+        return Err(Failure::internal(format!(
+            "permit for {:?} used for {action:?}",
+            permit.action()
+        )));
+    }
+    Ok(permit.uai())
+}

@@ -8,11 +8,15 @@ pub mod accounts;
 pub mod authorize;
 pub mod batches;
 mod context;
+pub mod delegations;
 mod failure;
+mod grant_checks;
 pub mod housekeeping;
+pub mod import;
 pub mod sessions;
 pub mod signin;
 pub mod totp;
+pub mod transfers;
 
 pub use context::{Actor, Context, RequestStamp};
 pub use failure::{Failure, FailureClass, retry_after_secs, throttled_message};

@@ -3,15 +3,13 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
-use diesel::prelude::*;
 
 use super::errors::AppError;
 use super::session_guard::SignedIn;
 use super::state::AppState;
 use super::views::layout::Chrome;
-// Debt (issue 11 step 1): the establishment's name should come from a store.
-use crate::db::schema::establishments;
 use crate::domain::Uai;
+use crate::establishments;
 
 pub fn chrome(s: &SignedIn) -> Chrome<'_> {
     Chrome {
@@ -23,18 +21,10 @@ pub fn chrome(s: &SignedIn) -> Chrome<'_> {
 
 /// The establishment's name, or its UAI when it is not in the database.
 pub async fn establishment_name(state: &AppState, uai: &Uai) -> Result<String, AppError> {
-    let key = uai.as_str().to_owned();
-    let name: Option<String> = state
+    let key = uai.clone();
+    let name = state
         .db
-        .run(move |conn| {
-            Ok::<_, AppError>(
-                establishments::table
-                    .filter(establishments::uai.eq(key))
-                    .select(establishments::name)
-                    .first(conn)
-                    .optional()?,
-            )
-        })
+        .run(move |conn| Ok::<_, AppError>(establishments::name_of(conn, &key)?))
         .await?;
     Ok(name.unwrap_or_else(|| uai.to_string()))
 }

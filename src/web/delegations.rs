@@ -1,27 +1,25 @@
 //! The principal's DelegCE screen and the grant (`POST /delegations`).
 
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
 use super::BASE;
+use super::calls::{Permitted, call, choose_establishment, html, permit_requested, see_other};
 use super::chrome::{chrome, establishment_name};
-use super::delegation_checks::{GrantRefusal, check_grant};
 use super::errors::AppError;
-use super::guard::{Attempt, State, permit, record_refusal, requested_uai, require_csrf};
+use super::guard::{Attempt, State, require_csrf};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
-use super::views::delegations::{
-    DelegationsView, GrantValues, choose_establishment_page, delegations_page,
-};
-use crate::audit::{self, Outcome};
+use super::views::delegations::{DelegationsView, GrantValues, delegations_page};
 use crate::clock::local_day;
 use crate::delegation::policy::Action;
-use crate::delegation::store::{self, NewDelegation};
+use crate::delegation::store;
 use crate::delegation::{Delegation, Scope, Status, coming_31_august};
 use crate::directory::DirectoryError;
 use crate::domain::Agent;
 use crate::domain::Uai;
+use crate::usecases::delegations::{self, GrantRefusal, GrantRequest, look_up_grantee};
 use crate::web::state::AppState;
 
 pub const MOTIVE_MAX: usize = crate::domain::MOTIVE_MAX_CHARS;
@@ -39,19 +37,42 @@ pub struct ListQuery {
 #[derive(Debug, Default, Deserialize)]
 pub struct GrantForm {
     #[serde(default)]
-    pub(super) uai: String,
+    uai: String,
     #[serde(default)]
-    pub(super) grantee: String,
+    grantee: String,
     #[serde(default)]
-    pub(super) scope: Vec<String>,
+    scope: Vec<String>,
     #[serde(default)]
-    pub(super) valid_from: String,
+    valid_from: String,
     #[serde(default)]
-    pub(super) valid_until: String,
+    valid_until: String,
     #[serde(default)]
-    pub(super) motive: String,
+    motive: String,
     #[serde(default)]
-    pub(super) csrf_token: String,
+    csrf_token: String,
+}
+
+impl GrantForm {
+    fn request(&self) -> GrantRequest {
+        GrantRequest {
+            grantee: self.grantee.clone(),
+            scopes: self.scope.clone(),
+            valid_from: self.valid_from.clone(),
+            valid_until: self.valid_until.clone(),
+            motive: self.motive.clone(),
+        }
+    }
+
+    /// The values shown again after a refusal (clipped).
+    fn values(&self) -> GrantValues {
+        GrantValues {
+            grantee: self.grantee.clone(),
+            scopes: self.scope.iter().filter_map(|s| Scope::parse(s)).collect(),
+            valid_from: self.valid_from.chars().take(10).collect(),
+            valid_until: self.valid_until.chars().take(10).collect(),
+            motive: self.motive.chars().take(MOTIVE_MAX).collect(),
+        }
+    }
 }
 
 async fn staff(state: &AppState, uai: &Uai, search: &str) -> Result<Vec<Agent>, AppError> {
@@ -140,10 +161,7 @@ fn render(
         extend_offer: offer,
         today: local_day(now, state.tz),
     });
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body.into_string())
+    html(status, body)
 }
 
 fn default_values(state: &AppState) -> GrantValues {
@@ -156,46 +174,8 @@ fn default_values(state: &AppState) -> GrantValues {
     }
 }
 
-pub async fn show_delegations(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    let Some(uai) = query.uai.as_deref().filter(|u| !u.is_empty()) else {
-        // No establishment named: the principal's only one, or a choice.
-        let mine = &signed_in.0.agent.responsible_for;
-        return match mine.as_slice() {
-            [] => Err(AppError::NotFound),
-            [only] => Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, format!("{BASE}/delegations?uai={only}")))
-                .finish()),
-            several => {
-                let mut choices = Vec::new();
-                for u in several {
-                    choices.push((u.to_string(), establishment_name(&state, u).await?));
-                }
-                Ok(HttpResponse::Ok()
-                    .content_type("text/html; charset=utf-8")
-                    .body(
-                        choose_establishment_page(&chrome(&signed_in), "delegations", &choices)
-                            .into_string(),
-                    ))
-            }
-        };
-    };
-    let uai = requested_uai(Some(uai))?;
-    permit(
-        &state,
-        &signed_in,
-        &meta,
-        Action::ManageDelegations,
-        &uai,
-        &Attempt::new("delegation.view"),
-    )
-    .await?;
-    let screen = load_screen(&state, &uai, &query.recherche).await?;
-    let notice = if query.accordee.is_some() {
+fn notice(query: &ListQuery) -> Option<&'static str> {
+    if query.accordee.is_some() {
         Some("La délégation est accordée.")
     } else if query.revoquee.is_some() {
         Some("La délégation est révoquée : elle a cessé immédiatement.")
@@ -203,18 +183,36 @@ pub async fn show_delegations(
         Some("La délégation est prolongée.")
     } else {
         None
+    }
+}
+
+pub async fn show_delegations(
+    state: State,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(uai) = query.uai.as_deref().filter(|u| !u.is_empty()) else {
+        let mine = &signed_in.0.agent.responsible_for;
+        return choose_establishment(&state, &signed_in, mine, "delegations").await;
     };
+    let asked = (Action::ManageDelegations, "delegation.view");
+    let uai = permit_requested(&state, &signed_in, &meta, Some(uai), asked)
+        .await?
+        .uai;
+    let screen = load_screen(&state, &uai, &query.recherche).await?;
     let r = Render {
         values: default_values(&state),
         error: None,
-        notice,
+        notice: notice(&query),
         extend_offer: None,
     };
+    let search = &query.recherche;
     Ok(render(
         &state,
         &signed_in,
         &uai,
-        &query.recherche,
+        search,
         &screen,
         r,
         StatusCode::OK,
@@ -232,121 +230,45 @@ pub async fn grant_delegation(
             "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
         )
     })?;
-    let attempt = Attempt::new("delegation.grant");
-    let uai = requested_uai(Some(&form.uai))?;
-    permit(
-        &state,
-        &signed_in,
-        &meta,
-        Action::ManageDelegations,
-        &uai,
-        &attempt,
-    )
+    let asked = (Action::ManageDelegations, "delegation.grant");
+    let requested = Some(form.uai.as_str());
+    let Permitted { uai, permit } =
+        permit_requested(&state, &signed_in, &meta, requested, asked).await?;
+    let attempt = Attempt::new(asked.1);
+    let token = &form.csrf_token;
+    require_csrf(&state, &signed_in, &meta, token, Some(&uai), &attempt).await?;
+    let (directory, asked) = (state.directory.clone(), form.grantee.clone());
+    let lookup = web::block(move || look_up_grantee(directory.as_ref(), &asked))
+        .await
+        .map_err(|_| AppError::Internal("blocking pool gone".into()))?;
+    let request = form.request();
+    let granted = call(&state, &signed_in, &meta, move |conn, c| {
+        delegations::grant(conn, &c.key, c.tz, &permit, &c.ctx, &request, &lookup)
+    })
     .await?;
-    require_csrf(
-        &state,
-        &signed_in,
-        &meta,
-        &form.csrf_token,
-        Some(&uai),
-        &attempt,
-    )
-    .await?;
-    let principal = signed_in.0.agent.clone();
-    let checked = check_grant(&state, &principal, &uai, &form).await;
-    let now = state.clock.now();
-    let outcome = match checked {
-        Err(r) => Err(r),
-        Ok((scopes, from, until, grantee)) => {
-            let key = state.key.clone();
-            let motive = form.motive.trim().to_owned();
-            let uai2 = uai.clone();
-            let by = principal.uid.clone();
-            let success = attempt.event(&signed_in, &meta, Some(&uai), Outcome::Success);
-            let tz = state.tz;
-            state
-                .db
-                .run(move |conn| {
-                    audit::audited(conn, &key, now, |tx| -> Result<Result<Vec<i64>, GrantRefusal>, AppError> {
-                        // Checked inside the write transaction: two tabs cannot both grant.
-                        let existing = store::held_by(tx.conn(), &grantee.uid, local_day(now, tz))?;
-                        if let Some(d) = existing.iter().find(|d| {
-                            d.uai == uai2 && scopes.contains(&d.scope) && matches!(d.status(now, tz), Status::Active | Status::Upcoming)
-                        }) {
-                            return Ok(Err(GrantRefusal {
-                                message: format!(
-                                    "{} détient déjà une délégation « {} » sur cet établissement, jusqu'au {}. Vous pouvez la prolonger.",
-                                    d.grantee_name,
-                                    d.scope.label(),
-                                    d.valid_until.format("%d/%m/%Y")
-                                ),
-                                status: StatusCode::CONFLICT,
-                                reason: "same scope already delegated",
-                                extend: Some(d.id),
-                            }));
-                        }
-                        let mut ids = Vec::new();
-                        for scope in &scopes {
-                            let id = store::insert(
-                                tx.conn(),
-                                &NewDelegation {
-                                    uai: &uai2,
-                                    grantee_uid: &grantee.uid,
-                                    grantee_name: &grantee.display_name,
-                                    scope: *scope,
-                                    valid_from: from,
-                                    valid_until: until,
-                                    motive: &motive,
-                                    granted_by: &by,
-                                },
-                                now,
-                            )?;
-                            let mut event = success.clone().details(format!(
-                                "to {} scope {} from {from} until {until}",
-                                grantee.uid,
-                                scope.as_str()
-                            ));
-                            event.target_kind = Some("delegation".into());
-                            event.target_id = Some(id.to_string());
-                            event.delegation_id = Some(id);
-                            tx.append(&event)?;
-                            ids.push(id);
-                        }
-                        Ok(Ok(ids))
-                    })
-                })
-                .await?
-        }
-    };
-    match outcome {
-        Ok(_) => Ok(HttpResponse::SeeOther()
-            .insert_header((
-                header::LOCATION,
-                format!("{BASE}/delegations?uai={uai}&accordee=1"),
-            ))
-            .finish()),
-        Err(r) => {
-            let event = attempt
-                .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
-                .details(format!("{} (grantee {:.64})", r.reason, form.grantee));
-            record_refusal(&state, event).await?;
-            let screen = load_screen(&state, &uai, "").await?;
-            let values = GrantValues {
-                grantee: form.grantee.clone(),
-                scopes: form.scope.iter().filter_map(|s| Scope::parse(s)).collect(),
-                valid_from: form.valid_from.chars().take(10).collect(),
-                valid_until: form.valid_until.chars().take(10).collect(),
-                motive: form.motive.chars().take(MOTIVE_MAX).collect(),
-            };
-            let rendered = Render {
-                values,
-                error: Some(&r.message),
-                notice: None,
-                extend_offer: r.extend,
-            };
-            Ok(render(
-                &state, &signed_in, &uai, "", &screen, rendered, r.status,
-            ))
-        }
+    match granted {
+        Ok(_) => Ok(see_other(format!(
+            "{BASE}/delegations?uai={uai}&accordee=1"
+        ))),
+        Err(refusal) => refused_grant(&state, &signed_in, &uai, &form, refusal).await,
     }
+}
+
+/// The screen again, with the form as sent and the refusal's sentence and status.
+async fn refused_grant(
+    state: &AppState,
+    signed_in: &SignedIn,
+    uai: &Uai,
+    form: &GrantForm,
+    refusal: GrantRefusal,
+) -> Result<HttpResponse, AppError> {
+    let screen = load_screen(state, uai, "").await?;
+    let status = AppError::from(refusal.failure.clone()).status_code();
+    let rendered = Render {
+        values: form.values(),
+        error: Some(&refusal.failure.message),
+        notice: None,
+        extend_offer: refusal.extend,
+    };
+    Ok(render(state, signed_in, uai, "", &screen, rendered, status))
 }

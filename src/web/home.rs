@@ -1,7 +1,8 @@
 //! The home page: the establishments the agent may act on, with which scopes, on what
 //! grounds and until when.
 
-use diesel::prelude::*;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use maud::Markup;
 
 use super::chrome::chrome;
@@ -10,9 +11,11 @@ use super::guard::{State, delegations_of};
 use super::parents_gate::{Gate, open_gate};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
+use super::state::AppState;
 use super::views::home::{EstablishmentRights, home_page};
-use crate::db::schema::establishments;
-use crate::delegation::Status;
+use crate::delegation::{Delegation, Status};
+use crate::domain::{Agent, Uai};
+use crate::establishments;
 
 pub async fn show_home(
     state: State,
@@ -20,32 +23,38 @@ pub async fn show_home(
     meta: RequestMeta,
 ) -> Result<Markup, AppError> {
     let agent = &signed_in.0.agent;
-    let now = state.clock.now();
     let held = delegations_of(&state, &agent.uid).await?;
-    let mut uais: Vec<String> = agent
-        .responsible_for
-        .iter()
-        .map(|u| u.as_str().to_owned())
-        .collect();
-    uais.extend(held.iter().map(|d| d.uai.as_str().to_owned()));
-    let lookup = uais.clone();
-    let names: Vec<(String, String)> = state
+    let mut uais: Vec<Uai> = agent.responsible_for.clone();
+    uais.extend(held.iter().map(|d| d.uai.clone()));
+    let names = state
         .db
-        .run(move |conn| {
-            Ok::<_, AppError>(
-                establishments::table
-                    .filter(establishments::uai.eq_any(lookup))
-                    .select((establishments::uai, establishments::name))
-                    .load(conn)?,
-            )
-        })
+        .run(move |conn| Ok::<_, AppError>(establishments::names_of(conn, &uais)?))
         .await?;
-    let name_of = |uai: &str| names.iter().find(|(u, _)| u == uai).map(|(_, n)| n.clone());
+    let rights = rights_of(agent, &held, &names, state.clock.now(), state.tz);
+    let parents = rights.iter().any(|r| r.scopes.contains(&"Responsables"));
+    let gate = parents.then(|| gate_text(&state, &signed_in, &meta));
+    Ok(home_page(&chrome(&signed_in), &rights, gate.as_deref()))
+}
+
+/// What the agent may do where: his establishments as principal, then his delegations.
+fn rights_of(
+    agent: &Agent,
+    held: &[Delegation],
+    names: &[(String, String)],
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Vec<EstablishmentRights> {
+    let name_of = |uai: &Uai| {
+        names
+            .iter()
+            .find(|(u, _)| u == uai.as_str())
+            .map(|(_, n)| n.clone())
+    };
     let mut rights: Vec<EstablishmentRights> = agent
         .responsible_for
         .iter()
         .map(|uai| EstablishmentRights {
-            name: name_of(uai.as_str()),
+            name: name_of(uai),
             uai: uai.to_string(),
             scopes: vec!["Élèves", "Responsables"],
             basis: "Chef d'établissement".into(),
@@ -53,8 +62,8 @@ pub async fn show_home(
             principal: true,
         })
         .collect();
-    for d in &held {
-        let status = d.status(now, state.tz);
+    for d in held {
+        let status = d.status(now, tz);
         // A delegation on a school he is no longer attached to gives nothing (BRIEF rule 3).
         if !matches!(status, Status::Active | Status::Upcoming)
             || agent.is_principal_of(&d.uai)
@@ -72,7 +81,7 @@ pub async fn show_home(
             d.valid_until.format("%d/%m/%Y").to_string()
         };
         rights.push(EstablishmentRights {
-            name: name_of(d.uai.as_str()),
+            name: name_of(&d.uai),
             uai: d.uai.to_string(),
             scopes: vec![d.scope.label()],
             basis: format!("Délégation accordée par {}", d.granted_by),
@@ -80,17 +89,26 @@ pub async fn show_home(
             principal: false,
         });
     }
-    let parents = rights.iter().any(|r| r.scopes.contains(&"Responsables"));
-    let gate = parents.then(|| match open_gate(&state, &signed_in, &meta) {
-        Some(Gate::Network) => "Comptes des responsables : accès ouvert depuis le réseau administratif.".to_owned(),
+    rights
+}
+
+/// Whether the parents' gate is open, and how to open it.
+fn gate_text(state: &AppState, signed_in: &SignedIn, meta: &RequestMeta) -> String {
+    let minutes = state.settings.totp.gate_minutes;
+    match open_gate(state, signed_in, meta) {
+        Some(Gate::Network) => {
+            "Comptes des responsables : accès ouvert depuis le réseau administratif.".to_owned()
+        }
         Some(Gate::Totp) => {
-            let until = signed_in.0.totp_verified_at.unwrap_or(now) + chrono::Duration::minutes(state.settings.totp.gate_minutes);
-            format!("Comptes des responsables : accès ouvert par code TOTP jusqu'à {}.", until.with_timezone(&state.tz).format("%H:%M"))
+            let since = signed_in.0.totp_verified_at.unwrap_or(state.clock.now());
+            let until = since + chrono::Duration::minutes(minutes);
+            format!(
+                "Comptes des responsables : accès ouvert par code TOTP jusqu'à {}.",
+                until.with_timezone(&state.tz).format("%H:%M")
+            )
         }
         None => format!(
-            "Comptes des responsables : accès fermé hors du réseau administratif. Saisissez un code TOTP pour l'ouvrir {} minutes.",
-            state.settings.totp.gate_minutes
+            "Comptes des responsables : accès fermé hors du réseau administratif. Saisissez un code TOTP pour l'ouvrir {minutes} minutes."
         ),
-    });
-    Ok(home_page(&chrome(&signed_in), &rights, gate.as_deref()))
+    }
 }

@@ -2,25 +2,28 @@
 //! (20 MB at most each). Nobody but a principal of the UAI imports.
 
 use actix_multipart::Multipart;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt;
 use maud::Markup;
 use serde::Deserialize;
 
+use super::calls::{call, html, permit_requested};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
-use super::guard::{Attempt, State, permit, record_refusal, requested_uai, require_csrf};
+use super::guard::{Attempt, State, permit, requested_uai, require_csrf};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::import::{ImportView, import_page};
-use crate::audit::{AuditEvent, Outcome};
+use super::views::layout::Chrome;
 use crate::clock::local_day;
 use crate::csv_export::to_csv;
 use crate::delegation::policy::Action;
-use crate::import::apply::{ImportOptions, apply};
+use crate::domain::Uai;
+use crate::import::apply::ImportReport;
 use crate::import::order::SchoolYear;
-use crate::import::{ImportData, ImportError, csv_input, siecle};
+use crate::usecases::FailureClass;
+use crate::usecases::import::{self, ImportFormat, ImportRequest};
 
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 
@@ -35,17 +38,9 @@ pub async fn import_form(
     meta: RequestMeta,
     q: web::Query<ImportQuery>,
 ) -> Result<Markup, AppError> {
-    let uai = requested_uai(q.uai.as_deref())?;
-    permit(
-        &state,
-        &signed_in,
-        &meta,
-        Action::ImportAccounts,
-        &uai,
-        &Attempt::new("import.view"),
-    )
-    .await?;
-    let name = establishment_name(&state, &uai).await?;
+    let asked = (Action::ImportAccounts, "import.view");
+    let requested = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked).await?;
+    let (uai, name) = requested.named(&state).await?;
     let year = current_year(&state);
     Ok(import_page(&ImportView {
         chrome: &chrome(&signed_in),
@@ -121,6 +116,91 @@ async fn read_upload(mut payload: Multipart) -> Result<Upload, AppError> {
     Ok(up)
 }
 
+impl Upload {
+    fn action(&self) -> &'static str {
+        if self.format == "csv" {
+            "import.csv"
+        } else {
+            "import.siecle"
+        }
+    }
+
+    /// The school year the page shows again: the one sent, or today's.
+    fn shown_year(&self, state: &State) -> String {
+        match self.school_year.as_str() {
+            "" => current_year(state),
+            y => y.to_owned(),
+        }
+    }
+
+    fn format(&self) -> Result<ImportFormat, String> {
+        if self.format != "csv" {
+            return Ok(ImportFormat::Siecle);
+        }
+        SchoolYear::parse(&self.school_year)
+            .map(ImportFormat::Csv)
+            .map_err(|e| format!("Un fichier CSV ne dit pas son année scolaire : {e}."))
+    }
+
+    /// What to import, or why the form cannot be acted on (no file, no year for a CSV).
+    fn request(self, uai: Uai) -> Result<ImportRequest, String> {
+        if self.pupils.is_empty() {
+            return Err("Choisissez le fichier des élèves.".into());
+        }
+        Ok(ImportRequest {
+            uai,
+            format: self.format()?,
+            guardians: (!self.guardians.is_empty()).then_some(self.guardians),
+            pupils: self.pupils,
+            name: None,
+            dry_run: self.dry_run,
+            force: false,
+        })
+    }
+}
+
+/// The page after an import: its report, or why nothing was done (400).
+struct Outcome<'a> {
+    uai: &'a Uai,
+    name: &'a str,
+    year: &'a str,
+}
+
+impl Outcome<'_> {
+    fn page(
+        &self,
+        chrome: &Chrome<'_>,
+        error: Option<&str>,
+        report: Option<(&ImportReport, bool)>,
+    ) -> Result<HttpResponse, AppError> {
+        let csv = match report {
+            Some((r, _)) => Some(
+                to_csv(
+                    &["avertissement"],
+                    r.warnings.iter().map(|w| vec![w.clone()]),
+                )
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let page = import_page(&ImportView {
+            chrome,
+            uai: self.uai.as_str(),
+            establishment: self.name,
+            school_year: self.year,
+            error,
+            report,
+            report_csv: csv.as_deref(),
+        });
+        let status = if error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        Ok(html(status, page))
+    }
+}
+
 pub async fn run_import(
     state: State,
     signed_in: SignedIn,
@@ -129,10 +209,9 @@ pub async fn run_import(
 ) -> Result<HttpResponse, AppError> {
     let up = read_upload(payload).await?;
     let uai = requested_uai(Some(&up.uai))?;
-    let csv = up.format == "csv";
-    let action = if csv { "import.csv" } else { "import.siecle" };
+    let action = up.action();
     let attempt = Attempt::new(action).on("etablissement", &uai);
-    permit(
+    let permit = permit(
         &state,
         &signed_in,
         &meta,
@@ -141,130 +220,36 @@ pub async fn run_import(
         &attempt,
     )
     .await?;
-    require_csrf(
-        &state,
-        &signed_in,
-        &meta,
-        &up.csrf_token,
-        Some(&uai),
-        &attempt,
-    )
-    .await?;
+    let token = &up.csrf_token;
+    require_csrf(&state, &signed_in, &meta, token, Some(&uai), &attempt).await?;
     let name = establishment_name(&state, &uai).await?;
+    let year = up.shown_year(&state);
+    let shown = Outcome {
+        uai: &uai,
+        name: &name,
+        year: &year,
+    };
     let chrome = chrome(&signed_in);
-    let shown_year = if up.school_year.is_empty() {
-        current_year(&state)
-    } else {
-        up.school_year.clone()
-    };
-    let fail = |message: String| {
-        let page = import_page(&ImportView {
-            chrome: &chrome,
-            uai: uai.as_str(),
-            establishment: &name,
-            school_year: &shown_year,
-            error: Some(&message),
-            report: None,
-            report_csv: None,
-        });
-        HttpResponse::build(StatusCode::BAD_REQUEST)
-            .content_type("text/html; charset=utf-8")
-            .body(page.into_string())
-    };
-    if up.pupils.is_empty() {
-        return Ok(fail("Choisissez le fichier des élèves.".into()));
-    }
-    let csv_year = if csv {
-        match SchoolYear::parse(&up.school_year) {
-            Ok(y) => Some(y.as_stored()),
-            Err(e) => {
-                return Ok(fail(format!(
-                    "Un fichier CSV ne dit pas son année scolaire : {e}."
-                )));
-            }
-        }
-    } else {
-        None
-    };
-    let read_uai = uai.clone();
-    let (pupils, guardians) = (up.pupils, up.guardians);
-    let read = web::block(move || {
-        let mut data = ImportData {
-            uai: read_uai.to_string(),
-            school_year: csv_year,
-            ..ImportData::default()
-        };
-        if csv {
-            csv_input::read_pupils(&pupils, &mut data)?;
-            if !guardians.is_empty() {
-                csv_input::read_guardians(&guardians, &mut data)?;
-            }
-        } else {
-            siecle::read_pupils(&pupils, &read_uai, &mut data)?;
-            if !guardians.is_empty() {
-                siecle::read_guardians(&guardians, &read_uai, &mut data)?;
-            }
-        }
-        Ok::<_, crate::import::ImportError>(data)
-    })
-    .await
-    .map_err(|_| AppError::Internal("blocking pool gone".into()))?;
-    let data = match read {
-        Ok(d) => d,
-        Err(e) => {
-            record_refusal(
-                &state,
-                attempt
-                    .event(&signed_in, &meta, Some(&uai), Outcome::Refused)
-                    .details(format!("{e:.300}")),
-            )
-            .await?;
-            return Ok(fail(format!("Import refusé, rien n'a été modifié : {e}")));
-        }
-    };
-    let stamped = meta.stamp(AuditEvent::new("", "", Outcome::Success));
-    let opts = ImportOptions {
-        action,
-        actor: signed_in.0.agent.uid.clone(),
-        name: None,
-        dry_run: up.dry_run,
-        tz: state.tz,
-        force: false,
-        request: Some((
-            stamped.request_id.unwrap_or_default(),
-            stamped.peer_addr,
-            stamped.client_addr,
-        )),
-    };
-    let (key, now, apply_uai) = (state.key.clone(), state.clock.now(), uai.clone());
-    let applied = state
-        .db
-        .run(move |conn| {
-            Ok::<_, AppError>(apply(conn, &key, now, &apply_uai, &data, &opts, &|_, _| {}))
-        })
-        .await?;
-    let report = match applied {
+    let dry_run = up.dry_run;
+    let request = match up.request(uai.clone()) {
         Ok(r) => r,
-        Err(ImportError::Refused(m)) => return Ok(fail(m)),
-        Err(ImportError::Db(e)) => return Err(AppError::Internal(e.to_string())),
-        Err(e) => return Ok(fail(format!("Import refusé, rien n'a été modifié : {e}"))),
+        Err(message) => return shown.page(&chrome, Some(&message), None),
     };
-    let csv_report = to_csv(
-        &["avertissement"],
-        report.warnings.iter().map(|w| vec![w.clone()]),
-    )
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    let page = import_page(&ImportView {
-        chrome: &chrome,
-        uai: uai.as_str(),
-        establishment: &name,
-        school_year: &shown_year,
-        error: None,
-        report: Some((&report, up.dry_run)),
-        report_csv: Some(&csv_report),
-    });
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(page.into_string()))
+    let imported = call(&state, &signed_in, &meta, move |conn, c| {
+        Ok(import::import(
+            conn,
+            &c.key,
+            c.tz,
+            Some(&permit),
+            &c.ctx,
+            &request,
+            &|_, _| {},
+        ))
+    })
+    .await?;
+    match imported {
+        Ok(report) => shown.page(&chrome, None, Some((&report, dry_run))),
+        Err(f) if f.class == FailureClass::BadInput => shown.page(&chrome, Some(&f.message), None),
+        Err(f) => Err(f.into()),
+    }
 }

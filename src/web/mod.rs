@@ -2,10 +2,10 @@
 
 pub mod accounts;
 pub mod assets;
+pub mod calls;
 pub mod chrome;
 pub mod client_addr;
 pub mod delegation_changes;
-mod delegation_checks;
 pub mod delegations;
 pub mod errors;
 pub mod guard;

@@ -273,8 +273,17 @@ fn import_and_purge_commands_report_and_refuse_clearly() {
     );
     let rows = audit_rows(&mut db.connect());
     assert_eq!(
-        rows.iter().filter(|r| r.1 == "import.siecle").count(),
+        rows.iter()
+            .filter(|r| r.1 == "import.siecle" && r.2 == "success")
+            .count(),
         2,
         "one audit row per import (not the dry run)"
+    );
+    // The file of another establishment is refused like on the web: audited.
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.1 == "import.siecle" && r.2 == "refused")
+            .count(),
+        1
     );
 }

@@ -7,25 +7,6 @@
 
 use std::path::{Path, PathBuf};
 
-/// DEBT to remove in issue 11 step 1 (use cases; an establishments store and a journal
-/// read model): web files that still query the tables themselves. A NEW file importing
-/// `crate::db::schema` fails; a file that stops importing it must leave this list.
-const WEB_SCHEMA_DEBT: &[&str] = &[
-    "web/chrome.rs",
-    "web/home.rs",
-    "web/journal.rs",
-    "web/transfers.rs",
-];
-
-/// DEBT to remove in issue 11 step 1: handlers that still open a transaction themselves
-/// (`audit::audited`, `audit::record`, `.transaction(`) instead of calling a use case. A NEW
-/// web file that opens one fails; a file that stops must leave this list.
-const WEB_TRANSACTION_DEBT: &[&str] = &[
-    "web/delegation_changes.rs",
-    "web/delegations.rs",
-    "web/transfers.rs",
-];
-
 /// Outside the edge but allowed `actix_web`: the request span builder wired by `startup`
 /// (edge code that lives at the crate root; DEBT: move it under `web/`).
 const ACTIX_OUTSIDE_EDGE: &[&str] = &["telemetry.rs"];
@@ -131,10 +112,10 @@ fn violations_in(file: &str, text: &str) -> Vec<String> {
             }
         }
         if in_web {
-            if imports_schema(code) && !WEB_SCHEMA_DEBT.contains(&file) {
+            if imports_schema(code) {
                 why.push("web/ imports crate::db::schema (go through a store)".to_owned());
             }
-            if opens_transaction(code) && !WEB_TRANSACTION_DEBT.contains(&file) {
+            if opens_transaction(code) {
                 why.push("web/ opens a transaction (call a use case in usecases/)".to_owned());
             }
             if mentions(code, "crate::startup") {
@@ -161,36 +142,6 @@ fn no_module_imports_across_the_layers() {
         "forbidden imports (see docs/architecture.md, Layers):\n{}",
         violations.join("\n")
     );
-}
-
-#[test]
-fn the_schema_debt_list_only_shrinks() {
-    let files = sources();
-    for debt in WEB_SCHEMA_DEBT {
-        let (_, text) = files
-            .iter()
-            .find(|(f, _)| f == debt)
-            .unwrap_or_else(|| panic!("src/{debt} is gone: remove it from WEB_SCHEMA_DEBT"));
-        assert!(
-            text.lines().any(imports_schema),
-            "src/{debt} no longer imports crate::db::schema: remove it from WEB_SCHEMA_DEBT"
-        );
-    }
-}
-
-#[test]
-fn the_transaction_debt_list_only_shrinks() {
-    let files = sources();
-    for debt in WEB_TRANSACTION_DEBT {
-        let (_, text) = files
-            .iter()
-            .find(|(f, _)| f == debt)
-            .unwrap_or_else(|| panic!("src/{debt} is gone: remove it from WEB_TRANSACTION_DEBT"));
-        assert!(
-            text.lines().any(opens_transaction),
-            "src/{debt} no longer opens a transaction: remove it from WEB_TRANSACTION_DEBT"
-        );
-    }
 }
 
 #[test]

@@ -35,3 +35,4 @@ mod rights_directory;
 mod signin;
 mod throttle;
 mod tls;
+mod usecases_principal;

@@ -1,16 +1,14 @@
 //! `GET /depannage/eleve`: search one establishment's pupils.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::super::BASE;
+use super::super::calls::{choose_establishment, permit_requested};
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
-use super::super::guard::{Attempt, State, delegations_of, permit, requested_uai};
+use super::super::guard::{State, delegations_of};
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
-use super::super::views::delegations::choose_establishment_page;
 use super::super::views::pupils::{SearchView, search_page};
 use crate::accounts::pupils::{self, Search};
 use crate::accounts::{AccountKind, AccountOp};
@@ -57,38 +55,15 @@ pub async fn search_pupils(
 ) -> Result<HttpResponse, AppError> {
     let Some(raw_uai) = q.uai.as_deref().filter(|u| !u.is_empty()) else {
         let mine = pupil_establishments(&state, &signed_in).await?;
-        return match mine.as_slice() {
-            [] => Err(AppError::NotFound),
-            [only] => Ok(HttpResponse::SeeOther()
-                .insert_header((
-                    header::LOCATION,
-                    format!("{BASE}/depannage/eleve?uai={only}"),
-                ))
-                .finish()),
-            several => {
-                let mut choices = Vec::new();
-                for u in several {
-                    choices.push((u.to_string(), establishment_name(&state, u).await?));
-                }
-                Ok(HttpResponse::Ok()
-                    .content_type("text/html; charset=utf-8")
-                    .body(
-                        choose_establishment_page(&chrome(&signed_in), "depannage/eleve", &choices)
-                            .into_string(),
-                    ))
-            }
-        };
+        return choose_establishment(&state, &signed_in, &mine, "depannage/eleve").await;
     };
-    let uai = requested_uai(Some(raw_uai))?;
-    permit(
-        &state,
-        &signed_in,
-        &meta,
+    let asked = (
         Action::ViewPupils,
-        &uai,
-        &Attempt::new(AccountKind::Pupil.audit(AccountOp::Search)),
-    )
-    .await?;
+        AccountKind::Pupil.audit(AccountOp::Search),
+    );
+    let uai = permit_requested(&state, &signed_in, &meta, Some(raw_uai), asked)
+        .await?
+        .uai;
     let page = parse_page_number(q.page.as_deref(), 100_000)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let text: String = q.q.trim().chars().take(100).collect();

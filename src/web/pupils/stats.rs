@@ -5,9 +5,10 @@ use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
+use super::super::calls::permit_requested;
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
-use super::super::guard::{Attempt, State, permit, requested_uai};
+use super::super::guard::State;
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::stats::{DivisionStats, stats_page};
@@ -29,16 +30,13 @@ pub async fn show_stats(
     meta: RequestMeta,
     q: web::Query<StatsQuery>,
 ) -> Result<Markup, AppError> {
-    let uai = requested_uai(q.uai.as_deref())?;
-    permit(
-        &state,
-        &signed_in,
-        &meta,
+    let asked = (
         Action::ViewPupils,
-        &uai,
-        &Attempt::new(AccountKind::Pupil.audit(AccountOp::Statistics)),
-    )
-    .await?;
+        AccountKind::Pupil.audit(AccountOp::Statistics),
+    );
+    let uai = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked)
+        .await?
+        .uai;
     let key = uai.clone();
     let counts = state
         .db
@@ -72,16 +70,13 @@ pub async fn export_division(
     meta: RequestMeta,
     q: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let uai = requested_uai(q.uai.as_deref())?;
-    permit(
-        &state,
-        &signed_in,
-        &meta,
+    let asked = (
         Action::ViewPupils,
-        &uai,
-        &Attempt::new(AccountKind::Pupil.audit(AccountOp::Export)),
-    )
-    .await?;
+        AccountKind::Pupil.audit(AccountOp::Export),
+    );
+    let uai = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked)
+        .await?
+        .uai;
     let division = q.division.trim().to_owned();
     if division.is_empty() || division.chars().count() > 30 {
         return Err(AppError::BadRequest("Choisissez une classe.".into()));

@@ -3,18 +3,7 @@ use maud::{Markup, html};
 use super::layout::{Chrome, page};
 use crate::web::BASE;
 
-pub struct JournalRow {
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub outcome: String,
-    pub delegation: String,
-    pub gate: String,
-    pub client: String,
-    pub request_id: String,
-    pub details: String,
-}
+pub use crate::audit::journal::JournalRow;
 
 pub struct JournalFilters {
     pub uai: String,

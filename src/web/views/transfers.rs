@@ -5,19 +5,7 @@ use maud::{Markup, html};
 use super::layout::{Chrome, page};
 use crate::web::BASE;
 
-/// One pending transfer, in French words.
-pub struct TransferLine {
-    pub id: i64,
-    /// The pupil concerned: the acceptance form names him, so a stale page never accepts
-    /// another pupil's request that took the same number.
-    pub pupil_id: i64,
-    pub pupil: String,
-    pub division: String,
-    pub birth_date: String,
-    /// The other establishment: "Collège Jean Moulin (0691234S)".
-    pub other: String,
-    pub requested_at: String,
-}
+pub use crate::import::transfer_lines::TransferLine;
 
 pub struct TransfersView<'a> {
     pub chrome: &'a Chrome<'a>,

@@ -1,0 +1,227 @@
+//! The journal read model: an establishment's audit rows, filtered, paged, as CSV, and the
+//! last rows about one record. Times are shown in the establishments' time zone.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+
+use super::StoredEvent;
+use crate::csv_export::to_csv;
+use crate::db::DbConnection;
+use crate::db::schema::audit_events;
+use crate::domain::{ParseError, Uai, parse_form_day};
+
+pub const PAGE_SIZE: i64 = 50;
+pub const CSV_MAX_ROWS: i64 = 100_000;
+
+/// One row as the journal shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+    pub delegation: String,
+    pub gate: String,
+    pub client: String,
+    pub request_id: String,
+    pub details: String,
+}
+
+impl JournalRow {
+    fn of(e: StoredEvent, tz: Tz) -> Self {
+        let at: DateTime<Tz> = e.at.and_utc().with_timezone(&tz);
+        JournalRow {
+            at: at.format("%d/%m/%Y %H:%M:%S").to_string(),
+            actor: e.actor,
+            action: e.action,
+            target: match (e.target_kind, e.target_id) {
+                (Some(k), Some(id)) => format!("{k} {id}"),
+                _ => String::new(),
+            },
+            outcome: e.outcome,
+            delegation: e.delegation_id.map(|d| d.to_string()).unwrap_or_default(),
+            gate: e.gate.unwrap_or_default(),
+            client: e.client_addr.unwrap_or_default(),
+            request_id: e.request_id.unwrap_or_default(),
+            details: e.details.unwrap_or_default(),
+        }
+    }
+}
+
+/// Which rows of an establishment's journal: days from `from` to `until` (included),
+/// actor and action by prefix, target by its id.
+#[derive(Debug, Clone)]
+pub struct JournalFilter {
+    pub uai: Uai,
+    from: Option<NaiveDateTime>,
+    until: Option<NaiveDateTime>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+}
+
+fn day_start(day: NaiveDate, tz: Tz) -> NaiveDateTime {
+    let local = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc).naive_utc())
+        .unwrap_or(local)
+}
+
+fn optional_day(value: &str, what: &str) -> Result<Option<NaiveDate>, ParseError> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_form_day(value, what).map(Some)
+}
+
+fn like_prefix(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("{escaped}%")
+}
+
+impl JournalFilter {
+    /// The filter a form asks for (days as typed, in `tz`; texts clipped to 100 characters).
+    pub fn parse(
+        uai: Uai,
+        [from, until, actor, action, target]: [&str; 5],
+        tz: Tz,
+    ) -> Result<Self, ParseError> {
+        let clip = |s: &str| s.trim().chars().take(100).collect::<String>();
+        Ok(Self {
+            uai,
+            from: optional_day(from, "de début")?.map(|d| day_start(d, tz)),
+            until: optional_day(until, "de fin")?
+                .and_then(|d| d.succ_opt())
+                .map(|d| day_start(d, tz)),
+            actor: clip(actor),
+            action: clip(action),
+            target: clip(target),
+        })
+    }
+
+    fn rows(
+        &self,
+        conn: &mut DbConnection,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<StoredEvent>> {
+        let mut q = audit_events::table
+            .filter(audit_events::uai.eq(self.uai.as_str().to_owned()))
+            .into_boxed();
+        if let Some(from) = self.from {
+            q = q.filter(audit_events::at.ge(from));
+        }
+        if let Some(until) = self.until {
+            q = q.filter(audit_events::at.lt(until));
+        }
+        if !self.actor.is_empty() {
+            q = q.filter(
+                audit_events::actor
+                    .like(like_prefix(&self.actor))
+                    .escape('\\'),
+            );
+        }
+        if !self.action.is_empty() {
+            q = q.filter(
+                audit_events::action
+                    .like(like_prefix(&self.action))
+                    .escape('\\'),
+            );
+        }
+        if !self.target.is_empty() {
+            q = q.filter(audit_events::target_id.eq(self.target.clone()));
+        }
+        q.order(audit_events::seq.desc())
+            .offset(offset)
+            .limit(limit)
+            .select(StoredEvent::as_select())
+            .load(conn)
+    }
+}
+
+/// Page `page` (from 1) of the filtered journal, newest first, and whether a next one exists.
+pub fn page(
+    conn: &mut DbConnection,
+    filter: &JournalFilter,
+    page: i64,
+    tz: Tz,
+) -> QueryResult<(Vec<JournalRow>, bool)> {
+    let mut rows = filter.rows(conn, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1)?;
+    let has_next = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    Ok((
+        rows.into_iter().map(|e| JournalRow::of(e, tz)).collect(),
+        has_next,
+    ))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+}
+
+/// The filtered journal as CSV (at most [`CSV_MAX_ROWS`] rows; formulas neutralised).
+pub fn export_csv(
+    conn: &mut DbConnection,
+    filter: &JournalFilter,
+    tz: Tz,
+) -> Result<Vec<u8>, ExportError> {
+    let rows = filter.rows(conn, 0, CSV_MAX_ROWS)?;
+    let header = [
+        "date",
+        "acteur",
+        "action",
+        "cible",
+        "résultat",
+        "délégation",
+        "accès",
+        "adresse",
+        "requête",
+        "détails",
+    ];
+    Ok(to_csv(
+        &header,
+        rows.into_iter().map(|e| {
+            let j = JournalRow::of(e, tz);
+            [
+                j.at,
+                j.actor,
+                j.action,
+                j.target,
+                j.outcome,
+                j.delegation,
+                j.gate,
+                j.client,
+                j.request_id,
+                j.details,
+            ]
+        }),
+    )?)
+}
+
+/// The last audit rows about one record (a pupil's page), newest first.
+pub fn target_history(
+    conn: &mut DbConnection,
+    kind: &str,
+    id: i64,
+    limit: i64,
+    tz: Tz,
+) -> QueryResult<Vec<JournalRow>> {
+    let rows: Vec<StoredEvent> = audit_events::table
+        .filter(audit_events::target_kind.eq(kind.to_owned()))
+        .filter(audit_events::target_id.eq(id.to_string()))
+        .order(audit_events::seq.desc())
+        .limit(limit)
+        .select(StoredEvent::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|e| JournalRow::of(e, tz)).collect())
+}

@@ -1,0 +1,124 @@
+//! What handlers share around a use case: calling it on the blocking pool with the
+//! signed-in agent's audit context, the "requested establishment + permit" prologue of the
+//! list pages, the establishment choice, and the responses they end with.
+
+use actix_web::HttpResponse;
+use actix_web::http::{StatusCode, header};
+use chrono_tz::Tz;
+use maud::Markup;
+
+use super::BASE;
+use super::chrome::{chrome, establishment_name};
+use super::errors::AppError;
+use super::guard::{Attempt, permit, requested_uai};
+use super::request::RequestMeta;
+use super::session_guard::SignedIn;
+use super::state::AppState;
+use super::views::delegations::choose_establishment_page;
+use crate::db::DbConnection;
+use crate::delegation::policy::{Action, Permit};
+use crate::domain::{Agent, Uai};
+use crate::secrets::AppKey;
+use crate::usecases::{Context, Failure};
+
+/// What a use case called from a handler is given besides its connection.
+pub struct Call {
+    pub key: AppKey,
+    pub tz: Tz,
+    /// The signed-in agent's context, stamped with the request, at the call.
+    pub ctx: Context,
+    pub agent: Agent,
+}
+
+/// Runs `f` (a use case) with a pooled connection on the blocking pool.
+pub async fn call<T, F>(
+    state: &AppState,
+    signed_in: &SignedIn,
+    meta: &RequestMeta,
+    f: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection, &Call) -> Result<T, Failure> + Send + 'static,
+    T: Send + 'static,
+{
+    let call = Call {
+        key: state.key.clone(),
+        tz: state.tz,
+        ctx: meta.context_of(signed_in, state.clock.now()),
+        agent: signed_in.0.agent.clone(),
+    };
+    state
+        .db
+        .run(move |conn| f(conn, &call).map_err(AppError::from))
+        .await
+}
+
+/// What a page asks to do on the establishment it names: the action and the name of its
+/// attempt in the audit rows.
+pub type Asked = (Action, &'static str);
+
+/// The establishment a page names, with the permit to act there.
+pub struct Permitted {
+    pub uai: Uai,
+    pub permit: Permit,
+}
+
+impl Permitted {
+    /// The establishment and its name, for the page.
+    pub async fn named(self, state: &AppState) -> Result<(Uai, String), AppError> {
+        let name = establishment_name(state, &self.uai).await?;
+        Ok((self.uai, name))
+    }
+}
+
+/// The establishment a page names (`?uai=`, or a form's field) and the permit for the
+/// asked action there (refused and audited otherwise: 404 or 403).
+pub async fn permit_requested(
+    state: &AppState,
+    signed_in: &SignedIn,
+    meta: &RequestMeta,
+    requested: Option<&str>,
+    (action, attempt): Asked,
+) -> Result<Permitted, AppError> {
+    let uai = requested_uai(requested)?;
+    let attempt = Attempt::new(attempt);
+    let permit = permit(state, signed_in, meta, action, &uai, &attempt).await?;
+    Ok(Permitted { uai, permit })
+}
+
+/// A page reached without naming an establishment: straight to the agent's only one, or a
+/// choice among `mine` (404 when he has none). `path` is the page's path under the base.
+pub async fn choose_establishment(
+    state: &AppState,
+    signed_in: &SignedIn,
+    mine: &[Uai],
+    path: &str,
+) -> Result<HttpResponse, AppError> {
+    match mine {
+        [] => Err(AppError::NotFound),
+        [only] => Ok(see_other(format!("{BASE}/{path}?uai={only}"))),
+        several => {
+            let mut choices = Vec::new();
+            for u in several {
+                choices.push((u.to_string(), establishment_name(state, u).await?));
+            }
+            let page = choose_establishment_page(&chrome(signed_in), path, &choices);
+            Ok(html(StatusCode::OK, page))
+        }
+    }
+}
+
+/// 303 to `location` (after a change: the page to show).
+pub fn see_other(location: String) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// A page that no cache keeps.
+pub fn html(status: StatusCode, page: Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(page.into_string())
+}
