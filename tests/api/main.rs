@@ -33,6 +33,7 @@ mod parents_establishment;
 mod pupils;
 mod rights_directory;
 mod signin;
+mod sizes;
 mod throttle;
 mod tls;
 mod usecases_principal;
