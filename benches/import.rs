@@ -9,6 +9,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+use educt_admin::audit::AuditAction;
 use std::time::{Duration, Instant};
 
 use educt_admin::audit::{self, AuditEvent, Outcome};
@@ -38,7 +39,7 @@ fn main() {
     };
     let (pupils, guardians) = (pupils_xml(&sy), guardians_xml(&sy));
     let opts = ImportOptions {
-        action: "import.siecle",
+        action: AuditAction::ImportSiecle,
         actor: "bench".into(),
         name: None,
         dry_run: false,
@@ -94,7 +95,8 @@ fn main() {
 
         let t = Instant::now();
         for i in 0..500 {
-            let e = AuditEvent::new("bench", "bench.append", Outcome::Success)
+            let e = AuditEvent::new("bench", AuditAction::SignIn, Outcome::Success)
+                .with_stored_action("bench.append")
                 .uai("0691234S")
                 .target("eleve", i);
             audit::record(&mut conn, &key, chrono::Utc::now(), &e).expect("append");

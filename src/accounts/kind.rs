@@ -4,6 +4,7 @@
 //! Every string here is stored (audit chain, batches, identifiants) or routed: the unit
 //! test pins them.
 
+use crate::audit::AuditAction;
 use crate::delegation::Scope;
 use crate::delegation::policy::Action;
 
@@ -15,7 +16,7 @@ pub enum AccountKind {
 }
 
 /// What is done to an account, as its audit action names it (`eleve.view`, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AccountOp {
     View,
     Search,
@@ -32,6 +33,19 @@ pub enum AccountOp {
 }
 
 impl AccountOp {
+    pub const ALL: [AccountOp; 10] = [
+        AccountOp::View,
+        AccountOp::Search,
+        AccountOp::ResetPassword,
+        AccountOp::Unblock,
+        AccountOp::Deactivate,
+        AccountOp::Reactivate,
+        AccountOp::ShowContacts,
+        AccountOp::BatchCreate,
+        AccountOp::Statistics,
+        AccountOp::Export,
+    ];
+
     /// The part of the audit action after the kind (`reset_password`).
     pub fn suffix(self) -> &'static str {
         match self {
@@ -59,6 +73,24 @@ macro_rules! audit_names {
             )*
         }
     };
+}
+
+/// The journal's French words for `<kind>.<op>`: the op's phrase, then whose account.
+macro_rules! audit_labels {
+    ($kind:expr, $op:expr, $($variant:ident => $phrase:literal, $whose:ident),* $(,)?) => {
+        match ($kind, $op) {
+            $(
+                (AccountKind::Pupil, AccountOp::$variant) =>
+                    concat!($phrase, audit_labels!(@pupil $whose)),
+                (AccountKind::Parent, AccountOp::$variant) =>
+                    concat!($phrase, audit_labels!(@parent $whose)),
+            )*
+        }
+    };
+    (@pupil one) => { " d'un élève" };
+    (@parent one) => { " d'un responsable" };
+    (@pupil all) => { " des élèves" };
+    (@parent all) => { " des responsables" };
 }
 
 impl AccountKind {
@@ -127,6 +159,27 @@ impl AccountKind {
     }
 
     /// The audit action name of `op` on this kind.
+    /// What the journal says of `audit(op)`.
+    pub fn audit_label(self, op: AccountOp) -> &'static str {
+        audit_labels!(self, op,
+            View => "Consultation du compte", one,
+            Search => "Recherche parmi les comptes", all,
+            ResetPassword => "Réinitialisation du mot de passe", one,
+            Unblock => "Déblocage du compte", one,
+            Deactivate => "Désactivation du compte", one,
+            Reactivate => "Réactivation du compte", one,
+            ShowContacts => "Affichage des coordonnées", one,
+            BatchCreate => "Réinitialisation d'une classe : comptes", all,
+            Statistics => "Statistiques des comptes", all,
+            Export => "Export des comptes", all,
+        )
+    }
+
+    /// The audit action of `op` on this kind's account.
+    pub fn action(self, op: AccountOp) -> AuditAction {
+        AuditAction::Account(self, op)
+    }
+
     pub fn audit(self, op: AccountOp) -> &'static str {
         audit_names!(self, op,
             View => "view",
@@ -194,18 +247,7 @@ mod tests {
 
     #[test]
     fn every_audit_name_is_the_target_then_the_op() {
-        let ops = [
-            AccountOp::View,
-            AccountOp::Search,
-            AccountOp::ResetPassword,
-            AccountOp::Unblock,
-            AccountOp::Deactivate,
-            AccountOp::Reactivate,
-            AccountOp::ShowContacts,
-            AccountOp::BatchCreate,
-            AccountOp::Statistics,
-            AccountOp::Export,
-        ];
+        let ops = AccountOp::ALL;
         for kind in AccountKind::ALL {
             for op in ops {
                 assert_eq!(kind.audit(op), format!("{}.{}", kind.target(), op.suffix()));

@@ -2,6 +2,8 @@
 //! chain of every row written so far covers these strings) and its French label for the
 //! journal.
 
+use crate::accounts::{AccountKind, AccountOp};
+
 /// Declares the actions: variant, stored string, French label.
 macro_rules! audit_actions {
     ($($variant:ident = $stored:literal, $label:literal;)+) => {
@@ -9,15 +11,18 @@ macro_rules! audit_actions {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum AuditAction {
             $($variant,)+
+            /// Something done to a pupil's or a parent's account (`eleve.view`, ...).
+            Account(AccountKind, AccountOp),
         }
 
         impl AuditAction {
-            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant,)+];
+            const PLAIN: &'static [AuditAction] = &[$(AuditAction::$variant,)+];
 
             /// As stored in `audit_events.action` (never change one: the chain covers it).
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(AuditAction::$variant => $stored,)+
+                    AuditAction::Account(kind, op) => kind.audit(op),
                 }
             }
 
@@ -25,6 +30,7 @@ macro_rules! audit_actions {
             pub fn label(self) -> &'static str {
                 match self {
                     $(AuditAction::$variant => $label,)+
+                    AuditAction::Account(kind, op) => kind.audit_label(op),
                 }
             }
         }
@@ -49,23 +55,6 @@ audit_actions! {
     DelegationGrant = "delegation.grant", "Délégation accordée";
     DelegationExtend = "delegation.extend", "Délégation prolongée";
     DelegationRevoke = "delegation.revoke", "Délégation révoquée";
-    PupilSearch = "eleve.search", "Recherche d'élèves";
-    PupilView = "eleve.view", "Consultation d'un compte élève";
-    PupilStatistics = "eleve.statistics", "Statistiques des comptes élèves";
-    PupilExport = "eleve.export", "Export des comptes élèves";
-    PupilResetPassword = "eleve.reset_password", "Réinitialisation du mot de passe d'un élève";
-    PupilUnblock = "eleve.unblock", "Déblocage d'un compte élève";
-    PupilDeactivate = "eleve.deactivate", "Désactivation d'un compte élève";
-    PupilReactivate = "eleve.reactivate", "Réactivation d'un compte élève";
-    PupilBatchCreate = "eleve.batch_create", "Réinitialisation d'une classe (élèves)";
-    ParentSearch = "responsable.search", "Recherche de responsables";
-    ParentView = "responsable.view", "Consultation d'un compte responsable";
-    ParentShowContacts = "responsable.show_contacts", "Affichage des coordonnées d'un responsable";
-    ParentResetPassword = "responsable.reset_password", "Réinitialisation du mot de passe d'un responsable";
-    ParentUnblock = "responsable.unblock", "Déblocage d'un compte responsable";
-    ParentDeactivate = "responsable.deactivate", "Désactivation d'un compte responsable";
-    ParentReactivate = "responsable.reactivate", "Réactivation d'un compte responsable";
-    ParentBatchCreate = "responsable.batch_create", "Réinitialisation d'une classe (responsables)";
     BatchView = "batch.view", "Consultation d'un lot";
     BatchPrint = "batch.print", "Impression des courriers d'un lot";
     BatchPrinted = "batch.printed", "Impression d'un lot confirmée";
@@ -86,9 +75,28 @@ audit_actions! {
 }
 
 impl AuditAction {
+    /// Every action, the accounts' ones for both kinds.
+    pub fn all() -> impl Iterator<Item = AuditAction> {
+        let accounts = AccountKind::ALL.into_iter().flat_map(|k| {
+            AccountOp::ALL
+                .into_iter()
+                .map(move |op| AuditAction::Account(k, op))
+        });
+        Self::PLAIN.iter().copied().chain(accounts)
+    }
+
     /// The action of a stored string; `None` for a string no version wrote.
     pub fn parse(stored: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|a| a.as_str() == stored)
+        Self::all().find(|a| a.as_str() == stored)
+    }
+
+    /// The journal's words for a stored action: its label, or the string itself when no
+    /// version of ours wrote it.
+    pub fn label_of(stored: &str) -> &str {
+        match Self::parse(stored) {
+            Some(action) => action.label(),
+            None => stored,
+        }
     }
 }
 
@@ -105,27 +113,29 @@ mod tests {
     /// The stored strings, pinned: rows already written are chained over them.
     #[test]
     fn stored_strings_never_change() {
-        let stored: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        let stored: Vec<&str> = AuditAction::all().map(|a| a.as_str()).collect();
         assert_eq!(
             stored.join(" "),
             "auth.sign_in auth.sign_out request.cross_site totp.enrol totp.check agent.create \
              agent.password_set agent.disable agent.totp_reset agent.logout agent.attach \
              agent.detach agent.rights_changed delegation.view delegation.grant \
-             delegation.extend delegation.revoke eleve.search eleve.view eleve.statistics \
-             eleve.export eleve.reset_password eleve.unblock eleve.deactivate eleve.reactivate \
-             eleve.batch_create responsable.search responsable.view responsable.show_contacts \
-             responsable.reset_password responsable.unblock responsable.deactivate \
-             responsable.reactivate responsable.batch_create batch.view batch.print \
+             delegation.extend delegation.revoke batch.view batch.print \
              batch.printed batch.resume batch.abandon batch.interrupt batch.wipe import.view \
              import.siecle import.csv import.transfert import.transfert.attente import.purge \
-             transfert.view transfert.acceptation journal.read demo.seed"
+             transfert.view transfert.acceptation journal.read demo.seed \
+             eleve.view eleve.search eleve.reset_password eleve.unblock eleve.deactivate \
+             eleve.reactivate eleve.show_contacts eleve.batch_create eleve.statistics \
+             eleve.export responsable.view responsable.search responsable.reset_password \
+             responsable.unblock responsable.deactivate responsable.reactivate \
+             responsable.show_contacts responsable.batch_create responsable.statistics \
+             responsable.export"
         );
     }
 
     #[test]
     fn every_action_parses_back_and_has_a_french_label() {
-        for a in AuditAction::ALL {
-            assert_eq!(AuditAction::parse(a.as_str()), Some(*a));
+        for a in AuditAction::all() {
+            assert_eq!(AuditAction::parse(a.as_str()), Some(a));
             assert!(a.label().chars().next().is_some_and(char::is_uppercase));
             assert!(!a.label().contains('_') && !a.label().contains('.'));
         }

@@ -60,12 +60,12 @@ pub fn chain_hash(key: &AppKey, prev_hash_hex: &str, encoding: &[u8]) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::Outcome;
+    use crate::audit::{AuditAction, Outcome};
 
     #[test]
     fn absent_and_empty_fields_differ() {
         let at = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
-        let mut a = AuditEvent::new("x", "y", Outcome::Success);
+        let mut a = AuditEvent::new("x", AuditAction::SignIn, Outcome::Success);
         let b = a.clone();
         a.uai = Some(String::new());
         assert_ne!(canonical_encoding(1, at, &a), canonical_encoding(1, at, &b));
@@ -74,8 +74,10 @@ mod tests {
     #[test]
     fn field_boundaries_cannot_be_shifted() {
         let at = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
-        let a = AuditEvent::new("ab", "c", Outcome::Success);
-        let b = AuditEvent::new("a", "bc", Outcome::Success);
+        let mut a = AuditEvent::new("ab", AuditAction::SignIn, Outcome::Success);
+        a.action = "c".into();
+        let mut b = AuditEvent::new("a", AuditAction::SignIn, Outcome::Success);
+        b.action = "bc".into();
         assert_ne!(canonical_encoding(1, at, &a), canonical_encoding(1, at, &b));
     }
 

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use diesel::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::audit::{self, AuditEvent, Outcome, cli_actor};
+use crate::audit::{self, AuditAction, AuditEvent, Outcome, cli_actor};
 use crate::auth::password::hash_password;
 use crate::db::DbConnection;
 use crate::db::schema::{agent_uais, agents};
@@ -191,7 +191,7 @@ fn parse_uai(value: &str) -> Result<Uai, AgentsError> {
     Uai::parse(value).map_err(|e| AgentsError::Invalid(e.to_string()))
 }
 
-fn event(action: &str, uid: &AgentUid) -> AuditEvent {
+fn event(action: AuditAction, uid: &AgentUid) -> AuditEvent {
     AuditEvent::new(cli_actor(), action, Outcome::Success).target("agent", uid)
 }
 
@@ -233,7 +233,7 @@ impl Op<'_> {
                     link(tx.conn(), id, uai, responsible)?;
                 }
             }
-            tx.append(&event("agent.create", uid).details(details))?;
+            tx.append(&event(AuditAction::AgentCreate, uid).details(details))?;
             Ok(())
         })?;
         Ok(format!("agent {uid} added"))
@@ -250,7 +250,7 @@ impl Op<'_> {
                     agents::updated_at.eq(crate::clock::db_instant(now)),
                 ))
                 .execute(tx.conn())?;
-            tx.append(&event("agent.password_set", uid))?;
+            tx.append(&event(AuditAction::AgentPasswordSet, uid))?;
             Ok(())
         })?;
         Ok(format!("password of {uid} set"))
@@ -282,9 +282,9 @@ impl Op<'_> {
         let id = require_agent(self.conn, uid)?;
         let role = role_name(responsible);
         let action = if attach {
-            "agent.attach"
+            AuditAction::AgentAttach
         } else {
-            "agent.detach"
+            AuditAction::AgentDetach
         };
         let changed = audit::audited(self.conn, self.key, self.now, |tx| {
             let n = if attach {

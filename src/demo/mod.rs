@@ -15,7 +15,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::audit::{AuditEvent, Outcome, audited, cli_actor};
+use crate::audit::{AuditAction, AuditEvent, Outcome, audited, cli_actor};
 use crate::auth::password::{PasswordError, generate_password, hash_password};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
@@ -109,12 +109,14 @@ pub fn seed_if_empty(
     let stats = audited(conn, key, now, |tx| -> Result<SeedStats, DemoError> {
         let stats = insert_all(tx.conn(), now, &hashes, &decoy_hash)?;
         tx.append(
-            &AuditEvent::new(cli_actor(), "demo.seed", Outcome::Success).details(format!(
-                "establishments=2 agents={} pupils={} parents={}",
-                STAFF.len(),
-                stats.pupils,
-                stats.parents
-            )),
+            &AuditEvent::new(cli_actor(), AuditAction::DemoSeed, Outcome::Success).details(
+                format!(
+                    "establishments=2 agents={} pupils={} parents={}",
+                    STAFF.len(),
+                    stats.pupils,
+                    stats.parents
+                ),
+            ),
         )?;
         Ok(stats)
     })?;

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use super::order::{FileStamp, SchoolYear};
 use super::pupil_rows::{self, Pass};
 use super::{ImportData, ImportError, guardians};
-use crate::audit::{self, AuditEvent, Outcome};
+use crate::audit::{self, AuditAction, AuditEvent, Outcome};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::{establishments, identifiants};
@@ -19,7 +19,7 @@ use crate::secrets::AppKey;
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// `import.siecle` or `import.csv`.
-    pub action: &'static str,
+    pub action: AuditAction,
     pub actor: String,
     /// The establishment's name, when it is created (or renamed).
     pub name: Option<String>,
@@ -33,7 +33,7 @@ pub struct ImportOptions {
 
 impl ImportOptions {
     /// An audit event by this import's actor (with the request, if any).
-    pub fn event(&self, action: &str, outcome: Outcome) -> AuditEvent {
+    pub fn event(&self, action: AuditAction, outcome: Outcome) -> AuditEvent {
         let e = AuditEvent::new(self.actor.clone(), action, outcome);
         match &self.request {
             Some((id, peer, client)) => e.request(id.clone(), peer.clone(), client.clone()),

@@ -14,7 +14,7 @@ use super::transfers::{
 };
 use super::{ImportData, PupilRecord};
 use crate::accounts::{AccountKind, AccountState};
-use crate::audit::{AuditEvent, Outcome};
+use crate::audit::{AuditAction, AuditEvent, Outcome};
 use crate::clock::db_instant;
 use crate::clock::local_day;
 use crate::db::DbConnection;
@@ -226,7 +226,9 @@ fn transfer(
 ) -> Result<Option<i64>, Abort> {
     let uai = pass.uai.as_str();
     let at = db_instant(pass.now);
-    let template = pass.opts.event("import.transfert", Outcome::Success);
+    let template = pass
+        .opts
+        .event(AuditAction::ImportTransfer, Outcome::Success);
     let here_label = establishment_label(conn, uai)?;
     let who = match candidates {
         [one] if one.same_person(&p.last_name, p.birth_date) => *one,
@@ -263,7 +265,7 @@ fn transfer(
         );
         events.extend(both_journals(
             &template,
-            "import.transfert",
+            AuditAction::ImportTransfer,
             Outcome::Success,
             [who.uai.as_str(), uai],
             who.id,
@@ -280,7 +282,7 @@ fn transfer(
             );
             events.extend(both_journals(
                 &template,
-                "import.transfert.attente",
+                AuditAction::ImportTransferPending,
                 Outcome::Success,
                 [who.uai.as_str(), uai],
                 who.id,
@@ -328,8 +330,10 @@ fn depart(
         t.first_name, t.last_name
     );
     events.extend(both_journals(
-        &pass.opts.event("import.transfert", Outcome::Success),
-        "import.transfert",
+        &pass
+            .opts
+            .event(AuditAction::ImportTransfer, Outcome::Success),
+        AuditAction::ImportTransfer,
         Outcome::Success,
         [pass.uai.as_str(), t.to_uai.as_str()],
         id,

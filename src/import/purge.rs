@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use super::ImportError;
-use crate::audit::{self, AuditEvent, Outcome};
+use crate::audit::{self, AuditAction, AuditEvent, Outcome};
 use crate::db::DbConnection;
 use crate::db::schema::{parent_sources, parents, pupil_parents, pupils};
 use crate::secrets::AppKey;
@@ -69,10 +69,9 @@ pub fn purge(
                 }
             }
             tx.append(
-                &AuditEvent::new(actor, "import.purge", Outcome::Success).details(format!(
-                    "{} pupils and {orphans} parents deleted",
-                    ids.len()
-                )),
+                &AuditEvent::new(actor, AuditAction::ImportPurge, Outcome::Success).details(
+                    format!("{} pupils and {orphans} parents deleted", ids.len()),
+                ),
             )?;
             Ok((ids.len(), orphans))
         },

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 
 use super::PupilRecord;
 use crate::accounts::{AccountKind, AccountState};
-use crate::audit::{AuditEvent, AuditTx, Outcome};
+use crate::audit::{AuditAction, AuditEvent, AuditTx, Outcome};
 use crate::db::DbConnection;
 use crate::db::schema::{pending_transfers, pupils};
 use crate::domain::Uai;
@@ -258,7 +258,7 @@ pub fn move_pupil(
 /// One audit row per establishment, both about pupil `pupil_id`, with the same French text.
 pub fn both_journals(
     template: &AuditEvent,
-    action: &str,
+    action: AuditAction,
     outcome: Outcome,
     uais: [&str; 2],
     pupil_id: i64,
@@ -267,7 +267,7 @@ pub fn both_journals(
     uais.iter()
         .map(|uai| {
             let mut e = template.clone();
-            e.action = action.to_owned();
+            e.action = action.as_str().to_owned();
             e.outcome = outcome;
             e.uai(*uai)
                 .target(AccountKind::Pupil.target(), pupil_id)
@@ -314,7 +314,7 @@ pub fn accept(
     );
     for e in both_journals(
         template,
-        "transfert.acceptation",
+        AuditAction::TransferAccept,
         Outcome::Success,
         [&t.from_uai, &t.to_uai],
         who.id,

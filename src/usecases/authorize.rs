@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::{Context, Failure};
-use crate::audit::{self, AuditEvent, Outcome};
+use crate::audit::{self, AuditAction, AuditEvent, Outcome};
 use crate::clock::local_day;
 use crate::db::DbConnection;
 use crate::delegation::policy::{self, Action, Permit, Refusal};
@@ -17,12 +17,12 @@ use crate::secrets::AppKey;
 /// What a refused or accepted attempt is about, for its audit row.
 #[derive(Debug, Clone)]
 pub struct Attempt {
-    pub action: &'static str,
+    pub action: AuditAction,
     pub target: Option<(&'static str, String)>,
 }
 
 impl Attempt {
-    pub fn new(action: &'static str) -> Self {
+    pub fn new(action: AuditAction) -> Self {
         Self {
             action,
             target: None,

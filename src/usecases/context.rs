@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::{AuditEvent, Outcome};
+use crate::audit::{AuditAction, AuditEvent, Outcome};
 #[cfg(test)]
 use crate::domain::AgentUid;
 
@@ -91,7 +91,7 @@ impl Context {
     }
 
     /// An audit event of this actor, stamped with the request and the gate.
-    pub fn event(&self, action: impl Into<String>, outcome: Outcome) -> AuditEvent {
+    pub fn event(&self, action: AuditAction, outcome: Outcome) -> AuditEvent {
         let mut event = AuditEvent::new(self.actor.stored(), action, outcome);
         if let Some(gate) = &self.gate {
             event = event.gate(gate.clone());

@@ -8,7 +8,7 @@ use super::authorize::{self, Attempt, permitted};
 use super::grant_checks::{CheckedGrant, check_grant};
 pub use super::grant_checks::{GrantRefusal, GrantRequest, GranteeLookup, look_up_grantee};
 use super::{Context, Failure};
-use crate::audit::{self, AuditTx, Outcome};
+use crate::audit::{self, AuditAction, AuditTx, Outcome};
 use crate::clock::local_day;
 use crate::db::DbConnection;
 use crate::delegation::policy::{Action, Permit};
@@ -101,7 +101,7 @@ pub fn grant(
     lookup: &GranteeLookup,
 ) -> Result<Result<Vec<i64>, GrantRefusal>, Failure> {
     let uai = permitted(permit, Action::ManageDelegations)?;
-    let attempt = Attempt::new("delegation.grant");
+    let attempt = Attempt::new(AuditAction::DelegationGrant);
     let today = local_day(ctx.now, tz);
     let checked = match check_grant(ctx.actor.agent_uid(), uai, req, lookup, today) {
         Ok(checked) => checked,
@@ -142,7 +142,7 @@ pub fn permit_on(
     ctx: &Context,
     agent: &Agent,
     id: &str,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<(Delegation, Permit), Failure> {
     let id: i64 = id.parse().map_err(|_| Failure::hidden())?;
     let d = store::find(conn, id)?.ok_or_else(Failure::hidden)?;
@@ -177,7 +177,7 @@ pub fn revoke(
     d: &Delegation,
 ) -> Result<(), Failure> {
     let uai = permitted_on(permit, d)?;
-    let attempt = Attempt::new("delegation.revoke").on("delegation", d.id);
+    let attempt = Attempt::new(AuditAction::DelegationRevoke).on("delegation", d.id);
     let by = ctx.actor.stored();
     let revoked = audit::audited(conn, key, ctx.now, |tx| -> Result<bool, Failure> {
         let changed = store::revoke(tx.conn(), d.id, &by, ctx.now)?;
@@ -243,7 +243,7 @@ pub fn extend(
     valid_until: &str,
 ) -> Result<(), Failure> {
     let uai = permitted_on(permit, d)?;
-    let attempt = Attempt::new("delegation.extend").on("delegation", d.id);
+    let attempt = Attempt::new(AuditAction::DelegationExtend).on("delegation", d.id);
     let by = ctx.actor.stored();
     audit::audited(
         conn,

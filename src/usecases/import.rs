@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 
 use super::authorize::{self, Attempt, NOT_ALLOWED, permitted};
 use super::{Actor, Context, Failure};
-use crate::audit::Outcome;
+use crate::audit::{AuditAction, Outcome};
 use crate::db::DbConnection;
 use crate::delegation::policy::{Action, Permit};
 use crate::domain::Uai;
@@ -40,10 +40,10 @@ pub struct ImportRequest {
 
 impl ImportRequest {
     /// `import.siecle` or `import.csv`: the action of its audit rows.
-    pub fn action(&self) -> &'static str {
+    pub fn action(&self) -> AuditAction {
         match self.format {
-            ImportFormat::Siecle => "import.siecle",
-            ImportFormat::Csv(_) => "import.csv",
+            ImportFormat::Siecle => AuditAction::ImportSiecle,
+            ImportFormat::Csv(_) => AuditAction::ImportCsv,
         }
     }
 

@@ -9,7 +9,7 @@ use chrono::Duration;
 use super::signin::Auth;
 use super::{Actor, Context, Failure, RequestStamp};
 use crate::audit;
-use crate::audit::Outcome;
+use crate::audit::{AuditAction, Outcome};
 use crate::auth::session::{self, Session};
 use crate::config::SessionSettings;
 use crate::db::DbConnection;
@@ -162,7 +162,7 @@ fn refresh(
 
 fn rights_changed(ctx: &Context) -> audit::AuditEvent {
     let uid = ctx.actor.stored();
-    ctx.event("agent.rights_changed", Outcome::Success)
+    ctx.event(AuditAction::AgentRightsChanged, Outcome::Success)
         .target("agent", uid)
 }
 
@@ -189,7 +189,7 @@ pub(super) fn end_sessions_after(
     conn: &mut DbConnection,
     key: &AppKey,
     ctx: &Context,
-    (action, uid): (&str, &AgentUid),
+    (action, uid): (AuditAction, &AgentUid),
     first: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<bool>,
 ) -> Result<Option<usize>, Failure> {
     audit::audited(conn, key, ctx.now, |tx| -> Result<Option<usize>, Failure> {
@@ -210,7 +210,9 @@ pub fn log_out_agent(
     ctx: &Context,
     uid: &AgentUid,
 ) -> Result<usize, Failure> {
-    let ended = end_sessions_after(conn, key, ctx, ("agent.logout", uid), |_| Ok(true))?;
+    let ended = end_sessions_after(conn, key, ctx, (AuditAction::AgentLogout, uid), |_| {
+        Ok(true)
+    })?;
     Ok(ended.unwrap_or_default())
 }
 
@@ -222,7 +224,7 @@ pub fn disable_agent(
     ctx: &Context,
     uid: &AgentUid,
 ) -> Result<Option<usize>, Failure> {
-    end_sessions_after(conn, key, ctx, ("agent.disable", uid), |conn| {
+    end_sessions_after(conn, key, ctx, (AuditAction::AgentDisable, uid), |conn| {
         crate::directory::local::disable_agent(conn, uid.as_str(), ctx.now)
     })
 }

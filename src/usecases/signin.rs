@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::{Actor, Context, Failure, RequestStamp};
-use crate::audit::{self, AuditEvent, Outcome};
+use crate::audit::{self, AuditAction, AuditEvent, Outcome};
 use crate::auth::session::{self, Session};
 use crate::auth::throttle::{self, PasswordCheck};
 use crate::clock::SharedClock;
@@ -19,8 +19,8 @@ use crate::directory::{Directory, is_blank};
 use crate::domain::AgentUid;
 use crate::secrets::AppKey;
 
-const SIGN_IN: &str = "auth.sign_in";
-const SIGN_OUT: &str = "auth.sign_out";
+const SIGN_IN: AuditAction = AuditAction::SignIn;
+const SIGN_OUT: AuditAction = AuditAction::SignOut;
 /// The actor of an attempt whose identifiant is not a well-formed uid.
 const ANONYMOUS: &str = "anonymous";
 /// The French sentence of a session form's bad CSRF token at sign-out.

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use super::signin::Auth;
 use super::{Context, Failure};
-use crate::audit::{self, AuditEvent, AuditTx, Outcome};
+use crate::audit::{self, AuditAction, AuditEvent, AuditTx, Outcome};
 use crate::auth::session::{self, Session};
 use crate::auth::throttle::{self, PasswordCheck};
 use crate::auth::totp::{self, TotpSecret};
@@ -16,8 +16,8 @@ use crate::db::DbConnection;
 use crate::domain::AgentUid;
 use crate::secrets::AppKey;
 
-const CHECK: &str = "totp.check";
-const ENROL: &str = "totp.enrol";
+const CHECK: AuditAction = AuditAction::TotpCheck;
+const ENROL: AuditAction = AuditAction::TotpEnrol;
 /// The French sentence of a locked check.
 pub const LOCKED: &str =
     "Trop de codes incorrects : la vérification est bloquée pendant 15 minutes.";
@@ -43,7 +43,7 @@ pub fn is_enrolled(conn: &mut DbConnection, uid: &str) -> Result<bool, Failure> 
 }
 
 /// The audit row of the signed-in agent's own TOTP step.
-fn own(ctx: &Context, session: &Session, action: &str, outcome: Outcome) -> AuditEvent {
+fn own(ctx: &Context, session: &Session, action: AuditAction, outcome: Outcome) -> AuditEvent {
     ctx.event(action, outcome)
         .target("agent", &session.agent.uid)
 }
@@ -267,7 +267,11 @@ pub fn reset(
     ctx: &Context,
     uid: &AgentUid,
 ) -> Result<Option<usize>, Failure> {
-    super::sessions::end_sessions_after(conn, key, ctx, ("agent.totp_reset", uid), |conn| {
-        totp::remove(conn, uid.as_str())
-    })
+    super::sessions::end_sessions_after(
+        conn,
+        key,
+        ctx,
+        (AuditAction::AgentTotpReset, uid),
+        |conn| totp::remove(conn, uid.as_str()),
+    )
 }

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 
 use super::authorize::{self, Attempt, permitted};
 use super::{Context, Failure};
-use crate::audit::{self, Outcome};
+use crate::audit::{self, AuditAction, Outcome};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::delegation::policy::{Action, Permit};
@@ -15,7 +15,7 @@ use crate::import::transfers::{self, PendingTransfer, TransferError};
 use crate::secrets::AppKey;
 
 fn attempt(t: &PendingTransfer) -> Attempt {
-    Attempt::new("transfert.acceptation").on("eleve", t.pupil_id)
+    Attempt::new(AuditAction::TransferAccept).on("eleve", t.pupil_id)
 }
 
 /// The transfer `id` names (as the path gives it), the establishment it leaves, and the

@@ -55,7 +55,7 @@ where
 
 /// What a page asks to do on the establishment it names: the action and the name of its
 /// attempt in the audit rows.
-pub type Asked = (Action, &'static str);
+pub type Asked = (Action, crate::audit::AuditAction);
 
 /// The establishment a page names, with the permit to act there.
 pub struct Permitted {

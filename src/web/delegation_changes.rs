@@ -12,6 +12,7 @@ use super::guard::{Attempt, State, require_csrf};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::delegations::revocation_page;
+use crate::audit::AuditAction;
 use crate::db::DbConnection;
 use crate::delegation::Delegation;
 use crate::delegation::policy::Permit;
@@ -39,7 +40,7 @@ async fn permitted(
     signed_in: &SignedIn,
     meta: &RequestMeta,
     id: String,
-    action: &'static str,
+    action: AuditAction,
     csrf_token: Option<&str>,
 ) -> Result<(Delegation, Permit), AppError> {
     let (d, permit) = call(state, signed_in, meta, move |conn, c| {
@@ -60,7 +61,15 @@ pub async fn confirm_revocation(
     path: web::Path<String>,
 ) -> Result<Markup, AppError> {
     let id = path.into_inner();
-    let (d, _) = permitted(&state, &signed_in, &meta, id, "delegation.view", None).await?;
+    let (d, _) = permitted(
+        &state,
+        &signed_in,
+        &meta,
+        id,
+        AuditAction::DelegationView,
+        None,
+    )
+    .await?;
     let name = establishment_name(&state, &d.uai).await?;
     Ok(revocation_page(&chrome(&signed_in), &d, &name))
 }
@@ -70,7 +79,7 @@ pub async fn confirm_revocation(
 async fn change<F>(
     (state, signed_in, meta): (State, SignedIn, RequestMeta),
     (id, token): (String, &str),
-    (action, notice): (&'static str, &str),
+    (action, notice): (AuditAction, &str),
     f: F,
 ) -> Result<HttpResponse, AppError>
 where
@@ -100,7 +109,7 @@ pub async fn revoke_delegation(
     change(
         (state, signed_in, meta),
         asked,
-        ("delegation.revoke", "revoquee"),
+        (AuditAction::DelegationRevoke, "revoquee"),
         |conn, c, p, d| delegations::revoke(conn, &c.key, p, &c.ctx, d),
     )
     .await
@@ -118,7 +127,7 @@ pub async fn extend_delegation(
     change(
         (state, signed_in, meta),
         asked,
-        ("delegation.extend", "prolongee"),
+        (AuditAction::DelegationExtend, "prolongee"),
         move |conn, c, p, d| delegations::extend(conn, &c.key, c.tz, p, &c.ctx, d, &until),
     )
     .await

@@ -12,6 +12,7 @@ use super::guard::{Attempt, State, require_csrf};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::delegations::{DelegationsView, GrantValues, delegations_page};
+use crate::audit::AuditAction;
 use crate::clock::local_day;
 use crate::delegation::policy::Action;
 use crate::delegation::store;
@@ -196,7 +197,7 @@ pub async fn show_delegations(
         let mine = &signed_in.0.agent.responsible_for;
         return choose_establishment(&state, &signed_in, mine, "delegations").await;
     };
-    let asked = (Action::ManageDelegations, "delegation.view");
+    let asked = (Action::ManageDelegations, AuditAction::DelegationView);
     let uai = permit_requested(&state, &signed_in, &meta, Some(uai), asked)
         .await?
         .uai;
@@ -230,7 +231,7 @@ pub async fn grant_delegation(
             "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
         )
     })?;
-    let asked = (Action::ManageDelegations, "delegation.grant");
+    let asked = (Action::ManageDelegations, AuditAction::DelegationGrant);
     let requested = Some(form.uai.as_str());
     let Permitted { uai, permit } =
         permit_requested(&state, &signed_in, &meta, requested, asked).await?;

@@ -16,6 +16,7 @@ use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::import::{ImportView, import_page};
 use super::views::layout::Chrome;
+use crate::audit::AuditAction;
 use crate::clock::local_day;
 use crate::csv_export::to_csv;
 use crate::delegation::policy::Action;
@@ -38,7 +39,7 @@ pub async fn import_form(
     meta: RequestMeta,
     q: web::Query<ImportQuery>,
 ) -> Result<Markup, AppError> {
-    let asked = (Action::ImportAccounts, "import.view");
+    let asked = (Action::ImportAccounts, AuditAction::ImportView);
     let requested = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked).await?;
     let (uai, name) = requested.named(&state).await?;
     let year = current_year(&state);
@@ -117,11 +118,11 @@ async fn read_upload(mut payload: Multipart) -> Result<Upload, AppError> {
 }
 
 impl Upload {
-    fn action(&self) -> &'static str {
+    fn action(&self) -> AuditAction {
         if self.format == "csv" {
-            "import.csv"
+            AuditAction::ImportCsv
         } else {
-            "import.siecle"
+            AuditAction::ImportSiecle
         }
     }
 

@@ -13,6 +13,7 @@ use super::guard::State;
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::journal::{JournalFilters, journal_page};
+use crate::audit::AuditAction;
 use crate::audit::journal::{self, JournalFilter};
 use crate::delegation::policy::Action;
 use crate::domain::parse_page_number;
@@ -45,7 +46,7 @@ async fn allowed_filter(
     meta: &RequestMeta,
     q: &JournalQuery,
 ) -> Result<(JournalFilter, String), AppError> {
-    let asked = (Action::ReadJournal, "journal.read");
+    let asked = (Action::ReadJournal, AuditAction::JournalRead);
     let requested = permit_requested(state, signed_in, meta, q.uai.as_deref(), asked).await?;
     let (uai, name) = requested.named(state).await?;
     let asked = [&*q.du, &*q.au, &*q.acteur, &*q.action, &*q.cible];

@@ -11,7 +11,7 @@ use actix_web::{HttpMessage, ResponseError, web};
 use super::errors::AppError;
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
-use crate::audit::{AuditEvent, Outcome};
+use crate::audit::{AuditAction, AuditEvent, Outcome};
 use crate::config::PublicOrigin;
 use crate::web::state::AppState;
 
@@ -78,7 +78,7 @@ pub async fn same_origin_only(
             .map(|s| s.0.agent.uid.clone())
             .unwrap_or_else(|| "anonymous".into());
         let event = meta.stamp(
-            AuditEvent::new(actor, "request.cross_site", Outcome::Refused)
+            AuditEvent::new(actor, AuditAction::CrossSiteRequest, Outcome::Refused)
                 .target("route", req.path())
                 .details(reason),
         );

@@ -14,6 +14,7 @@ use super::request::RequestMeta;
 use super::session_guard::{SignedIn, session_cookie};
 use super::signin::auth_of;
 use super::views::otp::{enrol_password_page, enrol_qr_page, otp_page};
+use crate::audit::AuditAction;
 use crate::auth::totp::TotpSecret;
 use crate::db::DbConnection;
 use crate::secrets::AppKey;
@@ -60,7 +61,7 @@ async fn checked(
     signed_in: &SignedIn,
     meta: &RequestMeta,
     csrf_token: &str,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<Context, AppError> {
     let attempt = Attempt::new(action).on("agent", &signed_in.0.agent.uid);
     require_csrf(state, signed_in, meta, csrf_token, None, &attempt).await?;
@@ -85,7 +86,7 @@ async fn submit_code<T: Send + 'static>(
     signed_in: &SignedIn,
     meta: &RequestMeta,
     form: CodeForm,
-    action: &'static str,
+    action: AuditAction,
     step: fn(&mut DbConnection, &AppKey, &Context, &Code<'_>) -> Result<T, Failure>,
 ) -> Result<T, AppError> {
     let ctx = checked(state, signed_in, meta, &form.csrf_token, action).await?;
@@ -116,7 +117,7 @@ pub async fn check_code(
         &signed_in,
         &meta,
         form.into_inner(),
-        "totp.check",
+        AuditAction::TotpCheck,
         totp::check_code,
     )
     .await?;
@@ -166,7 +167,14 @@ pub async fn start_enrolment(
     meta: RequestMeta,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let ctx = checked(&state, &signed_in, &meta, &form.csrf_token, "totp.enrol").await?;
+    let ctx = checked(
+        &state,
+        &signed_in,
+        &meta,
+        &form.csrf_token,
+        AuditAction::TotpEnrol,
+    )
+    .await?;
     let password = form.into_inner().mot_de_passe;
     let addr = meta.throttle_addr();
     let auth = auth_of(&state);
@@ -201,7 +209,16 @@ pub async fn confirm_enrolment(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let confirm = totp::confirm_enrolment;
-    match submit_code(&state, &signed_in, &meta, form, "totp.enrol", confirm).await? {
+    match submit_code(
+        &state,
+        &signed_in,
+        &meta,
+        form,
+        AuditAction::TotpEnrol,
+        confirm,
+    )
+    .await?
+    {
         Confirmation::Confirmed { token } => Ok(to_home("totp=enrole", &token)),
         Confirmation::WrongCode(secret) => qr_page(
             &state,

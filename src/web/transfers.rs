@@ -14,6 +14,7 @@ use super::guard::{Attempt, State, require_csrf};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::transfers::{TransfersView, transfers_page};
+use crate::audit::AuditAction;
 use crate::delegation::policy::Action;
 use crate::import::transfer_lines::pending_lines;
 use crate::usecases::transfers;
@@ -40,7 +41,7 @@ pub async fn show_transfers(
     meta: RequestMeta,
     q: web::Query<TransfersQuery>,
 ) -> Result<Markup, AppError> {
-    let asked = (Action::AcceptTransfers, "transfert.view");
+    let asked = (Action::AcceptTransfers, AuditAction::TransferView);
     let requested = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked).await?;
     let (uai, name) = requested.named(&state).await?;
     let key = uai.clone();
@@ -71,7 +72,7 @@ pub async fn accept_transfer(
         transfers::permit_on(conn, &c.key, c.tz, &c.ctx, &c.agent, &id)
     })
     .await?;
-    let attempt = Attempt::new("transfert.acceptation").on("eleve", t.pupil_id);
+    let attempt = Attempt::new(AuditAction::TransferAccept).on("eleve", t.pupil_id);
     let token = &form.csrf_token;
     require_csrf(&state, &signed_in, &meta, token, Some(&from), &attempt).await?;
     let shown = form.eleve.clone();

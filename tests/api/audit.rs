@@ -1,5 +1,6 @@
 use chrono::Duration;
 use diesel::prelude::*;
+use educt_admin::audit::AuditAction;
 use educt_admin::audit::{self, AuditEvent, Outcome, VerifyError};
 use educt_admin::db::DbConnection;
 use educt_admin::db::schema::{audit_events, audit_head, establishments};
@@ -9,7 +10,8 @@ use crate::helpers::{TestDb, run_cli, t0, test_key};
 
 fn append_rows(conn: &mut DbConnection, n: usize) {
     for i in 0..n {
-        let event = AuditEvent::new(format!("agent{i}"), "test.action", Outcome::Success)
+        let event = AuditEvent::new(format!("agent{i}"), AuditAction::SignIn, Outcome::Success)
+            .with_stored_action("test.action")
             .uai("0691234S")
             .target("eleve", i)
             .details(format!("row {i} — Zoë O'Brien"));
@@ -141,13 +143,14 @@ fn a_row_rehashed_without_the_key_is_found() {
     for r in rows {
         let mut e = AuditEvent::new(
             r.2,
-            r.4,
+            AuditAction::SignIn,
             if r.7 == "refused" {
                 Outcome::Refused
             } else {
                 Outcome::Success
             },
-        );
+        )
+        .with_stored_action(r.4);
         e.uai = r.3;
         e.target_kind = r.5;
         e.target_id = r.6;
@@ -183,7 +186,8 @@ fn eight_concurrent_appends_keep_the_chain_valid() {
             std::thread::spawn(move || {
                 let mut conn = pool.get().unwrap();
                 let event =
-                    AuditEvent::new(format!("agent{i}"), "test.concurrent", Outcome::Success);
+                    AuditEvent::new(format!("agent{i}"), AuditAction::SignIn, Outcome::Success)
+                        .with_stored_action("test.concurrent");
                 audit::record(&mut conn, &test_key(), t0(), &event)
             })
         })
@@ -219,11 +223,10 @@ fn a_change_whose_audit_append_fails_is_rolled_back() {
                     establishments::updated_at.eq(t0().naive_utc()),
                 ))
                 .execute(tx.conn())?;
-            tx.append(&AuditEvent::new(
-                "cli:test",
-                "establishment.create",
-                Outcome::Success,
-            ))?;
+            tx.append(
+                &AuditEvent::new("cli:test", AuditAction::SignIn, Outcome::Success)
+                    .with_stored_action("establishment.create"),
+            )?;
             Ok(())
         },
     );

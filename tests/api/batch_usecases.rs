@@ -1,10 +1,11 @@
 //! The batch use cases called directly, as the CLI or an API would: the class form's checks,
 //! the ownership of a batch and its audit rows, without the web in between.
 
+use educt_admin::accounts::{AccountKind, AccountOp};
+use educt_admin::audit::AuditAction;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use educt_admin::accounts::AccountKind;
 use educt_admin::db::DbConnection;
 use educt_admin::delegation::Scope;
 use educt_admin::delegation::policy::Permit;
@@ -38,7 +39,10 @@ fn ctx(uid: &str) -> Context {
 fn permit_of(conn: &mut DbConnection, who: &Agent) -> Permit {
     let college = Uai::parse(COLLEGE).unwrap();
     let action = batches::action_for(AccountKind::Pupil);
-    let attempt = Attempt::new("eleve.batch_create");
+    let attempt = Attempt::new(AuditAction::Account(
+        AccountKind::Pupil,
+        AccountOp::BatchCreate,
+    ));
     let tz = chrono_tz::Europe::Paris;
     permit(
         conn,

@@ -2,6 +2,7 @@
 
 use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
+use educt_admin::audit::AuditAction;
 use educt_admin::db::DbConnection;
 use educt_admin::db::schema::{establishments, identifiants, parents, pupil_parents, pupils};
 use educt_admin::domain::Uai;
@@ -38,7 +39,7 @@ fn read(sy: &Synthetic, with_guardians: bool) -> Result<ImportData, ImportError>
 
 fn opts(dry_run: bool) -> ImportOptions {
     ImportOptions {
-        action: "import.siecle",
+        action: AuditAction::ImportSiecle,
         actor: "cli:test".into(),
         name: Some("Collège Jean Moulin".into()),
         dry_run,
@@ -470,7 +471,7 @@ fn csv_files_import_with_either_separator_and_encoding() {
         &Uai::parse(UAI).unwrap(),
         &data,
         &ImportOptions {
-            action: "import.csv",
+            action: AuditAction::ImportCsv,
             ..opts(false)
         },
         &|_, _| {},

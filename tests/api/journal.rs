@@ -1,6 +1,8 @@
 //! The principal's journal: filters, paging, CSV with neutralised formulas.
 
 use chrono::Duration;
+use educt_admin::accounts::{AccountKind, AccountOp};
+use educt_admin::audit::AuditAction;
 use educt_admin::audit::{self, AuditEvent, Outcome};
 
 use crate::helpers::{COLLEGE, LYCEE, PRINCIPAL_PW, TestApp, seed_staff, t0, test_key};
@@ -12,14 +14,15 @@ async fn app_with_rows() -> TestApp {
     for i in 0..60 {
         let e = AuditEvent::new(
             if i % 2 == 0 { "referent" } else { "enseignant" },
-            "eleve.reset_password",
+            AuditAction::Account(AccountKind::Pupil, AccountOp::ResetPassword),
             Outcome::Success,
         )
         .uai(COLLEGE)
         .target("eleve", 1000 + i);
         audit::record(&mut conn, &test_key(), t0() - Duration::days(i), &e).unwrap();
     }
-    let formula = AuditEvent::new("=cmd|' /C calc'!A0", "@SUM(1)", Outcome::Refused)
+    let formula = AuditEvent::new("=cmd|' /C calc'!A0", AuditAction::SignIn, Outcome::Refused)
+        .with_stored_action("@SUM(1)")
         .uai(COLLEGE)
         .details("+33 6 12 34 56 78");
     audit::record(&mut conn, &test_key(), t0(), &formula).unwrap();
@@ -27,7 +30,9 @@ async fn app_with_rows() -> TestApp {
         &mut conn,
         &test_key(),
         t0(),
-        &AuditEvent::new("x", "lycee.secret", Outcome::Success).uai(LYCEE),
+        &AuditEvent::new("x", AuditAction::SignIn, Outcome::Success)
+            .with_stored_action("lycee.secret")
+            .uai(LYCEE),
     )
     .unwrap();
     app.signed_in("principal", PRINCIPAL_PW).await;

@@ -252,7 +252,10 @@ async fn a_reset_shows_the_password_once_and_stores_only_its_hash() {
         .await
         .unwrap();
     assert!(!page.contains(&password) && !page.contains(grouped));
-    assert!(page.contains("eleve.reset_password"), "the pupil's history");
+    assert!(
+        page.contains("Réinitialisation du mot de passe d'un élève"),
+        "the pupil's history, in French"
+    );
     let rows = audit_rows(&mut conn);
     let last = rows.last().unwrap();
     assert_eq!(

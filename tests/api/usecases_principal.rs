@@ -2,6 +2,7 @@
 //! collision, a revocation twice, a permit used for another action, an import without a
 //! permit and the operator's refused import (each refusal with its audit row).
 
+use educt_admin::audit::AuditAction;
 use educt_admin::delegation::policy::Action;
 use educt_admin::domain::{Agent, Uai};
 use educt_admin::usecases::authorize::{Attempt, permit};
@@ -33,7 +34,7 @@ fn a_grant_its_collision_and_a_second_revocation_through_the_use_cases() {
     let college = Uai::parse(COLLEGE).unwrap();
     let principal = agent("principal.college", &college, true);
     let ctx = Context::new(Actor::Agent(principal.uid.clone()), t0());
-    let attempt = Attempt::new("delegation.grant");
+    let attempt = Attempt::new(AuditAction::DelegationGrant);
     let action = Action::ManageDelegations;
     let allowed = permit(
         &mut conn, &key, tz, &ctx, &principal, action, &college, &attempt,
@@ -65,14 +66,22 @@ fn a_grant_its_collision_and_a_second_revocation_through_the_use_cases() {
         &ctx,
         &principal,
         &ids[0].to_string(),
-        "delegation.revoke",
+        AuditAction::DelegationRevoke,
     )
     .unwrap();
     delegations::revoke(&mut conn, &key, &p, &ctx, &d).unwrap();
     let second = delegations::revoke(&mut conn, &key, &p, &ctx, &d).unwrap_err();
     assert_eq!(second.class, FailureClass::Conflict);
     // A bad or unknown id reveals nothing.
-    let hidden = delegations::permit_on(&mut conn, &key, tz, &ctx, &principal, "x", "v");
+    let hidden = delegations::permit_on(
+        &mut conn,
+        &key,
+        tz,
+        &ctx,
+        &principal,
+        "x",
+        AuditAction::DelegationView,
+    );
     assert_eq!(hidden.unwrap_err().class, FailureClass::Hidden);
     let rows = audit_rows(&mut conn);
     let of = |action: &str, outcome: &str| {
@@ -96,7 +105,7 @@ fn allowed_for_journal(
     ctx: &Context,
 ) -> educt_admin::delegation::policy::Permit {
     let college = Uai::parse(COLLEGE).unwrap();
-    let attempt = Attempt::new("journal.read");
+    let attempt = Attempt::new(AuditAction::JournalRead);
     let tz = chrono_tz::Europe::Paris;
     permit(
         conn,

@@ -10,7 +10,7 @@ use super::runner::{Runner, Services};
 use super::{lease, store};
 use crate::accounts::reset::ResetError;
 use crate::accounts::{AccountKind, AccountOp};
-use crate::audit::{self, AuditEvent, Outcome};
+use crate::audit::{self, AuditAction, AuditEvent, Outcome};
 
 /// The request id written on the audit rows of work taken up by the job.
 pub const JOB_REQUEST_ID: &str = "job:reprise-des-lots";
@@ -46,7 +46,7 @@ pub fn take_up_orphans(services: &Services) -> Result<usize, ResetError> {
         }
         let template = AuditEvent::new(
             b.acting_uid.clone(),
-            kind.audit(AccountOp::ResetPassword),
+            kind.action(AccountOp::ResetPassword),
             Outcome::Success,
         )
         .uai(b.uai.as_str())
@@ -79,15 +79,16 @@ fn stop_for_the_gate(services: &Services, b: &super::Batch) -> Result<(), ResetE
         now,
         |tx| -> Result<(), ResetError> {
             if lease::interrupt_unleased(tx.conn(), b.id, Interruption::Gate, now)? {
-                let event = AuditEvent::new(JOB_ACTOR, "batch.interrupt", Outcome::Refused)
-                    .uai(b.uai.as_str())
-                    .target("lot", b.id)
-                    .details(format!(
-                        "lot n° {}, classe {} : interrompu, {}",
-                        b.id,
-                        b.division,
-                        Interruption::Gate.label()
-                    ));
+                let event =
+                    AuditEvent::new(JOB_ACTOR, AuditAction::BatchInterrupt, Outcome::Refused)
+                        .uai(b.uai.as_str())
+                        .target("lot", b.id)
+                        .details(format!(
+                            "lot n° {}, classe {} : interrompu, {}",
+                            b.id,
+                            b.division,
+                            Interruption::Gate.label()
+                        ));
                 tx.append(&event)?;
             }
             Ok(())

@@ -46,7 +46,7 @@ pub struct LetterFacts {
 
 fn event(ctx: &Context, opened: &Opened, op: AccountOp, outcome: Outcome) -> AuditEvent {
     let account = opened.account();
-    Attempt::new(account.kind.audit(op))
+    Attempt::new(account.kind.action(op))
         .on(account.kind.target(), account.id)
         .event_in(ctx, Some(opened.permit.uai()), outcome)
         .delegation(opened.permit.delegation_id())

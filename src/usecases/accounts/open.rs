@@ -99,7 +99,7 @@ pub fn open(
     wanted: Wanted<'_>,
 ) -> Result<Opened, Failure> {
     let AccountRef { kind, id } = wanted.account;
-    let attempt = Attempt::new(kind.audit(wanted.op)).on(kind.target(), id);
+    let attempt = Attempt::new(kind.action(wanted.op)).on(kind.target(), id);
     let action = action_of(kind, wanted.op);
     match kind {
         AccountKind::Pupil => {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::{action_event, kind_of, owned_batch};
 use crate::accounts::AccountKind;
 use crate::accounts::batch::{self, Batch, lease, runner, store};
-use crate::audit::{self, AuditEvent, AuditTx, Outcome};
+use crate::audit::{self, AuditAction, AuditEvent, AuditTx, Outcome};
 use crate::db::DbConnection;
 use crate::delegation::policy::Permit;
 use crate::domain::Uai;
@@ -90,9 +90,16 @@ pub fn resume(
     id: i64,
     instance_id: &str,
 ) -> Result<Resumed, Failure> {
-    let kind = kind_of(&owned_batch(conn, key, permit, ctx, id, "batch.resume")?);
+    let kind = kind_of(&owned_batch(
+        conn,
+        key,
+        permit,
+        ctx,
+        id,
+        AuditAction::BatchResume,
+    )?);
     let owner = runner::new_owner(instance_id)?;
-    let event = action_event(ctx, permit, "batch.resume", id);
+    let event = action_event(ctx, permit, AuditAction::BatchResume, id);
     let (now, acting) = (ctx.now, ctx.actor.stored());
     audited_or_refused(conn, key, now, &event, |tx| {
         if current(tx, id)?.is_closed() {
@@ -116,8 +123,8 @@ pub fn abandon(
     ctx: &Context,
     id: i64,
 ) -> Result<usize, Failure> {
-    owned_batch(conn, key, permit, ctx, id, "batch.abandon")?;
-    let event = action_event(ctx, permit, "batch.abandon", id);
+    owned_batch(conn, key, permit, ctx, id, AuditAction::BatchAbandon)?;
+    let event = action_event(ctx, permit, AuditAction::BatchAbandon, id);
     let (now, by) = (ctx.now, ctx.actor.stored());
     audited_or_refused(conn, key, now, &event, |tx| {
         let b = current(tx, id)?;
@@ -147,8 +154,8 @@ pub fn confirm_printed(
     ctx: &Context,
     id: i64,
 ) -> Result<(), Failure> {
-    owned_batch(conn, key, permit, ctx, id, "batch.printed")?;
-    let event = action_event(ctx, permit, "batch.printed", id)
+    owned_batch(conn, key, permit, ctx, id, AuditAction::BatchPrinted)?;
+    let event = action_event(ctx, permit, AuditAction::BatchPrinted, id)
         .details("courriers imprimés : mots de passe effacés");
     audited_or_refused(conn, key, ctx.now, &event, |tx| {
         let progress = store::counts(tx.conn(), id)?;
@@ -167,7 +174,7 @@ pub fn wipe_expired_in(tx: &mut AuditTx<'_>, ctx: &Context) -> Result<usize, Fai
     let wiped = store::wipe_expired(tx.conn(), ctx.now)?;
     for id in &wiped {
         let event = ctx
-            .event("batch.wipe", Outcome::Success)
+            .event(AuditAction::BatchWipe, Outcome::Success)
             .target("lot", id)
             .details("mots de passe effacés : 24 heures passées");
         tx.append(&event)?;

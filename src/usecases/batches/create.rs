@@ -3,12 +3,12 @@
 //! without the explicit choice, accounts in another unfinished batch), and the creation.
 
 use super::{Deps, action_for, agent_name, wipe_expired_in};
-use crate::accounts::AccountKind;
 use crate::accounts::AccountState;
 use crate::accounts::batch::runner::new_owner;
 use crate::accounts::batch::{self, NewBatch};
+use crate::accounts::{AccountKind, AccountOp};
 use crate::accounts::{parents, pupils};
-use crate::audit::{self, AuditEvent, Outcome};
+use crate::audit::{self, AuditAction, AuditEvent, Outcome};
 use crate::db::DbConnection;
 use crate::delegation::policy::{Basis, Permit};
 use crate::usecases::authorize::{Attempt, record_refusal};
@@ -133,11 +133,8 @@ pub fn divisions(conn: &mut DbConnection, permit: &Permit) -> Result<Vec<(String
     Ok(pupils::divisions(conn, permit.uai())?)
 }
 
-pub fn create_action(kind: AccountKind) -> &'static str {
-    match kind {
-        AccountKind::Pupil => "eleve.batch_create",
-        AccountKind::Parent => "responsable.batch_create",
-    }
+pub fn create_action(kind: AccountKind) -> AuditAction {
+    kind.action(AccountOp::BatchCreate)
 }
 
 /// The accounts of the chosen class in the chosen states (a parent: through a child there).

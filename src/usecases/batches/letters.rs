@@ -9,6 +9,7 @@ use crate::accounts::batch::{self, Batch, Progress};
 use crate::accounts::parents;
 use crate::accounts::provisional::expiry;
 use crate::accounts::pupils;
+use crate::audit::AuditAction;
 use crate::db::DbConnection;
 use crate::delegation::policy::Permit;
 use crate::usecases::{Context, Failure};
@@ -30,7 +31,7 @@ pub fn status(
     ctx: &Context,
     id: i64,
 ) -> Result<Status, Failure> {
-    let batch = owned_batch(conn, &deps.key, permit, ctx, id, "batch.view")?;
+    let batch = owned_batch(conn, &deps.key, permit, ctx, id, AuditAction::BatchView)?;
     let progress = batch::counts(conn, id)?;
     let acting_name = batch
         .interruption
@@ -70,7 +71,7 @@ pub fn letters(
     ctx: &Context,
     id: i64,
 ) -> Result<Letters, Failure> {
-    let batch = owned_batch(conn, &deps.key, permit, ctx, id, "batch.print")?;
+    let batch = owned_batch(conn, &deps.key, permit, ctx, id, AuditAction::BatchPrint)?;
     if !batch.passwords_available(ctx.now) {
         return Err(Failure::conflict(
             "Les mots de passe de ce lot ont été effacés : créez un nouveau lot si besoin.",

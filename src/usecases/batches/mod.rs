@@ -25,7 +25,7 @@ use super::authorize::{Attempt, record_refusal};
 use super::{Context, Failure};
 use crate::accounts::batch::{self, Batch};
 use crate::accounts::{AccountKind, AccountOp};
-use crate::audit::{AuditEvent, Outcome};
+use crate::audit::{AuditAction, AuditEvent, Outcome};
 use crate::db::DbConnection;
 use crate::delegation::policy::{Action, Basis, Permit};
 use crate::directory::Directory;
@@ -56,7 +56,7 @@ pub fn kind_of(batch: &Batch) -> AccountKind {
 
 /// The audit event of each reset the worker makes for `ctx`'s actor under `permit`.
 pub fn reset_template(kind: AccountKind, permit: &Permit, ctx: &Context) -> AuditEvent {
-    ctx.event(kind.audit(AccountOp::ResetPassword), Outcome::Success)
+    ctx.event(kind.action(AccountOp::ResetPassword), Outcome::Success)
         .uai(permit.uai().as_str())
         .delegation(permit.delegation_id())
 }
@@ -79,7 +79,7 @@ fn owned_batch(
     permit: &Permit,
     ctx: &Context,
     id: i64,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<Batch, Failure> {
     let found = batch::find(conn, id)?.ok_or_else(Failure::hidden)?;
     if &found.uai != permit.uai() || permit.action() != action_for(kind_of(&found)) {
@@ -100,7 +100,7 @@ fn owned_batch(
 }
 
 /// The event of a batch action that went through.
-fn action_event(ctx: &Context, permit: &Permit, action: &'static str, id: i64) -> AuditEvent {
+fn action_event(ctx: &Context, permit: &Permit, action: AuditAction, id: i64) -> AuditEvent {
     Attempt::new(action)
         .on("lot", id)
         .event_in(ctx, Some(permit.uai()), Outcome::Success)

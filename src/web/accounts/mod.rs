@@ -90,7 +90,7 @@ pub(super) async fn visit(
         })
         .await?;
     tracing::Span::current().record("uai", opened.permit.uai().as_str());
-    let attempt = Attempt::new(kind.audit(op)).on(kind.target(), id);
+    let attempt = Attempt::new(kind.action(op)).on(kind.target(), id);
     let gate = gate_of(state, signed_in, meta, &opened, &attempt).await?;
     Ok(Visit {
         opened,

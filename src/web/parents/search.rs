@@ -46,7 +46,7 @@ pub async fn search_parents(
     q: web::Query<Query>,
 ) -> Result<HttpResponse, AppError> {
     let uai = requested_uai(q.uai.as_deref())?;
-    let attempt = Attempt::new(AccountKind::Parent.audit(AccountOp::Search));
+    let attempt = Attempt::new(AccountKind::Parent.action(AccountOp::Search));
     let permit = permit(
         &state,
         &signed_in,

@@ -16,6 +16,7 @@ use super::super::views::batch::{BatchView, LettersView, batch_page, letters_doc
 use super::classes::{deps, guarded};
 use crate::accounts::AccountKind;
 use crate::accounts::batch::runner::Runner;
+use crate::audit::AuditAction;
 use crate::db::DbConnection;
 use crate::delegation::policy::Permit;
 use crate::secrets::AppKey;
@@ -67,7 +68,7 @@ async fn open(
     signed_in: &SignedIn,
     meta: &RequestMeta,
     id: &str,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<(Located, Permit, Context), AppError> {
     let id = id.to_owned();
     let found = state
@@ -85,7 +86,7 @@ async fn open_posted(
     signed_in: &SignedIn,
     meta: &RequestMeta,
     id: &str,
-    action: &'static str,
+    action: AuditAction,
     csrf_token: &str,
 ) -> Result<(Located, Permit, Context), AppError> {
     let (b, permit, ctx) = open(state, signed_in, meta, id, action).await?;
@@ -109,7 +110,7 @@ type Posted = (
 /// the instant of the request.
 async fn read<T: Send + 'static>(
     (state, signed_in, meta, path): &Page,
-    action: &'static str,
+    action: AuditAction,
     read: fn(&mut DbConnection, &Deps, &Permit, &Context, i64) -> Result<T, Failure>,
 ) -> Result<(T, String, DateTime<Utc>), AppError> {
     let (b, permit, ctx) = open(state, signed_in, meta, path, action).await?;
@@ -122,14 +123,14 @@ async fn read<T: Send + 'static>(
 }
 
 pub async fn show_batch(page: Page) -> Result<HttpResponse, AppError> {
-    let (status, name, now) = read(&page, "batch.view", batches::status).await?;
+    let (status, name, now) = read(&page, AuditAction::BatchView, batches::status).await?;
     let chrome = chrome(&page.1);
     let view = BatchView::of(&chrome, &name, &status, now);
     Ok(no_store(batch_page(&view).into_string()))
 }
 
 pub async fn print_letters(page: Page) -> Result<HttpResponse, AppError> {
-    let (letters, name, now) = read(&page, "batch.print", batches::letters).await?;
+    let (letters, name, now) = read(&page, AuditAction::BatchPrint, batches::letters).await?;
     let view = LettersView {
         chrome: &chrome(&page.1),
         establishment: &name,
@@ -144,8 +145,15 @@ pub async fn resume_batch(
     (state, signed_in, meta, path, form): Posted,
 ) -> Result<HttpResponse, AppError> {
     let token = &form.csrf_token;
-    let (b, permit, ctx) =
-        open_posted(&state, &signed_in, &meta, &path, "batch.resume", token).await?;
+    let (b, permit, ctx) = open_posted(
+        &state,
+        &signed_in,
+        &meta,
+        &path,
+        AuditAction::BatchResume,
+        token,
+    )
+    .await?;
     let (key, instance) = (state.key.clone(), state.instance_id.clone());
     let (p, c) = (permit.clone(), ctx.clone());
     let resumed = state
@@ -170,7 +178,7 @@ type Change = fn(&mut DbConnection, &AppKey, &Permit, &Context, i64) -> Result<(
 /// The checks of a posted batch action, then its use case; back to the batch's page.
 async fn change(
     (state, signed_in, meta, path, form): Posted,
-    action: &'static str,
+    action: AuditAction,
     run: Change,
 ) -> Result<HttpResponse, AppError> {
     let token = &form.csrf_token;
@@ -186,9 +194,9 @@ async fn change(
 pub async fn abandon_batch(posted: Posted) -> Result<HttpResponse, AppError> {
     let run: Change =
         |conn, key, permit, ctx, id| batches::abandon(conn, key, permit, ctx, id).map(drop);
-    change(posted, "batch.abandon", run).await
+    change(posted, AuditAction::BatchAbandon, run).await
 }
 
 pub async fn confirm_printed(posted: Posted) -> Result<HttpResponse, AppError> {
-    change(posted, "batch.printed", batches::confirm_printed).await
+    change(posted, AuditAction::BatchPrinted, batches::confirm_printed).await
 }

@@ -59,7 +59,7 @@ pub async fn search_pupils(
     };
     let asked = (
         Action::ViewPupils,
-        AccountKind::Pupil.audit(AccountOp::Search),
+        AccountKind::Pupil.action(AccountOp::Search),
     );
     let uai = permit_requested(&state, &signed_in, &meta, Some(raw_uai), asked)
         .await?

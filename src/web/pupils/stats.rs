@@ -32,7 +32,7 @@ pub async fn show_stats(
 ) -> Result<Markup, AppError> {
     let asked = (
         Action::ViewPupils,
-        AccountKind::Pupil.audit(AccountOp::Statistics),
+        AccountKind::Pupil.action(AccountOp::Statistics),
     );
     let uai = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked)
         .await?
@@ -72,7 +72,7 @@ pub async fn export_division(
 ) -> Result<HttpResponse, AppError> {
     let asked = (
         Action::ViewPupils,
-        AccountKind::Pupil.audit(AccountOp::Export),
+        AccountKind::Pupil.action(AccountOp::Export),
     );
     let uai = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked)
         .await?

@@ -1,6 +1,7 @@
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
+use crate::audit::AuditAction;
 use crate::web::BASE;
 
 pub use crate::audit::journal::JournalRow;
@@ -76,7 +77,7 @@ pub fn journal_page(
                     tbody {
                         @for r in rows {
                             tr {
-                                td { (r.at) } td { (r.actor) } td { (r.action) } td { (r.target) }
+                                td { (r.at) } td { (r.actor) } td { (AuditAction::label_of(&r.action)) } td { (r.target) }
                                 td { (outcome_label(&r.outcome)) } td { (r.delegation) }
                                 td { (r.gate) @if !r.client.is_empty() { " " (r.client) } }
                                 td { (r.details) }

@@ -9,6 +9,7 @@ use super::journal::JournalRow;
 use super::layout::{Chrome, page};
 use crate::accounts::AccountState;
 use crate::accounts::pupils::Pupil;
+use crate::audit::AuditAction;
 use crate::web::BASE;
 
 fn day(t: DateTime<Utc>, tz: Tz) -> String {
@@ -188,7 +189,7 @@ pub fn pupil_page(v: &PupilView<'_>) -> Markup {
                     thead { tr { th scope="col" { "Date" } th scope="col" { "Par" } th scope="col" { "Action" } th scope="col" { "Résultat" } } }
                     tbody {
                         @for r in v.history {
-                            tr { td { (r.at) } td { (r.actor) } td { (r.action) } td { (r.outcome) } }
+                            tr { td { (r.at) } td { (r.actor) } td { (AuditAction::label_of(&r.action)) } td { (r.outcome) } }
                         }
                     }
                 }
