@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 
 use super::order::{SchoolYear, exported_at};
-use super::xml::{Record, walk};
+use super::xml::{Record, Walked, walk};
 use super::{GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, parse_day};
 use crate::domain::{Division, Ine, PersonName, Uai};
 
@@ -68,18 +68,18 @@ fn open(
     root: &str,
     elements: &[&str],
     nested: &str,
-) -> Result<(HashMap<String, String>, Vec<(String, Record)>, String), ImportError> {
+) -> Result<(Walked, String), ImportError> {
     let (params, records) = walk(file, bytes, root, elements, nested)?;
     check_uai(file, &params, uai)?;
     let year = school_year(file, &params)?.as_stored();
-    Ok((params, records, year))
+    Ok(((params, records), year))
 }
 
 /// Reads `ElevesSansAdresses.xml`.
 pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(), ImportError> {
     let file = "ElevesSansAdresses.xml";
     let elements = &["ELEVE", "STRUCTURES_ELEVE"];
-    let (params, records, year) = open(file, bytes, uai, "BEE_ELEVES", elements, "STRUCTURE")?;
+    let ((params, records), year) = open(file, bytes, uai, "BEE_ELEVES", elements, "STRUCTURE")?;
     data.uai = uai.to_string();
     data.school_year = Some(year);
     data.exported_at = exported_at(&params);
@@ -219,7 +219,7 @@ fn read_left_on(r: &Record, id: &str, warnings: &mut Vec<String>) -> Option<Naiv
 pub fn read_guardians(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(), ImportError> {
     let file = "ResponsablesAvecAdresses.xml";
     let elements = &["PERSONNE", "RESPONSABLE_ELEVE"];
-    let (_, records, year) = open(file, bytes, uai, "BEE_RESPONSABLES", elements, "")?;
+    let ((_, records), year) = open(file, bytes, uai, "BEE_RESPONSABLES", elements, "")?;
     if data.school_year.as_ref().is_some_and(|y| *y != year) {
         return Err(ImportError::fatal(
             file,
