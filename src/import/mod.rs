@@ -3,6 +3,7 @@
 //! warnings), then [`apply::apply`] writes everything in one short transaction.
 
 pub mod apply;
+mod arrivals;
 pub mod csv_input;
 mod guardians;
 pub mod order;
@@ -15,6 +16,7 @@ pub mod synthetic;
 pub mod transfer_lines;
 pub mod transfers;
 mod xml;
+mod xml_errors;
 
 use chrono::{NaiveDate, NaiveDateTime};
 

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use super::apply::{Abort, Identifiants, ImportOptions, ImportReport};
 use super::transfers::{
-    self, Claim, INE_TAKEN, PendingTransfer, Resident, both_journals, establishment_label,
+    self, PendingTransfer, Resident, both_journals, establishment_label, record_columns,
 };
 use super::{ImportData, PupilRecord};
 use crate::accounts::{AccountKind, AccountState};
@@ -19,7 +19,7 @@ use crate::clock::db_instant;
 use crate::clock::local_day;
 use crate::db::DbConnection;
 use crate::db::schema::pupils;
-use crate::domain::{Uai, search_key};
+use crate::domain::Uai;
 
 /// A pupil of the importing establishment.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -56,118 +56,43 @@ pub(super) fn write<'d>(
     report: &mut ImportReport,
     events: &mut Vec<AuditEvent>,
 ) -> Result<HashMap<&'d str, i64>, Abort> {
-    let (uai, data, now) = (pass.uai.as_str(), pass.data, pass.now);
-    let at = db_instant(now);
-    let today = local_day(now, pass.opts.tz);
+    let uai = pass.uai.as_str();
     let here: Vec<Here> = pupils::table
         .filter(pupils::uai.eq(uai))
         .select(Here::as_select())
         .load(conn)?;
-    let file_ines: Vec<String> = data.pupils.iter().filter_map(|p| p.ine.clone()).collect();
+    let file_ines: Vec<String> = pass
+        .data
+        .pupils
+        .iter()
+        .filter_map(|p| p.ine.clone())
+        .collect();
     let elsewhere = transfers::residents_elsewhere(conn, uai, &file_ines)?;
     let outgoing: HashMap<i64, PendingTransfer> = transfers::pending_from(conn, uai)?
         .into_iter()
         .map(|t| (t.pupil_id, t))
         .collect();
-    let by_source: HashMap<&str, &Here> = here
-        .iter()
-        .filter_map(|r| r.siecle_id.as_deref().map(|s| (s, r)))
-        .collect();
-    let by_ine_here: HashMap<&str, &Here> = here
-        .iter()
-        .filter_map(|r| r.ine.as_deref().map(|s| (s, r)))
-        .collect();
-    let mut by_ine_elsewhere: HashMap<&str, Vec<&Resident>> = HashMap::new();
-    for r in &elsewhere {
-        if let Some(i) = r.ine.as_deref() {
-            by_ine_elsewhere.entry(i).or_default().push(r);
-        }
-    }
+    let known = Known::new(&here, &elsewhere);
+    let mut step = Step {
+        conn,
+        pass,
+        outgoing: &outgoing,
+        report,
+        events,
+        at: db_instant(pass.now),
+        today: local_day(pass.now, pass.opts.tz),
+    };
     let mut source_to_id: HashMap<&str, i64> = HashMap::new();
     let mut present: HashSet<i64> = HashSet::new();
-    let total = data.pupils.len();
-    for (n, p) in data.pupils.iter().enumerate() {
+    let total = pass.data.pupils.len();
+    for (n, p) in pass.data.pupils.iter().enumerate() {
         if n % 100 == 0 {
             (pass.progress)(n, total);
         }
-        let found = by_source
-            .get(p.source_id.as_str())
-            .or_else(|| p.ine.as_deref().and_then(|i| by_ine_here.get(i)))
-            .copied();
-        if let Some(row) = found {
-            present.insert(row.id);
-            source_to_id.insert(p.source_id.as_str(), row.id);
-            let leaving = p.left_on.is_some() && row.departure_date.is_none();
-            let same = row.siecle_id.as_deref() == Some(p.source_id.as_str())
-                && row.ine == p.ine
-                && row.last_name == p.last_name
-                && row.first_name == p.first_name
-                && row.birth_date == p.birth_date
-                && row.division == p.division;
-            if same && !leaving {
-                report.unchanged += 1;
-                continue;
-            }
-            update(conn, row.id, p, at)?;
-            if leaving {
-                leave(conn, row.id, &row.state, p.left_on.unwrap_or(today), at)?;
-                report.leaving += 1;
-                depart(
-                    conn,
-                    pass,
-                    row.id,
-                    &row.identifiant,
-                    &outgoing,
-                    report,
-                    events,
-                )?;
-            } else {
-                report.updated += 1;
-            }
-            continue;
+        if let Some(id) = step.row(&known, ids, p)? {
+            present.insert(id);
+            source_to_id.insert(p.source_id.as_str(), id);
         }
-        if p.left_on.is_some() {
-            report.warnings.push(format!(
-                "élève {} : parti avant d'avoir été importé ; non créé",
-                p.source_id
-            ));
-            continue;
-        }
-        if let Some(candidates) = p.ine.as_deref().and_then(|i| by_ine_elsewhere.get(i)) {
-            if let Some(id) = transfer(conn, pass, p, candidates, report, events)? {
-                present.insert(id);
-                source_to_id.insert(p.source_id.as_str(), id);
-            }
-            continue;
-        }
-        let identifiant = ids.allocate(
-            conn,
-            AccountKind::Pupil.identifiant_kind(),
-            &p.first_name,
-            &p.last_name,
-            now,
-        )?;
-        let id: i64 = diesel::insert_into(pupils::table)
-            .values((
-                pupils::uai.eq(uai),
-                pupils::identifiant.eq(&identifiant),
-                pupils::siecle_id.eq(Some(&p.source_id)),
-                pupils::ine.eq(&p.ine),
-                pupils::last_name.eq(&p.last_name),
-                pupils::first_name.eq(&p.first_name),
-                pupils::search_name.eq(search_key(&format!("{} {}", p.last_name, p.first_name))),
-                pupils::birth_date.eq(p.birth_date),
-                pupils::division.eq(&p.division),
-                pupils::state.eq(AccountState::NonNotifie.as_str()),
-                pupils::must_change.eq(false),
-                pupils::created_at.eq(at),
-                pupils::updated_at.eq(at),
-            ))
-            .returning(pupils::id)
-            .get_result(conn)?;
-        present.insert(id);
-        source_to_id.insert(p.source_id.as_str(), id);
-        report.created += 1;
     }
     (pass.progress)(total, total);
 
@@ -178,169 +103,169 @@ pub(super) fn write<'d>(
             .iter()
             .filter(|r| !present.contains(&r.id) && r.departure_date.is_none())
         {
-            leave(conn, row.id, &row.state, today, at)?;
-            report.leaving += 1;
-            depart(
-                conn,
-                pass,
-                row.id,
-                &row.identifiant,
-                &outgoing,
-                report,
-                events,
-            )?;
+            step.leaves(row, step.today)?;
         }
     }
     Ok(source_to_id)
 }
 
-fn update(
-    conn: &mut DbConnection,
-    id: i64,
-    p: &PupilRecord,
-    at: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(pupils::table.filter(pupils::id.eq(id)))
-        .set((
-            pupils::siecle_id.eq(Some(&p.source_id)),
-            pupils::ine.eq(&p.ine),
-            pupils::last_name.eq(&p.last_name),
-            pupils::first_name.eq(&p.first_name),
-            pupils::search_name.eq(search_key(&format!("{} {}", p.last_name, p.first_name))),
-            pupils::birth_date.eq(p.birth_date),
-            pupils::division.eq(&p.division),
-            pupils::updated_at.eq(at),
-        ))
-        .execute(conn)
+impl Here {
+    /// Whether the file's record says nothing new of this pupil.
+    fn same_as(&self, p: &PupilRecord) -> bool {
+        self.siecle_id.as_deref() == Some(p.source_id.as_str())
+            && self.ine == p.ine
+            && self.last_name == p.last_name
+            && self.first_name == p.first_name
+            && self.birth_date == p.birth_date
+            && self.division == p.division
+    }
 }
 
-/// A row whose INE is held by a pupil of another establishment. Returns the pupil's id
-/// when he moved here now.
-fn transfer(
-    conn: &mut DbConnection,
-    pass: &Pass<'_>,
-    p: &PupilRecord,
-    candidates: &[&Resident],
-    report: &mut ImportReport,
-    events: &mut Vec<AuditEvent>,
-) -> Result<Option<i64>, Abort> {
-    let uai = pass.uai.as_str();
-    let at = db_instant(pass.now);
-    let template = pass
-        .opts
-        .event(AuditAction::ImportTransfer, Outcome::Success);
-    let here_label = establishment_label(conn, uai)?;
-    let who = match candidates {
-        [one] if one.same_person(&p.last_name, p.birth_date) => *one,
-        _ => {
-            // Refused: nothing of the other pupil changes, and the warning names nobody.
-            report.warnings.push(format!(
-                "élève {} : {INE_TAKEN} (nom ou date de naissance différents) ; ligne refusée, rien n'a été modifié",
-                p.source_id
-            ));
-            let mut own = template.clone().uai(uai).details(format!(
-                "Ligne {} refusée : {INE_TAKEN}, avec un autre nom ou une autre date de naissance",
-                p.source_id
-            ));
-            own.outcome = Outcome::Refused;
-            events.push(own);
-            for c in candidates {
-                let mut e = template.clone().uai(c.uai.as_str()).target(AccountKind::Pupil.target(), c.id).details(format!(
-                    "Refusé : l'import de {here_label} présentait l'INE de {} avec un autre nom ou une autre date de naissance ; rien n'a été modifié",
-                    c.full_name()
-                ));
-                e.outcome = Outcome::Refused;
-                events.push(e);
+/// The pupils a row may be: here by `ELEVE_ID` or INE, elsewhere by INE.
+struct Known<'k> {
+    by_source: HashMap<&'k str, &'k Here>,
+    by_ine_here: HashMap<&'k str, &'k Here>,
+    by_ine_elsewhere: HashMap<&'k str, Vec<&'k Resident>>,
+}
+
+impl<'k> Known<'k> {
+    fn new(here: &'k [Here], elsewhere: &'k [Resident]) -> Self {
+        let mut by_ine_elsewhere: HashMap<&str, Vec<&Resident>> = HashMap::new();
+        for r in elsewhere {
+            if let Some(i) = r.ine.as_deref() {
+                by_ine_elsewhere.entry(i).or_default().push(r);
             }
+        }
+        Known {
+            by_source: here
+                .iter()
+                .filter_map(|r| r.siecle_id.as_deref().map(|s| (s, r)))
+                .collect(),
+            by_ine_here: here
+                .iter()
+                .filter_map(|r| r.ine.as_deref().map(|s| (s, r)))
+                .collect(),
+            by_ine_elsewhere,
+        }
+    }
+
+    /// The pupil of this establishment the row is: by `ELEVE_ID`, then by INE.
+    fn here(&self, p: &PupilRecord) -> Option<&'k Here> {
+        self.by_source
+            .get(p.source_id.as_str())
+            .or_else(|| p.ine.as_deref().and_then(|i| self.by_ine_here.get(i)))
+            .copied()
+    }
+
+    /// The pupils of other establishments holding the row's INE.
+    fn elsewhere(&self, p: &PupilRecord) -> Option<&[&'k Resident]> {
+        let ine = p.ine.as_deref()?;
+        self.by_ine_elsewhere.get(ine).map(Vec::as_slice)
+    }
+}
+
+/// The pass's writing state: the connection, what it reports and audits.
+pub(super) struct Step<'s> {
+    pub(super) conn: &'s mut DbConnection,
+    pub(super) pass: &'s Pass<'s>,
+    outgoing: &'s HashMap<i64, PendingTransfer>,
+    pub(super) report: &'s mut ImportReport,
+    pub(super) events: &'s mut Vec<AuditEvent>,
+    pub(super) at: NaiveDateTime,
+    today: NaiveDate,
+}
+
+impl Step<'_> {
+    /// One row of the file; returns the id of the pupil it is here, if any.
+    fn row(
+        &mut self,
+        known: &Known<'_>,
+        ids: &mut Identifiants,
+        p: &PupilRecord,
+    ) -> Result<Option<i64>, Abort> {
+        if let Some(row) = known.here(p) {
+            self.refresh(row, p)?;
+            return Ok(Some(row.id));
+        }
+        if p.left_on.is_some() {
+            self.report.warnings.push(format!(
+                "élève {} : parti avant d'avoir été importé ; non créé",
+                p.source_id
+            ));
             return Ok(None);
         }
-    };
-    let from_label = establishment_label(conn, &who.uai)?;
-    let born = p.birth_date.format("%d/%m/%Y");
-    if who.departure_date.is_some() {
-        transfers::move_pupil(conn, who.id, uai, p, at)?;
+        if let Some(candidates) = known.elsewhere(p) {
+            return self.transfer(p, candidates);
+        }
+        self.create(ids, p).map(Some)
+    }
+
+    /// A pupil of this establishment: unchanged, updated, or a leaver now.
+    fn refresh(&mut self, row: &Here, p: &PupilRecord) -> Result<(), Abort> {
+        let leaving = p.left_on.is_some() && row.departure_date.is_none();
+        if row.same_as(p) && !leaving {
+            self.report.unchanged += 1;
+            return Ok(());
+        }
+        diesel::update(pupils::table.filter(pupils::id.eq(row.id)))
+            .set((record_columns(p), pupils::updated_at.eq(self.at)))
+            .execute(self.conn)?;
+        if leaving {
+            self.leaves(row, p.left_on.unwrap_or(self.today))?;
+        } else {
+            self.report.updated += 1;
+        }
+        Ok(())
+    }
+
+    /// A new pupil with a new identifiant.
+    fn create(&mut self, ids: &mut Identifiants, p: &PupilRecord) -> Result<i64, Abort> {
+        let kind = AccountKind::Pupil.identifiant_kind();
+        let now = self.pass.now;
+        let identifiant = ids.allocate(self.conn, kind, &p.first_name, &p.last_name, now)?;
+        let id: i64 = diesel::insert_into(pupils::table)
+            .values((
+                pupils::uai.eq(self.pass.uai.as_str()),
+                pupils::identifiant.eq(&identifiant),
+                record_columns(p),
+                pupils::state.eq(AccountState::NonNotifie.as_str()),
+                pupils::must_change.eq(false),
+                pupils::created_at.eq(self.at),
+                pupils::updated_at.eq(self.at),
+            ))
+            .returning(pupils::id)
+            .get_result(self.conn)?;
+        self.report.created += 1;
+        Ok(id)
+    }
+
+    /// A pupil of this establishment leaves on `on`; a transfer waiting for that completes.
+    fn leaves(&mut self, row: &Here, on: NaiveDate) -> Result<(), Abort> {
+        leave(self.conn, row.id, &row.state, on, self.at)?;
+        self.report.leaving += 1;
+        let Some(t) = self.outgoing.get(&row.id) else {
+            return Ok(());
+        };
+        transfers::move_pupil(self.conn, row.id, &t.to_uai, &t.record(), self.at)?;
+        let to_label = establishment_label(self.conn, &t.to_uai)?;
         let text = format!(
-            "Transfert : {} {} (né(e) le {born}) arrive de {from_label}, parti(e) de cet établissement, et garde son identifiant {}",
-            p.first_name, p.last_name, who.identifiant
+            "Transfert : {} {} (identifiant {}) part vers {to_label}, qui l'avait demandé, et garde son identifiant",
+            t.first_name, t.last_name, row.identifiant
         );
-        events.extend(both_journals(
-            &template,
+        self.events.extend(both_journals(
+            &self
+                .pass
+                .opts
+                .event(AuditAction::ImportTransfer, Outcome::Success),
             AuditAction::ImportTransfer,
             Outcome::Success,
-            [who.uai.as_str(), uai],
-            who.id,
+            [self.pass.uai.as_str(), t.to_uai.as_str()],
+            row.id,
             &text,
         ));
-        report.moved_in.push(text);
-        return Ok(Some(who.id));
+        self.report.moved_out.push(text);
+        Ok(())
     }
-    match transfers::claim(conn, who, uai, p, &pass.opts.actor, at)? {
-        Claim::Created => {
-            let text = format!(
-                "Transfert en attente : {} {} (né(e) le {born}) est encore inscrit(e) à {from_label} ; il (elle) arrivera quand cet établissement aura enregistré son départ ou accepté le transfert",
-                p.first_name, p.last_name
-            );
-            events.extend(both_journals(
-                &template,
-                AuditAction::ImportTransferPending,
-                Outcome::Success,
-                [who.uai.as_str(), uai],
-                who.id,
-                &text,
-            ));
-            report.pending.push(text);
-        }
-        Claim::AlreadyPending => report.pending.push(format!(
-            "Transfert toujours en attente : {} {} (né(e) le {born}), encore inscrit(e) à {from_label}",
-            p.first_name, p.last_name
-        )),
-        Claim::PendingElsewhere => {
-            report.warnings.push(format!(
-                "élève {} : un transfert de cet élève vers un autre établissement est déjà en attente ; ligne refusée",
-                p.source_id
-            ));
-            let mut e = template.clone().uai(uai).details(format!(
-                "Ligne {} refusée : un transfert vers un autre établissement est déjà en attente",
-                p.source_id
-            ));
-            e.outcome = Outcome::Refused;
-            events.push(e);
-        }
-    }
-    Ok(None)
-}
-
-/// A pupil of this establishment just left: a transfer waiting for that completes now.
-fn depart(
-    conn: &mut DbConnection,
-    pass: &Pass<'_>,
-    id: i64,
-    identifiant: &str,
-    outgoing: &HashMap<i64, PendingTransfer>,
-    report: &mut ImportReport,
-    events: &mut Vec<AuditEvent>,
-) -> Result<(), Abort> {
-    let Some(t) = outgoing.get(&id) else {
-        return Ok(());
-    };
-    transfers::move_pupil(conn, id, &t.to_uai, &t.record(), db_instant(pass.now))?;
-    let to_label = establishment_label(conn, &t.to_uai)?;
-    let text = format!(
-        "Transfert : {} {} (identifiant {identifiant}) part vers {to_label}, qui l'avait demandé, et garde son identifiant",
-        t.first_name, t.last_name
-    );
-    events.extend(both_journals(
-        &pass
-            .opts
-            .event(AuditAction::ImportTransfer, Outcome::Success),
-        AuditAction::ImportTransfer,
-        Outcome::Success,
-        [pass.uai.as_str(), t.to_uai.as_str()],
-        id,
-        &text,
-    ));
-    report.moved_out.push(text);
-    Ok(())
 }
 
 /// A leaver: a departure date, and `desactive` (the state before is kept).

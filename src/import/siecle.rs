@@ -2,10 +2,12 @@
 //! `ResponsablesAvecAdresses.xml` (root `BEE_RESPONSABLES`), read with a streaming parser.
 //! Ids may be attributes or child elements.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
 
 use super::order::{SchoolYear, exported_at};
-use super::xml::{Record, walk};
+use super::xml::{Record, Walked, walk};
 use super::{GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, parse_day};
 use crate::domain::{Division, Ine, PersonName, Uai};
 
@@ -38,32 +40,70 @@ fn name(r: &Record, key: &str, what: &str, warnings: &mut Vec<String>) -> Option
     match PersonName::parse(raw) {
         Ok(n) => Some(n.as_str().to_owned()),
         Err(e) => {
-            warnings.push(format!(
-                "ligne {} : {what} {:.40} : {e}",
-                r.line,
-                r.get("ELEVE_ID").or(r.get("PERSONNE_ID")).unwrap_or("?")
-            ));
+            let id = r.get("ELEVE_ID").or(r.get("PERSONNE_ID")).unwrap_or("?");
+            warn(warnings, r, format_args!("{what} {id:.40} : {e}"));
             None
         }
     }
 }
 
+/// A row-level warning, with the record's line.
+fn warn(warnings: &mut Vec<String>, r: &Record, message: std::fmt::Arguments<'_>) {
+    warnings.push(format!("ligne {} : {message}", r.line));
+}
+
+/// The records of one element name.
+fn named<'r>(records: &'r [(String, Record)], name: &'r str) -> impl Iterator<Item = &'r Record> {
+    records
+        .iter()
+        .filter(move |(k, _)| k == name)
+        .map(|(_, r)| r)
+}
+
+/// Walks one export and checks it is this establishment's; with its school year (stored).
+fn open(
+    file: &str,
+    bytes: &[u8],
+    uai: &Uai,
+    root: &str,
+    elements: &[&str],
+    nested: &str,
+) -> Result<(Walked, String), ImportError> {
+    let (params, records) = walk(file, bytes, root, elements, nested)?;
+    check_uai(file, &params, uai)?;
+    let year = school_year(file, &params)?.as_stored();
+    Ok(((params, records), year))
+}
+
 /// Reads `ElevesSansAdresses.xml`.
 pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(), ImportError> {
     let file = "ElevesSansAdresses.xml";
-    let (params, records) = walk(
-        file,
-        bytes,
-        "BEE_ELEVES",
-        &["ELEVE", "STRUCTURES_ELEVE"],
-        "STRUCTURE",
-    )?;
-    check_uai(file, &params, uai)?;
+    let elements = &["ELEVE", "STRUCTURES_ELEVE"];
+    let ((params, records), year) = open(file, bytes, uai, "BEE_ELEVES", elements, "STRUCTURE")?;
     data.uai = uai.to_string();
-    data.school_year = Some(school_year(file, &params)?.as_stored());
+    data.school_year = Some(year);
     data.exported_at = exported_at(&params);
-    let mut divisions: HashMap<String, String> = HashMap::new();
-    for (_, r) in records.iter().filter(|(k, _)| k == "STRUCTURES_ELEVE") {
+    let divisions = read_divisions(&records, &mut data.warnings);
+    let mut seen = HashSet::new();
+    for r in named(&records, "ELEVE") {
+        let Some(id) = pupil_id(r, &mut seen, &mut data.warnings) else {
+            continue;
+        };
+        if let Some(mut p) = read_pupil(r, id, &mut data.warnings) {
+            p.division = divisions.get(&p.source_id).cloned();
+            data.pupils.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Each pupil's division (`STRUCTURE` of type `D`), by `ELEVE_ID`.
+fn read_divisions(
+    records: &[(String, Record)],
+    warnings: &mut Vec<String>,
+) -> HashMap<String, String> {
+    let mut divisions = HashMap::new();
+    for r in named(records, "STRUCTURES_ELEVE") {
         let Some(id) = r.get("ELEVE_ID") else {
             continue;
         };
@@ -75,106 +115,111 @@ pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(),
                     Ok(d) => {
                         divisions.insert(id.to_owned(), d.as_str().to_owned());
                     }
-                    Err(e) => data.warnings.push(format!(
-                        "ligne {} : élève {id:.40} : division « {code:.40} » : {e}",
-                        r.line
-                    )),
+                    Err(e) => warn(
+                        warnings,
+                        r,
+                        format_args!("élève {id:.40} : division « {code:.40} » : {e}"),
+                    ),
                 }
             }
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    for (_, r) in records.iter().filter(|(k, _)| k == "ELEVE") {
-        let Some(id) = r.get("ELEVE_ID").map(str::to_owned) else {
-            data.warnings.push(format!(
-                "ligne {} : un élève sans ELEVE_ID est ignoré",
-                r.line
-            ));
-            continue;
-        };
-        if id.chars().count() > 40 {
-            data.warnings.push(format!(
-                "ligne {} : un ELEVE_ID de {} caractères est ignoré",
-                r.line,
-                id.chars().count()
-            ));
-            continue;
-        }
-        if !seen.insert(id.clone()) {
-            data.warnings.push(format!(
-                "ligne {} : l'élève {id} figure deux fois ; le premier est gardé",
-                r.line
-            ));
-            continue;
-        }
-        let (Some(last), Some(first)) = (
-            name(r, "NOM_DE_FAMILLE", "élève", &mut data.warnings),
-            name(r, "PRENOM", "élève", &mut data.warnings),
-        ) else {
-            continue;
-        };
-        let Some(birth) = r.get("DATE_NAISS").and_then(parse_day) else {
-            data.warnings.push(format!(
-                "ligne {} : élève {id} : date de naissance absente ou invalide ; ignoré",
-                r.line
-            ));
-            continue;
-        };
-        let ine = match r.get("ID_NATIONAL") {
-            None => {
-                data.warnings
-                    .push(format!("ligne {} : l'élève {id} n'a pas d'INE", r.line));
-                None
-            }
-            Some(v) => match Ine::parse(v) {
-                Ok(i) => Some(i.as_str().to_owned()),
-                Err(_) => {
-                    data.warnings.push(format!(
-                        "ligne {} : élève {id} : l'INE « {v:.20} » n'est pas valide ; non repris",
-                        r.line
-                    ));
-                    None
-                }
-            },
-        };
-        let left_on = match r.get("DATE_SORTIE") {
-            None => None,
-            Some(v) => match parse_day(v) {
-                Some(d) => Some(d),
-                None => {
-                    data.warnings.push(format!(
-                        "ligne {} : élève {id} : DATE_SORTIE « {v:.20} » invalide ; non reprise",
-                        r.line
-                    ));
-                    None
-                }
-            },
-        };
-        data.pupils.push(PupilRecord {
-            division: divisions.get(&id).cloned(),
-            source_id: id,
-            ine,
-            last_name: last,
-            first_name: first,
-            birth_date: birth,
-            left_on,
-        });
+    divisions
+}
+
+/// The pupil's `ELEVE_ID`, when present, short enough and not seen before.
+fn pupil_id(r: &Record, seen: &mut HashSet<String>, warnings: &mut Vec<String>) -> Option<String> {
+    let Some(id) = r.get("ELEVE_ID").map(str::to_owned) else {
+        warn(
+            warnings,
+            r,
+            format_args!("un élève sans ELEVE_ID est ignoré"),
+        );
+        return None;
+    };
+    let length = id.chars().count();
+    if length > 40 {
+        warn(
+            warnings,
+            r,
+            format_args!("un ELEVE_ID de {length} caractères est ignoré"),
+        );
+        return None;
     }
-    Ok(())
+    if !seen.insert(id.clone()) {
+        warn(
+            warnings,
+            r,
+            format_args!("l'élève {id} figure deux fois ; le premier est gardé"),
+        );
+        return None;
+    }
+    Some(id)
+}
+
+/// One pupil (without his division), or `None` when his names or birth date are unusable.
+fn read_pupil(r: &Record, id: String, warnings: &mut Vec<String>) -> Option<PupilRecord> {
+    let (Some(last), Some(first)) = (
+        name(r, "NOM_DE_FAMILLE", "élève", warnings),
+        name(r, "PRENOM", "élève", warnings),
+    ) else {
+        return None;
+    };
+    let Some(birth) = r.get("DATE_NAISS").and_then(parse_day) else {
+        warn(
+            warnings,
+            r,
+            format_args!("élève {id} : date de naissance absente ou invalide ; ignoré"),
+        );
+        return None;
+    };
+    Some(PupilRecord {
+        ine: read_ine(r, &id, warnings),
+        left_on: read_left_on(r, &id, warnings),
+        division: None,
+        source_id: id,
+        last_name: last,
+        first_name: first,
+        birth_date: birth,
+    })
+}
+
+fn read_ine(r: &Record, id: &str, warnings: &mut Vec<String>) -> Option<String> {
+    let Some(v) = r.get("ID_NATIONAL") else {
+        warn(warnings, r, format_args!("l'élève {id} n'a pas d'INE"));
+        return None;
+    };
+    match Ine::parse(v) {
+        Ok(i) => Some(i.as_str().to_owned()),
+        Err(_) => {
+            warn(
+                warnings,
+                r,
+                format_args!("élève {id} : l'INE « {v:.20} » n'est pas valide ; non repris"),
+            );
+            None
+        }
+    }
+}
+
+fn read_left_on(r: &Record, id: &str, warnings: &mut Vec<String>) -> Option<NaiveDate> {
+    let v = r.get("DATE_SORTIE")?;
+    let day = parse_day(v);
+    if day.is_none() {
+        warn(
+            warnings,
+            r,
+            format_args!("élève {id} : DATE_SORTIE « {v:.20} » invalide ; non reprise"),
+        );
+    }
+    day
 }
 
 /// Reads `ResponsablesAvecAdresses.xml`: guardians of legal rank 1 and 2 (0 is ignored).
 pub fn read_guardians(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(), ImportError> {
     let file = "ResponsablesAvecAdresses.xml";
-    let (params, records) = walk(
-        file,
-        bytes,
-        "BEE_RESPONSABLES",
-        &["PERSONNE", "RESPONSABLE_ELEVE"],
-        "",
-    )?;
-    check_uai(file, &params, uai)?;
-    let year = school_year(file, &params)?.as_stored();
+    let elements = &["PERSONNE", "RESPONSABLE_ELEVE"];
+    let ((_, records), year) = open(file, bytes, uai, "BEE_RESPONSABLES", elements, "")?;
     if data.school_year.as_ref().is_some_and(|y| *y != year) {
         return Err(ImportError::fatal(
             file,
@@ -182,91 +227,118 @@ pub fn read_guardians(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<
         ));
     }
     let mut people: HashMap<String, GuardianRecord> = HashMap::new();
-    for (_, r) in records.iter().filter(|(k, _)| k == "PERSONNE") {
-        let Some(id) = r.get("PERSONNE_ID").map(str::to_owned) else {
-            data.warnings.push(format!(
-                "ligne {} : une personne sans PERSONNE_ID est ignorée",
-                r.line
-            ));
-            continue;
-        };
-        let (Some(last), Some(first)) = (
-            name(r, "NOM_DE_FAMILLE", "responsable", &mut data.warnings),
-            name(r, "PRENOM", "responsable", &mut data.warnings),
-        ) else {
-            continue;
-        };
-        let email = r
-            .get("MEL")
-            .and_then(clean)
-            .filter(|m| m.contains('@') && m.len() <= 254);
-        let mobile = r
-            .get("TEL_PORTABLE")
-            .and_then(clean)
-            .filter(|m| m.len() <= 30);
-        people.insert(
-            id.clone(),
-            GuardianRecord {
-                source_id: id,
-                last_name: last,
-                first_name: first,
-                email,
-                mobile,
-            },
-        );
+    for r in named(&records, "PERSONNE") {
+        if let Some(g) = read_person(r, &mut data.warnings) {
+            people.insert(g.source_id.clone(), g);
+        }
     }
-    let pupils: std::collections::HashSet<&str> =
-        data.pupils.iter().map(|p| p.source_id.as_str()).collect();
-    let mut used = std::collections::HashSet::new();
-    let mut links = std::collections::HashSet::new();
-    for (_, r) in records.iter().filter(|(k, _)| k == "RESPONSABLE_ELEVE") {
-        let (Some(pupil), Some(person)) = (r.get("ELEVE_ID"), r.get("PERSONNE_ID")) else {
-            data.warnings.push(format!(
-                "ligne {} : un lien de responsable sans ELEVE_ID ou PERSONNE_ID est ignoré",
-                r.line
-            ));
-            continue;
-        };
-        let rank: i16 = match r.get("RESP_LEGAL").map(str::trim) {
-            Some("1") => 1,
-            Some("2") => 2,
-            _ => continue,
-        };
-        if !pupils.contains(pupil) {
-            data.warnings.push(format!(
-                "ligne {} : responsable {person:.40} d'un élève inconnu ({pupil:.40}) ; ignoré",
-                r.line
-            ));
-            continue;
+    let pupils: HashSet<&str> = data.pupils.iter().map(|p| p.source_id.as_str()).collect();
+    let mut links = HashSet::new();
+    let first = data.links.len();
+    for r in named(&records, "RESPONSABLE_ELEVE") {
+        if let Some(l) = read_link(r, &pupils, &people, &mut links, &mut data.warnings) {
+            data.links.push(l);
         }
-        if !people.contains_key(person) {
-            data.warnings.push(format!(
-                "ligne {} : personne inconnue ({person:.40}) pour l'élève {pupil:.40} ; ignorée",
-                r.line
-            ));
-            continue;
-        }
-        if !links.insert((pupil.to_owned(), person.to_owned())) {
-            data.warnings.push(format!(
-                "ligne {} : responsable légal {person:.40} en double pour l'élève {pupil:.40} ; gardé une fois",
-                r.line
-            ));
-            continue;
-        }
-        used.insert(person.to_owned());
-        data.links.push(LinkRecord {
-            pupil_source_id: pupil.to_owned(),
-            guardian_source_id: person.to_owned(),
-            rank,
-        });
     }
+    let used: HashSet<&str> = data.links[first..]
+        .iter()
+        .map(|l| l.guardian_source_id.as_str())
+        .collect();
     let mut guardians: Vec<GuardianRecord> = people
         .into_values()
-        .filter(|g| used.contains(&g.source_id))
+        .filter(|g| used.contains(g.source_id.as_str()))
         .collect();
     guardians.sort_by(|a, b| a.source_id.cmp(&b.source_id));
     data.guardians = guardians;
     Ok(())
+}
+
+/// One `PERSONNE`, or `None` without an id or usable names.
+fn read_person(r: &Record, warnings: &mut Vec<String>) -> Option<GuardianRecord> {
+    let Some(id) = r.get("PERSONNE_ID").map(str::to_owned) else {
+        warn(
+            warnings,
+            r,
+            format_args!("une personne sans PERSONNE_ID est ignorée"),
+        );
+        return None;
+    };
+    let (Some(last), Some(first)) = (
+        name(r, "NOM_DE_FAMILLE", "responsable", warnings),
+        name(r, "PRENOM", "responsable", warnings),
+    ) else {
+        return None;
+    };
+    let email = r
+        .get("MEL")
+        .and_then(clean)
+        .filter(|m| m.contains('@') && m.len() <= 254);
+    let mobile = r
+        .get("TEL_PORTABLE")
+        .and_then(clean)
+        .filter(|m| m.len() <= 30);
+    Some(GuardianRecord {
+        source_id: id,
+        last_name: last,
+        first_name: first,
+        email,
+        mobile,
+    })
+}
+
+/// One `RESPONSABLE_ELEVE` of legal rank 1 or 2 between a known pupil and a known person,
+/// given once.
+fn read_link(
+    r: &Record,
+    pupils: &HashSet<&str>,
+    people: &HashMap<String, GuardianRecord>,
+    links: &mut HashSet<(String, String)>,
+    warnings: &mut Vec<String>,
+) -> Option<LinkRecord> {
+    let (Some(pupil), Some(person)) = (r.get("ELEVE_ID"), r.get("PERSONNE_ID")) else {
+        warn(
+            warnings,
+            r,
+            format_args!("un lien de responsable sans ELEVE_ID ou PERSONNE_ID est ignoré"),
+        );
+        return None;
+    };
+    let rank: i16 = match r.get("RESP_LEGAL").map(str::trim) {
+        Some("1") => 1,
+        Some("2") => 2,
+        _ => return None,
+    };
+    if !pupils.contains(pupil) {
+        warn(
+            warnings,
+            r,
+            format_args!("responsable {person:.40} d'un élève inconnu ({pupil:.40}) ; ignoré"),
+        );
+        return None;
+    }
+    if !people.contains_key(person) {
+        warn(
+            warnings,
+            r,
+            format_args!("personne inconnue ({person:.40}) pour l'élève {pupil:.40} ; ignorée"),
+        );
+        return None;
+    }
+    if !links.insert((pupil.to_owned(), person.to_owned())) {
+        warn(
+            warnings,
+            r,
+            format_args!(
+                "responsable légal {person:.40} en double pour l'élève {pupil:.40} ; gardé une fois"
+            ),
+        );
+        return None;
+    }
+    Some(LinkRecord {
+        pupil_source_id: pupil.to_owned(),
+        guardian_source_id: person.to_owned(),
+        rank,
+    })
 }
 
 #[cfg(test)]

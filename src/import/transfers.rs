@@ -7,6 +7,7 @@
 //! Every step writes one audit row in each of the two establishments.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl;
 use diesel::prelude::*;
 
 use super::PupilRecord;
@@ -98,6 +99,29 @@ impl PendingTransfer {
 
 pub use crate::establishments::label as establishment_label;
 
+/// The columns a file's record sets on a pupil (created, updated or moved).
+pub(super) type RecordColumns<'p> = (
+    dsl::Eq<pupils::siecle_id, Option<&'p String>>,
+    dsl::Eq<pupils::ine, &'p Option<String>>,
+    dsl::Eq<pupils::last_name, &'p String>,
+    dsl::Eq<pupils::first_name, &'p String>,
+    dsl::Eq<pupils::search_name, String>,
+    dsl::Eq<pupils::birth_date, NaiveDate>,
+    dsl::Eq<pupils::division, &'p Option<String>>,
+);
+
+pub(super) fn record_columns(p: &PupilRecord) -> RecordColumns<'_> {
+    (
+        pupils::siecle_id.eq(Some(&p.source_id)),
+        pupils::ine.eq(&p.ine),
+        pupils::last_name.eq(&p.last_name),
+        pupils::first_name.eq(&p.first_name),
+        pupils::search_name.eq(search_key(&format!("{} {}", p.last_name, p.first_name))),
+        pupils::birth_date.eq(p.birth_date),
+        pupils::division.eq(&p.division),
+    )
+}
+
 /// Pupils of other establishments than `uai` holding one of `ines`.
 pub fn residents_elsewhere(
     conn: &mut DbConnection,
@@ -119,16 +143,23 @@ pub fn residents_elsewhere(
 
 /// The pending transfers out of `uai` (its pupils claimed elsewhere), or into it.
 pub fn pending_from(conn: &mut DbConnection, uai: &str) -> QueryResult<Vec<PendingTransfer>> {
-    pending_transfers::table
-        .filter(pending_transfers::from_uai.eq(uai))
-        .order(pending_transfers::id)
-        .select(PendingTransfer::as_select())
-        .load(conn)
+    let all = pending_of(conn, uai)?;
+    Ok(all.into_iter().filter(|t| t.from_uai == uai).collect())
 }
 
 pub fn pending_to(conn: &mut DbConnection, uai: &str) -> QueryResult<Vec<PendingTransfer>> {
+    let all = pending_of(conn, uai)?;
+    Ok(all.into_iter().filter(|t| t.to_uai == uai).collect())
+}
+
+/// The pending transfers out of or into `uai`, oldest first.
+fn pending_of(conn: &mut DbConnection, uai: &str) -> QueryResult<Vec<PendingTransfer>> {
     pending_transfers::table
-        .filter(pending_transfers::to_uai.eq(uai))
+        .filter(
+            pending_transfers::from_uai
+                .eq(uai)
+                .or(pending_transfers::to_uai.eq(uai)),
+        )
         .order(pending_transfers::id)
         .select(PendingTransfer::as_select())
         .load(conn)
@@ -153,6 +184,27 @@ pub enum Claim {
     PendingElsewhere,
 }
 
+/// The columns a file's record sets on a pending transfer (made or refreshed).
+type PendingColumns<'p> = (
+    dsl::Eq<pending_transfers::siecle_id, &'p String>,
+    dsl::Eq<pending_transfers::ine, &'p String>,
+    dsl::Eq<pending_transfers::last_name, &'p String>,
+    dsl::Eq<pending_transfers::first_name, &'p String>,
+    dsl::Eq<pending_transfers::birth_date, NaiveDate>,
+    dsl::Eq<pending_transfers::division, &'p Option<String>>,
+);
+
+fn pending_columns<'p>(p: &'p PupilRecord, ine: &'p String) -> PendingColumns<'p> {
+    (
+        pending_transfers::siecle_id.eq(&p.source_id),
+        pending_transfers::ine.eq(ine),
+        pending_transfers::last_name.eq(&p.last_name),
+        pending_transfers::first_name.eq(&p.first_name),
+        pending_transfers::birth_date.eq(p.birth_date),
+        pending_transfers::division.eq(&p.division),
+    )
+}
+
 /// Records (or refreshes) the pending transfer of `who` to `to_uai`.
 pub fn claim(
     conn: &mut DbConnection,
@@ -173,14 +225,7 @@ pub fn claim(
         Some(t) => {
             if !t.same_record(p) {
                 diesel::update(pending_transfers::table.filter(pending_transfers::id.eq(t.id)))
-                    .set((
-                        pending_transfers::siecle_id.eq(&p.source_id),
-                        pending_transfers::ine.eq(&ine),
-                        pending_transfers::last_name.eq(&p.last_name),
-                        pending_transfers::first_name.eq(&p.first_name),
-                        pending_transfers::birth_date.eq(p.birth_date),
-                        pending_transfers::division.eq(&p.division),
-                    ))
+                    .set(pending_columns(p, &ine))
                     .execute(conn)?;
             }
             Ok(Claim::AlreadyPending)
@@ -191,12 +236,7 @@ pub fn claim(
                     pending_transfers::pupil_id.eq(who.id),
                     pending_transfers::from_uai.eq(&who.uai),
                     pending_transfers::to_uai.eq(to_uai),
-                    pending_transfers::siecle_id.eq(&p.source_id),
-                    pending_transfers::ine.eq(&ine),
-                    pending_transfers::last_name.eq(&p.last_name),
-                    pending_transfers::first_name.eq(&p.first_name),
-                    pending_transfers::birth_date.eq(p.birth_date),
-                    pending_transfers::division.eq(&p.division),
+                    pending_columns(p, &ine),
                     pending_transfers::requested_by.eq(actor),
                     pending_transfers::requested_at.eq(at),
                 ))
@@ -232,13 +272,7 @@ pub fn move_pupil(
     diesel::update(pupils::table.filter(pupils::id.eq(id)))
         .set((
             pupils::uai.eq(to_uai),
-            pupils::siecle_id.eq(Some(&p.source_id)),
-            pupils::ine.eq(&p.ine),
-            pupils::last_name.eq(&p.last_name),
-            pupils::first_name.eq(&p.first_name),
-            pupils::search_name.eq(search_key(&format!("{} {}", p.last_name, p.first_name))),
-            pupils::birth_date.eq(p.birth_date),
-            pupils::division.eq(&p.division),
+            record_columns(p),
             pupils::departure_date.eq(None::<NaiveDate>),
             pupils::state.eq(state),
             pupils::previous_state.eq(previous),

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesEnd, BytesRef, BytesStart, Event};
 
+use super::xml_errors::parse_error;
 use super::{ImportError, decode};
 
 /// An element of interest, flattened: its attributes and the text of its child elements.
@@ -121,59 +122,6 @@ pub(super) fn attributes(e: &BytesStart<'_>, into: &mut HashMap<String, String>)
     }
 }
 
-/// A French description of a parser error (quick-xml's own messages are English).
-fn french(e: &quick_xml::Error) -> String {
-    use quick_xml::errors::{IllFormedError, SyntaxError};
-    match e {
-        quick_xml::Error::Syntax(s) => match s {
-            SyntaxError::UnclosedTag => "une balise n'est pas refermée (« > » manquant)".into(),
-            SyntaxError::UnclosedComment => "un commentaire n'est pas refermé".into(),
-            SyntaxError::UnclosedCData => "une section CDATA n'est pas refermée".into(),
-            SyntaxError::UnclosedDoctype => "une déclaration DOCTYPE n'est pas refermée".into(),
-            SyntaxError::UnclosedPIOrXmlDecl => {
-                "une déclaration « <? » n'est pas refermée par « ?> »".into()
-            }
-            SyntaxError::InvalidBangMarkup => "balise « <! » incompréhensible".into(),
-        },
-        quick_xml::Error::IllFormed(i) => match i {
-            IllFormedError::MismatchedEndTag { expected, found } => format!(
-                "la balise fermante </{:.40}> ne correspond pas à <{:.40}>",
-                found, expected
-            ),
-            IllFormedError::UnmatchedEndTag(t) => {
-                format!("balise fermante </{t:.40}> sans balise ouvrante")
-            }
-            IllFormedError::MissingEndTag(t) => {
-                format!("la balise <{t:.40}> n'est jamais refermée")
-            }
-            IllFormedError::MissingDeclVersion(_) => {
-                "la déclaration XML n'indique pas de version".into()
-            }
-            _ => "structure XML incorrecte".into(),
-        },
-        quick_xml::Error::InvalidAttr(_) => "attribut mal formé".into(),
-        quick_xml::Error::Encoding(_) => "caractères illisibles dans cet encodage".into(),
-        quick_xml::Error::Escape(_) => "entité « & » mal formée".into(),
-        quick_xml::Error::Namespace(_) => "espace de noms XML incorrect".into(),
-        quick_xml::Error::Io(_) => "lecture impossible".into(),
-    }
-}
-
-/// Whether the parser stopped because the input ended early.
-fn ended_early(e: &quick_xml::Error) -> bool {
-    use quick_xml::errors::{IllFormedError, SyntaxError};
-    matches!(
-        e,
-        quick_xml::Error::Syntax(
-            SyntaxError::UnclosedTag
-                | SyntaxError::UnclosedComment
-                | SyntaxError::UnclosedCData
-                | SyntaxError::UnclosedDoctype
-                | SyntaxError::UnclosedPIOrXmlDecl
-        ) | quick_xml::Error::IllFormed(IllFormedError::MissingEndTag(_))
-    )
-}
-
 /// `PARAMETRES` and the records found, with their element names.
 pub(super) type Walked = (HashMap<String, String>, Vec<(String, Record)>);
 
@@ -193,78 +141,15 @@ pub(super) fn walk(
     let text = decode(bytes, declared).map_err(|m| ImportError::fatal(file, m))?;
     let mut reader = Reader::from_str(&text);
     reader.config_mut().trim_text(true);
-    let mut path: Vec<String> = Vec::new();
-    let mut params = HashMap::new();
-    let mut out = Vec::new();
-    let mut current: Option<(String, Record)> = None;
-    let mut inner: Option<HashMap<String, String>> = None;
-    let mut text_buf = String::new();
-    let mut seen_root = false;
-    let mut lines = Lines {
-        text: text.as_bytes(),
-        pos: 0,
-        line: 1,
-    };
+    let mut w = Walker::new(file, &text, root, records, nested);
     loop {
         let pos = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| {
-            let line = line_of(&text, reader.error_position());
-            if ended_early(&e) {
-                ImportError::fatal(
-                    file,
-                    format!("le fichier est tronqué (ligne {line}) : {}", french(&e)),
-                )
-            } else {
-                ImportError::fatal(
-                    file,
-                    format!("XML mal formé à la ligne {line} : {}", french(&e)),
-                )
-            }
-        })?;
+        let event = reader
+            .read_event()
+            .map_err(|e| parse_error(file, &text, reader.error_position(), &e))?;
         match event {
-            Event::Start(e) => {
-                let name = name_of(&e);
-                if path.is_empty() {
-                    if seen_root || name != root {
-                        return Err(ImportError::fatal(
-                            file,
-                            format!("l'élément racine est <{name:.40}>, <{root}> était attendu"),
-                        ));
-                    }
-                    seen_root = true;
-                }
-                if current.is_none() && records.contains(&name.as_str()) {
-                    let mut r = Record {
-                        line: lines.at(pos),
-                        ..Record::default()
-                    };
-                    attributes(&e, &mut r.fields);
-                    current = Some((name.clone(), r));
-                } else if current.is_some() && name == nested {
-                    let mut m = HashMap::new();
-                    attributes(&e, &mut m);
-                    inner = Some(m);
-                }
-                path.push(name);
-                text_buf.clear();
-            }
-            Event::Empty(e) => {
-                let name = name_of(&e);
-                if path.is_empty() {
-                    return Err(ImportError::fatal(
-                        file,
-                        format!("l'élément racine est <{name:.40}/>, <{root}> était attendu"),
-                    ));
-                }
-                if current.is_none() && records.contains(&name.as_str()) {
-                    let mut r = Record {
-                        line: lines.at(pos),
-                        ..Record::default()
-                    };
-                    attributes(&e, &mut r.fields);
-                    out.push((name, r));
-                }
-            }
+            Event::Start(e) => w.start(&e, pos)?,
+            Event::Empty(e) => w.empty(&e, pos)?,
             Event::Text(t) => {
                 let s = t.decode().map_err(|_| {
                     ImportError::fatal(
@@ -272,79 +157,196 @@ pub(super) fn walk(
                         format!("ligne {} : texte illisible", line_of(&text, pos)),
                     )
                 })?;
-                text_buf.push_str(&s);
+                w.text_buf.push_str(&s);
             }
-            Event::CData(t) => text_buf.push_str(&String::from_utf8_lossy(&t)),
-            Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => Some(c),
-                    _ => match &*r {
-                        b"amp" => Some('&'),
-                        b"lt" => Some('<'),
-                        b"gt" => Some('>'),
-                        b"apos" => Some('\''),
-                        b"quot" => Some('"'),
-                        _ => None,
-                    },
-                };
-                match resolved {
-                    Some(c) => text_buf.push(c),
-                    None => {
-                        return Err(ImportError::fatal(
-                            file,
-                            format!(
-                                "ligne {} : entité inconnue « &{}; »",
-                                line_of(&text, pos),
-                                shown(&r, 40)
-                            ),
-                        ));
-                    }
-                }
-            }
-            Event::End(e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                path.pop();
-                let value = std::mem::take(&mut text_buf);
-                if path.len() == 2 && path.get(1).map(String::as_str) == Some("PARAMETRES") {
-                    params.insert(name.clone(), value.trim().to_owned());
-                } else if let Some(m) = inner.as_mut() {
-                    if name == nested {
-                        if let (Some((_, r)), Some(m)) = (current.as_mut(), inner.take()) {
-                            r.nested.push(m);
-                        }
-                    } else {
-                        m.insert(name, value.trim().to_owned());
-                    }
-                } else if let Some((rec_name, r)) = current.as_mut() {
-                    if *rec_name == name {
-                        if let Some(done) = current.take() {
-                            out.push(done);
-                        }
-                    } else {
-                        r.fields
-                            .entry(name)
-                            .or_insert_with(|| value.trim().to_owned());
-                    }
-                }
-            }
+            Event::CData(t) => w.text_buf.push_str(&String::from_utf8_lossy(&t)),
+            Event::GeneralRef(r) => w.reference(&r, pos)?,
+            Event::End(e) => w.end(&e),
             Event::Eof => break,
             _ => {}
         }
     }
-    if !seen_root {
-        return Err(ImportError::fatal(
+    w.finish()
+}
+
+/// The state of a walk: where it is in the tree and what it has collected.
+struct Walker<'w> {
+    file: &'w str,
+    text: &'w str,
+    root: &'w str,
+    records: &'w [&'w str],
+    nested: &'w str,
+    path: Vec<String>,
+    params: HashMap<String, String>,
+    out: Vec<(String, Record)>,
+    current: Option<(String, Record)>,
+    inner: Option<HashMap<String, String>>,
+    text_buf: String,
+    seen_root: bool,
+    lines: Lines<'w>,
+}
+
+impl<'w> Walker<'w> {
+    fn new(
+        file: &'w str,
+        text: &'w str,
+        root: &'w str,
+        records: &'w [&'w str],
+        nested: &'w str,
+    ) -> Self {
+        Walker {
             file,
-            format!("aucun élément <{root}> : ce n'est pas le bon fichier"),
-        ));
+            text,
+            root,
+            records,
+            nested,
+            path: Vec::new(),
+            params: HashMap::new(),
+            out: Vec::new(),
+            current: None,
+            inner: None,
+            text_buf: String::new(),
+            seen_root: false,
+            lines: Lines {
+                text: text.as_bytes(),
+                pos: 0,
+                line: 1,
+            },
+        }
     }
-    if !path.is_empty() {
-        return Err(ImportError::fatal(
-            file,
-            format!(
-                "le fichier est tronqué : <{:.80}> n'est jamais refermé",
-                path.join("/")
-            ),
-        ));
+
+    /// A record starts here when the element is one of interest outside any other record.
+    fn record_at(&mut self, e: &BytesStart<'_>, name: &str, pos: u64) -> Option<Record> {
+        if self.current.is_some() || !self.records.contains(&name) {
+            return None;
+        }
+        let mut r = Record {
+            line: self.lines.at(pos),
+            ..Record::default()
+        };
+        attributes(e, &mut r.fields);
+        Some(r)
     }
-    Ok((params, out))
+
+    fn start(&mut self, e: &BytesStart<'_>, pos: u64) -> Result<(), ImportError> {
+        let name = name_of(e);
+        if self.path.is_empty() {
+            if self.seen_root || name != self.root {
+                return Err(ImportError::fatal(
+                    self.file,
+                    format!(
+                        "l'élément racine est <{name:.40}>, <{}> était attendu",
+                        self.root
+                    ),
+                ));
+            }
+            self.seen_root = true;
+        }
+        if let Some(r) = self.record_at(e, &name, pos) {
+            self.current = Some((name.clone(), r));
+        } else if self.current.is_some() && name == self.nested {
+            let mut m = HashMap::new();
+            attributes(e, &mut m);
+            self.inner = Some(m);
+        }
+        self.path.push(name);
+        self.text_buf.clear();
+        Ok(())
+    }
+
+    fn empty(&mut self, e: &BytesStart<'_>, pos: u64) -> Result<(), ImportError> {
+        let name = name_of(e);
+        if self.path.is_empty() {
+            return Err(ImportError::fatal(
+                self.file,
+                format!(
+                    "l'élément racine est <{name:.40}/>, <{}> était attendu",
+                    self.root
+                ),
+            ));
+        }
+        if let Some(r) = self.record_at(e, &name, pos) {
+            self.out.push((name, r));
+        }
+        Ok(())
+    }
+
+    /// An entity or character reference inside a text.
+    fn reference(&mut self, r: &BytesRef<'_>, pos: u64) -> Result<(), ImportError> {
+        let resolved = match r.resolve_char_ref() {
+            Ok(Some(c)) => Some(c),
+            _ => match &**r {
+                b"amp" => Some('&'),
+                b"lt" => Some('<'),
+                b"gt" => Some('>'),
+                b"apos" => Some('\''),
+                b"quot" => Some('"'),
+                _ => None,
+            },
+        };
+        let Some(c) = resolved else {
+            return Err(ImportError::fatal(
+                self.file,
+                format!(
+                    "ligne {} : entité inconnue « &{}; »",
+                    line_of(self.text, pos),
+                    shown(r, 40)
+                ),
+            ));
+        };
+        self.text_buf.push(c);
+        Ok(())
+    }
+
+    /// An element ends: a parameter, a field of a nested record or of a record, or a
+    /// whole record.
+    fn end(&mut self, e: &BytesEnd<'_>) {
+        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+        self.path.pop();
+        let value = std::mem::take(&mut self.text_buf);
+        if self.path.len() == 2 && self.path.get(1).map(String::as_str) == Some("PARAMETRES") {
+            self.params.insert(name, value.trim().to_owned());
+        } else if let Some(m) = self.inner.as_mut() {
+            if name == self.nested {
+                if let (Some((_, r)), Some(m)) = (self.current.as_mut(), self.inner.take()) {
+                    r.nested.push(m);
+                }
+            } else {
+                m.insert(name, value.trim().to_owned());
+            }
+        } else if let Some((rec_name, r)) = self.current.as_mut() {
+            if *rec_name == name {
+                if let Some(done) = self.current.take() {
+                    self.out.push(done);
+                }
+            } else {
+                r.fields
+                    .entry(name)
+                    .or_insert_with(|| value.trim().to_owned());
+            }
+        }
+    }
+
+    /// The document ended: it must have had the root, closed.
+    fn finish(self) -> Result<Walked, ImportError> {
+        if !self.seen_root {
+            return Err(ImportError::fatal(
+                self.file,
+                format!(
+                    "aucun élément <{}> : ce n'est pas le bon fichier",
+                    self.root
+                ),
+            ));
+        }
+        if !self.path.is_empty() {
+            return Err(ImportError::fatal(
+                self.file,
+                format!(
+                    "le fichier est tronqué : <{:.80}> n'est jamais refermé",
+                    self.path.join("/")
+                ),
+            ));
+        }
+        Ok((self.params, self.out))
+    }
 }
