@@ -4,13 +4,12 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use rand::TryRngCore;
 use totp_rs::{Algorithm, Secret, Totp};
 
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::agent_totp;
-use crate::secrets::AppKey;
+use crate::secrets::{AppKey, random_bytes};
 
 pub const SECRET_LEN: usize = 20;
 pub const STEP_SECS: i64 = 30;
@@ -45,11 +44,7 @@ impl std::fmt::Debug for TotpSecret {
 
 impl TotpSecret {
     pub fn generate() -> Result<Self, TotpError> {
-        let mut b = [0u8; SECRET_LEN];
-        rand::rngs::OsRng
-            .try_fill_bytes(&mut b)
-            .map_err(|_| TotpError::Random)?;
-        Ok(Self(b))
+        random_bytes().map(Self).map_err(|_| TotpError::Random)
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, TotpError> {
