@@ -209,31 +209,22 @@ pub fn accept_step(
     let fresh = agent_totp::last_step
         .is_null()
         .or(agent_totp::last_step.lt(step));
+    // Confirming takes an enrolment not yet confirmed; a check, a confirmed one.
+    let row = agent_totp::table
+        .filter(agent_totp::agent_uid.eq(uid))
+        .filter(agent_totp::confirmed_at.is_null().eq(confirming))
+        .filter(fresh);
+    let accepted = (
+        agent_totp::last_step.eq(Some(step)),
+        agent_totp::failures.eq(0i64),
+    );
     let n = if confirming {
-        diesel::update(
-            agent_totp::table
-                .filter(agent_totp::agent_uid.eq(uid))
-                .filter(agent_totp::confirmed_at.is_null())
-                .filter(fresh),
-        )
-        .set((
-            agent_totp::last_step.eq(Some(step)),
-            agent_totp::failures.eq(0i64),
-            agent_totp::confirmed_at.eq(Some(db_instant(now))),
-        ))
-        .execute(conn)?
+        let confirmed = agent_totp::confirmed_at.eq(Some(db_instant(now)));
+        diesel::update(row)
+            .set((accepted, confirmed))
+            .execute(conn)?
     } else {
-        diesel::update(
-            agent_totp::table
-                .filter(agent_totp::agent_uid.eq(uid))
-                .filter(agent_totp::confirmed_at.is_not_null())
-                .filter(fresh),
-        )
-        .set((
-            agent_totp::last_step.eq(Some(step)),
-            agent_totp::failures.eq(0i64),
-        ))
-        .execute(conn)?
+        diesel::update(row).set(accepted).execute(conn)?
     };
     Ok(n == 1)
 }
