@@ -10,7 +10,6 @@ const MAX_FN_LINES: usize = 80;
 /// DEBT: functions still over the limit, as `file::name`. A function that comes under the
 /// limit must leave this list; a new one over it fails.
 const LONG_FUNCTION_DEBT: &[&str] = &[
-    "cli/mod.rs::run",
     "startup.rs::build",
     "web/views/delegations.rs::delegations_page",
 ];
