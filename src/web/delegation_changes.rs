@@ -8,7 +8,7 @@ use super::BASE;
 use super::calls::{Call, call, see_other};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
-use super::guard::{Attempt, State, require_csrf};
+use super::guard::{Attempt, Checks, State, admit};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::delegations::revocation_page;
@@ -33,8 +33,8 @@ pub struct ExtendForm {
     csrf_token: String,
 }
 
-/// The delegation of the path and the permit to manage it (404 for a bad id too); for a
-/// change, the form's CSRF token checked after the rights.
+/// The delegation of the path and the permit to manage it (404 for a bad id too), then what
+/// the route requires (for a change, the form's CSRF token).
 async fn permitted(
     state: &AppState,
     signed_in: &SignedIn,
@@ -47,10 +47,14 @@ async fn permitted(
         delegations::permit_on(conn, &c.key, c.tz, &c.ctx, &c.agent, &id, action)
     })
     .await?;
-    if let Some(token) = csrf_token {
-        let attempt = Attempt::new(action).on("delegation", d.id);
-        require_csrf(state, signed_in, meta, token, Some(&d.uai), &attempt).await?;
-    }
+    let attempt = Attempt::new(action).on("delegation", d.id);
+    let checks = Checks {
+        uai: &d.uai,
+        attempt: &attempt,
+        parents: false,
+        csrf: csrf_token,
+    };
+    admit(state, signed_in, meta, checks).await?;
     Ok((d, permit))
 }
 

@@ -8,7 +8,7 @@ use super::BASE;
 use super::calls::{Permitted, call, choose_establishment, html, permit_requested, see_other};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
-use super::guard::{Attempt, State, require_csrf};
+use super::guard::State;
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::delegations::{DelegationsView, GrantValues, delegations_page};
@@ -198,7 +198,7 @@ pub async fn show_delegations(
         return choose_establishment(&state, &signed_in, mine, "delegations").await;
     };
     let asked = (Action::ManageDelegations, AuditAction::DelegationView);
-    let uai = permit_requested(&state, &signed_in, &meta, Some(uai), asked)
+    let uai = permit_requested(&state, (&signed_in, &meta), Some(uai), asked, None)
         .await?
         .uai;
     let screen = load_screen(&state, &uai, &query.recherche).await?;
@@ -232,12 +232,9 @@ pub async fn grant_delegation(
         )
     })?;
     let asked = (Action::ManageDelegations, AuditAction::DelegationGrant);
-    let requested = Some(form.uai.as_str());
-    let Permitted { uai, permit } =
-        permit_requested(&state, &signed_in, &meta, requested, asked).await?;
-    let attempt = Attempt::new(asked.1);
-    let token = &form.csrf_token;
-    require_csrf(&state, &signed_in, &meta, token, Some(&uai), &attempt).await?;
+    let (requested, token) = (Some(form.uai.as_str()), Some(form.csrf_token.as_str()));
+    let Permitted { uai, permit, .. } =
+        permit_requested(&state, (&signed_in, &meta), requested, asked, token).await?;
     let (directory, asked) = (state.directory.clone(), form.grantee.clone());
     let lookup = web::block(move || look_up_grantee(directory.as_ref(), &asked))
         .await

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::calls::{call, html, permit_requested};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
-use super::guard::{Attempt, State, permit, requested_uai, require_csrf};
+use super::guard::{Attempt, Checks, State, admit, permit, requested_uai};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::import::{ImportView, import_page};
@@ -40,7 +40,8 @@ pub async fn import_form(
     q: web::Query<ImportQuery>,
 ) -> Result<Markup, AppError> {
     let asked = (Action::ImportAccounts, AuditAction::ImportView);
-    let requested = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked).await?;
+    let requested =
+        permit_requested(&state, (&signed_in, &meta), q.uai.as_deref(), asked, None).await?;
     let (uai, name) = requested.named(&state).await?;
     let year = current_year(&state);
     Ok(import_page(&ImportView {
@@ -221,8 +222,13 @@ pub async fn run_import(
         &attempt,
     )
     .await?;
-    let token = &up.csrf_token;
-    require_csrf(&state, &signed_in, &meta, token, Some(&uai), &attempt).await?;
+    let checks = Checks {
+        uai: &uai,
+        attempt: &attempt,
+        parents: false,
+        csrf: Some(&up.csrf_token),
+    };
+    admit(&state, &signed_in, &meta, checks).await?;
     let name = establishment_name(&state, &uai).await?;
     let year = up.shown_year(&state);
     let shown = Outcome {

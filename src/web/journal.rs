@@ -47,7 +47,8 @@ async fn allowed_filter(
     q: &JournalQuery,
 ) -> Result<(JournalFilter, String), AppError> {
     let asked = (Action::ReadJournal, AuditAction::JournalRead);
-    let requested = permit_requested(state, signed_in, meta, q.uai.as_deref(), asked).await?;
+    let requested =
+        permit_requested(state, (signed_in, meta), q.uai.as_deref(), asked, None).await?;
     let (uai, name) = requested.named(state).await?;
     let asked = [&*q.du, &*q.au, &*q.acteur, &*q.action, &*q.cible];
     let filter = JournalFilter::parse(uai, asked, state.tz)

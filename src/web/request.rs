@@ -7,6 +7,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use tracing_actix_web::RequestId;
 
 use super::client_addr::ClientAddr;
+use super::routes::{self, RouteDef};
 use super::session_guard::SignedIn;
 use crate::audit::AuditEvent;
 use crate::usecases::{Actor, Context, RequestStamp};
@@ -17,6 +18,8 @@ use chrono::{DateTime, Utc};
 pub struct RequestMeta {
     pub request_id: String,
     pub addr: ClientAddr,
+    /// The route of the route table the request reached (what the guards read).
+    pub route: Option<&'static RouteDef>,
 }
 
 impl RequestMeta {
@@ -33,6 +36,7 @@ impl RequestMeta {
         Self {
             request_id,
             addr: ClientAddr::from_request(req, &trusted),
+            route: routes::find(req.method(), req.path()),
         }
     }
 
@@ -90,6 +94,7 @@ mod tests {
                 peer: Some("10.0.0.1".parse().unwrap()),
                 client: client.map(|c| c.parse().unwrap()),
             },
+            route: None,
         };
         assert_eq!(meta(None).throttle_addr(), "unknown");
         assert_eq!(meta(Some("192.0.2.7")).throttle_addr(), "192.0.2.7");

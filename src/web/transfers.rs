@@ -10,7 +10,7 @@ use super::BASE;
 use super::calls::{call, permit_requested, see_other};
 use super::chrome::chrome;
 use super::errors::AppError;
-use super::guard::{Attempt, State, require_csrf};
+use super::guard::{Attempt, Checks, State, admit};
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::views::transfers::{TransfersView, transfers_page};
@@ -42,7 +42,8 @@ pub async fn show_transfers(
     q: web::Query<TransfersQuery>,
 ) -> Result<Markup, AppError> {
     let asked = (Action::AcceptTransfers, AuditAction::TransferView);
-    let requested = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked).await?;
+    let requested =
+        permit_requested(&state, (&signed_in, &meta), q.uai.as_deref(), asked, None).await?;
     let (uai, name) = requested.named(&state).await?;
     let key = uai.clone();
     let (to_accept, requested) = state
@@ -73,8 +74,13 @@ pub async fn accept_transfer(
     })
     .await?;
     let attempt = Attempt::new(AuditAction::TransferAccept).on("eleve", t.pupil_id);
-    let token = &form.csrf_token;
-    require_csrf(&state, &signed_in, &meta, token, Some(&from), &attempt).await?;
+    let checks = Checks {
+        uai: &from,
+        attempt: &attempt,
+        parents: false,
+        csrf: Some(&form.csrf_token),
+    };
+    admit(&state, &signed_in, &meta, checks).await?;
     let shown = form.eleve.clone();
     call(&state, &signed_in, &meta, move |conn, c| {
         transfers::accept(conn, &c.key, &permit, &c.ctx, &t, &shown)

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::super::BASE;
 use super::super::chrome::chrome;
 use super::super::errors::AppError;
-use super::super::guard::{State, require_csrf};
+use super::super::guard::State;
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::pupils::confirm_reset_page;
@@ -37,19 +37,16 @@ pub struct ActionForm {
     uai: String,
 }
 
-/// A POSTed action: the account opened for `op`, then the form's CSRF token checked
-/// (audited refusal).
+/// A POSTed action: the account opened for `op`, with the form's CSRF token.
 async fn posted(
     state: &State,
-    (signed_in, meta): (&SignedIn, &RequestMeta),
+    who: (&SignedIn, &RequestMeta),
     (kind, id): (AccountKind, &str),
     form: &ActionForm,
     op: AccountOp,
 ) -> Result<Visit, AppError> {
-    let v = visit(state, (signed_in, meta), kind, id, Some(&form.uai), op).await?;
-    let uai = Some(v.opened.permit.uai());
-    require_csrf(state, signed_in, meta, &form.csrf_token, uai, &v.attempt).await?;
-    Ok(v)
+    let asked = (Some(form.uai.as_str()), Some(form.csrf_token.as_str()));
+    visit(state, who, (kind, id), asked, op).await
 }
 
 /// `GET /depannage/{kind}/{id}`
@@ -61,15 +58,8 @@ pub async fn show<K: Kind>(
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let who = (&signed_in, &meta);
-    let v = visit(
-        &state,
-        who,
-        K::KIND,
-        &path,
-        q.uai.as_deref(),
-        AccountOp::View,
-    )
-    .await?;
+    let asked = (q.uai.as_deref(), None);
+    let v = visit(&state, who, (K::KIND, &path), asked, AccountOp::View).await?;
     let notice = match q.fait.as_deref() {
         Some("deblocage") => Some("Le compte est débloqué."),
         Some("desactivation") => Some("Le compte est désactivé."),
@@ -88,7 +78,7 @@ pub async fn confirm_reset(
 ) -> Result<Markup, AppError> {
     let who = (&signed_in, &meta);
     let op = AccountOp::ResetPassword;
-    let v = visit(&state, who, AccountKind::Pupil, &path, None, op).await?;
+    let v = visit(&state, who, (AccountKind::Pupil, &path), (None, None), op).await?;
     match &v.opened.record {
         Record::Pupil(p) => Ok(confirm_reset_page(&chrome(&signed_in), p)),
         Record::Parent(_) => Err(AppError::NotFound),

@@ -61,7 +61,7 @@ pub async fn search_pupils(
         Action::ViewPupils,
         AccountKind::Pupil.action(AccountOp::Search),
     );
-    let uai = permit_requested(&state, &signed_in, &meta, Some(raw_uai), asked)
+    let uai = permit_requested(&state, (&signed_in, &meta), Some(raw_uai), asked, None)
         .await?
         .uai;
     let page = parse_page_number(q.page.as_deref(), 100_000)

@@ -34,7 +34,7 @@ pub async fn show_stats(
         Action::ViewPupils,
         AccountKind::Pupil.action(AccountOp::Statistics),
     );
-    let uai = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked)
+    let uai = permit_requested(&state, (&signed_in, &meta), q.uai.as_deref(), asked, None)
         .await?
         .uai;
     let key = uai.clone();
@@ -74,7 +74,7 @@ pub async fn export_division(
         Action::ViewPupils,
         AccountKind::Pupil.action(AccountOp::Export),
     );
-    let uai = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked)
+    let uai = permit_requested(&state, (&signed_in, &meta), q.uai.as_deref(), asked, None)
         .await?
         .uai;
     let division = q.division.trim().to_owned();
