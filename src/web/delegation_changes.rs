@@ -1,6 +1,6 @@
 //! Revoking and extending a delegation. The UAI comes from the delegation record.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use maud::Markup;
 use serde::Deserialize;
 
@@ -9,7 +9,7 @@ use super::calls::{Call, call, see_other};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
 use super::guard::{Attempt, Checks, State, admit};
-use super::request::RequestMeta;
+use super::request::{OnRecord, Posted, RequestMeta};
 use super::session_guard::SignedIn;
 use super::views::delegations::revocation_page;
 use crate::audit::AuditAction;
@@ -58,12 +58,8 @@ async fn permitted(
     Ok((d, permit))
 }
 
-pub async fn confirm_revocation(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-) -> Result<Markup, AppError> {
+pub async fn confirm_revocation((who, path): OnRecord) -> Result<Markup, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let id = path.into_inner();
     let (d, _) = permitted(
         &state,
@@ -103,12 +99,9 @@ where
 }
 
 pub async fn revoke_delegation(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    (who, path, form): Posted<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let asked = (path.into_inner(), form.csrf_token.as_str());
     change(
         (state, signed_in, meta),
@@ -120,12 +113,9 @@ pub async fn revoke_delegation(
 }
 
 pub async fn extend_delegation(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<ExtendForm>,
+    (who, path, form): Posted<ExtendForm>,
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let until = form.valid_until.clone();
     let asked = (path.into_inner(), form.csrf_token.as_str());
     change(

@@ -8,8 +8,7 @@ use super::BASE;
 use super::calls::{Permitted, call, choose_establishment, html, permit_requested, see_other};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
-use super::guard::State;
-use super::request::RequestMeta;
+use super::request::{Asker, Queried};
 use super::session_guard::SignedIn;
 use super::views::delegations::{DelegationsView, GrantValues, delegations_page};
 use crate::audit::AuditAction;
@@ -187,12 +186,8 @@ fn notice(query: &ListQuery) -> Option<&'static str> {
     }
 }
 
-pub async fn show_delegations(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn show_delegations((who, query): Queried<ListQuery>) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let Some(uai) = query.uai.as_deref().filter(|u| !u.is_empty()) else {
         let mine = &signed_in.0.agent.responsible_for;
         return choose_establishment(&state, &signed_in, mine, "delegations").await;
@@ -220,12 +215,8 @@ pub async fn show_delegations(
     ))
 }
 
-pub async fn grant_delegation(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
+pub async fn grant_delegation(who: Asker, body: web::Bytes) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let form: GrantForm = serde_html_form::from_bytes(&body).map_err(|_| {
         AppError::BadRequest(
             "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),

@@ -12,8 +12,7 @@ use super::calls::{call, html, permit_requested};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
 use super::guard::{Attempt, Checks, State, admit, permit, requested_uai};
-use super::request::RequestMeta;
-use super::session_guard::SignedIn;
+use super::request::Asker;
 use super::views::import::{ImportView, import_page};
 use super::views::layout::Chrome;
 use crate::audit::AuditAction;
@@ -33,12 +32,8 @@ pub struct ImportQuery {
     uai: Option<String>,
 }
 
-pub async fn import_form(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<ImportQuery>,
-) -> Result<Markup, AppError> {
+pub async fn import_form(who: Asker, q: web::Query<ImportQuery>) -> Result<Markup, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let asked = (Action::ImportAccounts, AuditAction::ImportView);
     let requested =
         permit_requested(&state, (&signed_in, &meta), q.uai.as_deref(), asked, None).await?;
@@ -203,12 +198,8 @@ impl Outcome<'_> {
     }
 }
 
-pub async fn run_import(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    payload: Multipart,
-) -> Result<HttpResponse, AppError> {
+pub async fn run_import(who: Asker, payload: Multipart) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let up = read_upload(payload).await?;
     let uai = requested_uai(Some(&up.uai))?;
     let action = up.action();

@@ -10,7 +10,7 @@ use super::calls::permit_requested;
 use super::chrome::chrome;
 use super::errors::AppError;
 use super::guard::State;
-use super::request::RequestMeta;
+use super::request::{Asker, Queried, RequestMeta};
 use super::session_guard::SignedIn;
 use super::views::journal::{JournalFilters, journal_page};
 use crate::audit::AuditAction;
@@ -56,12 +56,8 @@ async fn allowed_filter(
     Ok((filter, name))
 }
 
-pub async fn show_journal(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<JournalQuery>,
-) -> Result<Markup, AppError> {
+pub async fn show_journal(who: Asker, q: web::Query<JournalQuery>) -> Result<Markup, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let (filter, name) = allowed_filter(&state, &signed_in, &meta, &q).await?;
     let page = parse_page_number(q.page.as_deref(), 1_000_000)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -82,12 +78,8 @@ pub async fn show_journal(
     Ok(journal_page(&chrome, &name, &shown, &rows, page, has_next))
 }
 
-pub async fn export_journal(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<JournalQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn export_journal((who, q): Queried<JournalQuery>) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let (filter, _) = allowed_filter(&state, &signed_in, &meta, &q).await?;
     let (f, tz) = (filter.clone(), state.tz);
     let body = state

@@ -10,7 +10,7 @@ use super::super::BASE;
 use super::super::chrome::chrome;
 use super::super::errors::AppError;
 use super::super::guard::State;
-use super::super::request::RequestMeta;
+use super::super::request::{Asker, OnRecord, Posted, RequestMeta};
 use super::super::session_guard::SignedIn;
 use super::super::views::pupils::confirm_reset_page;
 use super::pages::{record_page, reset_done};
@@ -51,12 +51,9 @@ async fn posted(
 
 /// `GET /depannage/{kind}/{id}`
 pub async fn show<K: Kind>(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    q: web::Query<PageQuery>,
+    (who, path, q): (Asker, web::Path<String>, web::Query<PageQuery>),
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let who = (&signed_in, &meta);
     let asked = (q.uai.as_deref(), None);
     let v = visit(&state, who, (K::KIND, &path), asked, AccountOp::View).await?;
@@ -70,12 +67,8 @@ pub async fn show<K: Kind>(
 }
 
 /// `GET /depannage/eleve/{id}/reinitialisation`: the confirmation before a pupil's reset.
-pub async fn confirm_reset(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-) -> Result<Markup, AppError> {
+pub async fn confirm_reset((who, path): OnRecord) -> Result<Markup, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let who = (&signed_in, &meta);
     let op = AccountOp::ResetPassword;
     let v = visit(&state, who, (AccountKind::Pupil, &path), (None, None), op).await?;
@@ -87,12 +80,9 @@ pub async fn confirm_reset(
 
 /// `POST /depannage/{kind}/{id}/reinitialisation`: the new password, shown once, and the letter.
 pub async fn reset_password<K: Kind>(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<ActionForm>,
+    (who, path, form): Posted<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let who = (&signed_in, &meta);
     let v = posted(
         &state,
@@ -115,12 +105,9 @@ pub async fn reset_password<K: Kind>(
 
 /// `POST /depannage/{kind}/{id}/deblocage|desactivation|reactivation`: one state change.
 pub async fn change_state<K: Kind>(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<(String, String)>,
-    form: web::Form<ActionForm>,
+    (who, path, form): (Asker, web::Path<(String, String)>, web::Form<ActionForm>),
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let (id, which) = path.into_inner();
     let change = StateChange::from_path(&which).ok_or(AppError::NotFound)?;
     let who = (&signed_in, &meta);
@@ -145,12 +132,9 @@ pub async fn change_state<K: Kind>(
 
 /// `POST /depannage/responsable/{id}/coordonnees`: the unmasked contacts; the showing is audited.
 pub async fn show_contacts(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<ActionForm>,
+    (who, path, form): Posted<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let who = (&signed_in, &meta);
     let v = posted(
         &state,

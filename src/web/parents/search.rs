@@ -6,10 +6,8 @@ use serde::Deserialize;
 use super::super::calls::permit_requested;
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
-use super::super::guard::State;
 use super::super::parents_gate::Gate;
-use super::super::request::RequestMeta;
-use super::super::session_guard::SignedIn;
+use super::super::request::Asker;
 use super::super::views::parents::{ParentSearchView, parent_search_page};
 use crate::accounts::parents::{self, ParentSearch};
 use crate::accounts::{AccountKind, AccountOp};
@@ -40,12 +38,8 @@ pub fn gate_label(g: Gate) -> &'static str {
     }
 }
 
-pub async fn search_parents(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<Query>,
-) -> Result<HttpResponse, AppError> {
+pub async fn search_parents(who: Asker, q: web::Query<Query>) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let asked = (
         Action::ViewParents,
         AccountKind::Parent.action(AccountOp::Search),
