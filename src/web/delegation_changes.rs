@@ -8,6 +8,7 @@ use super::BASE;
 use super::calls::{Call, call, see_other};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
+use super::forms::CsrfForm;
 use super::guard::{Attempt, Checks, State, admit};
 use super::request::{OnRecord, Posted, RequestMeta};
 use super::session_guard::SignedIn;
@@ -18,12 +19,6 @@ use crate::delegation::Delegation;
 use crate::delegation::policy::Permit;
 use crate::usecases::{Failure, delegations};
 use crate::web::state::AppState;
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf_token: String,
-}
 
 #[derive(Debug, Deserialize)]
 pub struct ExtendForm {

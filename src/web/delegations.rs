@@ -8,6 +8,7 @@ use super::BASE;
 use super::calls::{Permitted, call, choose_establishment, html, permit_requested, see_other};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
+use super::forms::parse_body;
 use super::request::{Asker, Queried};
 use super::session_guard::SignedIn;
 use super::views::delegations::{DelegationsView, GrantValues, delegations_page};
@@ -217,11 +218,7 @@ pub async fn show_delegations((who, query): Queried<ListQuery>) -> Result<HttpRe
 
 pub async fn grant_delegation(who: Asker, body: web::Bytes) -> Result<HttpResponse, AppError> {
     let (state, signed_in, meta) = who.parts();
-    let form: GrantForm = serde_html_form::from_bytes(&body).map_err(|_| {
-        AppError::BadRequest(
-            "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
-        )
-    })?;
+    let form: GrantForm = parse_body(&body)?;
     let asked = (Action::ManageDelegations, AuditAction::DelegationGrant);
     let (requested, token) = (Some(form.uai.as_str()), Some(form.csrf_token.as_str()));
     let Permitted { uai, permit, .. } =

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::calls::{call, html, permit_requested};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
+use super::forms::malformed;
 use super::guard::{Attempt, Checks, State, admit, permit, requested_uai};
 use super::request::Asker;
 use super::views::import::{ImportView, import_page};
@@ -73,11 +74,7 @@ async fn read_upload(mut payload: Multipart) -> Result<Upload, AppError> {
     let too_big = || {
         AppError::BadRequest("Un fichier dépasse 20 Mo : découpez l'export ou utilisez la commande `educt-admin import`.".into())
     };
-    let bad = || {
-        AppError::BadRequest(
-            "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
-        )
-    };
+    let bad = malformed;
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(|_| bad())?;
         let name = field.name().unwrap_or_default().to_owned();

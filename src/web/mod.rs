@@ -8,6 +8,7 @@ pub mod client_addr;
 pub mod delegation_changes;
 pub mod delegations;
 pub mod errors;
+pub mod forms;
 pub mod guard;
 pub mod health;
 pub mod home;

@@ -7,8 +7,10 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::BASE;
+use super::calls::html;
 use super::chrome::chrome;
 use super::errors::AppError;
+use super::forms::empty_secret;
 use super::guard::{Attempt, State, require_csrf};
 use super::request::{Asker, RequestMeta};
 use super::session_guard::{SignedIn, session_cookie};
@@ -30,21 +32,10 @@ pub struct CodeForm {
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    #[serde(default = "empty")]
+    #[serde(default = "empty_secret")]
     mot_de_passe: SecretString,
     #[serde(default)]
     csrf_token: String,
-}
-
-fn empty() -> SecretString {
-    SecretString::from(String::new())
-}
-
-fn html(status: StatusCode, body: Markup) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body.into_string())
 }
 
 async fn enrolled(state: &State, signed_in: &SignedIn) -> Result<bool, AppError> {

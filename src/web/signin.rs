@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::BASE;
 use super::errors::{AppError, retry_after_secs, throttled_message};
+use super::forms::{CsrfForm, empty_secret};
 use super::request::{Asker, RequestMeta};
 use super::session_guard::{removal_cookie, session_cookie};
 use super::views::signin::{SignInView, sign_in_page};
@@ -39,16 +40,6 @@ pub struct SignInForm {
     identifiant: String,
     #[serde(default = "empty_secret")]
     mot_de_passe: SecretString,
-    #[serde(default)]
-    csrf_token: String,
-}
-
-fn empty_secret() -> SecretString {
-    SecretString::from(String::new())
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
     #[serde(default)]
     csrf_token: String,
 }

@@ -26,7 +26,7 @@ pub struct TransfersQuery {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CsrfForm {
+pub struct AcceptForm {
     #[serde(default)]
     csrf_token: String,
     /// The pupil the page showed for this request.
@@ -57,7 +57,7 @@ pub async fn show_transfers(who: Asker, q: web::Query<TransfersQuery>) -> Result
 }
 
 pub async fn accept_transfer(
-    (who, path, form): Posted<CsrfForm>,
+    (who, path, form): Posted<AcceptForm>,
 ) -> Result<HttpResponse, AppError> {
     let (state, signed_in, meta) = who.parts();
     let id = path.into_inner();

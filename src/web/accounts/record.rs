@@ -37,16 +37,14 @@ pub struct ActionForm {
     uai: String,
 }
 
-/// A POSTed action: the account opened for `op`, with the form's CSRF token.
+/// A POSTed action: the account `(kind, id)` opened for `op`, with the form's CSRF token.
 async fn posted(
-    state: &State,
-    who: (&SignedIn, &RequestMeta),
-    (kind, id): (AccountKind, &str),
+    (state, signed_in, meta): (&State, &SignedIn, &RequestMeta),
+    (kind, id, op): (AccountKind, &str, AccountOp),
     form: &ActionForm,
-    op: AccountOp,
 ) -> Result<Visit, AppError> {
     let asked = (Some(form.uai.as_str()), Some(form.csrf_token.as_str()));
-    visit(state, who, (kind, id), asked, op).await
+    visit(state, (signed_in, meta), (kind, id), asked, op).await
 }
 
 /// `GET /depannage/{kind}/{id}`
@@ -83,15 +81,8 @@ pub async fn reset_password<K: Kind>(
     (who, path, form): Posted<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
     let (state, signed_in, meta) = who.parts();
-    let who = (&signed_in, &meta);
-    let v = posted(
-        &state,
-        who,
-        (K::KIND, &path),
-        &form,
-        AccountOp::ResetPassword,
-    )
-    .await?;
+    let asked = (K::KIND, path.as_str(), AccountOp::ResetPassword);
+    let v = posted((&state, &signed_in, &meta), asked, &form).await?;
     let (password, hash) = web::block(new_provisional)
         .await
         .map_err(|_| AppError::Internal("blocking pool gone".into()))??;
@@ -110,8 +101,8 @@ pub async fn change_state<K: Kind>(
     let (state, signed_in, meta) = who.parts();
     let (id, which) = path.into_inner();
     let change = StateChange::from_path(&which).ok_or(AppError::NotFound)?;
-    let who = (&signed_in, &meta);
-    let v = posted(&state, who, (K::KIND, &id), &form, change.op()).await?;
+    let asked = (K::KIND, id.as_str(), change.op());
+    let v = posted((&state, &signed_in, &meta), asked, &form).await?;
     call(&state, &v, move |conn, key, ctx, opened| {
         accounts::change_state(conn, key, &SqlAccountStore, ctx, opened, change)
     })
@@ -135,15 +126,8 @@ pub async fn show_contacts(
     (who, path, form): Posted<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
     let (state, signed_in, meta) = who.parts();
-    let who = (&signed_in, &meta);
-    let v = posted(
-        &state,
-        who,
-        (Parents::KIND, &path),
-        &form,
-        AccountOp::ShowContacts,
-    )
-    .await?;
+    let asked = (Parents::KIND, path.as_str(), AccountOp::ShowContacts);
+    let v = posted((&state, &signed_in, &meta), asked, &form).await?;
     call(&state, &v, accounts::show_contacts).await?;
     record_page(&state, &signed_in, &v, true, None).await
 }

@@ -4,11 +4,11 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 
 use super::super::BASE;
 use super::super::chrome::{chrome, establishment_name, no_store};
 use super::super::errors::AppError;
+use super::super::forms::CsrfForm;
 use super::super::guard::{Attempt, State};
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
@@ -22,12 +22,6 @@ use crate::delegation::policy::Permit;
 use crate::secrets::AppKey;
 use crate::usecases::batches::{self, Deps, Located};
 use crate::usecases::{Context, Failure};
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf_token: String,
-}
 
 /// The batch's page.
 pub(super) fn to_batch(kind: AccountKind, id: i64) -> HttpResponse {

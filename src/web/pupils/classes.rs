@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
+use super::super::forms::parse_body;
 use super::super::guard::{Attempt, Checks, State, admit, permit, requested_uai};
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
@@ -45,11 +46,7 @@ pub struct ClassForm {
 
 impl ClassForm {
     fn parse(body: &[u8]) -> Result<Self, AppError> {
-        serde_html_form::from_bytes(body).map_err(|_| {
-            AppError::BadRequest(
-                "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
-            )
-        })
+        parse_body(body)
     }
 
     /// The choices, typed.

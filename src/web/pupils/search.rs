@@ -3,17 +3,18 @@
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use super::super::calls::{choose_establishment, permit_requested};
+use super::super::calls::choose_establishment;
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::{State, delegations_of};
 use super::super::request::Queried;
 use super::super::session_guard::SignedIn;
 use super::super::views::pupils::{SearchView, search_page};
+use super::pupils_of;
+use crate::accounts::AccountOp;
 use crate::accounts::pupils::{self, Search};
-use crate::accounts::{AccountKind, AccountOp};
 use crate::delegation::Scope;
-use crate::delegation::policy::{Action, scopes_on};
+use crate::delegation::policy::scopes_on;
 use crate::domain::{Uai, parse_page_number};
 
 pub const PAGE_SIZE: i64 = 50;
@@ -53,13 +54,8 @@ pub async fn search_pupils((who, q): Queried<SearchQuery>) -> Result<HttpRespons
         let mine = pupil_establishments(&state, &signed_in).await?;
         return choose_establishment(&state, &signed_in, &mine, "depannage/eleve").await;
     };
-    let asked = (
-        Action::ViewPupils,
-        AccountKind::Pupil.action(AccountOp::Search),
-    );
-    let uai = permit_requested(&state, (&signed_in, &meta), Some(raw_uai), asked, None)
-        .await?
-        .uai;
+    let asker = (&state, &signed_in, &meta);
+    let uai = pupils_of(asker, Some(raw_uai), AccountOp::Search).await?;
     let page = parse_page_number(q.page.as_deref(), 100_000)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let text: String = q.q.trim().chars().take(100).collect();

@@ -5,15 +5,14 @@ use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::super::calls::permit_requested;
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::request::{Asker, Queried};
 use super::super::views::stats::{DivisionStats, stats_page};
-use crate::accounts::{AccountKind, AccountOp};
+use super::pupils_of;
+use crate::accounts::AccountOp;
 use crate::accounts::{AccountState, pupils};
 use crate::csv_export::to_csv;
-use crate::delegation::policy::Action;
 
 #[derive(Debug, Deserialize)]
 pub struct StatsQuery {
@@ -24,13 +23,8 @@ pub struct StatsQuery {
 
 pub async fn show_stats(who: Asker, q: web::Query<StatsQuery>) -> Result<Markup, AppError> {
     let (state, signed_in, meta) = who.parts();
-    let asked = (
-        Action::ViewPupils,
-        AccountKind::Pupil.action(AccountOp::Statistics),
-    );
-    let uai = permit_requested(&state, (&signed_in, &meta), q.uai.as_deref(), asked, None)
-        .await?
-        .uai;
+    let asker = (&state, &signed_in, &meta);
+    let uai = pupils_of(asker, q.uai.as_deref(), AccountOp::Statistics).await?;
     let key = uai.clone();
     let counts = state
         .db
@@ -60,13 +54,8 @@ pub async fn show_stats(who: Asker, q: web::Query<StatsQuery>) -> Result<Markup,
 
 pub async fn export_division((who, q): Queried<StatsQuery>) -> Result<HttpResponse, AppError> {
     let (state, signed_in, meta) = who.parts();
-    let asked = (
-        Action::ViewPupils,
-        AccountKind::Pupil.action(AccountOp::Export),
-    );
-    let uai = permit_requested(&state, (&signed_in, &meta), q.uai.as_deref(), asked, None)
-        .await?
-        .uai;
+    let asker = (&state, &signed_in, &meta);
+    let uai = pupils_of(asker, q.uai.as_deref(), AccountOp::Export).await?;
     let division = q.division.trim().to_owned();
     if division.is_empty() || division.chars().count() > 30 {
         return Err(AppError::BadRequest("Choisissez une classe.".into()));
