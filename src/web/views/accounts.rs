@@ -1,5 +1,6 @@
 //! What a pupil's and a parent's pages share: the action buttons and the reset's answer.
 
+use super::parts::csrf_field;
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
@@ -15,7 +16,7 @@ pub fn action_form(
 ) -> Markup {
     html! {
         form method="post" action=(format!("{BASE}/depannage/{segment}/{id}/{path}")) {
-            input type="hidden" name="csrf_token" value=(chrome.csrf_token);
+            (csrf_field(chrome.csrf_token))
             @if let Some(uai) = uai { input type="hidden" name="uai" value=(uai); }
             button type="submit" class=(class) { (label) }
         }

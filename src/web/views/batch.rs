@@ -1,5 +1,6 @@
 //! Letters for a whole division: the form, the batch's progress, the document.
 
+use super::parts::csrf_field;
 use maud::{Markup, html};
 
 use chrono::{DateTime, Utc};
@@ -49,7 +50,7 @@ pub fn class_form_page(v: &ClassFormView<'_>) -> Markup {
                 "les courriers, un par page. Par défaut, seuls les comptes qui n'ont jamais reçu de courrier sont concernés. Les mots de passe restent disponibles pour réimpression jusqu'à ce que "
                 "vous confirmiez l'impression, 24 heures au plus." }
             form method="post" action=(format!("{BASE}/depannage/{}/classe", v.prefix)) {
-                input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                (csrf_field(v.chrome.csrf_token))
                 input type="hidden" name="uai" value=(v.uai);
                 input type="hidden" name="cle" value=(v.key);
                 div class="field" {
@@ -171,11 +172,11 @@ pub fn batch_page(v: &BatchView<'_>) -> Markup {
                 }
                 div class="print-actions" {
                     form method="post" action=(action("reprise")) {
-                        input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                        (csrf_field(v.chrome.csrf_token))
                         button type="submit" { "Reprendre" }
                     }
                     form method="post" action=(action("abandon")) {
-                        input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                        (csrf_field(v.chrome.csrf_token))
                         button type="submit" class="secondary" {
                             "Abandonner les " (v.pending) " comptes restants"
                         }
@@ -187,7 +188,7 @@ pub fn batch_page(v: &BatchView<'_>) -> Markup {
                     a class="button" href=(action("courriers")) { "Afficher les courriers à imprimer" }
                     @if v.pending == 0 {
                         form method="post" action=(action("impression")) {
-                            input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                            (csrf_field(v.chrome.csrf_token))
                             button type="submit" class="secondary" { "J'ai imprimé les courriers : effacer les mots de passe" }
                         }
                     } @else {

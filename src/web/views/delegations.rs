@@ -1,5 +1,6 @@
 //! The principal's DelegCE screen.
 
+use super::parts::{csrf_field, notice};
 use chrono::NaiveDate;
 use maud::{Markup, html};
 
@@ -45,11 +46,11 @@ pub fn delegations_page(v: &DelegationsView<'_>) -> Markup {
         html! {
             h1 { "Délégations DelegCE" }
             p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
-            @if let Some(n) = v.notice { p class="message message--success" role="status" { (n) } }
+            (notice(v.notice))
             @if let Some(e) = v.error { p class="message message--error" role="alert" id="erreur" { (e) } }
             @if let Some(d) = v.extend_offer {
                 form method="post" action=(format!("{BASE}/delegations/{}/prolongation", d.id)) class="extend" {
-                    input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                    (csrf_field(v.chrome.csrf_token))
                     p { "La délégation en cours de " strong { (d.grantee_name) } " (" (d.scope.label()) ") court jusqu'au "
                         (date(d.valid_until)) ". Vous pouvez la prolonger :" }
                     div class="field" {
@@ -70,7 +71,7 @@ pub fn delegations_page(v: &DelegationsView<'_>) -> Markup {
                     button type="submit" class="secondary" { "Rechercher" }
                 }
                 form method="post" action=(format!("{BASE}/delegations")) {
-                    input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                    (csrf_field(v.chrome.csrf_token))
                     input type="hidden" name="uai" value=(v.uai);
                     fieldset {
                         legend { "Personnel" }
@@ -162,7 +163,7 @@ pub fn revocation_page(chrome: &Chrome<'_>, d: &Delegation, establishment: &str)
                 " (" (d.grantee_uid) ") sur " (establishment) ", valable du " (date(d.valid_from)) " au " (date(d.valid_until)) "." }
             p { "Elle cessera immédiatement : sa prochaine action sera refusée." }
             form method="post" action=(format!("{BASE}/delegations/{}/revocation", d.id)) {
-                input type="hidden" name="csrf_token" value=(chrome.csrf_token);
+                (csrf_field(chrome.csrf_token))
                 button type="submit" class="danger" { "Révoquer la délégation" }
                 " "
                 a class="button secondary" href=(format!("{BASE}/delegations?uai={}", d.uai)) { "Annuler" }

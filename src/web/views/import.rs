@@ -1,3 +1,4 @@
+use super::parts::csrf_field;
 use base64::Engine;
 use maud::{Markup, html};
 
@@ -58,7 +59,7 @@ pub fn import_page(v: &ImportView<'_>) -> Markup {
             }
             p class="no-print" { a href=(format!("{BASE}/transferts?uai={}", v.uai)) { "Transferts d'élèves en attente" } }
             form method="post" action=(format!("{BASE}/import")) enctype="multipart/form-data" {
-                input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                (csrf_field(v.chrome.csrf_token))
                 input type="hidden" name="uai" value=(v.uai);
                 fieldset {
                     legend { "Format" }

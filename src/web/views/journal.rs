@@ -1,3 +1,4 @@
+use super::parts::head;
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
@@ -69,11 +70,7 @@ pub fn journal_page(
                 p { "Aucune action ne correspond à ces critères." }
             } @else {
                 table {
-                    thead { tr {
-                        th scope="col" { "Date" } th scope="col" { "Acteur" } th scope="col" { "Action" }
-                        th scope="col" { "Cible" } th scope="col" { "Résultat" } th scope="col" { "Délégation" }
-                        th scope="col" { "Accès" } th scope="col" { "Détails" }
-                    } }
+                    (head(&["Date", "Acteur", "Action", "Cible", "Résultat", "Délégation", "Accès", "Détails"]))
                     tbody {
                         @for r in rows {
                             tr {

@@ -1,3 +1,4 @@
+use super::parts::csrf_field;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::web::BASE;
@@ -48,7 +49,7 @@ pub fn page_refreshing(
                             div class="agent-box" {
                                 span { "Connecté : " strong { (c.display_name) } " (" (c.uid) ")" }
                                 form method="post" action=(format!("{BASE}/deconnexion")) {
-                                    input type="hidden" name="csrf_token" value=(c.csrf_token);
+                                    (csrf_field(c.csrf_token))
                                     button type="submit" class="secondary" { "Se déconnecter" }
                                 }
                             }

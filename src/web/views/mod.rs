@@ -12,6 +12,7 @@ pub mod layout;
 pub mod letters;
 pub mod otp;
 pub mod parents;
+pub mod parts;
 pub mod pupils;
 pub mod signin;
 pub mod stats;

@@ -1,3 +1,4 @@
+use super::parts::{self, csrf_field};
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
@@ -14,13 +15,13 @@ pub fn otp_page(
         Some(chrome),
         html! {
             h1 { "Code de vérification" }
-            @if let Some(n) = notice { p class="message message--success" role="status" { (n) } }
+            (parts::notice(notice))
             @if let Some(e) = error { p class="message message--error" role="alert" { (e) } }
             @if enrolled {
                 p { "Saisissez le code à 6 chiffres affiché par votre application d'authentification. "
                     "Il ouvre l'accès aux comptes des responsables pour 15 minutes." }
                 form method="post" action=(format!("{BASE}/otp")) {
-                    input type="hidden" name="csrf_token" value=(chrome.csrf_token);
+                    (csrf_field(chrome.csrf_token))
                     div class="field" {
                         label for="code" { "Code" }
                         input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code"
@@ -49,7 +50,7 @@ pub fn enrol_password_page(chrome: &Chrome<'_>, already: bool, error: Option<&st
                 @if let Some(e) = error { p class="message message--error" role="alert" { (e) } }
                 p { "Pour des raisons de sécurité, confirmez d'abord votre mot de passe." }
                 form method="post" action=(format!("{BASE}/otp/enrolement")) {
-                    input type="hidden" name="csrf_token" value=(chrome.csrf_token);
+                    (csrf_field(chrome.csrf_token))
                     div class="field" {
                         label for="mot_de_passe" { "Mot de passe" }
                         input type="password" id="mot_de_passe" name="mot_de_passe" autocomplete="current-password" required autofocus;
@@ -78,7 +79,7 @@ pub fn enrol_qr_page(
             img src=(qr_data_uri) alt="Code QR à scanner avec l'application d'authentification" width="220" height="220";
             p { "Clé : " code { (key) } }
             form method="post" action=(format!("{BASE}/otp/enrolement/confirmation")) {
-                input type="hidden" name="csrf_token" value=(chrome.csrf_token);
+                (csrf_field(chrome.csrf_token))
                 div class="field" {
                     label for="code" { "Premier code affiché par l'application" }
                     input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="7" required autofocus;

@@ -1,5 +1,6 @@
 //! Parents' account pages (behind the parents' gate).
 
+use super::parts::{head, notice};
 use maud::{Markup, html};
 
 use super::accounts::{self, ResetDone};
@@ -67,7 +68,7 @@ pub fn parent_search_page(v: &ParentSearchView<'_>) -> Markup {
                     p { "Aucun responsable ne correspond à cette recherche." }
                 } @else {
                     table {
-                        thead { tr { th scope="col" { "Nom" } th scope="col" { "Prénom" } th scope="col" { "Enfants" } th scope="col" { "État" } } }
+                        (head(&["Nom", "Prénom", "Enfants", "État"]))
                         tbody {
                             @for (p, kids) in v.results {
                                 tr {
@@ -115,7 +116,7 @@ pub fn parent_page(v: &ParentView<'_>) -> Markup {
             h1 { (p.first_name) " " (p.last_name) }
             p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
             p class="message" { "Accès ouvert : " (v.gate) }
-            @if let Some(n) = v.notice { p class="message message--success" role="status" { (n) } }
+            (notice(v.notice))
             dl class="facts" {
                 dt { "Identifiant" } dd { code { (p.identifiant) } }
                 dt { "État du compte" } dd { (badge(p)) }

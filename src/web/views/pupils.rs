@@ -1,5 +1,6 @@
 //! Pupil troubleshooting pages.
 
+use super::parts::{csrf_field, head, notice};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, html};
@@ -95,10 +96,7 @@ pub fn search_page(v: &SearchView<'_>) -> Markup {
                     p { "Aucun élève ne correspond à cette recherche." }
                 } @else {
                     table {
-                        thead { tr {
-                            th scope="col" { "Classe" } th scope="col" { "Nom" } th scope="col" { "Prénom" }
-                            th scope="col" { "Identifiant" } th scope="col" { "État du compte" }
-                        } }
+                        (head(&["Classe", "Nom", "Prénom", "Identifiant", "État du compte"]))
                         tbody {
                             @for p in v.results {
                                 tr {
@@ -151,7 +149,7 @@ pub fn pupil_page(v: &PupilView<'_>) -> Markup {
         html! {
             p class="no-print" { a href=(format!("{BASE}/depannage/eleve?uai={}&division={}", p.uai, p.division.as_deref().unwrap_or(""))) { "← Retour à la recherche" } }
             h1 { (p.first_name) " " (p.last_name) }
-            @if let Some(n) = v.notice { p class="message message--success" role="status" { (n) } }
+            (notice(v.notice))
             dl class="facts" {
                 dt { "Établissement" } dd { (v.establishment) " (" (p.uai) ")" }
                 dt { "Classe" } dd { (p.division.as_deref().unwrap_or("—")) }
@@ -186,7 +184,7 @@ pub fn pupil_page(v: &PupilView<'_>) -> Markup {
                 p { "Aucune action enregistrée." }
             } @else {
                 table {
-                    thead { tr { th scope="col" { "Date" } th scope="col" { "Par" } th scope="col" { "Action" } th scope="col" { "Résultat" } } }
+                    (head(&["Date", "Par", "Action", "Résultat"]))
                     tbody {
                         @for r in v.history {
                             tr { td { (r.at) } td { (r.actor) } td { (AuditAction::label_of(&r.action)) } td { (r.outcome) } }
@@ -209,7 +207,7 @@ pub fn confirm_reset_page(chrome: &Chrome<'_>, p: &Pupil) -> Markup {
             p { "L'ancien mot de passe ne fonctionnera plus. Le nouveau sera affiché une seule fois, avec le courrier à imprimer : "
                 "préparez l'imprimante avant de valider." }
             form method="post" action=(format!("{BASE}/depannage/eleve/{}/reinitialisation", p.id)) class="actions" {
-                input type="hidden" name="csrf_token" value=(chrome.csrf_token);
+                (csrf_field(chrome.csrf_token))
                 button type="submit" { "Réinitialiser et afficher le courrier" }
                 a class="button secondary" href=(format!("{BASE}/depannage/eleve/{}", p.id)) { "Annuler" }
             }

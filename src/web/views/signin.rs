@@ -1,3 +1,4 @@
+use super::parts::csrf_field;
 use maud::{Markup, html};
 
 use super::layout::page;
@@ -25,7 +26,7 @@ pub fn sign_in_page(v: &SignInView<'_>) -> Markup {
                 p class="message message--error" role="alert" id="erreur-connexion" { (error) }
             }
             form method="post" action=(format!("{BASE}/connexion")) class="signin" {
-                input type="hidden" name="csrf_token" value=(v.csrf_token);
+                (csrf_field(v.csrf_token))
                 div class="field" {
                     label for="identifiant" { "Identifiant" }
                     input type="text" id="identifiant" name="identifiant" value=(v.identifiant)

@@ -1,5 +1,6 @@
 //! The principal's screen of pending transfers.
 
+use super::parts::{csrf_field, head, notice};
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
@@ -25,7 +26,7 @@ pub fn transfers_page(v: &TransfersView<'_>) -> Markup {
         html! {
             h1 { "Transferts d'élèves en attente" }
             p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
-            @if let Some(n) = v.notice { p class="message message--success" role="status" { (n) } }
+            (notice(v.notice))
             h2 { "Vos élèves demandés par un autre établissement" }
             p { "Un autre établissement a importé ces élèves (même INE, même nom, même date de naissance). "
                 "Ils le rejoindront quand votre prochain import enregistrera leur départ, ou dès que vous acceptez le transfert. "
@@ -34,10 +35,7 @@ pub fn transfers_page(v: &TransfersView<'_>) -> Markup {
                 p { "Aucun transfert n'attend votre accord." }
             } @else {
                 table {
-                    thead { tr {
-                        th scope="col" { "Élève" } th scope="col" { "Classe" } th scope="col" { "Né(e) le" }
-                        th scope="col" { "Établissement demandeur" } th scope="col" { "Demandé le" } th scope="col" { "Action" }
-                    } }
+                    (head(&["Élève", "Classe", "Né(e) le", "Établissement demandeur", "Demandé le", "Action"]))
                     tbody {
                         @for t in v.to_accept {
                             tr {
@@ -45,7 +43,7 @@ pub fn transfers_page(v: &TransfersView<'_>) -> Markup {
                                 td { (t.other) } td { (t.requested_at) }
                                 td {
                                     form method="post" action=(format!("{BASE}/transferts/{}/acceptation", t.id)) {
-                                        input type="hidden" name="csrf_token" value=(v.chrome.csrf_token);
+                                        (csrf_field(v.chrome.csrf_token))
                                         input type="hidden" name="eleve" value=(t.pupil_id);
                                         button type="submit" { "Accepter le transfert" }
                                     }
@@ -60,10 +58,7 @@ pub fn transfers_page(v: &TransfersView<'_>) -> Markup {
                 p { "Aucun élève de vos imports n'attend d'être libéré par son établissement d'origine." }
             } @else {
                 table {
-                    thead { tr {
-                        th scope="col" { "Élève (selon votre fichier)" } th scope="col" { "Classe" } th scope="col" { "Né(e) le" }
-                        th scope="col" { "Encore inscrit(e) à" } th scope="col" { "Demandé le" }
-                    } }
+                    (head(&["Élève (selon votre fichier)", "Classe", "Né(e) le", "Encore inscrit(e) à", "Demandé le"]))
                     tbody {
                         @for t in v.requested {
                             tr { td { (t.pupil) } td { (t.division) } td { (t.birth_date) } td { (t.other) } td { (t.requested_at) } }
