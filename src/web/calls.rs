@@ -2,12 +2,12 @@
 //! signed-in agent's audit context, the "requested establishment + permit" prologue of the
 //! list pages, the establishment choice, and the responses they end with.
 
+use crate::web::paths;
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 use chrono_tz::Tz;
 use maud::Markup;
 
-use super::BASE;
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
 use super::guard::{Attempt, Checks, admit, permit, requested_uai};
@@ -108,7 +108,9 @@ pub async fn choose_establishment(
 ) -> Result<HttpResponse, AppError> {
     match mine {
         [] => Err(AppError::NotFound),
-        [only] => Ok(see_other(format!("{BASE}/{path}?uai={only}"))),
+        [only] => Ok(see_other(
+            paths::establishment_page(path, Some(only)).to_string(),
+        )),
         several => {
             let mut choices = Vec::new();
             for u in several {

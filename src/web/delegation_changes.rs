@@ -1,10 +1,10 @@
 //! Revoking and extending a delegation. The UAI comes from the delegation record.
 
+use crate::web::paths;
 use actix_web::HttpResponse;
 use maud::Markup;
 use serde::Deserialize;
 
-use super::BASE;
 use super::calls::{Call, call, see_other};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
@@ -74,7 +74,7 @@ pub async fn confirm_revocation((who, path): OnRecord) -> Result<Markup, AppErro
 async fn change<F>(
     (state, signed_in, meta): (State, SignedIn, RequestMeta),
     (id, token): (String, &str),
-    (action, notice): (AuditAction, &str),
+    (action, notice): (AuditAction, &'static str),
     f: F,
 ) -> Result<HttpResponse, AppError>
 where
@@ -88,9 +88,9 @@ where
         f(conn, c, &permit, &d)
     })
     .await?;
-    Ok(see_other(format!(
-        "{BASE}/delegations?uai={uai}&{notice}=1"
-    )))
+    Ok(see_other(
+        paths::delegations(Some(uai)).with(notice, 1).to_string(),
+    ))
 }
 
 pub async fn revoke_delegation(

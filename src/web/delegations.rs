@@ -1,10 +1,10 @@
 //! The principal's DelegCE screen and the grant (`POST /delegations`).
 
+use crate::web::paths;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
-use super::BASE;
 use super::calls::{Permitted, call, choose_establishment, html, permit_requested, see_other};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
@@ -233,9 +233,11 @@ pub async fn grant_delegation(who: Asker, body: web::Bytes) -> Result<HttpRespon
     })
     .await?;
     match granted {
-        Ok(_) => Ok(see_other(format!(
-            "{BASE}/delegations?uai={uai}&accordee=1"
-        ))),
+        Ok(_) => Ok(see_other(
+            paths::delegations(Some(uai))
+                .with("accordee", 1)
+                .to_string(),
+        )),
         Err(refusal) => refused_grant(&state, &signed_in, &uai, &form, refusal).await,
     }
 }

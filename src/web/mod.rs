@@ -19,6 +19,7 @@ pub mod origin;
 pub mod otp;
 pub mod parents;
 pub mod parents_gate;
+pub mod paths;
 pub mod pupils;
 pub mod request;
 pub mod routes;

@@ -1,12 +1,12 @@
 //! TOTP: the check (`POST /otp`) that opens the parents' gate, and the enrolment.
 
+use crate::web::paths;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use maud::Markup;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::BASE;
 use super::calls::html;
 use super::chrome::chrome;
 use super::errors::AppError;
@@ -59,9 +59,13 @@ async fn checked(
     Ok(meta.context_of(signed_in, state.clock.now()))
 }
 
-fn to_home(query: &str, token: &str) -> HttpResponse {
+/// Home, with what was done (`totp=ok`, `totp=enrole`).
+fn to_home(done: &str, token: &str) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("{BASE}/?{query}")))
+        .insert_header((
+            header::LOCATION,
+            paths::home().with("totp", done).to_string(),
+        ))
         .cookie(session_cookie(token))
         .finish()
 }
@@ -109,7 +113,7 @@ pub async fn check_code(who: Asker, form: web::Form<CodeForm>) -> Result<HttpRes
     )
     .await?;
     let (enrolled, message) = match outcome {
-        CodeCheck::Passed { token } => return Ok(to_home("totp=ok", &token)),
+        CodeCheck::Passed { token } => return Ok(to_home("ok", &token)),
         CodeCheck::NotEnrolled => (
             false,
             "Aucune application d'authentification n'est enregistrée.",
@@ -202,7 +206,7 @@ pub async fn confirm_enrolment(
     )
     .await?
     {
-        Confirmation::Confirmed { token } => Ok(to_home("totp=enrole", &token)),
+        Confirmation::Confirmed { token } => Ok(to_home("enrole", &token)),
         Confirmation::WrongCode(secret) => qr_page(
             &state,
             &signed_in,

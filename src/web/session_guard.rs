@@ -5,6 +5,7 @@
 //! `Cache-Control: no-store`: what an agent sees (pupils, parents, the journal) stays out of
 //! the browser's and any proxy's cache.
 
+use crate::web::paths;
 use std::future::{Ready, ready};
 use std::sync::Arc;
 
@@ -97,8 +98,8 @@ pub fn removal_cookie(name: &'static str) -> Cookie<'static> {
 
 fn to_sign_in(reason: Option<&str>) -> HttpResponse {
     let location = match reason {
-        Some(r) => format!("{BASE}/connexion?session={r}"),
-        None => format!("{BASE}/connexion"),
+        Some(r) => paths::sign_in().with("session", r).to_string(),
+        None => paths::sign_in().to_string(),
     };
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))

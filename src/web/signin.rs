@@ -1,6 +1,7 @@
 //! Sign-in and sign-out. Every success, failure and refusal writes an audit row; the user
 //! only ever sees the generic refusal (the reason goes to the audit).
 
+use crate::web::paths;
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,7 +9,6 @@ use maud::Markup;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::BASE;
 use super::errors::{AppError, retry_after_secs, throttled_message};
 use super::forms::{CsrfForm, empty_secret};
 use super::request::{Asker, RequestMeta};
@@ -176,7 +176,7 @@ pub async fn sign_in(
         previous_token: req.cookie(COOKIE_NAME).map(|c| c.value().to_owned()),
     };
     match signin::sign_in(&auth_of(&state), &meta.stamp_of(), input).await? {
-        SignInOutcome::SignedIn { token } => Ok(see_other(format!("{BASE}/"))
+        SignInOutcome::SignedIn { token } => Ok(see_other(paths::home().to_string())
             .cookie(session_cookie(&token))
             .cookie(removal_cookie(SIGNIN_COOKIE))
             .finish()),
@@ -192,7 +192,9 @@ pub async fn sign_out(who: Asker, form: web::Form<CsrfForm>) -> Result<HttpRespo
         .db
         .run(move |conn| signin::sign_out(conn, &key, &ctx, &signed_in.0, &form.csrf_token))
         .await?;
-    Ok(see_other(format!("{BASE}/connexion?session=terminee"))
-        .cookie(removal_cookie(COOKIE_NAME))
-        .finish())
+    Ok(
+        see_other(paths::sign_in().with("session", "terminee").to_string())
+            .cookie(removal_cookie(COOKIE_NAME))
+            .finish(),
+    )
 }

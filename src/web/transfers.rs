@@ -2,11 +2,11 @@
 //! another establishment's import and accepts them (the pupil then moves, keeping his
 //! identifiant). The UAI of an acceptance comes from the transfer record, never a form.
 
+use crate::web::paths;
 use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::BASE;
 use super::calls::{call, permit_requested, see_other};
 use super::chrome::chrome;
 use super::errors::AppError;
@@ -78,5 +78,7 @@ pub async fn accept_transfer(
         transfers::accept(conn, &c.key, &permit, &c.ctx, &t, &shown)
     })
     .await?;
-    Ok(see_other(format!("{BASE}/transferts?uai={from}&accepte=1")))
+    Ok(see_other(
+        paths::transfers(Some(&from)).with("accepte", 1).to_string(),
+    ))
 }

@@ -2,11 +2,12 @@
 //! deactivate, reactivate; the pupil's reset confirmation and the parent's audited contacts.
 //! Each extracts, calls the use case, renders.
 
+use crate::web::paths;
 use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::super::BASE;
+use super::super::calls::see_other;
 use super::super::chrome::chrome;
 use super::super::errors::AppError;
 use super::super::guard::State;
@@ -108,17 +109,11 @@ pub async fn change_state<K: Kind>(
     })
     .await?;
     let account = v.opened.account();
-    let mut location = format!(
-        "{BASE}/depannage/{}/{}?fait={which}",
-        account.kind.path_segment(),
-        account.id
-    );
-    if account.kind == AccountKind::Parent {
-        location.push_str(&format!("&uai={}", v.opened.permit.uai()));
-    }
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", location))
-        .finish())
+    let parent = account.kind == AccountKind::Parent;
+    let location = paths::account(account.kind, account.id)
+        .with("fait", &which)
+        .with_some("uai", parent.then(|| v.opened.permit.uai()));
+    Ok(see_other(location.to_string()))
 }
 
 /// `POST /depannage/responsable/{id}/coordonnees`: the unmasked contacts; the showing is audited.

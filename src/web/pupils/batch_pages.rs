@@ -1,11 +1,11 @@
 //! A batch's pages: progress, the letters document, resume, abandon, "printed" (wipe). The
 //! rules are `usecases::batches`'; these handlers extract, call and render.
 
+use crate::web::paths;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 
-use super::super::BASE;
 use super::super::chrome::{chrome, establishment_name, no_store};
 use super::super::errors::AppError;
 use super::super::forms::CsrfForm;
@@ -26,10 +26,7 @@ use crate::usecases::{Context, Failure};
 /// The batch's page.
 pub(super) fn to_batch(kind: AccountKind, id: i64) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("{BASE}/depannage/{}/lots/{id}", kind.target()),
-        ))
+        .insert_header((header::LOCATION, paths::batch(kind, id).to_string()))
         .finish()
 }
 

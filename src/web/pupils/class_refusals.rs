@@ -40,7 +40,7 @@ pub(super) async fn form_again(
         .run(move |conn| batches::divisions(conn, &permit))
         .await?;
     let body = class_form_page(&ClassFormView {
-        prefix: choice.kind.target(),
+        kind: choice.kind,
         chrome: &chrome(signed_in),
         uai: uai.as_str(),
         establishment: &establishment_name(state, &uai).await?,

@@ -114,7 +114,7 @@ async fn class_form(
         .await?;
     Ok(class_form_page(&ClassFormView {
         chrome: &chrome(&signed_in),
-        prefix: kind.target(),
+        kind,
         uai: uai.as_str(),
         establishment: &establishment_name(&state, &uai).await?,
         divisions: &divisions,

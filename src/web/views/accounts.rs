@@ -1,21 +1,22 @@
 //! What a pupil's and a parent's pages share: the action buttons and the reset's answer.
 
 use super::parts::csrf_field;
+use crate::accounts::AccountKind;
+use crate::web::paths;
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
-use crate::web::BASE;
 
-/// A POST button on the record `…/{segment}/{id}/{path}` (a parent's carries the
+/// A POST button on the record `…/{kind}/{id}/{path}` (a parent's carries the
 /// establishment acted on).
 pub fn action_form(
     chrome: &Chrome<'_>,
-    (segment, id): (&str, i64),
+    (kind, id): (AccountKind, i64),
     uai: Option<&str>,
     (path, label, class): (&str, &str, &str),
 ) -> Markup {
     html! {
-        form method="post" action=(format!("{BASE}/depannage/{segment}/{id}/{path}")) {
+        form method="post" action=(paths::account_action(kind, id, path)) {
             (csrf_field(chrome.csrf_token))
             @if let Some(uai) = uai { input type="hidden" name="uai" value=(uai); }
             button type="submit" class=(class) { (label) }

@@ -1,6 +1,7 @@
 //! Letters for a whole division: the form, the batch's progress, the document.
 
 use super::parts::csrf_field;
+use crate::web::paths;
 use maud::{Markup, html};
 
 use chrono::{DateTime, Utc};
@@ -8,16 +9,15 @@ use chrono_tz::Tz;
 
 use super::layout::{Chrome, page, page_refreshing};
 use super::letters::{Letter, letter};
-use crate::accounts::AccountState;
 use crate::accounts::provisional::grouped;
+use crate::accounts::{AccountKind, AccountState};
 use crate::clock::local_day;
 use crate::usecases::batches::{BATCH_STATES, LetterItem, Letters, Status, kind_of};
-use crate::web::BASE;
 
 pub struct ClassFormView<'a> {
     pub chrome: &'a Chrome<'a>,
-    /// `eleve` or `responsable`: the path prefix.
-    pub prefix: &'a str,
+    /// Pupils' or parents' letters.
+    pub kind: AccountKind,
     pub uai: &'a str,
     pub establishment: &'a str,
     pub divisions: &'a [(String, i64)],
@@ -36,20 +36,20 @@ pub fn class_form_page(v: &ClassFormView<'_>) -> Markup {
         "Courriers pour une classe",
         Some(v.chrome),
         html! {
-            h1 { @if v.prefix == "responsable" { "Notifier les responsables d'une classe" } @else { "Courriers pour une classe" } }
+            h1 { @if v.kind == AccountKind::Parent { "Notifier les responsables d'une classe" } @else { "Courriers pour une classe" } }
             p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
             @if let Some(e) = v.error {
                 div class="message message--error" role="alert" {
                     p { (e) }
                     @if let Some(id) = v.running {
-                        p { a href=(format!("{BASE}/depannage/{}/lots/{id}", v.prefix)) { "Voir le lot en cours" } }
+                        p { a href=(paths::batch(v.kind, id)) { "Voir le lot en cours" } }
                     }
                 }
             }
             p { "Un nouveau mot de passe provisoire est créé pour chaque compte choisi, et un document rassemble "
                 "les courriers, un par page. Par défaut, seuls les comptes qui n'ont jamais reçu de courrier sont concernés. Les mots de passe restent disponibles pour réimpression jusqu'à ce que "
                 "vous confirmiez l'impression, 24 heures au plus." }
-            form method="post" action=(format!("{BASE}/depannage/{}/classe", v.prefix)) {
+            form method="post" action=(paths::class_form(v.kind)) {
                 (csrf_field(v.chrome.csrf_token))
                 input type="hidden" name="uai" value=(v.uai);
                 input type="hidden" name="cle" value=(v.key);
@@ -63,7 +63,7 @@ pub fn class_form_page(v: &ClassFormView<'_>) -> Markup {
                     }
                 }
                 fieldset {
-                    legend { @if v.prefix == "responsable" { "Responsables concernés" } @else { "Élèves concernés" } }
+                    legend { @if v.kind == AccountKind::Parent { "Responsables concernés" } @else { "Élèves concernés" } }
                     @for s in BATCH_STATES {
                         div class="choice" {
                             input type="checkbox" name="etat" id=(format!("etat-{}", s.as_str())) value=(s.as_str()) checked[v.states.contains(&s)];
@@ -86,7 +86,7 @@ pub fn class_form_page(v: &ClassFormView<'_>) -> Markup {
 
 pub struct BatchView<'a> {
     pub chrome: &'a Chrome<'a>,
-    pub prefix: &'a str,
+    pub kind: AccountKind,
     pub id: i64,
     pub division: &'a str,
     pub establishment: &'a str,
@@ -114,7 +114,7 @@ impl<'a> BatchView<'a> {
         let acting = status.acting_name.as_deref().unwrap_or_default();
         Self {
             chrome,
-            prefix: kind_of(b).target(),
+            kind: kind_of(b),
             id: b.id,
             division: &b.division,
             establishment,
@@ -134,7 +134,7 @@ impl<'a> BatchView<'a> {
 pub fn batch_page(v: &BatchView<'_>) -> Markup {
     let total = v.done + v.pending + v.abandoned;
     let refresh = (v.running && v.pending > 0).then_some(1);
-    let action = |what: &str| format!("{BASE}/depannage/{}/lots/{}/{what}", v.prefix, v.id);
+    let action = |what: &str| paths::batch_part(v.kind, v.id, what);
     let closed = v.printed || v.wiped;
     page_refreshing(
         "Courriers de la classe",
@@ -233,7 +233,7 @@ fn batch_letter(v: &LettersView<'_>, uai: &str, item: &LetterItem) -> Markup {
 /// The letters to print, one a page, after a note that sends back to the batch's page.
 pub fn letters_document(v: &LettersView<'_>, letters: &Letters) -> Markup {
     let (b, count) = (&letters.batch, letters.items.len());
-    let back = format!("{BASE}/depannage/{}/lots/{}", kind_of(b).target(), b.id);
+    let back = paths::batch(kind_of(b), b.id);
     page(
         "Courriers à imprimer",
         Some(v.chrome),

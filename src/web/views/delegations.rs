@@ -1,13 +1,13 @@
 //! The principal's DelegCE screen.
 
 use super::parts::{csrf_field, notice};
+use crate::web::paths;
 use chrono::NaiveDate;
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
 use crate::delegation::{Delegation, Scope, Status};
 use crate::domain::Agent;
-use crate::web::BASE;
 
 /// The grant form's values (kept when re-rendered after a refusal).
 #[derive(Debug, Clone, Default)]
@@ -49,7 +49,7 @@ pub fn delegations_page(v: &DelegationsView<'_>) -> Markup {
             (notice(v.notice))
             @if let Some(e) = v.error { p class="message message--error" role="alert" id="erreur" { (e) } }
             @if let Some(d) = v.extend_offer {
-                form method="post" action=(format!("{BASE}/delegations/{}/prolongation", d.id)) class="extend" {
+                form method="post" action=(paths::extension(d.id)) class="extend" {
                     (csrf_field(v.chrome.csrf_token))
                     p { "La délégation en cours de " strong { (d.grantee_name) } " (" (d.scope.label()) ") court jusqu'au "
                         (date(d.valid_until)) ". Vous pouvez la prolonger :" }
@@ -62,7 +62,7 @@ pub fn delegations_page(v: &DelegationsView<'_>) -> Markup {
             }
             section aria-labelledby="accorder" {
                 h2 id="accorder" { "Accorder une délégation" }
-                form method="get" action=(format!("{BASE}/delegations")) class="search" {
+                form method="get" action=(paths::delegations(None::<&str>)) class="search" {
                     input type="hidden" name="uai" value=(v.uai);
                     div class="field" {
                         label for="recherche" { "Rechercher un personnel de l'établissement" }
@@ -70,7 +70,7 @@ pub fn delegations_page(v: &DelegationsView<'_>) -> Markup {
                     }
                     button type="submit" class="secondary" { "Rechercher" }
                 }
-                form method="post" action=(format!("{BASE}/delegations")) {
+                form method="post" action=(paths::delegations(None::<&str>)) {
                     (csrf_field(v.chrome.csrf_token))
                     input type="hidden" name="uai" value=(v.uai);
                     fieldset {
@@ -136,7 +136,7 @@ pub fn delegations_page(v: &DelegationsView<'_>) -> Markup {
                                         td { (d.motive) }
                                         td { (d.granted_by) }
                                         @if matches!(status, Status::Active | Status::Upcoming) {
-                                            td { a href=(format!("{BASE}/delegations/{}/revocation", d.id)) { "Révoquer" } }
+                                            td { a href=(paths::revocation(d.id)) { "Révoquer" } }
                                         }
                                         @if matches!(status, Status::Revoked) {
                                             td { (d.revoked_by.as_deref().unwrap_or("")) }
@@ -148,7 +148,7 @@ pub fn delegations_page(v: &DelegationsView<'_>) -> Markup {
                     }
                 }
             }
-            p { a href=(format!("{BASE}/journal?uai={}", v.uai)) { "Voir le journal des actions de l'établissement" } }
+            p { a href=(paths::journal(Some(v.uai))) { "Voir le journal des actions de l'établissement" } }
         },
     )
 }
@@ -162,11 +162,11 @@ pub fn revocation_page(chrome: &Chrome<'_>, d: &Delegation, establishment: &str)
             p { "Vous allez révoquer la délégation « " (d.scope.label()) " » de " strong { (d.grantee_name) }
                 " (" (d.grantee_uid) ") sur " (establishment) ", valable du " (date(d.valid_from)) " au " (date(d.valid_until)) "." }
             p { "Elle cessera immédiatement : sa prochaine action sera refusée." }
-            form method="post" action=(format!("{BASE}/delegations/{}/revocation", d.id)) {
+            form method="post" action=(paths::revocation(d.id)) {
                 (csrf_field(chrome.csrf_token))
                 button type="submit" class="danger" { "Révoquer la délégation" }
                 " "
-                a class="button secondary" href=(format!("{BASE}/delegations?uai={}", d.uai)) { "Annuler" }
+                a class="button secondary" href=(paths::delegations(Some(&d.uai))) { "Annuler" }
             }
         },
     )
@@ -185,7 +185,7 @@ pub fn choose_establishment_page(
             h1 { "Choisir un établissement" }
             ul {
                 @for (uai, name) in uais {
-                    li { a href=(format!("{BASE}/{target}?uai={uai}")) { (name) " (" (uai) ")" } }
+                    li { a href=(paths::establishment_page(target, Some(uai))) { (name) " (" (uai) ")" } }
                 }
             }
         },

@@ -1,7 +1,7 @@
 use maud::{Markup, html};
 
 use super::layout::page;
-use crate::web::BASE;
+use crate::web::paths;
 
 pub fn not_found_page() -> Markup {
     page(
@@ -10,7 +10,7 @@ pub fn not_found_page() -> Markup {
         html! {
             h1 { "Page introuvable" }
             p { "L'adresse demandée n'existe pas ou n'est pas accessible avec votre compte." }
-            p { a href=(format!("{BASE}/")) { "Retour à l'accueil" } }
+            p { a href=(paths::home()) { "Retour à l'accueil" } }
         },
     )
 }
@@ -22,7 +22,7 @@ pub fn message_page(title: &str, message: &str) -> Markup {
         html! {
             h1 { (title) }
             p class="message message--error" role="alert" { (message) }
-            p { a href=(format!("{BASE}/")) { "Retour à l'accueil" } }
+            p { a href=(paths::home()) { "Retour à l'accueil" } }
         },
     )
 }
@@ -53,7 +53,7 @@ pub fn internal_error_page(request_id: &str) -> Markup {
             p { "L'opération n'a pas abouti et rien n'a été modifié. Réessayez dans quelques instants." }
             p { "Si le problème persiste, transmettez à l'assistance la référence suivante : "
                 code class="request-id" { (request_id) } }
-            p { a href=(format!("{BASE}/")) { "Retour à l'accueil" } }
+            p { a href=(paths::home()) { "Retour à l'accueil" } }
         },
     )
 }
@@ -69,8 +69,8 @@ pub fn gate_closed_page() -> Markup {
                 "Les comptes des responsables ne sont accessibles que depuis le réseau administratif de l'établissement, "
                 "ou après la saisie d'un code de votre application d'authentification (TOTP)."
             }
-            p { a class="button" href=(format!("{BASE}/otp")) { "Saisir un code" } }
-            p { "Pas encore d'application d'authentification ? " a href=(format!("{BASE}/otp/enrolement")) { "L'enregistrer" } "." }
+            p { a class="button" href=(paths::otp()) { "Saisir un code" } }
+            p { "Pas encore d'application d'authentification ? " a href=(paths::otp_enrolment()) { "L'enregistrer" } "." }
         },
     )
 }

@@ -1,7 +1,8 @@
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
-use crate::web::BASE;
+use crate::accounts::AccountKind;
+use crate::web::paths;
 
 /// One establishment the agent may act on, with what and until when.
 pub struct EstablishmentRights {
@@ -26,7 +27,7 @@ pub fn home_page(
             h1 { "Bonjour " (chrome.display_name) }
             @if let Some(g) = gate {
                 p class="message" role="status" { (g) " "
-                    a href=(format!("{BASE}/otp")) { "Code TOTP" } }
+                    a href=(paths::otp()) { "Code TOTP" } }
             }
             section aria-labelledby="etablissements" {
                 h2 id="etablissements" { "Vos établissements" }
@@ -51,19 +52,19 @@ pub fn home_page(
                                     td { (r.until) }
                                     td {
                                         @if r.scopes.contains(&"Responsables") {
-                                            a href=(format!("{BASE}/depannage/responsable?uai={}", r.uai)) { "Responsables" }
+                                            a href=(paths::search(AccountKind::Parent, Some(&r.uai))) { "Responsables" }
                                             " · "
                                         }
                                         @if r.scopes.contains(&"Élèves") {
-                                            a href=(format!("{BASE}/depannage/eleve?uai={}", r.uai)) { "Élèves" }
+                                            a href=(paths::search(AccountKind::Pupil, Some(&r.uai))) { "Élèves" }
                                             " · "
                                         }
                                         @if r.principal {
-                                            a href=(format!("{BASE}/delegations?uai={}", r.uai)) { "Délégations" }
+                                            a href=(paths::delegations(Some(&r.uai))) { "Délégations" }
                                             " · "
-                                            a href=(format!("{BASE}/journal?uai={}", r.uai)) { "Journal" }
+                                            a href=(paths::journal(Some(&r.uai))) { "Journal" }
                                             " · "
-                                            a href=(format!("{BASE}/import?uai={}", r.uai)) { "Importer" }
+                                            a href=(paths::import(Some(&r.uai))) { "Importer" }
                                         }
                                     }
                                 }

@@ -1,10 +1,10 @@
 use super::parts::csrf_field;
+use crate::web::paths;
 use base64::Engine;
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
 use crate::import::apply::ImportReport;
-use crate::web::BASE;
 
 pub struct ImportView<'a> {
     pub chrome: &'a Chrome<'a>,
@@ -57,8 +57,8 @@ pub fn import_page(v: &ImportView<'_>) -> Markup {
                     }
                 }
             }
-            p class="no-print" { a href=(format!("{BASE}/transferts?uai={}", v.uai)) { "Transferts d'élèves en attente" } }
-            form method="post" action=(format!("{BASE}/import")) enctype="multipart/form-data" {
+            p class="no-print" { a href=(paths::transfers(Some(v.uai))) { "Transferts d'élèves en attente" } }
+            form method="post" action=(paths::import(None::<&str>)) enctype="multipart/form-data" {
                 (csrf_field(v.chrome.csrf_token))
                 input type="hidden" name="uai" value=(v.uai);
                 fieldset {

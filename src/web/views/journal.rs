@@ -1,9 +1,9 @@
 use super::parts::head;
+use crate::web::paths::{self, Url};
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
 use crate::audit::AuditAction;
-use crate::web::BASE;
 
 pub use crate::audit::journal::JournalRow;
 
@@ -17,20 +17,15 @@ pub struct JournalFilters {
 }
 
 impl JournalFilters {
-    fn query(&self, page: Option<i64>) -> String {
-        let mut pairs = vec![
-            ("uai", self.uai.as_str()),
-            ("du", self.du.as_str()),
-            ("au", self.au.as_str()),
-            ("acteur", self.acteur.as_str()),
-            ("action", self.action.as_str()),
-            ("cible", self.cible.as_str()),
-        ];
-        let page_text = page.map(|p| p.to_string()).unwrap_or_default();
-        if page.is_some() {
-            pairs.push(("page", page_text.as_str()));
-        }
-        serde_html_form::to_string(pairs).unwrap_or_default()
+    /// `url` with these filters (and a page number) as its query.
+    fn applied(&self, url: Url, page: Option<i64>) -> Url {
+        url.with("uai", &self.uai)
+            .with("du", &self.du)
+            .with("au", &self.au)
+            .with("acteur", &self.acteur)
+            .with("action", &self.action)
+            .with("cible", &self.cible)
+            .with_some("page", page)
     }
 }
 
@@ -56,7 +51,7 @@ pub fn journal_page(
         html! {
             h1 { "Journal des actions" }
             p class="lead" { (establishment) " " span class="uai" { "(" (f.uai) ")" } }
-            form method="get" action=(format!("{BASE}/journal")) class="search no-print" {
+            form method="get" action=(paths::journal(None::<&str>)) class="search no-print" {
                 input type="hidden" name="uai" value=(f.uai);
                 div class="field" { label for="du" { "Du" } input type="date" id="du" name="du" value=(f.du); }
                 div class="field" { label for="au" { "Au" } input type="date" id="au" name="au" value=(f.au); }
@@ -65,7 +60,7 @@ pub fn journal_page(
                 div class="field" { label for="cible" { "Cible (n°)" } input type="text" id="cible" name="cible" value=(f.cible); }
                 button type="submit" class="secondary" { "Filtrer" }
             }
-            p class="no-print" { a href=(format!("{BASE}/journal.csv?{}", f.query(None))) { "Exporter en CSV" } }
+            p class="no-print" { a href=(f.applied(paths::journal_csv(), None)) { "Exporter en CSV" } }
             @if rows.is_empty() {
                 p { "Aucune action ne correspond à ces critères." }
             } @else {
@@ -84,9 +79,9 @@ pub fn journal_page(
                 }
             }
             nav class="pager no-print" aria-label="Pages du journal" {
-                @if page_no > 1 { a href=(format!("{BASE}/journal?{}", f.query(Some(page_no - 1)))) { "← Plus récentes" } }
+                @if page_no > 1 { a href=(f.applied(paths::journal(None::<&str>), Some(page_no - 1))) { "← Plus récentes" } }
                 span { "Page " (page_no) }
-                @if has_next { a href=(format!("{BASE}/journal?{}", f.query(Some(page_no + 1)))) { "Plus anciennes →" } }
+                @if has_next { a href=(f.applied(paths::journal(None::<&str>), Some(page_no + 1))) { "Plus anciennes →" } }
             }
         },
     )

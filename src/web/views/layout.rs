@@ -1,4 +1,5 @@
 use super::parts::csrf_field;
+use crate::web::paths;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::web::BASE;
@@ -44,11 +45,11 @@ pub fn page_refreshing(
                 a class="skip-link" href="#contenu" { "Aller au contenu" }
                 header class="site-header" role="banner" {
                     div class="site-header__inner" {
-                        a class="site-title" href=(format!("{BASE}/")) { (APP_TITLE) }
+                        a class="site-title" href=(paths::home()) { (APP_TITLE) }
                         @if let Some(c) = chrome {
                             div class="agent-box" {
                                 span { "Connecté : " strong { (c.display_name) } " (" (c.uid) ")" }
-                                form method="post" action=(format!("{BASE}/deconnexion")) {
+                                form method="post" action=(paths::sign_out()) {
                                     (csrf_field(c.csrf_token))
                                     button type="submit" class="secondary" { "Se déconnecter" }
                                 }

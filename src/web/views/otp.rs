@@ -1,8 +1,8 @@
 use super::parts::{self, csrf_field};
+use crate::web::paths;
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
-use crate::web::BASE;
 
 pub fn otp_page(
     chrome: &Chrome<'_>,
@@ -20,7 +20,7 @@ pub fn otp_page(
             @if enrolled {
                 p { "Saisissez le code à 6 chiffres affiché par votre application d'authentification. "
                     "Il ouvre l'accès aux comptes des responsables pour 15 minutes." }
-                form method="post" action=(format!("{BASE}/otp")) {
+                form method="post" action=(paths::otp()) {
                     (csrf_field(chrome.csrf_token))
                     div class="field" {
                         label for="code" { "Code" }
@@ -31,7 +31,7 @@ pub fn otp_page(
                 }
             } @else {
                 p { "Vous n'avez pas encore enregistré d'application d'authentification." }
-                p { a class="button" href=(format!("{BASE}/otp/enrolement")) { "Enregistrer une application" } }
+                p { a class="button" href=(paths::otp_enrolment()) { "Enregistrer une application" } }
             }
         },
     )
@@ -49,7 +49,7 @@ pub fn enrol_password_page(chrome: &Chrome<'_>, already: bool, error: Option<&st
             } @else {
                 @if let Some(e) = error { p class="message message--error" role="alert" { (e) } }
                 p { "Pour des raisons de sécurité, confirmez d'abord votre mot de passe." }
-                form method="post" action=(format!("{BASE}/otp/enrolement")) {
+                form method="post" action=(paths::otp_enrolment()) {
                     (csrf_field(chrome.csrf_token))
                     div class="field" {
                         label for="mot_de_passe" { "Mot de passe" }
@@ -78,7 +78,7 @@ pub fn enrol_qr_page(
                 "ou en saisissant la clé ci-dessous." }
             img src=(qr_data_uri) alt="Code QR à scanner avec l'application d'authentification" width="220" height="220";
             p { "Clé : " code { (key) } }
-            form method="post" action=(format!("{BASE}/otp/enrolement/confirmation")) {
+            form method="post" action=(paths::otp_confirmation()) {
                 (csrf_field(chrome.csrf_token))
                 div class="field" {
                     label for="code" { "Premier code affiché par l'application" }

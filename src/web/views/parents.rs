@@ -1,13 +1,14 @@
 //! Parents' account pages (behind the parents' gate).
 
 use super::parts::{head, notice};
+use crate::accounts::AccountKind;
+use crate::web::paths;
 use maud::{Markup, html};
 
 use super::accounts::{self, ResetDone};
 use super::layout::{Chrome, page};
 use crate::accounts::AccountState;
 use crate::accounts::parents::{Child, Parent, mask_email, mask_mobile};
-use crate::web::BASE;
 
 pub fn path_label(p: Option<&str>) -> &'static str {
     match p {
@@ -46,7 +47,7 @@ pub fn parent_search_page(v: &ParentSearchView<'_>) -> Markup {
             h1 { "Dépannage responsables" }
             p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
             p class="message" { "Accès ouvert : " (v.gate) }
-            form method="get" action=(format!("{BASE}/depannage/responsable")) class="search" role="search" {
+            form method="get" action=(paths::search(AccountKind::Parent, None::<&str>)) class="search" role="search" {
                 input type="hidden" name="uai" value=(v.uai);
                 div class="field" { label for="q" { "Nom du responsable ou d'un enfant" } input type="search" id="q" name="q" value=(v.q) autofocus; }
                 div class="field" { label for="division" { "Classe d'un enfant" }
@@ -61,7 +62,7 @@ pub fn parent_search_page(v: &ParentSearchView<'_>) -> Markup {
                         @for p in ["notification", "sms", "franceconnect"] { option value=(p) selected[v.parcours == p] { (path_label(Some(p))) } } } }
                 button type="submit" { "Rechercher" }
             }
-            p class="actions no-print" { a href=(format!("{BASE}/depannage/responsable/classe?uai={}", v.uai)) { "Notifier les responsables d'une classe" } }
+            p class="actions no-print" { a href=(paths::class_form(AccountKind::Parent).with("uai", v.uai)) { "Notifier les responsables d'une classe" } }
             @if v.searched {
                 h2 { (v.total) " responsable" @if v.total != 1 { "s" } }
                 @if v.results.is_empty() {
@@ -72,7 +73,7 @@ pub fn parent_search_page(v: &ParentSearchView<'_>) -> Markup {
                         tbody {
                             @for (p, kids) in v.results {
                                 tr {
-                                    td { a href=(format!("{BASE}/depannage/responsable/{}?uai={}", p.id, v.uai)) { (p.last_name) } }
+                                    td { a href=(paths::account(AccountKind::Parent, p.id).with("uai", v.uai)) { (p.last_name) } }
                                     td { (p.first_name) }
                                     td { @for (i, c) in kids.iter().enumerate() { @if i > 0 { ", " } (c.first_name) " " (c.last_name) " (" (c.division.as_deref().unwrap_or("—")) ")" } }
                                     td { (badge(p)) }
@@ -102,7 +103,7 @@ pub struct ParentView<'a> {
 }
 
 fn action(v: &ParentView<'_>, path: &str, label: &str, class: &str) -> Markup {
-    let record = ("responsable", v.parent.id);
+    let record = (AccountKind::Parent, v.parent.id);
     accounts::action_form(v.chrome, record, Some(v.uai), (path, label, class))
 }
 
@@ -131,7 +132,7 @@ pub fn parent_page(v: &ParentView<'_>) -> Markup {
             ul {
                 @for (c, linkable) in v.children {
                     li {
-                        @if *linkable { a href=(format!("{BASE}/depannage/eleve/{}", c.id)) { (c.first_name) " " (c.last_name) } }
+                        @if *linkable { a href=(paths::account(AccountKind::Pupil, c.id)) { (c.first_name) " " (c.last_name) } }
                         @else { (c.first_name) " " (c.last_name) }
                         " — " (c.division.as_deref().unwrap_or("sans classe")) ", responsable légal " (c.legal_rank)
                     }
@@ -142,7 +143,7 @@ pub fn parent_page(v: &ParentView<'_>) -> Markup {
                     "Ce responsable a aussi des enfants dans : "
                     @for (i, (uai, name)) in v.elsewhere.iter().enumerate() {
                         @if i > 0 { ", " }
-                        a href=(format!("{BASE}/depannage/responsable/{}?uai={uai}", p.id)) { (name) }
+                        a href=(paths::account(AccountKind::Parent, p.id).with("uai", uai)) { (name) }
                     }
                 }
             }
@@ -175,7 +176,9 @@ pub fn parent_reset_done_page(
         grouped_password: grouped,
         note: "Il n'est affiché qu'une fois. Imprimez le courrier maintenant (Ctrl+P).",
         back: (
-            format!("{BASE}/depannage/responsable/{}?uai={uai}", p.id),
+            paths::account(AccountKind::Parent, p.id)
+                .with("uai", uai)
+                .to_string(),
             "Revenir à la fiche du responsable",
         ),
     };

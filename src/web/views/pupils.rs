@@ -1,6 +1,8 @@
 //! Pupil troubleshooting pages.
 
 use super::parts::{csrf_field, head, notice};
+use crate::accounts::AccountKind;
+use crate::web::paths::{self, Url};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, html};
@@ -11,7 +13,6 @@ use super::layout::{Chrome, page};
 use crate::accounts::AccountState;
 use crate::accounts::pupils::Pupil;
 use crate::audit::AuditAction;
-use crate::web::BASE;
 
 fn day(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%d/%m/%Y").to_string()
@@ -48,18 +49,11 @@ pub struct SearchView<'a> {
     pub tz: Tz,
 }
 
-fn search_url(uai: &str, q: &str, division: &str, page: i64) -> String {
-    let page = page.to_string();
-    let pairs = [
-        ("uai", uai),
-        ("q", q),
-        ("division", division),
-        ("page", page.as_str()),
-    ];
-    format!(
-        "{BASE}/depannage/eleve?{}",
-        serde_html_form::to_string(pairs).unwrap_or_default()
-    )
+fn search_url(uai: &str, q: &str, division: &str, page: i64) -> Url {
+    paths::search(AccountKind::Pupil, Some(uai))
+        .with("q", q)
+        .with("division", division)
+        .with("page", page)
 }
 
 pub fn search_page(v: &SearchView<'_>) -> Markup {
@@ -69,7 +63,7 @@ pub fn search_page(v: &SearchView<'_>) -> Markup {
         html! {
             h1 { "Dépannage élèves" }
             p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
-            form method="get" action=(format!("{BASE}/depannage/eleve")) class="search" role="search" {
+            form method="get" action=(paths::search(AccountKind::Pupil, None::<&str>)) class="search" role="search" {
                 input type="hidden" name="uai" value=(v.uai);
                 div class="field" {
                     label for="q" { "Nom, prénom, identifiant ou INE" }
@@ -87,8 +81,8 @@ pub fn search_page(v: &SearchView<'_>) -> Markup {
                 button type="submit" { "Rechercher" }
             }
             p class="actions no-print" {
-                a href=(format!("{BASE}/depannage/eleve/classe?uai={}", v.uai)) { "Courriers pour une classe" }
-                a href=(format!("{BASE}/depannage/eleve/statistiques?uai={}", v.uai)) { "Statistiques" }
+                a href=(paths::class_form(AccountKind::Pupil).with("uai", v.uai)) { "Courriers pour une classe" }
+                a href=(paths::statistics(v.uai)) { "Statistiques" }
             }
             @if v.searched {
                 h2 { (v.total) " élève" @if v.total != 1 { "s" } }
@@ -101,7 +95,7 @@ pub fn search_page(v: &SearchView<'_>) -> Markup {
                             @for p in v.results {
                                 tr {
                                     td { (p.division.as_deref().unwrap_or("—")) }
-                                    td { a href=(format!("{BASE}/depannage/eleve/{}", p.id)) { (p.last_name) } }
+                                    td { a href=(paths::account(AccountKind::Pupil, p.id)) { (p.last_name) } }
                                     td { (p.first_name) }
                                     td { code { (p.identifiant) } }
                                     td { (state_badge(p, v.now, v.tz)) }
@@ -137,7 +131,7 @@ fn opt_day(t: Option<DateTime<Utc>>, tz: Tz) -> String {
 }
 
 fn action_form(chrome: &Chrome<'_>, id: i64, path: &str, label: &str, class: &str) -> Markup {
-    accounts::action_form(chrome, ("eleve", id), None, (path, label, class))
+    accounts::action_form(chrome, (AccountKind::Pupil, id), None, (path, label, class))
 }
 
 pub fn pupil_page(v: &PupilView<'_>) -> Markup {
@@ -147,7 +141,7 @@ pub fn pupil_page(v: &PupilView<'_>) -> Markup {
         &title,
         Some(v.chrome),
         html! {
-            p class="no-print" { a href=(format!("{BASE}/depannage/eleve?uai={}&division={}", p.uai, p.division.as_deref().unwrap_or(""))) { "← Retour à la recherche" } }
+            p class="no-print" { a href=(paths::search(AccountKind::Pupil, Some(&p.uai)).with("division", p.division.as_deref().unwrap_or(""))) { "← Retour à la recherche" } }
             h1 { (p.first_name) " " (p.last_name) }
             (notice(v.notice))
             dl class="facts" {
@@ -165,7 +159,7 @@ pub fn pupil_page(v: &PupilView<'_>) -> Markup {
             div class="actions no-print" {
                 @match p.state {
                     AccountState::NonNotifie | AccountState::Notifie | AccountState::Active => {
-                        a class="button" href=(format!("{BASE}/depannage/eleve/{}/reinitialisation", p.id)) {
+                        a class="button" href=(paths::account_action(AccountKind::Pupil, p.id, "reinitialisation")) {
                             @if p.state == AccountState::NonNotifie { "Notifier (créer le mot de passe)" } @else { "Réinitialiser le mot de passe" }
                         }
                         (action_form(v.chrome, p.id, "desactivation", "Désactiver le compte", "secondary"))
@@ -206,10 +200,10 @@ pub fn confirm_reset_page(chrome: &Chrome<'_>, p: &Pupil) -> Markup {
                 " (" (p.division.as_deref().unwrap_or("sans classe")) ", identifiant " code { (p.identifiant) } ")." }
             p { "L'ancien mot de passe ne fonctionnera plus. Le nouveau sera affiché une seule fois, avec le courrier à imprimer : "
                 "préparez l'imprimante avant de valider." }
-            form method="post" action=(format!("{BASE}/depannage/eleve/{}/reinitialisation", p.id)) class="actions" {
+            form method="post" action=(paths::account_action(AccountKind::Pupil, p.id, "reinitialisation")) class="actions" {
                 (csrf_field(chrome.csrf_token))
                 button type="submit" { "Réinitialiser et afficher le courrier" }
-                a class="button secondary" href=(format!("{BASE}/depannage/eleve/{}", p.id)) { "Annuler" }
+                a class="button secondary" href=(paths::account(AccountKind::Pupil, p.id)) { "Annuler" }
             }
         },
     )
@@ -228,7 +222,7 @@ pub fn reset_done_page(
         note: "Il n'est affiché qu'une fois et ne pourra pas être réimprimé plus tard. \
                Imprimez le courrier maintenant avec la commande d'impression de votre navigateur (Ctrl+P).",
         back: (
-            format!("{BASE}/depannage/eleve/{}", p.id),
+            paths::account(AccountKind::Pupil, p.id).to_string(),
             "Revenir à la fiche de l'élève",
         ),
     };

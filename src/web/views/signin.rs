@@ -1,8 +1,8 @@
 use super::parts::csrf_field;
+use crate::web::paths;
 use maud::{Markup, html};
 
 use super::layout::page;
-use crate::web::BASE;
 
 /// What the sign-in form shows besides its fields.
 pub struct SignInView<'a> {
@@ -25,7 +25,7 @@ pub fn sign_in_page(v: &SignInView<'_>) -> Markup {
             @if let Some(error) = v.error {
                 p class="message message--error" role="alert" id="erreur-connexion" { (error) }
             }
-            form method="post" action=(format!("{BASE}/connexion")) class="signin" {
+            form method="post" action=(paths::sign_in()) class="signin" {
                 (csrf_field(v.csrf_token))
                 div class="field" {
                     label for="identifiant" { "Identifiant" }

@@ -2,7 +2,7 @@ use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
 use crate::accounts::AccountState;
-use crate::web::BASE;
+use crate::web::paths;
 
 pub struct DivisionStats {
     pub division: String,
@@ -58,7 +58,7 @@ pub fn stats_page(
                             th scope="row" { (r.division) }
                             @for n in r.by_state { td { (n) } }
                             td { (r.total()) } td { (rate(r.active(), r.total())) }
-                            td { a href=(format!("{BASE}/depannage/eleve/export.csv?uai={uai}&division={}", r.division)) { "CSV" } }
+                            td { a href=(paths::division_csv(uai, &r.division)) { "CSV" } }
                         }
                     }
                     tr {

@@ -1,10 +1,10 @@
 //! The principal's screen of pending transfers.
 
 use super::parts::{csrf_field, head, notice};
+use crate::web::paths;
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
-use crate::web::BASE;
 
 pub use crate::import::transfer_lines::TransferLine;
 
@@ -42,7 +42,7 @@ pub fn transfers_page(v: &TransfersView<'_>) -> Markup {
                                 td { (t.pupil) } td { (t.division) } td { (t.birth_date) }
                                 td { (t.other) } td { (t.requested_at) }
                                 td {
-                                    form method="post" action=(format!("{BASE}/transferts/{}/acceptation", t.id)) {
+                                    form method="post" action=(paths::transfer_acceptance(t.id)) {
                                         (csrf_field(v.chrome.csrf_token))
                                         input type="hidden" name="eleve" value=(t.pupil_id);
                                         button type="submit" { "Accepter le transfert" }
