@@ -212,13 +212,13 @@ pub fn export_csv(
 pub fn target_history(
     conn: &mut DbConnection,
     kind: &str,
-    id: i64,
+    id: impl Into<i64>,
     limit: i64,
     tz: Tz,
 ) -> QueryResult<Vec<JournalRow>> {
     let rows: Vec<StoredEvent> = audit_events::table
         .filter(audit_events::target_kind.eq(kind.to_owned()))
-        .filter(audit_events::target_id.eq(id.to_string()))
+        .filter(audit_events::target_id.eq(id.into().to_string()))
         .order(audit_events::seq.desc())
         .limit(limit)
         .select(StoredEvent::as_select())

@@ -41,7 +41,7 @@ fn collision(
                 d.valid_until.format("%d/%m/%Y")
             )),
             reason: "same scope already delegated",
-            extend: Some(d.id),
+            extend: Some(d.id.get()),
         }))
 }
 
@@ -183,7 +183,7 @@ pub fn revoke(
         let changed = store::revoke(tx.conn(), d.id, &by, ctx.now)?;
         let event = if changed {
             let mut event = attempt.event_in(ctx, Some(uai), Outcome::Success);
-            event.delegation_id = Some(d.id);
+            event.delegation_id = Some(d.id.get());
             event.details(format!("{} scope {}", d.grantee_uid, d.scope.as_str()))
         } else {
             attempt
@@ -261,7 +261,7 @@ pub fn extend(
                 Ok(until) => {
                     if store::extend(tx.conn(), d.id, until, &by, ctx.now)? {
                         let mut event = attempt.event_in(ctx, Some(uai), Outcome::Success);
-                        event.delegation_id = Some(d.id);
+                        event.delegation_id = Some(d.id.get());
                         tx.append(&event.details(format!("until {} → {until}", d.valid_until)))?;
                     }
                     Ok(Ok(()))

@@ -26,8 +26,8 @@ use crate::db::{DbConnection, DbPool, PooledConn};
 use crate::delegation::policy::authorize;
 use crate::delegation::{Delegation, Status, store as delegations};
 use crate::directory::Directory;
-use crate::domain::Uai;
 use crate::domain::{Agent, AgentUid};
+use crate::domain::{Division, Uai};
 use crate::secrets::AppKey;
 
 /// A lease owner of this instance: `<instance id>/<run>`.
@@ -288,7 +288,7 @@ impl Runner {
     fn one_account(
         &self,
         conn: &mut DbConnection,
-        (batch_id, owner, uai, division): (i64, &str, &Uai, &str),
+        (batch_id, owner, uai, division): (i64, &str, &Uai, &Division),
         (item, account_id): (i64, i64),
         agent: Option<&Agent>,
         (hash, sealed): (&str, &str),

@@ -12,6 +12,7 @@ use crate::accounts::pupils;
 use crate::audit::AuditAction;
 use crate::db::DbConnection;
 use crate::delegation::policy::Permit;
+use crate::domain::{Division, Identifiant};
 use crate::usecases::{Context, Failure};
 
 /// Where a batch stands, for its page.
@@ -48,10 +49,10 @@ pub struct LetterItem {
     pub first_name: String,
     pub last_name: String,
     /// A pupil's class.
-    pub division: Option<String>,
+    pub division: Option<Division>,
     /// A parent's children in the batch's establishment, named.
     pub children: Option<String>,
-    pub identifiant: String,
+    pub identifiant: Identifiant,
     pub expires: chrono::DateTime<chrono::Utc>,
     pub password: SecretString,
 }

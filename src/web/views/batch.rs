@@ -114,7 +114,7 @@ impl<'a> BatchView<'a> {
         Self {
             chrome,
             prefix: kind_of(b).target(),
-            id: b.id,
+            id: b.id.get(),
             division: &b.division,
             establishment,
             done: p.done,

@@ -10,6 +10,7 @@ use super::layout::{Chrome, page};
 use crate::accounts::AccountState;
 use crate::accounts::pupils::Pupil;
 use crate::audit::AuditAction;
+use crate::domain::PupilId;
 use crate::web::BASE;
 
 fn day(t: DateTime<Utc>, tz: Tz) -> String {
@@ -138,8 +139,8 @@ fn opt_day(t: Option<DateTime<Utc>>, tz: Tz) -> String {
     t.map(|t| day(t, tz)).unwrap_or_else(|| "—".into())
 }
 
-fn action_form(chrome: &Chrome<'_>, id: i64, path: &str, label: &str, class: &str) -> Markup {
-    accounts::action_form(chrome, ("eleve", id), None, (path, label, class))
+fn action_form(chrome: &Chrome<'_>, id: PupilId, path: &str, label: &str, class: &str) -> Markup {
+    accounts::action_form(chrome, ("eleve", id.get()), None, (path, label, class))
 }
 
 pub fn pupil_page(v: &PupilView<'_>) -> Markup {
