@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::AccountState;
 use crate::db::DbConnection;
-use crate::db::decode::{Maybe, UtcStamp, decode_each};
+use crate::db::decode::{Maybe, UtcStamp, decode_each, find_row};
 use crate::db::schema::{parents, pupil_parents, pupils};
 use crate::domain::{Division, Identifiant, ParentId, PupilId, Uai, search_key};
 
@@ -53,11 +53,7 @@ pub struct Child {
 }
 
 pub fn find(conn: &mut DbConnection, id: impl Into<ParentId>) -> QueryResult<Option<Parent>> {
-    parents::table
-        .find(id.into().get())
-        .select(Parent::as_select())
-        .first(conn)
-        .optional()
+    find_row(conn, parents::table, id.into().get())
 }
 
 /// The links of parent `id` to his children, with the children's rows.

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use super::AccountState;
-use crate::db::decode::{Maybe, UtcStamp};
+use crate::db::decode::{Maybe, UtcStamp, find_row};
 use crate::db::schema::pupils;
 use crate::db::{DbConnection, MultiBackend};
 use crate::domain::{Division, Identifiant, Ine, PupilId, Uai, search_key};
@@ -55,11 +55,7 @@ impl Pupil {
 }
 
 pub fn find(conn: &mut DbConnection, id: impl Into<PupilId>) -> QueryResult<Option<Pupil>> {
-    pupils::table
-        .find(id.into().get())
-        .select(Pupil::as_select())
-        .first(conn)
-        .optional()
+    find_row(conn, pupils::table, id.into().get())
 }
 
 type Filter = Box<dyn BoxableExpression<pupils::table, MultiBackend, SqlType = Bool>>;

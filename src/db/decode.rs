@@ -5,11 +5,17 @@
 //! implement `TryFrom<String>`; ids as `i64` into typed ids; these two cover the rest.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::QueryResult;
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::dsl;
+use diesel::prelude::*;
+use diesel::query_builder::QueryId;
+use diesel::query_dsl::LoadQuery;
+use diesel::query_dsl::methods::{FindDsl, LimitDsl, SelectDsl};
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Nullable, SingleValue, SqlType, Text, Timestamp, is_nullable::NotNull};
+
+use super::{DbConnection, MultiBackend};
 
 /// A `Timestamp` column (UTC, as `clock::db_instant` writes it) read as `DateTime<Utc>`.
 #[derive(Debug, Clone, Copy, FromSqlRow)]
@@ -103,3 +109,20 @@ where
         .map(|text| T::try_from(text).map_err(|e| DieselError::DeserializationError(Box::new(e))))
         .collect()
 }
+
+/// The typed row `T` of `table` whose primary key is `id`, if any: one home for every
+/// record's `find`.
+pub fn find_row<T, Tab>(conn: &mut DbConnection, table: Tab, id: i64) -> QueryResult<Option<T>>
+where
+    T: Selectable<MultiBackend>,
+    T::SelectExpression: QueryId,
+    Tab: FindDsl<i64>,
+    dsl::Find<Tab, i64>: SelectDsl<dsl::AsSelect<T, MultiBackend>>,
+    ById<T, Tab>: LimitDsl + RunQueryDsl<DbConnection>,
+    for<'q> dsl::Limit<ById<T, Tab>>: LoadQuery<'q, DbConnection, T>,
+{
+    table.find(id).select(T::as_select()).first(conn).optional()
+}
+
+/// The query of [`find_row`].
+type ById<T, Tab> = dsl::Select<dsl::Find<Tab, i64>, dsl::AsSelect<T, MultiBackend>>;

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::{Delegation, Scope};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
+use crate::db::decode::find_row;
 use crate::db::schema::delegations;
 use crate::domain::{DelegationId, Uai};
 
@@ -52,11 +53,7 @@ pub fn find(
     conn: &mut DbConnection,
     id: impl Into<DelegationId>,
 ) -> QueryResult<Option<Delegation>> {
-    delegations::table
-        .filter(delegations::id.eq(id.into().get()))
-        .select(Delegation::as_select())
-        .first(conn)
-        .optional()
+    find_row(conn, delegations::table, id.into().get())
 }
 
 /// A text column's value as written (`serialize_as` takes a type path).

@@ -37,6 +37,14 @@ fn raw(conn: &mut DbConnection, sql: &str) {
     assert_eq!(changed, 1, "{sql}");
 }
 
+/// `UPDATE table SET assignments WHERE id = id`, one row.
+fn set(conn: &mut DbConnection, table: &str, id: i64, assignments: &str) {
+    raw(
+        conn,
+        &format!("UPDATE {table} SET {assignments} WHERE id = {id}"),
+    );
+}
+
 /// Lets `conn` store what the `CHECK` of `table.column` refuses: SQLite ignores the checks
 /// on this connection; PostgreSQL drops that constraint in this test's own database.
 fn lift_check(conn: &mut DbConnection, table: &str, column: &str) {
@@ -73,26 +81,20 @@ fn everyone() -> Search {
 
 #[test]
 fn a_pupil_whose_stored_uai_is_bad_is_an_error_not_a_missing_pupil() {
-    let (_db, mut conn) = database();
-    let conn = &mut conn;
+    let (_db, conn) = &mut database();
     let id = add_pupil(conn, COLLEGE, "Zoë", "Lefèvre", "5B", "active");
     let pupil: Pupil = pupils::find(conn, id).unwrap().unwrap();
     assert_eq!(pupil.uai, college());
 
     // `pupils.uai` references `establishments`, whose UAI is free text.
     add_establishment(conn, "0691234T", "Mauvaise lettre de contrôle");
-    raw(
-        conn,
-        &format!("UPDATE pupils SET uai = '0691234T' WHERE id = {id}"),
-    );
-    let message = undecodable(pupils::find(conn, id));
-    assert!(message.contains("UAI"), "{message}");
+    set(conn, "pupils", id, "uai = '0691234T'");
+    assert!(undecodable(pupils::find(conn, id)).contains("UAI"));
 }
 
 #[test]
 fn an_unknown_state_fails_the_page_the_search_the_class_and_the_counts() {
-    let (_db, mut conn) = database();
-    let conn = &mut conn;
+    let (_db, conn) = &mut database();
     let id = add_pupil(conn, COLLEGE, "Zoë", "Lefèvre", "5B", "active");
     add_pupil(conn, COLLEGE, "Tom", "Lefèvre", "5B", "active");
     assert_eq!(
@@ -103,12 +105,8 @@ fn an_unknown_state_fails_the_page_the_search_the_class_and_the_counts() {
     );
 
     lift_check(conn, "pupils", "state");
-    raw(
-        conn,
-        &format!("UPDATE pupils SET state = 'gele' WHERE id = {id}"),
-    );
-    let message = undecodable(pupils::find(conn, id));
-    assert!(message.contains("\"gele\""), "{message}");
+    set(conn, "pupils", id, "state = 'gele'");
+    assert!(undecodable(pupils::find(conn, id)).contains("\"gele\""));
     // Not a page of one pupil, nor a class without him, nor counts that skip him.
     undecodable(pupils::search(conn, &college(), &everyone(), 0, 50));
     undecodable(pupils::of_division(conn, &college(), "5B"));
@@ -125,18 +123,14 @@ fn an_unknown_state_fails_the_page_the_search_the_class_and_the_counts() {
 
 #[test]
 fn an_unknown_previous_state_is_an_error_not_none() {
-    let (_db, mut conn) = database();
-    let conn = &mut conn;
+    let (_db, conn) = &mut database();
     let id = add_pupil(conn, COLLEGE, "Zoë", "Lefèvre", "5B", "desactive");
     assert_eq!(
         pupils::find(conn, id).unwrap().unwrap().previous_state,
         None
     );
 
-    raw(
-        conn,
-        &format!("UPDATE pupils SET previous_state = 'perdu' WHERE id = {id}"),
-    );
+    set(conn, "pupils", id, "previous_state = 'perdu'");
     undecodable(pupils::find(conn, id));
     let status = SqlAccountStore.status(conn, AccountRef::pupil(id.into()));
     assert!(matches!(status, Err(StoreError::Db(_))), "{status:?}");
@@ -144,18 +138,9 @@ fn an_unknown_previous_state_is_an_error_not_none() {
 
 #[test]
 fn a_parent_whose_state_identifiant_or_child_does_not_decode_is_an_error() {
-    let (_db, mut conn) = database();
-    let conn = &mut conn;
+    let (_db, conn) = &mut database();
     let child = add_pupil(conn, COLLEGE, "Zoë", "Lefèvre", "5B", "active");
-    let id = add_parent(
-        conn,
-        "Jeanne",
-        "Lefèvre",
-        None,
-        None,
-        "active",
-        &[(child, 1)],
-    );
+    let id = mother_of(conn, child);
     let search = parents::ParentSearch::default();
     assert_eq!(
         parents::search(conn, &college(), &search, 0, 50).unwrap().1,
@@ -163,10 +148,7 @@ fn a_parent_whose_state_identifiant_or_child_does_not_decode_is_an_error() {
     );
 
     lift_check(conn, "parents", "state");
-    raw(
-        conn,
-        &format!("UPDATE parents SET state = 'x' WHERE id = {id}"),
-    );
+    set(conn, "parents", id, "state = 'x'");
     undecodable(parents::find(conn, id));
     undecodable(parents::search(conn, &college(), &search, 0, 50));
     let status = SqlAccountStore.status(conn, AccountRef::parent(id.into()));
@@ -178,26 +160,33 @@ fn a_parent_whose_state_identifiant_or_child_does_not_decode_is_an_error() {
         "INSERT INTO identifiants (identifiant, kind, created_at) \
          VALUES ('Jeanne Lefèvre', 'responsable', '2026-11-26 09:00:00')",
     );
-    raw(
+    set(
         conn,
-        &format!(
-            "UPDATE parents SET state = 'active', identifiant = 'Jeanne Lefèvre' WHERE id = {id}"
-        ),
+        "parents",
+        id,
+        "state = 'active', identifiant = 'Jeanne Lefèvre'",
     );
     undecodable(parents::find(conn, id));
 
-    raw(
-        conn,
-        &format!("UPDATE pupils SET division = '5B<script>' WHERE id = {child}"),
-    );
+    set(conn, "pupils", child, "division = '5B<script>'");
     undecodable(parents::children(conn, id, &college()));
     add_establishment(conn, "12345678", "Pas un UAI");
-    raw(
-        conn,
-        &format!("UPDATE pupils SET division = '5B', uai = '12345678' WHERE id = {child}"),
-    );
+    set(conn, "pupils", child, "division = '5B', uai = '12345678'");
     // The parent's establishments come from his children's rows: a bad one is not skipped.
     undecodable(parents::establishments(conn, id));
+}
+
+/// Jeanne Lefèvre, `child`'s first legal guardian.
+fn mother_of(conn: &mut DbConnection, child: i64) -> i64 {
+    add_parent(
+        conn,
+        "Jeanne",
+        "Lefèvre",
+        None,
+        None,
+        "active",
+        &[(child, 1)],
+    )
 }
 
 fn delegation(conn: &mut DbConnection) -> i64 {
@@ -221,8 +210,7 @@ fn delegation(conn: &mut DbConnection) -> i64 {
 
 #[test]
 fn a_delegation_with_an_unknown_scope_fails_every_read_authorisation_included() {
-    let (_db, mut conn) = database();
-    let conn = &mut conn;
+    let (_db, conn) = &mut database();
     let id = delegation(conn);
     let today = t0().date_naive();
     assert_eq!(
@@ -231,20 +219,18 @@ fn a_delegation_with_an_unknown_scope_fails_every_read_authorisation_included() 
     );
 
     lift_check(conn, "delegations", "scope");
-    raw(
-        conn,
-        &format!("UPDATE delegations SET scope = 'tout' WHERE id = {id}"),
-    );
-    let message = undecodable(delegations::find(conn, id));
-    assert!(message.contains("\"tout\""), "{message}");
+    set(conn, "delegations", id, "scope = 'tout'");
+    assert!(undecodable(delegations::find(conn, id)).contains("\"tout\""));
     // The rights check does not go on as if the delegation did not exist.
     undecodable(delegations::held_by(conn, "referent", today));
     undecodable(delegations::on_establishment(conn, &college()));
     undecodable(delegations::all(conn, None));
 
-    raw(
+    set(
         conn,
-        &format!("UPDATE delegations SET scope = 'eleves', uai = '0691234s0' WHERE id = {id}"),
+        "delegations",
+        id,
+        "scope = 'eleves', uai = '0691234s0'",
     );
     undecodable(delegations::find(conn, id));
 }
@@ -266,8 +252,7 @@ fn new_batch(conn: &mut DbConnection, pupil: i64) -> i64 {
 
 #[test]
 fn a_batch_with_an_unknown_kind_or_state_is_an_error_not_a_pupils_batch() {
-    let (_db, mut conn) = database();
-    let conn = &mut conn;
+    let (_db, conn) = &mut database();
     let pupil = add_pupil(conn, COLLEGE, "Zoë", "Lefèvre", "5B", "non_notifie");
     let id = new_batch(conn, pupil);
     assert_eq!(
@@ -277,32 +262,27 @@ fn a_batch_with_an_unknown_kind_or_state_is_an_error_not_a_pupils_batch() {
 
     // Before typed rows, an unknown kind was read as a pupils' batch.
     lift_check(conn, "batches", "kind");
-    raw(
-        conn,
-        &format!("UPDATE batches SET kind = 'eleve' WHERE id = {id}"),
-    );
+    set(conn, "batches", id, "kind = 'eleve'");
     undecodable(batch::find(conn, id));
-    raw(
+    set(
         conn,
-        &format!(
-            "UPDATE batches SET kind = 'eleves', states = 'non_notifie,perime' WHERE id = {id}"
-        ),
+        "batches",
+        id,
+        "kind = 'eleves', states = 'non_notifie,perime'",
     );
-    let message = undecodable(batch::find(conn, id));
-    assert!(message.contains("\"perime\""), "{message}");
-    raw(
+    assert!(undecodable(batch::find(conn, id)).contains("\"perime\""));
+    set(
         conn,
-        &format!(
-            "UPDATE batches SET states = 'non_notifie', interruption = 'panne' WHERE id = {id}"
-        ),
+        "batches",
+        id,
+        "states = 'non_notifie', interruption = 'panne'",
     );
     undecodable(batch::find(conn, id));
 }
 
 #[test]
 fn a_session_whose_stored_uais_do_not_decode_is_an_error_not_fewer_rights() {
-    let (_db, mut conn) = database();
-    let conn = &mut conn;
+    let (_db, conn) = &mut database();
     let agent = Agent {
         uid: "principal".into(),
         display_name: "Claire Perrin".into(),
@@ -314,20 +294,14 @@ fn a_session_whose_stored_uais_do_not_decode_is_an_error_not_fewer_rights() {
     let found = session::find(conn, &token).unwrap().unwrap();
     assert_eq!(found.agent, agent);
 
-    raw(
-        conn,
-        &format!(
-            "UPDATE sessions SET responsible = '{COLLEGE} 069' WHERE id = {}",
-            found.id
-        ),
-    );
+    let responsible = format!("responsible = '{COLLEGE} 069'");
+    set(conn, "sessions", found.id, &responsible);
     undecodable(session::find(conn, &token));
 }
 
 #[test]
 fn an_agents_link_to_a_bad_uai_or_an_unknown_role_is_an_error() {
-    let (_db, mut conn) = database();
-    let conn = &mut conn;
+    let (_db, conn) = &mut database();
     add_agent(
         conn,
         "referent",
@@ -354,8 +328,7 @@ fn an_agents_link_to_a_bad_uai_or_an_unknown_role_is_an_error() {
 
 #[test]
 fn an_audit_row_with_an_unknown_outcome_breaks_the_chain_at_that_row() {
-    let (_db, mut conn) = database();
-    let conn = &mut conn;
+    let (_db, conn) = &mut database();
     for target in ["1", "2", "3"] {
         let event = AuditEvent::new("principal", AuditAction::SignIn, Outcome::Success)
             .target("eleve", target);
@@ -390,22 +363,10 @@ fn ids(pupil: PupilId, parent: ParentId, delegation: DelegationId, batch: BatchI
 
 #[test]
 fn records_carry_typed_ids_and_domain_values() {
-    let (_db, mut conn) = database();
-    let conn = &mut conn;
+    let (_db, conn) = &mut database();
     let pupil_id = add_pupil(conn, COLLEGE, "Zoë", "Lefèvre", "5B", "non_notifie");
-    raw(
-        conn,
-        &format!("UPDATE pupils SET ine = '123456789ab' WHERE id = {pupil_id}"),
-    );
-    let parent_id = add_parent(
-        conn,
-        "Jeanne",
-        "Lefèvre",
-        None,
-        None,
-        "active",
-        &[(pupil_id, 1)],
-    );
+    set(conn, "pupils", pupil_id, "ine = '123456789ab'");
+    let parent_id = mother_of(conn, pupil_id);
     let delegation_id = delegation(conn);
     let batch_id = new_batch(conn, pupil_id);
 
@@ -447,10 +408,7 @@ async fn the_pupil_page_answers_an_error_for_an_undecodable_row_not_a_404() {
 
     let conn = &mut app.conn();
     lift_check(conn, "pupils", "state");
-    raw(
-        conn,
-        &format!("UPDATE pupils SET state = 'gele' WHERE id = {id}"),
-    );
+    set(conn, "pupils", id, "state = 'gele'");
     assert_eq!(principal.get(&app, &page).await.status(), 500);
     assert_eq!(principal.get(&app, &search).await.status(), 500);
 }
