@@ -1,6 +1,7 @@
 use diesel::prelude::*;
 
 use super::AuditAction;
+use crate::db::decode::TextRef;
 use crate::db::schema::audit_events;
 use crate::domain::stored_code;
 
@@ -39,9 +40,6 @@ impl From<Outcome> for &str {
     }
 }
 
-/// A text column's value as written (`serialize_as` takes a type path).
-type Text<'a> = &'a str;
-
 /// What one audit row says (every column but the sequence, the time and the two hashes:
 /// the typed part of the row, read and written whole). Never put a secret in `details`.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -52,7 +50,7 @@ pub struct AuditEvent {
     pub action: String,
     pub target_kind: Option<String>,
     pub target_id: Option<String>,
-    #[diesel(deserialize_as = String, serialize_as = Text<'static>)]
+    #[diesel(deserialize_as = String, serialize_as = TextRef<'static>)]
     pub outcome: Outcome,
     pub delegation_id: Option<i64>,
     pub gate: Option<String>,

@@ -272,32 +272,14 @@ mod tests {
         let t0 = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap();
         let idle = Duration::minutes(30);
         let abs = Duration::hours(12);
+        let expiry = |s: &Session, at| s.expiry(at, idle, abs);
+        let tick = Duration::microseconds(1);
         let s = session(t0, t0);
-        assert_eq!(
-            s.expiry(
-                t0 + Duration::minutes(30) - Duration::microseconds(1),
-                idle,
-                abs
-            ),
-            None
-        );
-        assert_eq!(
-            s.expiry(t0 + Duration::minutes(30), idle, abs),
-            Some(Expiry::Idle)
-        );
-        let busy = session(t0, t0 + Duration::hours(12) - Duration::seconds(1));
-        assert_eq!(
-            busy.expiry(
-                t0 + Duration::hours(12) - Duration::microseconds(1),
-                idle,
-                abs
-            ),
-            None
-        );
-        assert_eq!(
-            busy.expiry(t0 + Duration::hours(12), idle, abs),
-            Some(Expiry::Absolute)
-        );
+        assert_eq!(expiry(&s, t0 + idle - tick), None);
+        assert_eq!(expiry(&s, t0 + idle), Some(Expiry::Idle));
+        let busy = session(t0, t0 + abs - Duration::seconds(1));
+        assert_eq!(expiry(&busy, t0 + abs - tick), None);
+        assert_eq!(expiry(&busy, t0 + abs), Some(Expiry::Absolute));
     }
 
     #[test]

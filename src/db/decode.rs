@@ -2,7 +2,8 @@
 //! the column as the named type, then calls `.try_into()` for the field's type, so a stored
 //! value that does not decode fails the query (a deserialisation error), never becomes a
 //! default or a dropped row. Text columns are read as `String` into domain values that
-//! implement `TryFrom<String>`; ids as `i64` into typed ids; these two cover the rest.
+//! implement `TryFrom<String>`; ids as `i64` into typed ids; these cover the rest. A record
+//! written whole derives `Insertable`, its domain values written as text ([`TextRef`]).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::backend::Backend;
@@ -16,6 +17,10 @@ use diesel::result::Error as DieselError;
 use diesel::sql_types::{Nullable, SingleValue, SqlType, Text, Timestamp, is_nullable::NotNull};
 
 use super::{DbConnection, MultiBackend};
+
+/// A text column's value as a written row gives it (`#[diesel(serialize_as = TextRef<'a>)]`
+/// on a domain value: the attribute takes a type path, not `&str`).
+pub type TextRef<'a> = &'a str;
 
 /// A `Timestamp` column (UTC, as `clock::db_instant` writes it) read as `DateTime<Utc>`.
 #[derive(Debug, Clone, Copy, FromSqlRow)]

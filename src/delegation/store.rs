@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::{Delegation, Scope};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
-use crate::db::decode::find_row;
+use crate::db::decode::{TextRef, find_row};
 use crate::db::schema::delegations;
 use crate::domain::{DelegationId, Uai};
 
@@ -56,18 +56,15 @@ pub fn find(
     find_row(conn, delegations::table, id.into().get())
 }
 
-/// A text column's value as written (`serialize_as` takes a type path).
-type Text<'a> = &'a str;
-
 /// A delegation to record (the grant time is added by [`insert`]).
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = delegations)]
 pub struct NewDelegation<'a> {
-    #[diesel(serialize_as = Text<'a>)]
+    #[diesel(serialize_as = TextRef<'a>)]
     pub uai: &'a Uai,
     pub grantee_uid: &'a str,
     pub grantee_name: &'a str,
-    #[diesel(serialize_as = Text<'a>)]
+    #[diesel(serialize_as = TextRef<'a>)]
     pub scope: Scope,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
