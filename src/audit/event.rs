@@ -101,8 +101,8 @@ impl AuditEvent {
         self
     }
 
-    pub fn delegation(mut self, id: Option<i64>) -> Self {
-        self.delegation_id = id;
+    pub fn delegation(mut self, id: Option<impl Into<i64>>) -> Self {
+        self.delegation_id = id.map(Into::into);
         self
     }
 
