@@ -179,6 +179,8 @@ pub struct NetworkSettings {
     pub trusted_proxies: Vec<IpNet>,
     /// The administrative network(s).
     pub admin_networks: Vec<IpNet>,
+    /// The only client addresses that network-only routes (metrics) answer; none by default.
+    pub metrics_networks: Vec<IpNet>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

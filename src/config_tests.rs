@@ -8,6 +8,11 @@ fn with_file(text: &str) -> Result<Settings, ConfigError> {
     Settings::load(Some(f.path()))
 }
 
+/// The error a file is refused with.
+fn refusal(text: &str) -> String {
+    with_file(text).unwrap_err().to_string()
+}
+
 #[test]
 fn defaults_are_valid() {
     let s = with_file("").unwrap();
@@ -18,11 +23,9 @@ fn defaults_are_valid() {
 
 #[test]
 fn unknown_key_is_refused_and_named() {
-    let err = with_file("[server]\nbnd = \"127.0.0.1:1\"\n")
-        .unwrap_err()
-        .to_string();
+    let err = refusal("[server]\nbnd = \"127.0.0.1:1\"\n");
     assert!(err.contains("bnd"), "{err}");
-    let err = with_file("[nonsense]\na = 1\n").unwrap_err().to_string();
+    let err = refusal("[nonsense]\na = 1\n");
     assert!(err.contains("nonsense"), "{err}");
 }
 
@@ -36,9 +39,7 @@ fn unreadable_file_is_refused() {
 
 #[test]
 fn bad_time_zone_is_refused() {
-    let err = with_file("[time]\nzone = \"Europe/Lutece\"\n")
-        .unwrap_err()
-        .to_string();
+    let err = refusal("[time]\nzone = \"Europe/Lutece\"\n");
     assert!(err.contains("Europe/Lutece"), "{err}");
     assert!(err.contains("time.zone"), "the key is named: {err}");
 }
@@ -50,9 +51,7 @@ fn the_public_url_is_parsed_at_load() {
             .unwrap();
     let origin = s.server.public_url.as_ref().map(PublicOrigin::as_str);
     assert_eq!(origin, Some("https://comptes.ac-test.fr"));
-    let err = with_file("[server]\npublic_url = \"comptes.ac-test.fr\"\n")
-        .unwrap_err()
-        .to_string();
+    let err = refusal("[server]\npublic_url = \"comptes.ac-test.fr\"\n");
     assert!(err.contains("server.public_url"), "the key is named: {err}");
 }
 

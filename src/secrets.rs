@@ -10,6 +10,13 @@ use rand::TryRngCore;
 
 pub const KEY_LEN: usize = 32;
 
+/// `N` bytes from the OS CSPRNG.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], rand::rand_core::OsError> {
+    let mut bytes = [0u8; N];
+    rand::rngs::OsRng.try_fill_bytes(&mut bytes)?;
+    Ok(bytes)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error(
@@ -50,11 +57,7 @@ impl AppKey {
     }
 
     pub fn generate() -> Result<Self, KeyError> {
-        let mut bytes = [0u8; KEY_LEN];
-        rand::rngs::OsRng
-            .try_fill_bytes(&mut bytes)
-            .map_err(|_| KeyError::Random)?;
-        Ok(Self(bytes))
+        random_bytes().map(Self).map_err(|_| KeyError::Random)
     }
 
     /// Raw 32 bytes, or 64 hex digits, or base64 of 32 bytes (surrounding white space ignored).
@@ -115,10 +118,7 @@ impl AppKey {
     pub fn seal(&self, purpose: &str, aad: &[u8], plaintext: &[u8]) -> Result<String, KeyError> {
         use aes_gcm::aead::{Aead, KeyInit as _, Payload};
         let cipher = aes_gcm::Aes256Gcm::new(&self.subkey(purpose).into());
-        let mut nonce = [0u8; 12];
-        rand::rngs::OsRng
-            .try_fill_bytes(&mut nonce)
-            .map_err(|_| KeyError::Random)?;
+        let nonce: [u8; 12] = random_bytes().map_err(|_| KeyError::Random)?;
         let ct = cipher
             .encrypt(
                 &nonce.into(),

@@ -4,6 +4,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::body::MessageBody;
 use actix_web::dev::{Server, Service};
 use actix_web::error::{PayloadError, UrlencodedError};
 use actix_web::http::StatusCode;
@@ -16,7 +17,7 @@ use tracing_actix_web::TracingLogger;
 use crate::accounts::batch;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::DirectoryKind;
-use crate::config::{ConfigError, Settings};
+use crate::config::{ConfigError, ServerSettings, Settings};
 use crate::db::{self, Db, DbError, DbUrl};
 use crate::demo;
 use crate::directory::ldap::LdapDirectory;
@@ -155,26 +156,143 @@ fn form_error(err: UrlencodedError) -> actix_web::Error {
     }
 }
 
+/// Refuses an address the settings do not allow (the demo listens on loopback only, plain
+/// HTTP only on loopback or behind a TLS proxy); the TLS configuration when there is one.
+fn tls_for(settings: &Settings, demo: bool) -> Result<Option<rustls::ServerConfig>, StartupError> {
+    let bind = settings.server.bind;
+    let tls_config = settings
+        .server
+        .tls
+        .as_ref()
+        .map(tls::server_config)
+        .transpose()?;
+    if demo && !bind.ip().is_loopback() {
+        return Err(StartupError::Refused(format!(
+            "--demo listens on loopback only; {bind} is not a loopback address"
+        )));
+    }
+    if tls_config.is_none() && !bind.ip().is_loopback() && !settings.server.behind_tls_proxy {
+        return Err(StartupError::Refused(format!(
+            "plain HTTP on {bind} is refused: configure [server.tls] or set [server] behind_tls_proxy = true"
+        )));
+    }
+    Ok(tls_config)
+}
+
+/// Migrations (when the settings say so) and, for the demo, its data on an empty database.
+fn prepare_database(
+    settings: &Settings,
+    db: &Db,
+    key: &AppKey,
+    options: &StartOptions,
+) -> Result<(), StartupError> {
+    let mut conn = db.get()?;
+    if settings.database.migrate_on_start {
+        let applied = db::run_migrations(&mut conn)?;
+        if !applied.is_empty() {
+            tracing::info!(count = applied.len(), "database migrations applied");
+        }
+    }
+    if options.demo {
+        let data_dir = &settings.demo.data_dir;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StartupError::Demo(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        demo::seed_if_empty(&mut conn, key, options.clock.now(), data_dir)
+            .map_err(|e| StartupError::Demo(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Gives back at once the batch leases this instance's former process held.
+fn release_former_leases(db: &Db, instance_id: &str) -> Result<(), StartupError> {
+    let released = batch::release_instance_leases(&mut *db.get()?, instance_id)
+        .map_err(|e| StartupError::Db(DbError::from(e)))?;
+    if released > 0 {
+        tracing::info!(
+            count = released,
+            "batch leases of the former process released"
+        );
+    }
+    Ok(())
+}
+
+/// Listens on `bind`; the address it got (its port, when `bind` asks for any).
+fn listen(bind: SocketAddr) -> Result<(TcpListener, SocketAddr), StartupError> {
+    let refused = |source| StartupError::Bind { addr: bind, source };
+    let listener = TcpListener::bind(bind).map_err(refused)?;
+    let addr = listener.local_addr().map_err(refused)?;
+    Ok((listener, addr))
+}
+
+/// The body and query limits, whose errors are French pages.
+fn input_limits(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(BODY_LIMIT)
+            .error_handler(|e, _| form_error(e)),
+    )
+    .app_data(web::PayloadConfig::new(BODY_LIMIT))
+    .app_data(web::QueryConfig::default().error_handler(|e, _| bad_form(e)));
+}
+
+/// Every 500 and every client error the framework answers become French pages.
+fn error_pages<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new()
+        .handler(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            errors::render_internal_error,
+        )
+        .default_handler_client(errors::render_client_error)
+}
+
+/// The HTTP server on `listener`: the routes behind every middleware, outermost last.
+fn http_server(
+    state: web::Data<AppState>,
+    server: &ServerSettings,
+    listener: TcpListener,
+    tls_config: Option<rustls::ServerConfig>,
+) -> Result<Server, StartupError> {
+    let tls = tls_config.is_some();
+    let mut http = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(input_limits)
+            .configure(routes::configure)
+            .wrap(from_fn(input_guard::refuse_nul_in_query))
+            .wrap(from_fn(origin::same_origin_only))
+            .wrap(from_fn(session_guard::require_session))
+            .wrap(error_pages())
+            .wrap(security_headers::default_headers(tls))
+            .wrap_fn(|req, srv| {
+                let header = security_headers::request_id_header(req.request());
+                srv.call(req).map(move |res| {
+                    res.map(|mut res| {
+                        if let Some((name, value)) = header {
+                            res.headers_mut().insert(name, value);
+                        }
+                        res
+                    })
+                })
+            })
+            .wrap(TracingLogger::<RequestSpan>::new())
+    })
+    .shutdown_timeout(server.shutdown_timeout_secs);
+    if server.workers > 0 {
+        http = http.workers(server.workers);
+    }
+    let bind = server.bind;
+    Ok(match tls_config {
+        Some(config) => http.listen_rustls_0_23(listener, config),
+        None => http.listen(listener),
+    }
+    .map_err(|source| StartupError::Bind { addr: bind, source })?
+    .run())
+}
+
 impl Application {
     pub fn build(settings: Settings, options: StartOptions) -> Result<Self, StartupError> {
-        let bind = settings.server.bind;
-        let tls_config = settings
-            .server
-            .tls
-            .as_ref()
-            .map(tls::server_config)
-            .transpose()?;
-        if options.demo && !bind.ip().is_loopback() {
-            return Err(StartupError::Refused(format!(
-                "--demo listens on loopback only; {bind} is not a loopback address"
-            )));
-        }
-        if tls_config.is_none() && !bind.ip().is_loopback() && !settings.server.behind_tls_proxy {
-            return Err(StartupError::Refused(format!(
-                "plain HTTP on {bind} is refused: configure [server.tls] or set [server] behind_tls_proxy = true"
-            )));
-        }
-        let tz = settings.time_zone();
+        let tls_config = tls_for(&settings, options.demo)?;
         // Before any hash (the demo seeds hashed passwords); the pool is process-wide.
         crate::auth::password::configure_hashing(
             settings.hashing.threads,
@@ -183,112 +301,33 @@ impl Application {
         let key = load_key(&settings, options.demo)?;
         let db = open_database(&settings)?;
         let directory = open_directory(&settings, &db)?;
-        {
-            let mut conn = db.get()?;
-            if settings.database.migrate_on_start {
-                let applied = db::run_migrations(&mut conn)?;
-                if !applied.is_empty() {
-                    tracing::info!(count = applied.len(), "database migrations applied");
-                }
-            }
-            if options.demo {
-                std::fs::create_dir_all(&settings.demo.data_dir).map_err(|e| {
-                    StartupError::Demo(format!(
-                        "cannot create {}: {e}",
-                        settings.demo.data_dir.display()
-                    ))
-                })?;
-                demo::seed_if_empty(
-                    &mut conn,
-                    &key,
-                    options.clock.now(),
-                    &settings.demo.data_dir,
-                )
-                .map_err(|e| StartupError::Demo(e.to_string()))?;
-            }
-        }
-        let listener =
-            TcpListener::bind(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| StartupError::Bind { addr: bind, source })?;
-        let tls = tls_config.is_some();
+        prepare_database(&settings, &db, &key, &options)?;
+        let (listener, addr) = listen(settings.server.bind)?;
         let instance_id = settings
             .server
             .instance_id
             .clone()
             .unwrap_or_else(|| default_instance_id(addr.port()));
-        {
-            let released = batch::release_instance_leases(&mut *db.get()?, &instance_id)
-                .map_err(|e| StartupError::Db(DbError::from(e)))?;
-            if released > 0 {
-                tracing::info!(
-                    count = released,
-                    "batch leases of the former process released"
-                );
-            }
-        }
+        release_former_leases(&db, &instance_id)?;
         let state = web::Data::new(AppState {
             settings: Arc::new(settings.clone()),
             db,
             key,
             clock: options.clock,
-            tz,
+            tz: settings.time_zone(),
             directory,
             instance_id,
         });
         let jobs_alive = Arc::new(());
-        let alive = Arc::downgrade(&jobs_alive);
-        crate::jobs::spawn_all(alive, state.batch_services(), &settings.session)
-            .map_err(|source| StartupError::Bind { addr, source })?;
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(
-                    web::FormConfig::default()
-                        .limit(BODY_LIMIT)
-                        .error_handler(|e, _| form_error(e)),
-                )
-                .app_data(web::PayloadConfig::new(BODY_LIMIT))
-                .app_data(web::QueryConfig::default().error_handler(|e, _| bad_form(e)))
-                .configure(routes::configure)
-                .wrap(from_fn(input_guard::refuse_nul_in_query))
-                .wrap(from_fn(origin::same_origin_only))
-                .wrap(from_fn(session_guard::require_session))
-                .wrap(
-                    ErrorHandlers::new()
-                        .handler(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            errors::render_internal_error,
-                        )
-                        .default_handler_client(errors::render_client_error),
-                )
-                .wrap(security_headers::default_headers(tls))
-                .wrap_fn(|req, srv| {
-                    let header = security_headers::request_id_header(req.request());
-                    srv.call(req).map(move |res| {
-                        res.map(|mut res| {
-                            if let Some((name, value)) = header {
-                                res.headers_mut().insert(name, value);
-                            }
-                            res
-                        })
-                    })
-                })
-                .wrap(TracingLogger::<RequestSpan>::new())
-        })
-        .shutdown_timeout(settings.server.shutdown_timeout_secs);
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
-        let server = match tls_config {
-            Some(config) => server.listen_rustls_0_23(listener, config),
-            None => server.listen(listener),
-        }
-        .map_err(|source| StartupError::Bind { addr: bind, source })?
-        .run();
+        crate::jobs::spawn_all(
+            Arc::downgrade(&jobs_alive),
+            state.batch_services(),
+            &settings.session,
+        )
+        .map_err(|source| StartupError::Bind { addr, source })?;
+        let tls = tls_config.is_some();
         Ok(Self {
-            server,
+            server: http_server(state, &settings.server, listener, tls_config)?,
             addr,
             tls,
             jobs_alive,

@@ -167,6 +167,7 @@ fn work(shared: &Shared) {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::AtomicUsize;
+    use std::thread::JoinHandle;
 
     use super::*;
 
@@ -182,6 +183,22 @@ mod tests {
             )
             .unwrap(),
         )
+    }
+
+    /// Takes the pool's one thread with a job that waits, once it has started, until the
+    /// returned sender speaks; the handle answers that job's outcome.
+    fn occupy(pool: &Arc<HashPool>) -> (mpsc::Sender<()>, JoinHandle<Result<(), PoolError>>) {
+        let (release, blocked) = mpsc::channel::<()>();
+        let (started_tx, started) = mpsc::channel::<()>();
+        let pool = pool.clone();
+        let holder = std::thread::spawn(move || {
+            pool.run(move || {
+                started_tx.send(()).unwrap();
+                blocked.recv().unwrap();
+            })
+        });
+        started.recv().unwrap();
+        (release, holder)
     }
 
     #[test]
@@ -211,18 +228,7 @@ mod tests {
     #[test]
     fn past_the_bounded_wait_a_job_is_refused_and_never_runs() {
         let pool = pool(1, 50, 64);
-        let (release, blocked) = mpsc::channel::<()>();
-        let (started_tx, started) = mpsc::channel::<()>();
-        let holder = {
-            let pool = pool.clone();
-            std::thread::spawn(move || {
-                pool.run(move || {
-                    started_tx.send(()).unwrap();
-                    blocked.recv().unwrap();
-                })
-            })
-        };
-        started.recv().unwrap();
+        let (release, holder) = occupy(&pool);
         let ran = Arc::new(AtomicUsize::new(0));
         let flag = ran.clone();
         assert_eq!(
@@ -239,18 +245,7 @@ mod tests {
     #[test]
     fn a_full_queue_refuses_at_once_and_a_panicking_job_fails_alone() {
         let pool = pool(1, 10_000, 1);
-        let (release, blocked) = mpsc::channel::<()>();
-        let (started_tx, started) = mpsc::channel::<()>();
-        let holder = {
-            let pool = pool.clone();
-            std::thread::spawn(move || {
-                pool.run(move || {
-                    started_tx.send(()).unwrap();
-                    blocked.recv().unwrap();
-                })
-            })
-        };
-        started.recv().unwrap();
+        let (release, holder) = occupy(&pool);
         let waiter = {
             let pool = pool.clone();
             std::thread::spawn(move || pool.run(|| 1))

@@ -15,11 +15,11 @@ use std::time::Duration;
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use rand::TryRngCore;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
 use super::hash_pool::{HashPool, PoolError, PoolLimits};
+use crate::secrets::random_bytes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
@@ -125,10 +125,7 @@ fn with_memory<T>(
 
 /// argon2id with the production parameters, on this thread's memory.
 fn hash_now(password: &[u8]) -> Result<String, PasswordError> {
-    let mut salt = [0u8; 16];
-    rand::rngs::OsRng
-        .try_fill_bytes(&mut salt)
-        .map_err(|_| PasswordError::Random)?;
+    let salt: [u8; 16] = random_bytes().map_err(|_| PasswordError::Random)?;
     let params = Params::DEFAULT;
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
@@ -200,11 +197,8 @@ pub fn generate_from(alphabet: &[u8], len: usize) -> Result<SecretString, Passwo
     let n = alphabet.len() as u8;
     let limit = u8::MAX - (u8::MAX % n);
     let mut out = String::with_capacity(len);
-    let mut buf = [0u8; 64];
     while out.len() < len {
-        rand::rngs::OsRng
-            .try_fill_bytes(&mut buf)
-            .map_err(|_| PasswordError::Random)?;
+        let buf: [u8; 64] = random_bytes().map_err(|_| PasswordError::Random)?;
         for b in buf {
             if b < limit && out.len() < len {
                 out.push(alphabet[(b % n) as usize] as char);

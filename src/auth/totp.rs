@@ -4,13 +4,12 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use rand::TryRngCore;
 use totp_rs::{Algorithm, Secret, Totp};
 
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::agent_totp;
-use crate::secrets::AppKey;
+use crate::secrets::{AppKey, random_bytes};
 
 pub const SECRET_LEN: usize = 20;
 pub const STEP_SECS: i64 = 30;
@@ -45,11 +44,7 @@ impl std::fmt::Debug for TotpSecret {
 
 impl TotpSecret {
     pub fn generate() -> Result<Self, TotpError> {
-        let mut b = [0u8; SECRET_LEN];
-        rand::rngs::OsRng
-            .try_fill_bytes(&mut b)
-            .map_err(|_| TotpError::Random)?;
-        Ok(Self(b))
+        random_bytes().map(Self).map_err(|_| TotpError::Random)
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, TotpError> {
@@ -214,31 +209,22 @@ pub fn accept_step(
     let fresh = agent_totp::last_step
         .is_null()
         .or(agent_totp::last_step.lt(step));
+    // Confirming takes an enrolment not yet confirmed; a check, a confirmed one.
+    let row = agent_totp::table
+        .filter(agent_totp::agent_uid.eq(uid))
+        .filter(agent_totp::confirmed_at.is_null().eq(confirming))
+        .filter(fresh);
+    let accepted = (
+        agent_totp::last_step.eq(Some(step)),
+        agent_totp::failures.eq(0i64),
+    );
     let n = if confirming {
-        diesel::update(
-            agent_totp::table
-                .filter(agent_totp::agent_uid.eq(uid))
-                .filter(agent_totp::confirmed_at.is_null())
-                .filter(fresh),
-        )
-        .set((
-            agent_totp::last_step.eq(Some(step)),
-            agent_totp::failures.eq(0i64),
-            agent_totp::confirmed_at.eq(Some(db_instant(now))),
-        ))
-        .execute(conn)?
+        let confirmed = agent_totp::confirmed_at.eq(Some(db_instant(now)));
+        diesel::update(row)
+            .set((accepted, confirmed))
+            .execute(conn)?
     } else {
-        diesel::update(
-            agent_totp::table
-                .filter(agent_totp::agent_uid.eq(uid))
-                .filter(agent_totp::confirmed_at.is_not_null())
-                .filter(fresh),
-        )
-        .set((
-            agent_totp::last_step.eq(Some(step)),
-            agent_totp::failures.eq(0i64),
-        ))
-        .execute(conn)?
+        diesel::update(row).set(accepted).execute(conn)?
     };
     Ok(n == 1)
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::audit::cli_actor;
@@ -17,41 +17,39 @@ use crate::secrets::AppKey;
 use crate::usecases::import::{ImportFormat, ImportRequest};
 use crate::usecases::{self, Actor, Context};
 
+/// What both imports take: the establishment, the files and how to apply them.
+#[derive(Debug, Args)]
+pub struct ImportFiles {
+    #[arg(long, value_name = "UAI")]
+    uai: String,
+    /// The establishment's name (when it is created or renamed).
+    #[arg(long)]
+    name: Option<String>,
+    /// Show what would happen; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Apply a file older than the last one imported for this UAI (audited).
+    #[arg(long)]
+    force: bool,
+    pupils: PathBuf,
+    guardians: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Import SIECLE/BEE exports: ElevesSansAdresses.xml [ResponsablesAvecAdresses.xml].
     Siecle {
-        #[arg(long, value_name = "UAI")]
-        uai: String,
-        /// The establishment's name (when it is created or renamed).
-        #[arg(long)]
-        name: Option<String>,
-        /// Show what would happen; change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Apply a file older than the last one imported for this UAI (audited).
-        #[arg(long)]
-        force: bool,
-        pupils: PathBuf,
-        guardians: Option<PathBuf>,
+        #[command(flatten)]
+        files: ImportFiles,
     },
     /// Import CSV files: eleves.csv [responsables.csv] (columns in docs/operations.md).
     Csv {
-        #[arg(long, value_name = "UAI")]
-        uai: String,
-        #[arg(long)]
-        name: Option<String>,
+        #[command(flatten)]
+        files: ImportFiles,
         /// The school year of the files, by its first year (2026 for 2026-2027): a CSV does
         /// not say it, and an older year than the last import is refused.
         #[arg(long, value_name = "ANNEE")]
         annee: String,
-        #[arg(long)]
-        dry_run: bool,
-        /// Apply a file older than the last one imported for this UAI (audited).
-        #[arg(long)]
-        force: bool,
-        pupils: PathBuf,
-        guardians: Option<PathBuf>,
     },
 }
 
@@ -69,40 +67,22 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, ImportError> {
 
 /// What the command line asked for, once the files are read (no database work).
 pub fn load(command: &ImportCommand) -> Result<ImportRequest, ImportError> {
-    let (uai, name, dry_run, force, pupils, guardians, annee) = match command {
-        ImportCommand::Siecle {
-            uai,
-            name,
-            dry_run,
-            force,
-            pupils,
-            guardians,
-        } => (uai, name, *dry_run, *force, pupils, guardians, None),
-        ImportCommand::Csv {
-            uai,
-            name,
-            annee,
-            dry_run,
-            force,
-            pupils,
-            guardians,
-        } => (uai, name, *dry_run, *force, pupils, guardians, Some(annee)),
-    };
-    let uai = Uai::parse(uai).map_err(|e| ImportError::Refused(e.to_string()))?;
-    let format = match annee {
-        None => ImportFormat::Siecle,
-        Some(annee) => ImportFormat::Csv(
+    let (ImportCommand::Siecle { files } | ImportCommand::Csv { files, .. }) = command;
+    let uai = Uai::parse(&files.uai).map_err(|e| ImportError::Refused(e.to_string()))?;
+    let format = match command {
+        ImportCommand::Siecle { .. } => ImportFormat::Siecle,
+        ImportCommand::Csv { annee, .. } => ImportFormat::Csv(
             SchoolYear::parse(annee).map_err(|e| ImportError::Refused(format!("--annee : {e}")))?,
         ),
     };
     Ok(ImportRequest {
         uai,
         format,
-        pupils: read(pupils)?,
-        guardians: guardians.as_ref().map(read).transpose()?,
-        name: name.clone(),
-        dry_run,
-        force,
+        pupils: read(&files.pupils)?,
+        guardians: files.guardians.as_ref().map(read).transpose()?,
+        name: files.name.clone(),
+        dry_run: files.dry_run,
+        force: files.force,
     })
 }
 

@@ -4,7 +4,7 @@ mod agents;
 mod import;
 
 pub use agents::AgentsCommand;
-pub use import::ImportCommand;
+pub use import::{ImportCommand, ImportFiles};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,7 +14,8 @@ use clap::{Parser, Subcommand};
 
 use crate::audit::{self, VerifyError};
 use crate::config::Settings;
-use crate::db;
+use crate::db::{self, DbConnection};
+use crate::secrets::AppKey;
 use crate::startup::{Application, StartOptions, StartupError, load_key, open_database};
 use crate::telemetry;
 
@@ -104,6 +105,7 @@ pub enum AuditCommand {
 /// Runs the command; an `Err` is printed as one line by `main`.
 pub fn run(cli: Cli) -> Result<ExitCode, StartupError> {
     let mut settings = Settings::load(cli.config.as_deref())?;
+    let tz = settings.time_zone();
     match cli.command {
         Command::Serve { bind, demo } => {
             if let Some(bind) = bind {
@@ -112,81 +114,93 @@ pub fn run(cli: Cli) -> Result<ExitCode, StartupError> {
             telemetry::init(&settings.log);
             serve(settings, demo)
         }
-        Command::Migrate => {
-            let db = open_database(&settings)?;
-            let mut conn = db.get()?;
-            let applied = db::run_migrations(&mut conn)?;
-            if applied.is_empty() {
-                println!("database is up to date ({})", conn.backend_name());
-            }
-            for name in applied {
-                println!("applied {name}");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Migrate => migrate(&settings),
         Command::Audit {
             command: AuditCommand::Verify { demo },
         } => verify(&settings, demo),
         Command::Delegations {
             command: DelegationsCommand::List { uai },
-        } => {
-            let uai = uai
-                .map(|u| crate::domain::Uai::parse(&u))
-                .transpose()
-                .map_err(|e| StartupError::Refused(e.to_string()))?;
-            let tz = settings.time_zone();
-            let db = open_database(&settings)?;
-            let mut conn = db.get()?;
-            let list = crate::delegation::store::all(&mut conn, uai.as_ref())
-                .map_err(db::DbError::from)?;
-            let now = chrono::Utc::now();
-            println!("id\tuai\tgrantee\tscope\tfrom\tuntil\tstatus\tgranted_by\tmotive");
-            for d in list {
-                println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                    d.id,
-                    d.uai,
-                    d.grantee_uid,
-                    d.scope.as_str(),
-                    d.valid_from,
-                    d.valid_until,
-                    format!("{:?}", d.status(now, tz)).to_lowercase(),
-                    d.granted_by,
-                    d.motive.replace(['\t', '\n', '\r'], " ")
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Import { command } => {
-            let key = load_key(&settings, false)?;
-            let tz = settings.time_zone();
-            let db = open_database(&settings)?;
-            let mut conn = db.get()?;
-            let out = import::run(&mut conn, &key, tz, command)
-                .map_err(|e| StartupError::Refused(e.to_string()))?;
-            println!("{out}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Purge { apply } => {
-            let key = load_key(&settings, false)?;
-            let tz = settings.time_zone();
-            let db = open_database(&settings)?;
-            let mut conn = db.get()?;
-            let out = import::run_purge(&mut conn, &key, tz, apply)
-                .map_err(|e| StartupError::Refused(e.to_string()))?;
-            println!("{out}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Agents { demo, command } => {
-            let key = load_key(&settings, demo)?;
-            let db = open_database(&settings)?;
-            let mut conn = db.get()?;
-            let out = agents::run(&mut conn, &key, chrono::Utc::now(), command)
-                .map_err(|e| StartupError::Refused(e.to_string()))?;
-            println!("{out}");
-            Ok(ExitCode::SUCCESS)
-        }
+        } => list_delegations(&settings, uai),
+        Command::Import { command } => operate(&settings, false, |conn, key| {
+            import::run(conn, key, tz, command)
+        }),
+        Command::Purge { apply } => operate(&settings, false, |conn, key| {
+            import::run_purge(conn, key, tz, apply)
+        }),
+        Command::Agents { demo, command } => operate(&settings, demo, |conn, key| {
+            agents::run(conn, key, chrono::Utc::now(), command)
+        }),
     }
+}
+
+/// Runs `f` on a database connection with the application key (`demo`: the one the demo
+/// generated in its data folder).
+fn with_database<T>(
+    settings: &Settings,
+    demo: bool,
+    f: impl FnOnce(&mut DbConnection, &AppKey) -> Result<T, StartupError>,
+) -> Result<T, StartupError> {
+    let key = load_key(settings, demo)?;
+    let db = open_database(settings)?;
+    let mut conn = db.get()?;
+    f(&mut conn, &key)
+}
+
+/// Runs an operator's command on the database and prints its answer; its error is the
+/// command's refusal.
+fn operate<E: std::fmt::Display>(
+    settings: &Settings,
+    demo: bool,
+    f: impl FnOnce(&mut DbConnection, &AppKey) -> Result<String, E>,
+) -> Result<ExitCode, StartupError> {
+    let out = with_database(settings, demo, |conn, key| {
+        f(conn, key).map_err(|e| StartupError::Refused(e.to_string()))
+    })?;
+    println!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `migrate`: applies the pending migrations, names each.
+fn migrate(settings: &Settings) -> Result<ExitCode, StartupError> {
+    let db = open_database(settings)?;
+    let mut conn = db.get()?;
+    let applied = db::run_migrations(&mut conn)?;
+    if applied.is_empty() {
+        println!("database is up to date ({})", conn.backend_name());
+    }
+    for name in applied {
+        println!("applied {name}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `delegations list [--uai UAI]`: one tab-separated line each, with its status today.
+fn list_delegations(settings: &Settings, uai: Option<String>) -> Result<ExitCode, StartupError> {
+    let uai = uai
+        .map(|u| crate::domain::Uai::parse(&u))
+        .transpose()
+        .map_err(|e| StartupError::Refused(e.to_string()))?;
+    let tz = settings.time_zone();
+    let db = open_database(settings)?;
+    let mut conn = db.get()?;
+    let list = crate::delegation::store::all(&mut conn, uai.as_ref()).map_err(db::DbError::from)?;
+    let now = chrono::Utc::now();
+    println!("id\tuai\tgrantee\tscope\tfrom\tuntil\tstatus\tgranted_by\tmotive");
+    for d in list {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            d.id,
+            d.uai,
+            d.grantee_uid,
+            d.scope.as_str(),
+            d.valid_from,
+            d.valid_until,
+            format!("{:?}", d.status(now, tz)).to_lowercase(),
+            d.granted_by,
+            d.motive.replace(['\t', '\n', '\r'], " ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn serve(settings: Settings, demo: bool) -> Result<ExitCode, StartupError> {
@@ -211,25 +225,24 @@ fn serve(settings: Settings, demo: bool) -> Result<ExitCode, StartupError> {
 }
 
 fn verify(settings: &Settings, demo: bool) -> Result<ExitCode, StartupError> {
-    let key = load_key(settings, demo)?;
-    let db = open_database(settings)?;
-    let mut conn = db.get()?;
-    match audit::verify_chain(&mut conn, &key) {
-        Ok(head) => {
-            println!("audit chain OK: {} rows", head.seq);
-            println!("head seq={} hash={}", head.seq, head.hash);
-            Ok(ExitCode::SUCCESS)
+    with_database(settings, demo, |conn, key| {
+        match audit::verify_chain(conn, key) {
+            Ok(head) => {
+                println!("audit chain OK: {} rows", head.seq);
+                println!("head seq={} hash={}", head.seq, head.hash);
+                Ok(ExitCode::SUCCESS)
+            }
+            // A broken chain has no head worth anchoring: printing one would let a script
+            // record a forged head as if it had been verified.
+            Err(VerifyError::Broken { seq, reason }) => {
+                eprintln!("audit chain BROKEN at row {seq}: {reason}");
+                eprintln!(
+                    "no head printed: the chain cannot be trusted past row {}",
+                    seq - 1
+                );
+                Ok(ExitCode::from(3))
+            }
+            Err(VerifyError::Query(e)) => Err(StartupError::Db(e.into())),
         }
-        // A broken chain has no head worth anchoring: printing one would let a script
-        // record a forged head as if it had been verified.
-        Err(VerifyError::Broken { seq, reason }) => {
-            eprintln!("audit chain BROKEN at row {seq}: {reason}");
-            eprintln!(
-                "no head printed: the chain cannot be trusted past row {}",
-                seq - 1
-            );
-            Ok(ExitCode::from(3))
-        }
-        Err(VerifyError::Query(e)) => Err(StartupError::Db(e.into())),
-    }
+    })
 }

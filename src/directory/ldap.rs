@@ -14,7 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::domain::{Agent, AgentUid};
 
-use super::{Directory, DirectoryError, is_blank, parse_uai_values};
+use super::{Directory, DirectoryError, parse_uai_values};
 use crate::config::LdapSettings;
 use crate::domain::{Uai, search_key};
 
@@ -244,14 +244,11 @@ fn client_config(ca_file: &std::path::Path) -> Result<ClientConfig, DirectoryErr
 }
 
 impl Directory for LdapDirectory {
-    fn authenticate(
+    fn check_credentials(
         &self,
         uid: &AgentUid,
         password: &SecretString,
     ) -> Result<Agent, DirectoryError> {
-        if is_blank(password) {
-            return Err(DirectoryError::InvalidCredentials("blank password"));
-        }
         let mut conn = self.service_conn()?;
         let found = self.find(&mut conn, uid)?;
         // An unknown uid still costs a bind, as a wrong password does.

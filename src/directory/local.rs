@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use crate::domain::{Agent, AgentUid};
 
-use super::{Directory, DirectoryError, is_blank};
+use super::{Directory, DirectoryError};
 use crate::auth::password::{PasswordError, verify_password};
 use crate::clock::db_instant;
 use crate::db::schema::{agent_uais, agents};
@@ -52,14 +52,11 @@ fn unavailable(e: diesel::result::Error) -> DirectoryError {
 }
 
 impl Directory for LocalDirectory {
-    fn authenticate(
+    fn check_credentials(
         &self,
         uid: &AgentUid,
         password: &SecretString,
     ) -> Result<Agent, DirectoryError> {
-        if is_blank(password) {
-            return Err(DirectoryError::InvalidCredentials("blank password"));
-        }
         // Read everything first: no pool connection is held while hashing.
         let (row, agent) = {
             let mut conn = self.conn()?;

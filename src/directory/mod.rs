@@ -27,8 +27,20 @@ pub enum DirectoryError {
 /// The directory contract. Calls block (network, argon2): run them on the blocking pool.
 pub trait Directory: Send + Sync + 'static {
     /// Checks the password and returns the agent. An empty or blank password is refused
-    /// before any bind.
+    /// here, before the backend sees it (no bind, no hash).
     fn authenticate(
+        &self,
+        uid: &AgentUid,
+        password: &SecretString,
+    ) -> Result<Agent, DirectoryError> {
+        if is_blank(password) {
+            return Err(DirectoryError::InvalidCredentials("blank password"));
+        }
+        self.check_credentials(uid, password)
+    }
+
+    /// The backend's check of a password that is not blank: callers use `authenticate`.
+    fn check_credentials(
         &self,
         uid: &AgentUid,
         password: &SecretString,

@@ -118,6 +118,20 @@ pub(crate) fn check_max_chars(
     Ok(())
 }
 
+/// Asserts that `parse` refuses each of `inputs`, and a text of 10,000 `filler` characters
+/// (characters the type accepts, so that only its length refuses it).
+#[cfg(test)]
+pub(crate) fn assert_refuses<T: std::fmt::Debug, E>(
+    parse: impl Fn(&str) -> Result<T, E>,
+    filler: char,
+    inputs: &[&str],
+) {
+    let long = filler.to_string().repeat(10_000);
+    for s in inputs.iter().copied().chain([long.as_str()]) {
+        assert!(parse(s).is_err(), "{s:?} should be refused");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::domain::{Division, Uai};

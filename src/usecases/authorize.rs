@@ -61,6 +61,11 @@ pub fn record_refusal(
     Ok(())
 }
 
+/// The id of a record as a path gives it: one that does not parse names nothing (404).
+pub fn path_id(id: &str) -> Result<i64, Failure> {
+    id.parse().map_err(|_| Failure::hidden())
+}
+
 /// Allows `action` on `uai` for `agent`, or refuses it (audited): 404 when he holds nothing
 /// on that establishment, 403 when he holds something else there.
 #[allow(clippy::too_many_arguments)]

@@ -4,7 +4,7 @@
 
 use chrono_tz::Tz;
 
-use super::authorize::{self, Attempt, permitted};
+use super::authorize::{self, Attempt, path_id, permitted};
 use super::grant_checks::{CheckedGrant, check_grant};
 pub use super::grant_checks::{GrantRefusal, GrantRequest, GranteeLookup, look_up_grantee};
 use super::{Context, Failure};
@@ -71,10 +71,11 @@ fn write_grant(
             granted_by: &by,
         };
         let id = store::insert(tx.conn(), &new, ctx.now)?;
-        let mut event = attempt
+        let event = attempt
             .clone()
             .on("delegation", id)
             .event_in(ctx, Some(uai), Outcome::Success)
+            .delegation(Some(id))
             .details(format!(
                 "to {} scope {} from {} until {}",
                 checked.grantee.uid,
@@ -82,7 +83,6 @@ fn write_grant(
                 checked.from,
                 checked.until
             ));
-        event.delegation_id = Some(id);
         tx.append(&event)?;
         ids.push(id);
     }
@@ -144,7 +144,7 @@ pub fn permit_on(
     id: &str,
     action: AuditAction,
 ) -> Result<(Delegation, Permit), Failure> {
-    let id: i64 = id.parse().map_err(|_| Failure::hidden())?;
+    let id = path_id(id)?;
     let d = store::find(conn, id)?.ok_or_else(Failure::hidden)?;
     let attempt = Attempt::new(action).on("delegation", d.id);
     let permit = authorize::permit(
@@ -160,12 +160,17 @@ pub fn permit_on(
     Ok((d, permit))
 }
 
-/// The permit must be for managing the delegations of `d`'s establishment.
-fn permitted_on<'a>(permit: &Permit, d: &'a Delegation) -> Result<&'a Uai, Failure> {
+/// `d`'s establishment and the attempt of `action` on `d` there: the permit must be for
+/// managing the delegations of that establishment.
+fn permitted_on<'a>(
+    permit: &Permit,
+    d: &'a Delegation,
+    action: AuditAction,
+) -> Result<(&'a Uai, Attempt), Failure> {
     if permitted(permit, Action::ManageDelegations)? != &d.uai {
         return Err(Failure::internal("permit for another establishment"));
     }
-    Ok(&d.uai)
+    Ok((&d.uai, Attempt::new(action).on("delegation", d.id)))
 }
 
 /// Revokes `d` at once; a second revocation is refused (409, audited).
@@ -176,15 +181,15 @@ pub fn revoke(
     ctx: &Context,
     d: &Delegation,
 ) -> Result<(), Failure> {
-    let uai = permitted_on(permit, d)?;
-    let attempt = Attempt::new(AuditAction::DelegationRevoke).on("delegation", d.id);
+    let (uai, attempt) = permitted_on(permit, d, AuditAction::DelegationRevoke)?;
     let by = ctx.actor.stored();
     let revoked = audit::audited(conn, key, ctx.now, |tx| -> Result<bool, Failure> {
         let changed = store::revoke(tx.conn(), d.id, &by, ctx.now)?;
         let event = if changed {
-            let mut event = attempt.event_in(ctx, Some(uai), Outcome::Success);
-            event.delegation_id = Some(d.id.get());
-            event.details(format!("{} scope {}", d.grantee_uid, d.scope.as_str()))
+            attempt
+                .event_in(ctx, Some(uai), Outcome::Success)
+                .delegation(Some(d.id))
+                .details(format!("{} scope {}", d.grantee_uid, d.scope.as_str()))
         } else {
             attempt
                 .event_in(ctx, Some(uai), Outcome::Refused)
@@ -242,8 +247,7 @@ pub fn extend(
     d: &Delegation,
     valid_until: &str,
 ) -> Result<(), Failure> {
-    let uai = permitted_on(permit, d)?;
-    let attempt = Attempt::new(AuditAction::DelegationExtend).on("delegation", d.id);
+    let (uai, attempt) = permitted_on(permit, d, AuditAction::DelegationExtend)?;
     let by = ctx.actor.stored();
     audit::audited(
         conn,
@@ -260,8 +264,8 @@ pub fn extend(
                 }
                 Ok(until) => {
                     if store::extend(tx.conn(), d.id, until, &by, ctx.now)? {
-                        let mut event = attempt.event_in(ctx, Some(uai), Outcome::Success);
-                        event.delegation_id = Some(d.id.get());
+                        let event = attempt.event_in(ctx, Some(uai), Outcome::Success);
+                        let event = event.delegation(Some(d.id));
                         tx.append(&event.details(format!("until {} → {until}", d.valid_until)))?;
                     }
                     Ok(Ok(()))

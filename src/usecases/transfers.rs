@@ -4,7 +4,7 @@
 
 use chrono_tz::Tz;
 
-use super::authorize::{self, Attempt, permitted};
+use super::authorize::{self, Attempt, path_id, permitted};
 use super::{Context, Failure};
 use crate::audit::{self, AuditAction, Outcome};
 use crate::clock::db_instant;
@@ -28,7 +28,7 @@ pub fn permit_on(
     agent: &Agent,
     id: &str,
 ) -> Result<(PendingTransfer, Uai, Permit), Failure> {
-    let id: i64 = id.parse().map_err(|_| Failure::hidden())?;
+    let id = path_id(id)?;
     let t = transfers::find(conn, id)?.ok_or_else(Failure::hidden)?;
     let from = Uai::parse(&t.from_uai).map_err(|e| Failure::internal(e.to_string()))?;
     let action = Action::AcceptTransfers;

@@ -10,7 +10,8 @@ use maud::Markup;
 use super::BASE;
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
-use super::guard::{Attempt, permit, requested_uai};
+use super::guard::{Attempt, Checks, admit, permit, requested_uai};
+use super::parents_gate::Gate;
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use super::state::AppState;
@@ -57,10 +58,13 @@ where
 /// attempt in the audit rows.
 pub type Asked = (Action, crate::audit::AuditAction);
 
-/// The establishment a page names, with the permit to act there.
+/// The establishment a page names, with the permit to act there and what the route
+/// required passed.
 pub struct Permitted {
     pub uai: Uai,
     pub permit: Permit,
+    /// The parents' gate used, on a gated route.
+    pub gate: Option<Gate>,
 }
 
 impl Permitted {
@@ -72,18 +76,26 @@ impl Permitted {
 }
 
 /// The establishment a page names (`?uai=`, or a form's field) and the permit for the
-/// asked action there (refused and audited otherwise: 404 or 403).
+/// asked action there (refused and audited otherwise: 404 or 403), then what the route
+/// requires (`admit`: the parents' gate, the CSRF token `csrf` of a POST).
 pub async fn permit_requested(
     state: &AppState,
-    signed_in: &SignedIn,
-    meta: &RequestMeta,
+    (signed_in, meta): (&SignedIn, &RequestMeta),
     requested: Option<&str>,
     (action, attempt): Asked,
+    csrf: Option<&str>,
 ) -> Result<Permitted, AppError> {
     let uai = requested_uai(requested)?;
     let attempt = Attempt::new(attempt);
     let permit = permit(state, signed_in, meta, action, &uai, &attempt).await?;
-    Ok(Permitted { uai, permit })
+    let checks = Checks {
+        uai: &uai,
+        attempt: &attempt,
+        parents: false,
+        csrf,
+    };
+    let gate = admit(state, signed_in, meta, checks).await?.gate;
+    Ok(Permitted { uai, permit, gate })
 }
 
 /// A page reached without naming an establishment: straight to the agent's only one, or a

@@ -129,46 +129,46 @@ mod tests {
         Some(s.parse().unwrap())
     }
 
+    /// One resolution: the socket peer, the `X-Forwarded-For` lines, the client it gives
+    /// (`None`: unknown).
+    type Case<'a> = (&'a str, &'a [&'a str], Option<&'a str>);
+
+    /// Resolves every case behind the `trusted` proxies.
+    fn resolves(trusted: &[&str], cases: &[Case<'_>]) {
+        let trusted = nets(trusted);
+        for &(peer, lines, client) in cases {
+            let got = resolve_client(ip(peer), &headers(lines), &trusted);
+            assert_eq!(got, client.and_then(ip), "peer {peer}, header {lines:?}");
+        }
+    }
+
     #[test]
     fn untrusted_peer_is_the_client_whatever_the_header_says() {
-        let trusted = nets(&["10.0.0.1/32"]);
-        assert_eq!(
-            resolve_client(ip("203.0.113.7"), &headers(&["10.1.2.3"]), &trusted),
-            ip("203.0.113.7")
-        );
-        assert_eq!(
-            resolve_client(ip("203.0.113.7"), &headers(&[]), &[]),
-            ip("203.0.113.7")
-        );
+        let client = Some("203.0.113.7");
+        resolves(&["10.0.0.1/32"], &[("203.0.113.7", &["10.1.2.3"], client)]);
+        resolves(&[], &[("203.0.113.7", &[], client)]);
     }
 
     #[test]
     fn trusted_proxy_gives_the_rightmost_untrusted_entry() {
-        let trusted = nets(&["10.0.0.0/24"]);
-        let h = headers(&["198.51.100.1, 192.0.2.9, 10.0.0.5"]);
-        assert_eq!(
-            resolve_client(ip("10.0.0.1"), &h, &trusted),
-            ip("192.0.2.9")
-        );
+        let client = Some("192.0.2.9");
+        let one_line = ["198.51.100.1, 192.0.2.9, 10.0.0.5"];
         // The same list split over two header lines.
-        let h = headers(&["198.51.100.1", "192.0.2.9, 10.0.0.5"]);
-        assert_eq!(
-            resolve_client(ip("10.0.0.1"), &h, &trusted),
-            ip("192.0.2.9")
+        let two_lines = ["198.51.100.1", "192.0.2.9, 10.0.0.5"];
+        resolves(
+            &["10.0.0.0/24"],
+            &[
+                ("10.0.0.1", &one_line, client),
+                ("10.0.0.1", &two_lines, client),
+            ],
         );
     }
 
     #[test]
     fn trusted_proxy_without_usable_header_gives_unknown() {
-        let trusted = nets(&["10.0.0.0/24"]);
-        assert_eq!(
-            resolve_client(ip("10.0.0.1"), &headers(&[]), &trusted),
-            None
-        );
-        assert_eq!(
-            resolve_client(ip("10.0.0.1"), &headers(&["10.0.0.2, 10.0.0.3"]), &trusted),
-            None
-        );
+        let trusted = ["10.0.0.0/24"];
+        let only_proxies = ("10.0.0.1", &["10.0.0.2, 10.0.0.3"][..], None);
+        resolves(&trusted, &[("10.0.0.1", &[], None), only_proxies]);
         for bad in [
             "",
             "garbage",
@@ -177,32 +177,20 @@ mod tests {
             "192.0.2.9;x",
             "unknown, 192.0.2.9",
         ] {
-            assert_eq!(
-                resolve_client(ip("10.0.0.1"), &headers(&[bad]), &trusted),
-                None,
-                "{bad:?}"
-            );
+            resolves(&trusted, &[("10.0.0.1", &[bad], None)]);
         }
     }
 
     #[test]
     fn ipv4_mapped_ipv6_is_normalised() {
-        let trusted = nets(&["10.0.0.1/32"]);
-        assert_eq!(
-            resolve_client(
-                ip("::ffff:10.0.0.1"),
-                &headers(&["::ffff:192.0.2.4"]),
-                &trusted
-            ),
-            ip("192.0.2.4")
-        );
-        assert_eq!(
-            resolve_client(ip("::ffff:192.0.2.4"), &headers(&[]), &trusted),
-            ip("192.0.2.4")
-        );
-        assert_eq!(
-            resolve_client(ip("10.0.0.1"), &headers(&["[2001:db8::1]"]), &trusted),
-            ip("2001:db8::1")
+        let v4 = Some("192.0.2.4");
+        resolves(
+            &["10.0.0.1/32"],
+            &[
+                ("::ffff:10.0.0.1", &["::ffff:192.0.2.4"], v4),
+                ("::ffff:192.0.2.4", &[], v4),
+                ("10.0.0.1", &["[2001:db8::1]"], Some("2001:db8::1")),
+            ],
         );
     }
 
@@ -210,18 +198,12 @@ mod tests {
     fn networks_in_the_ipv4_mapped_form_hold_ipv4_addresses() {
         // Found by the property tests: a proxy listed as `::ffff:203.0.1.0/120` was not
         // recognised once its address was normalised, and became the client itself.
-        let trusted = nets(&["::ffff:203.0.1.0/120"]);
-        assert_eq!(
-            resolve_client(ip("::ffff:203.0.1.7"), &headers(&[]), &trusted),
-            None
-        );
-        assert_eq!(
-            resolve_client(
-                ip("203.0.1.7"),
-                &headers(&["192.0.2.4, 203.0.1.9"]),
-                &trusted
-            ),
-            ip("192.0.2.4")
+        resolves(
+            &["::ffff:203.0.1.0/120"],
+            &[
+                ("::ffff:203.0.1.7", &[], None),
+                ("203.0.1.7", &["192.0.2.4, 203.0.1.9"], Some("192.0.2.4")),
+            ],
         );
         let inside = ClientAddr {
             peer: None,

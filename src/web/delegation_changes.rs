@@ -1,6 +1,6 @@
 //! Revoking and extending a delegation. The UAI comes from the delegation record.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use maud::Markup;
 use serde::Deserialize;
 
@@ -8,8 +8,8 @@ use super::BASE;
 use super::calls::{Call, call, see_other};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
-use super::guard::{Attempt, State, require_csrf};
-use super::request::RequestMeta;
+use super::guard::{Attempt, Checks, State, admit};
+use super::request::{OnRecord, Posted, RequestMeta};
 use super::session_guard::SignedIn;
 use super::views::delegations::revocation_page;
 use crate::audit::AuditAction;
@@ -33,8 +33,8 @@ pub struct ExtendForm {
     csrf_token: String,
 }
 
-/// The delegation of the path and the permit to manage it (404 for a bad id too); for a
-/// change, the form's CSRF token checked after the rights.
+/// The delegation of the path and the permit to manage it (404 for a bad id too), then what
+/// the route requires (for a change, the form's CSRF token).
 async fn permitted(
     state: &AppState,
     signed_in: &SignedIn,
@@ -47,19 +47,19 @@ async fn permitted(
         delegations::permit_on(conn, &c.key, c.tz, &c.ctx, &c.agent, &id, action)
     })
     .await?;
-    if let Some(token) = csrf_token {
-        let attempt = Attempt::new(action).on("delegation", d.id);
-        require_csrf(state, signed_in, meta, token, Some(&d.uai), &attempt).await?;
-    }
+    let attempt = Attempt::new(action).on("delegation", d.id);
+    let checks = Checks {
+        uai: &d.uai,
+        attempt: &attempt,
+        parents: false,
+        csrf: csrf_token,
+    };
+    admit(state, signed_in, meta, checks).await?;
     Ok((d, permit))
 }
 
-pub async fn confirm_revocation(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-) -> Result<Markup, AppError> {
+pub async fn confirm_revocation((who, path): OnRecord) -> Result<Markup, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let id = path.into_inner();
     let (d, _) = permitted(
         &state,
@@ -99,12 +99,9 @@ where
 }
 
 pub async fn revoke_delegation(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    (who, path, form): Posted<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let asked = (path.into_inner(), form.csrf_token.as_str());
     change(
         (state, signed_in, meta),
@@ -116,12 +113,9 @@ pub async fn revoke_delegation(
 }
 
 pub async fn extend_delegation(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<ExtendForm>,
+    (who, path, form): Posted<ExtendForm>,
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let until = form.valid_until.clone();
     let asked = (path.into_inner(), form.csrf_token.as_str());
     change(

@@ -8,8 +8,7 @@ use super::BASE;
 use super::calls::{Permitted, call, choose_establishment, html, permit_requested, see_other};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
-use super::guard::{Attempt, State, require_csrf};
-use super::request::RequestMeta;
+use super::request::{Asker, Queried};
 use super::session_guard::SignedIn;
 use super::views::delegations::{DelegationsView, GrantValues, delegations_page};
 use crate::audit::AuditAction;
@@ -187,18 +186,14 @@ fn notice(query: &ListQuery) -> Option<&'static str> {
     }
 }
 
-pub async fn show_delegations(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn show_delegations((who, query): Queried<ListQuery>) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let Some(uai) = query.uai.as_deref().filter(|u| !u.is_empty()) else {
         let mine = &signed_in.0.agent.responsible_for;
         return choose_establishment(&state, &signed_in, mine, "delegations").await;
     };
     let asked = (Action::ManageDelegations, AuditAction::DelegationView);
-    let uai = permit_requested(&state, &signed_in, &meta, Some(uai), asked)
+    let uai = permit_requested(&state, (&signed_in, &meta), Some(uai), asked, None)
         .await?
         .uai;
     let screen = load_screen(&state, &uai, &query.recherche).await?;
@@ -220,24 +215,17 @@ pub async fn show_delegations(
     ))
 }
 
-pub async fn grant_delegation(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
+pub async fn grant_delegation(who: Asker, body: web::Bytes) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let form: GrantForm = serde_html_form::from_bytes(&body).map_err(|_| {
         AppError::BadRequest(
             "Le formulaire envoyé est mal formé. Rechargez la page et réessayez.".into(),
         )
     })?;
     let asked = (Action::ManageDelegations, AuditAction::DelegationGrant);
-    let requested = Some(form.uai.as_str());
-    let Permitted { uai, permit } =
-        permit_requested(&state, &signed_in, &meta, requested, asked).await?;
-    let attempt = Attempt::new(asked.1);
-    let token = &form.csrf_token;
-    require_csrf(&state, &signed_in, &meta, token, Some(&uai), &attempt).await?;
+    let (requested, token) = (Some(form.uai.as_str()), Some(form.csrf_token.as_str()));
+    let Permitted { uai, permit, .. } =
+        permit_requested(&state, (&signed_in, &meta), requested, asked, token).await?;
     let (directory, asked) = (state.directory.clone(), form.grantee.clone());
     let lookup = web::block(move || look_up_grantee(directory.as_ref(), &asked))
         .await

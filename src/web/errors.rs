@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use maud::Markup;
 use tracing_actix_web::RequestId;
 
 use super::views::errors::{
@@ -211,8 +212,14 @@ pub fn render_internal_error<B>(
         .get::<RequestId>()
         .map(ToString::to_string)
         .unwrap_or_default();
+    Ok(replace_body(res, internal_error_page(&request_id)))
+}
+
+/// `res` with `page` as its body: its status and headers kept but the body's own, never
+/// cached.
+fn replace_body<B>(res: ServiceResponse<B>, page: Markup) -> ErrorHandlerResponse<B> {
     let (req, res) = res.into_parts();
-    let mut new = html_response(res.status(), internal_error_page(&request_id).into_string());
+    let mut new = html_response(res.status(), page.into_string());
     for (name, value) in res.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             new.headers_mut().insert(name.clone(), value.clone());
@@ -220,9 +227,7 @@ pub fn render_internal_error<B>(
     }
     new.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, new).map_into_right_body(),
-    ))
+    ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body())
 }
 
 /// Client errors that actix-web answers by itself (a body over a limit, a method the route
@@ -254,18 +259,7 @@ pub fn render_client_error<B>(
         ),
         _ => bad_request_page(),
     };
-    let (req, res) = res.into_parts();
-    let mut new = html_response(status, page.into_string());
-    for (name, value) in res.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            new.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    new.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, new).map_into_right_body(),
-    ))
+    Ok(replace_body(res, page))
 }
 
 #[cfg(test)]

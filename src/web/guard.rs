@@ -5,7 +5,9 @@
 use actix_web::web;
 
 use super::errors::AppError;
+use super::parents_gate::{Gate, require_gate};
 use super::request::RequestMeta;
+use super::routes::{GateRule, Method};
 use super::session_guard::SignedIn;
 use crate::audit::{AuditEvent, Outcome};
 use crate::auth::csrf;
@@ -13,7 +15,7 @@ use crate::clock::local_day;
 use crate::delegation::policy::{Action, Permit};
 use crate::delegation::{Delegation, store};
 use crate::domain::Uai;
-use crate::usecases::authorize;
+use crate::usecases::{Context, authorize};
 use crate::web::state::AppState;
 
 pub use crate::usecases::authorize::Attempt;
@@ -75,6 +77,56 @@ pub async fn permit(
                 .map_err(AppError::from)
         })
         .await
+}
+
+/// What a request must pass after its permit, besides what its route declares.
+pub struct Checks<'a> {
+    /// The establishment acted on (for the audit row of a refusal).
+    pub uai: &'a Uai,
+    pub attempt: &'a Attempt,
+    /// A parent's record or a parents' batch: the parents' gate whatever the path.
+    pub parents: bool,
+    /// The form's CSRF token: `None` for a read; a POST without one is refused.
+    pub csrf: Option<&'a str>,
+}
+
+/// The checks passed: the gate used, and the audit context of the use case that follows.
+pub struct Admitted {
+    pub gate: Option<Gate>,
+    pub ctx: Context,
+}
+
+/// The one check after a permit (BRIEF rules 5 and 12), as the route table declares it: the
+/// parents' gate on a gated route (or a parent's record), then, for every POST, the form's
+/// CSRF token. Every prologue of an establishment-scoped route ends here, so no handler can
+/// forget either (and the matrix test posts to every route without the token). A request
+/// that reached no route of the table is refused.
+pub async fn admit(
+    state: &AppState,
+    signed_in: &SignedIn,
+    meta: &RequestMeta,
+    checks: Checks<'_>,
+) -> Result<Admitted, AppError> {
+    let route = meta.route.ok_or(AppError::NotFound)?;
+    let Checks {
+        uai,
+        attempt,
+        parents,
+        csrf,
+    } = checks;
+    let gate = if parents || route.gate == GateRule::Parents {
+        Some(require_gate(state, signed_in, meta, Some(uai), attempt).await?)
+    } else {
+        None
+    };
+    if route.method == Method::Post {
+        let token = csrf.unwrap_or_default();
+        require_csrf(state, signed_in, meta, token, Some(uai), attempt).await?;
+    }
+    let ctx = meta
+        .context_of(signed_in, state.clock.now())
+        .through_gate(gate.map(|g| g.as_str().to_owned()));
+    Ok(Admitted { gate, ctx })
 }
 
 /// The session's CSRF token must come back with every form (audited refusal, 403).

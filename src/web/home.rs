@@ -7,9 +7,9 @@ use maud::Markup;
 
 use super::chrome::chrome;
 use super::errors::AppError;
-use super::guard::{State, delegations_of};
+use super::guard::delegations_of;
 use super::parents_gate::{Gate, open_gate};
-use super::request::RequestMeta;
+use super::request::{Asker, RequestMeta};
 use super::session_guard::SignedIn;
 use super::state::AppState;
 use super::views::home::{EstablishmentRights, home_page};
@@ -17,11 +17,8 @@ use crate::delegation::{Delegation, Status};
 use crate::domain::{Agent, Uai};
 use crate::establishments;
 
-pub async fn show_home(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-) -> Result<Markup, AppError> {
+pub async fn show_home(who: Asker) -> Result<Markup, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let agent = &signed_in.0.agent;
     let held = delegations_of(&state, &agent.uid).await?;
     let mut uais: Vec<Uai> = agent.responsible_for.clone();

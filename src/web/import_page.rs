@@ -11,9 +11,8 @@ use serde::Deserialize;
 use super::calls::{call, html, permit_requested};
 use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
-use super::guard::{Attempt, State, permit, requested_uai, require_csrf};
-use super::request::RequestMeta;
-use super::session_guard::SignedIn;
+use super::guard::{Attempt, Checks, State, admit, permit, requested_uai};
+use super::request::Asker;
 use super::views::import::{ImportView, import_page};
 use super::views::layout::Chrome;
 use crate::audit::AuditAction;
@@ -33,14 +32,11 @@ pub struct ImportQuery {
     uai: Option<String>,
 }
 
-pub async fn import_form(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<ImportQuery>,
-) -> Result<Markup, AppError> {
+pub async fn import_form(who: Asker, q: web::Query<ImportQuery>) -> Result<Markup, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let asked = (Action::ImportAccounts, AuditAction::ImportView);
-    let requested = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked).await?;
+    let requested =
+        permit_requested(&state, (&signed_in, &meta), q.uai.as_deref(), asked, None).await?;
     let (uai, name) = requested.named(&state).await?;
     let year = current_year(&state);
     Ok(import_page(&ImportView {
@@ -202,12 +198,8 @@ impl Outcome<'_> {
     }
 }
 
-pub async fn run_import(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    payload: Multipart,
-) -> Result<HttpResponse, AppError> {
+pub async fn run_import(who: Asker, payload: Multipart) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let up = read_upload(payload).await?;
     let uai = requested_uai(Some(&up.uai))?;
     let action = up.action();
@@ -221,8 +213,13 @@ pub async fn run_import(
         &attempt,
     )
     .await?;
-    let token = &up.csrf_token;
-    require_csrf(&state, &signed_in, &meta, token, Some(&uai), &attempt).await?;
+    let checks = Checks {
+        uai: &uai,
+        attempt: &attempt,
+        parents: false,
+        csrf: Some(&up.csrf_token),
+    };
+    admit(&state, &signed_in, &meta, checks).await?;
     let name = establishment_name(&state, &uai).await?;
     let year = up.shown_year(&state);
     let shown = Outcome {

@@ -10,7 +10,7 @@ use super::calls::permit_requested;
 use super::chrome::chrome;
 use super::errors::AppError;
 use super::guard::State;
-use super::request::RequestMeta;
+use super::request::{Asker, Queried, RequestMeta};
 use super::session_guard::SignedIn;
 use super::views::journal::{JournalFilters, journal_page};
 use crate::audit::AuditAction;
@@ -47,7 +47,8 @@ async fn allowed_filter(
     q: &JournalQuery,
 ) -> Result<(JournalFilter, String), AppError> {
     let asked = (Action::ReadJournal, AuditAction::JournalRead);
-    let requested = permit_requested(state, signed_in, meta, q.uai.as_deref(), asked).await?;
+    let requested =
+        permit_requested(state, (signed_in, meta), q.uai.as_deref(), asked, None).await?;
     let (uai, name) = requested.named(state).await?;
     let asked = [&*q.du, &*q.au, &*q.acteur, &*q.action, &*q.cible];
     let filter = JournalFilter::parse(uai, asked, state.tz)
@@ -55,12 +56,8 @@ async fn allowed_filter(
     Ok((filter, name))
 }
 
-pub async fn show_journal(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<JournalQuery>,
-) -> Result<Markup, AppError> {
+pub async fn show_journal(who: Asker, q: web::Query<JournalQuery>) -> Result<Markup, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let (filter, name) = allowed_filter(&state, &signed_in, &meta, &q).await?;
     let page = parse_page_number(q.page.as_deref(), 1_000_000)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -81,12 +78,8 @@ pub async fn show_journal(
     Ok(journal_page(&chrome, &name, &shown, &rows, page, has_next))
 }
 
-pub async fn export_journal(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<JournalQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn export_journal((who, q): Queried<JournalQuery>) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let (filter, _) = allowed_filter(&state, &signed_in, &meta, &q).await?;
     let (f, tz) = (filter.clone(), state.tz);
     let body = state

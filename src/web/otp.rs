@@ -10,7 +10,7 @@ use super::BASE;
 use super::chrome::chrome;
 use super::errors::AppError;
 use super::guard::{Attempt, State, require_csrf};
-use super::request::RequestMeta;
+use super::request::{Asker, RequestMeta};
 use super::session_guard::{SignedIn, session_cookie};
 use super::signin::auth_of;
 use super::views::otp::{enrol_password_page, enrol_qr_page, otp_page};
@@ -106,12 +106,8 @@ async fn submit_code<T: Send + 'static>(
 }
 
 /// Checks a code; on success marks the session and gives it a new id (a privilege change).
-pub async fn check_code(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    form: web::Form<CodeForm>,
-) -> Result<HttpResponse, AppError> {
+pub async fn check_code(who: Asker, form: web::Form<CodeForm>) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let outcome = submit_code(
         &state,
         &signed_in,
@@ -162,11 +158,9 @@ fn qr_page(
 
 /// Password again, then a new secret and its QR code.
 pub async fn start_enrolment(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    form: web::Form<PasswordForm>,
+    (who, form): (Asker, web::Form<PasswordForm>),
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let ctx = checked(
         &state,
         &signed_in,
@@ -202,11 +196,9 @@ fn group(s: &str) -> String {
 
 /// The first code confirms the enrolment (and opens the gate).
 pub async fn confirm_enrolment(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    form: web::Form<CodeForm>,
+    (who, form): (Asker, web::Form<CodeForm>),
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let form = form.into_inner();
     let confirm = totp::confirm_enrolment;
     match submit_code(

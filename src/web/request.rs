@@ -3,11 +3,14 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use tracing_actix_web::RequestId;
 
 use super::client_addr::ClientAddr;
+use super::errors::AppError;
+use super::routes::{self, RouteDef};
 use super::session_guard::SignedIn;
+use super::state::AppState;
 use crate::audit::AuditEvent;
 use crate::usecases::{Actor, Context, RequestStamp};
 use chrono::{DateTime, Utc};
@@ -17,6 +20,8 @@ use chrono::{DateTime, Utc};
 pub struct RequestMeta {
     pub request_id: String,
     pub addr: ClientAddr,
+    /// The route of the route table the request reached (what the guards read).
+    pub route: Option<&'static RouteDef>,
 }
 
 impl RequestMeta {
@@ -27,12 +32,13 @@ impl RequestMeta {
             .map(ToString::to_string)
             .unwrap_or_default();
         let trusted = req
-            .app_data::<actix_web::web::Data<crate::web::state::AppState>>()
+            .app_data::<web::Data<AppState>>()
             .map(|s| s.settings.network.trusted_proxies.clone())
             .unwrap_or_default();
         Self {
             request_id,
             addr: ClientAddr::from_request(req, &trusted),
+            route: routes::find(req.method(), req.path()),
         }
     }
 
@@ -69,6 +75,52 @@ impl RequestMeta {
     }
 }
 
+/// Who asks: the application, the signed-in agent and the request's meta, which every
+/// signed-in handler extracts first (one extractor, one parameter).
+pub struct Asker {
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    meta: RequestMeta,
+}
+
+/// A handler's input: who asks and the record of the path (`{id}`).
+pub type OnRecord = (Asker, web::Path<String>);
+/// Who asks and a form about the record of the path.
+pub type Posted<F> = (Asker, web::Path<String>, web::Form<F>);
+/// Who asks and the query string.
+pub type Queried<Q> = (Asker, web::Query<Q>);
+
+impl Asker {
+    pub fn parts(self) -> (web::Data<AppState>, SignedIn, RequestMeta) {
+        (self.state, self.signed_in, self.meta)
+    }
+}
+
+impl FromRequest for Asker {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let asker = || -> Result<Self, AppError> {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| AppError::Internal("application state missing".into()))?;
+            let signed_in = req
+                .extensions()
+                .get::<SignedIn>()
+                .cloned()
+                .ok_or(AppError::Unauthorized)?;
+            Ok(Self {
+                state,
+                signed_in,
+                meta: RequestMeta::of(req),
+            })
+        };
+        ready(asker().map_err(Into::into))
+    }
+}
+
 impl FromRequest for RequestMeta {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
@@ -90,6 +142,7 @@ mod tests {
                 peer: Some("10.0.0.1".parse().unwrap()),
                 client: client.map(|c| c.parse().unwrap()),
             },
+            route: None,
         };
         assert_eq!(meta(None).throttle_addr(), "unknown");
         assert_eq!(meta(Some("192.0.2.7")).throttle_addr(), "192.0.2.7");

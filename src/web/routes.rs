@@ -51,22 +51,30 @@ impl Method {
     }
 }
 
-/// Who may call a route. Deny by default: a request that matches no `Public` route needs a
-/// signed-in agent. The establishment-scoped kinds (`Scope`, `PrincipalOnly`) are checked
-/// by the handler through `web::guard::permit` (the UAI comes from the record or the
-/// request, BRIEF rule 4); the matrix test holds every handler to the kind declared here.
-///
-/// Kinds still to come, each with the guard that enforces it: network-only (metrics),
-/// helpdesk, bearer token (API), single-use token link. Adding a variant makes the compiler
-/// point at [`Access::needs_session`] and at the matrix test.
+/// Who may call a route. Deny by default: a request that matches no route that says
+/// otherwise needs a signed-in agent. The establishment-scoped kinds (`Scope`,
+/// `PrincipalOnly`) are checked by the handler through `web::guard::permit` (the UAI comes
+/// from the record or the request, BRIEF rule 4); the matrix test holds every handler to the
+/// kind declared here. The kinds the coming features use are here already, each with the
+/// guard that enforces it, so that none of them bends rule 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// No session: sign-in, health, static assets (later: first sign-in, SSO callbacks).
     Public,
+    /// No session, but only from a client address inside `[network] metrics_networks`
+    /// (metrics); from anywhere else the route does not exist (404).
+    NetworkOnly,
+    /// No session and no cookie: the handler's extractor checks a service token (the API).
+    Bearer,
+    /// No session: the single-use token in the path is the credential, checked and spent by
+    /// the handler (a letter's PDF, an activation link).
+    TokenLink,
     /// Any signed-in agent; about no establishment (home page, sign-out, his own TOTP).
     SignedIn,
+    /// A signed-in agent of the académie's helpdesk. Until the helpdesk exists, nobody is
+    /// one: the session guard refuses every agent (403).
+    Helpdesk,
     /// A principal of the establishment, or an active delegate of this scope there.
-    /// `Scope(Responsables)` also passes the parents' gate (rule 5).
     Scope(Scope),
     /// A principal of the establishment only (delegations, journal, import).
     PrincipalOnly,
@@ -75,18 +83,32 @@ pub enum Access {
 impl Access {
     pub fn needs_session(self) -> bool {
         match self {
-            Access::Public => false,
-            Access::SignedIn | Access::Scope(_) | Access::PrincipalOnly => true,
+            Access::Public | Access::NetworkOnly | Access::Bearer | Access::TokenLink => false,
+            Access::SignedIn | Access::Helpdesk | Access::Scope(_) | Access::PrincipalOnly => true,
         }
     }
 
     /// About one establishment: the route × role matrix must have a row for it.
     pub fn is_establishment_scoped(self) -> bool {
         match self {
-            Access::Public | Access::SignedIn => false,
+            Access::Public
+            | Access::NetworkOnly
+            | Access::Bearer
+            | Access::TokenLink
+            | Access::SignedIn
+            | Access::Helpdesk => false,
             Access::Scope(_) | Access::PrincipalOnly => true,
         }
     }
+}
+
+/// What a route needs after the rights: the parents' gate (BRIEF rule 5) or nothing. The
+/// one guard after a permit (`web::guard::admit`) reads it from the table; a record of a
+/// parent needs the gate whatever the path it is reached by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateRule {
+    None,
+    Parents,
 }
 
 /// One route: `path` is relative to the mount point ([`BASE`]); `{name}` is one path segment.
@@ -95,6 +117,7 @@ pub struct RouteDef {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
+    pub gate: GateRule,
 }
 
 impl RouteDef {
@@ -128,12 +151,20 @@ pub fn find(method: &actix_web::http::Method, path: &str) -> Option<&'static Rou
 }
 
 /// Declares the table once: [`ROUTES`] and the actix registration, in the same order (the
-/// router tries routes in order: literal paths before `{id}` ones).
+/// router tries routes in order: literal paths before `{id}` ones). A route's gate follows
+/// its access after a comma (none when absent).
 macro_rules! route_table {
-    ($( $method:ident $path:literal $access:expr => $handler:path; )*) => {
+    (@gate) => { GateRule::None };
+    (@gate $gate:expr) => { $gate };
+    ($( $method:ident $path:literal $access:expr $(, $gate:expr)? => $handler:path; )*) => {
         /// Every route under the mount point.
         pub const ROUTES: &[RouteDef] = &[
-            $( RouteDef { method: Method::$method, path: $path, access: $access }, )*
+            $( RouteDef {
+                method: Method::$method,
+                path: $path,
+                access: $access,
+                gate: route_table!(@gate $($gate)?),
+            }, )*
         ];
 
         fn register(scope: actix_web::Scope) -> actix_web::Scope {
@@ -145,6 +176,7 @@ macro_rules! route_table {
 use Access::{PrincipalOnly, Public, SignedIn};
 const ELEVES: Access = Access::Scope(Scope::Eleves);
 const RESPONSABLES: Access = Access::Scope(Scope::Responsables);
+const PARENTS: GateRule = GateRule::Parents;
 
 route_table! {
     Get "/" SignedIn => home::show_home;
@@ -168,18 +200,18 @@ route_table! {
     Get "/transferts" PrincipalOnly => transfers::show_transfers;
     Post "/transferts/{id}/acceptation" PrincipalOnly => transfers::accept_transfer;
     Get "/depannage/eleve" ELEVES => search::search_pupils;
-    Get "/depannage/responsable" RESPONSABLES => parent_search::search_parents;
-    Get "/depannage/responsable/classe" RESPONSABLES => classes::class_form_parents;
-    Post "/depannage/responsable/classe" RESPONSABLES => classes::create_batch_parents;
-    Get "/depannage/responsable/lots/{id}" RESPONSABLES => batch_pages::show_batch;
-    Get "/depannage/responsable/lots/{id}/courriers" RESPONSABLES => batch_pages::print_letters;
-    Post "/depannage/responsable/lots/{id}/reprise" RESPONSABLES => batch_pages::resume_batch;
-    Post "/depannage/responsable/lots/{id}/impression" RESPONSABLES => batch_pages::confirm_printed;
-    Post "/depannage/responsable/lots/{id}/abandon" RESPONSABLES => batch_pages::abandon_batch;
-    Get "/depannage/responsable/{id}" RESPONSABLES => record::show::<Parents>;
-    Post "/depannage/responsable/{id}/coordonnees" RESPONSABLES => record::show_contacts;
-    Post "/depannage/responsable/{id}/reinitialisation" RESPONSABLES => record::reset_password::<Parents>;
-    Post "/depannage/responsable/{id}/{change}" RESPONSABLES => record::change_state::<Parents>;
+    Get "/depannage/responsable" RESPONSABLES, PARENTS => parent_search::search_parents;
+    Get "/depannage/responsable/classe" RESPONSABLES, PARENTS => classes::class_form_parents;
+    Post "/depannage/responsable/classe" RESPONSABLES, PARENTS => classes::create_batch_parents;
+    Get "/depannage/responsable/lots/{id}" RESPONSABLES, PARENTS => batch_pages::show_batch;
+    Get "/depannage/responsable/lots/{id}/courriers" RESPONSABLES, PARENTS => batch_pages::print_letters;
+    Post "/depannage/responsable/lots/{id}/reprise" RESPONSABLES, PARENTS => batch_pages::resume_batch;
+    Post "/depannage/responsable/lots/{id}/impression" RESPONSABLES, PARENTS => batch_pages::confirm_printed;
+    Post "/depannage/responsable/lots/{id}/abandon" RESPONSABLES, PARENTS => batch_pages::abandon_batch;
+    Get "/depannage/responsable/{id}" RESPONSABLES, PARENTS => record::show::<Parents>;
+    Post "/depannage/responsable/{id}/coordonnees" RESPONSABLES, PARENTS => record::show_contacts;
+    Post "/depannage/responsable/{id}/reinitialisation" RESPONSABLES, PARENTS => record::reset_password::<Parents>;
+    Post "/depannage/responsable/{id}/{change}" RESPONSABLES, PARENTS => record::change_state::<Parents>;
     Get "/depannage/eleve/classe" ELEVES => classes::class_form_pupils;
     Post "/depannage/eleve/classe" ELEVES => classes::create_batch_pupils;
     Get "/depannage/eleve/statistiques" ELEVES => stats::show_stats;
@@ -236,6 +268,42 @@ mod tests {
             Some(RESPONSABLES)
         );
         assert_eq!(access(M::GET, "/journal.csv"), Some(PrincipalOnly));
+    }
+
+    #[test]
+    fn the_parents_gate_guards_exactly_the_parents_routes() {
+        for r in ROUTES {
+            let parents = r.access == RESPONSABLES;
+            assert_eq!(r.gate == GateRule::Parents, parents, "{}", r.path);
+            assert_eq!(
+                parents,
+                r.path.starts_with("/depannage/responsable"),
+                "{}",
+                r.path
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_routes_without_a_session_say_so() {
+        let open = [
+            Access::Public,
+            Access::NetworkOnly,
+            Access::Bearer,
+            Access::TokenLink,
+        ];
+        for a in open {
+            assert!(!a.needs_session() && !a.is_establishment_scoped(), "{a:?}");
+        }
+        for a in [
+            SignedIn,
+            Access::Helpdesk,
+            ELEVES,
+            RESPONSABLES,
+            PrincipalOnly,
+        ] {
+            assert!(a.needs_session(), "{a:?}");
+        }
     }
 
     #[test]

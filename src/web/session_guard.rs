@@ -18,7 +18,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use super::BASE;
 use super::errors::AppError;
 use super::request::RequestMeta;
-use super::routes;
+use super::routes::{self, Access};
 use super::signin::auth_of;
 use crate::auth::session::{COOKIE_NAME, Session};
 use crate::usecases::sessions::{self, Loaded, Timeouts};
@@ -42,14 +42,38 @@ impl FromRequest for SignedIn {
     }
 }
 
-/// Whether a request may go on without a session: it is outside the mount point (the
-/// redirects to it, the 404 page), the mount point itself (a redirect), or it reaches a
-/// `Public` route of the route table. Anything else, unknown paths included, needs one.
-fn is_public(method: &actix_web::http::Method, path: &str) -> bool {
-    let Some(rest) = path.strip_prefix(BASE) else {
-        return true;
+/// What the route table says of a request before any session is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    /// It may go on without a session.
+    Open,
+    /// It needs a signed-in agent.
+    Session,
+    /// Not from this client address: as if the route did not exist (404).
+    Hidden,
+}
+
+/// Outside the mount point (the redirects to it, the 404 page) and the mount point itself (a
+/// redirect) are open; under it, the route's access decides (a network-only route answers
+/// only inside `metrics_networks`); anything else, unknown paths included, needs a session.
+fn entry(req: &ServiceRequest, state: Option<&AppState>) -> Entry {
+    let Some(rest) = req.path().strip_prefix(BASE) else {
+        return Entry::Open;
     };
-    rest.is_empty() || routes::find(method, path).is_some_and(|r| !r.access.needs_session())
+    if rest.is_empty() {
+        return Entry::Open;
+    }
+    match routes::find(req.method(), req.path()).map(|r| r.access) {
+        Some(Access::NetworkOnly) => {
+            let inside = state.is_some_and(|s| {
+                let meta = RequestMeta::of(req.request());
+                meta.addr.is_inside(&s.settings.network.metrics_networks)
+            });
+            if inside { Entry::Open } else { Entry::Hidden }
+        }
+        Some(access) if !access.needs_session() => Entry::Open,
+        _ => Entry::Session,
+    }
 }
 
 pub fn session_cookie(token: &str) -> Cookie<'static> {
@@ -87,10 +111,13 @@ pub async fn require_session(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if is_public(req.method(), req.path()) {
-        return Ok(next.call(req).await?.map_into_left_body());
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    match entry(&req, state.as_ref().map(|s| s.get_ref())) {
+        Entry::Open => return Ok(next.call(req).await?.map_into_left_body()),
+        Entry::Hidden => return Err(AppError::NotFound.into()),
+        Entry::Session => {}
     }
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let Some(state) = state else {
         return Err(AppError::Internal("application state missing".into()).into());
     };
     let token = req.cookie(COOKIE_NAME).map(|c| c.value().to_owned());
@@ -110,6 +137,14 @@ pub async fn require_session(
         }
         Loaded::Proceed { session, new_token } => {
             tracing::Span::current().record("agent", session.agent.uid.as_str());
+            if routes::find(req.method(), req.path()).is_some_and(|r| r.access == Access::Helpdesk)
+            {
+                // Nobody is of the helpdesk until it exists (deny by default).
+                return Err(AppError::Forbidden(
+                    "Cette page est réservée à l'assistance de l'académie.".into(),
+                )
+                .into());
+            }
             req.extensions_mut().insert(SignedIn(Arc::new(*session)));
             let mut res = next.call(req).await?;
             if let Some(token) = new_token {

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::BASE;
 use super::errors::{AppError, retry_after_secs, throttled_message};
-use super::request::RequestMeta;
-use super::session_guard::{SignedIn, removal_cookie, session_cookie};
+use super::request::{Asker, RequestMeta};
+use super::session_guard::{removal_cookie, session_cookie};
 use super::views::signin::{SignInView, sign_in_page};
 use crate::auth::session::COOKIE_NAME;
 use crate::auth::{csrf, random_token};
@@ -193,12 +193,8 @@ pub async fn sign_in(
     }
 }
 
-pub async fn sign_out(
-    state: web::Data<AppState>,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
+pub async fn sign_out(who: Asker, form: web::Form<CsrfForm>) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let ctx = meta.context_of(&signed_in, state.clock.now());
     let key = state.key.clone();
     state

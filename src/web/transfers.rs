@@ -10,9 +10,8 @@ use super::BASE;
 use super::calls::{call, permit_requested, see_other};
 use super::chrome::chrome;
 use super::errors::AppError;
-use super::guard::{Attempt, State, require_csrf};
-use super::request::RequestMeta;
-use super::session_guard::SignedIn;
+use super::guard::{Attempt, Checks, admit};
+use super::request::{Asker, Posted};
 use super::views::transfers::{TransfersView, transfers_page};
 use crate::audit::AuditAction;
 use crate::delegation::policy::Action;
@@ -35,14 +34,11 @@ pub struct CsrfForm {
     eleve: String,
 }
 
-pub async fn show_transfers(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<TransfersQuery>,
-) -> Result<Markup, AppError> {
+pub async fn show_transfers(who: Asker, q: web::Query<TransfersQuery>) -> Result<Markup, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let asked = (Action::AcceptTransfers, AuditAction::TransferView);
-    let requested = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked).await?;
+    let requested =
+        permit_requested(&state, (&signed_in, &meta), q.uai.as_deref(), asked, None).await?;
     let (uai, name) = requested.named(&state).await?;
     let key = uai.clone();
     let (to_accept, requested) = state
@@ -61,20 +57,22 @@ pub async fn show_transfers(
 }
 
 pub async fn accept_transfer(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    (who, path, form): Posted<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let id = path.into_inner();
     let (t, from, permit) = call(&state, &signed_in, &meta, move |conn, c| {
         transfers::permit_on(conn, &c.key, c.tz, &c.ctx, &c.agent, &id)
     })
     .await?;
     let attempt = Attempt::new(AuditAction::TransferAccept).on("eleve", t.pupil_id);
-    let token = &form.csrf_token;
-    require_csrf(&state, &signed_in, &meta, token, Some(&from), &attempt).await?;
+    let checks = Checks {
+        uai: &from,
+        attempt: &attempt,
+        parents: false,
+        csrf: Some(&form.csrf_token),
+    };
+    admit(&state, &signed_in, &meta, checks).await?;
     let shown = form.eleve.clone();
     call(&state, &signed_in, &meta, move |conn, c| {
         transfers::accept(conn, &c.key, &permit, &c.ctx, &t, &shown)

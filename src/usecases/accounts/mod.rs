@@ -14,8 +14,9 @@ use secrecy::SecretString;
 use super::authorize::{Attempt, record_refusal};
 use super::{Context, Failure};
 use crate::accounts::batch::withdraw_account;
-use crate::accounts::parents::children_names;
+use crate::accounts::parents::{Child, Parent, children_names};
 use crate::accounts::provisional::expiry;
+use crate::accounts::pupils::Pupil;
 use crate::accounts::reset::apply_reset;
 use crate::accounts::store::{AccountStore, StoreError, Transition};
 use crate::accounts::{AccountKind, AccountOp, AccountState, StateChange};
@@ -33,7 +34,7 @@ pub struct Provisional {
     pub hash: String,
 }
 
-/// What the letter of a reset account needs.
+/// What an account's letter needs: one reset account's, or one of a batch's.
 pub struct LetterFacts {
     pub password: SecretString,
     pub first_name: String,
@@ -43,6 +44,39 @@ pub struct LetterFacts {
     /// A parent's children in the establishment acted on: `Zoë Lefèvre, Tom Lefèvre`.
     pub children: Option<String>,
     pub expires: DateTime<Utc>,
+}
+
+impl LetterFacts {
+    /// A pupil's letter.
+    pub fn pupil(p: &Pupil, password: SecretString, expires: DateTime<Utc>) -> Self {
+        Self {
+            password,
+            first_name: p.first_name.clone(),
+            last_name: p.last_name.clone(),
+            identifiant: p.identifiant.clone(),
+            division: p.division.clone(),
+            children: None,
+            expires,
+        }
+    }
+
+    /// A parent's letter, naming his `children` of the establishment acted on.
+    pub fn parent(
+        p: &Parent,
+        children: &[Child],
+        password: SecretString,
+        expires: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            password,
+            first_name: p.first_name.clone(),
+            last_name: p.last_name.clone(),
+            identifiant: p.identifiant.clone(),
+            division: None,
+            children: Some(children_names(children)),
+            expires,
+        }
+    }
 }
 
 fn event(ctx: &Context, opened: &Opened, op: AccountOp, outcome: Outcome) -> AuditEvent {
@@ -95,29 +129,12 @@ pub fn reset_password(
 }
 
 fn letter_facts(opened: &Opened, password: SecretString, expires: DateTime<Utc>) -> LetterFacts {
-    let (first_name, last_name, identifiant, division, children) = match &opened.record {
-        Record::Pupil(p) => (
-            &p.first_name,
-            &p.last_name,
-            &p.identifiant,
-            p.division.clone(),
-            None,
-        ),
+    match &opened.record {
+        Record::Pupil(p) => LetterFacts::pupil(p, password, expires),
         Record::Parent(r) => {
             let kids: Vec<_> = r.children.iter().map(|(c, _)| c.clone()).collect();
-            let p = &r.parent;
-            let names = Some(children_names(&kids));
-            (&p.first_name, &p.last_name, &p.identifiant, None, names)
+            LetterFacts::parent(&r.parent, &kids, password, expires)
         }
-    };
-    LetterFacts {
-        password,
-        first_name: first_name.clone(),
-        last_name: last_name.clone(),
-        identifiant: identifiant.clone(),
-        division,
-        children,
-        expires,
     }
 }
 

@@ -11,7 +11,7 @@ use crate::db::DbConnection;
 use crate::delegation::policy::Permit;
 use crate::domain::Uai;
 use crate::secrets::AppKey;
-use crate::usecases::authorize::record_refusal;
+use crate::usecases::authorize::{path_id, record_refusal};
 use crate::usecases::{Context, Failure, FailureClass};
 
 const CLOSED: &str = "Ce lot est terminé : ses mots de passe ont été effacés.";
@@ -37,7 +37,7 @@ pub struct Located {
 
 /// The batch `id` of a path, or nothing (404, also for an id that does not parse).
 pub fn locate(conn: &mut DbConnection, id: &str) -> Result<Located, Failure> {
-    let id: i64 = id.parse().map_err(|_| Failure::hidden())?;
+    let id = path_id(id)?;
     let found = batch::find(conn, id)?.ok_or_else(Failure::hidden)?;
     Ok(Located {
         id,

@@ -12,7 +12,7 @@ use crate::accounts::pupils;
 use crate::audit::AuditAction;
 use crate::db::DbConnection;
 use crate::delegation::policy::Permit;
-use crate::domain::{Division, Identifiant};
+use crate::usecases::accounts::LetterFacts;
 use crate::usecases::{Context, Failure};
 
 /// Where a batch stands, for its page.
@@ -44,23 +44,10 @@ pub fn status(
     })
 }
 
-/// One letter of the batch.
-pub struct LetterItem {
-    pub first_name: String,
-    pub last_name: String,
-    /// A pupil's class.
-    pub division: Option<Division>,
-    /// A parent's children in the batch's establishment, named.
-    pub children: Option<String>,
-    pub identifiant: Identifiant,
-    pub expires: chrono::DateTime<chrono::Utc>,
-    pub password: SecretString,
-}
-
 /// The letters to print.
 pub struct Letters {
     pub batch: Batch,
-    pub items: Vec<LetterItem>,
+    pub items: Vec<LetterFacts>,
 }
 
 /// The letters of the accounts done and still in the batch, in order, their passwords
@@ -97,40 +84,20 @@ fn addressee(
     b: &Batch,
     account: i64,
     ctx: &Context,
-) -> Result<Option<LetterItem>, Failure> {
-    let item =
-        |first_name, last_name, division, children, identifiant, expires: Option<_>| LetterItem {
-            first_name,
-            last_name,
-            division,
-            children,
-            identifiant,
-            expires: expires.unwrap_or_else(|| expiry(ctx.now)),
-            password: SecretString::from(String::new()),
-        };
+) -> Result<Option<LetterFacts>, Failure> {
+    // The password is unsealed once the letter is known to go out.
+    let no_password = || SecretString::from(String::new());
+    let expires = |at: Option<_>| at.unwrap_or_else(|| expiry(ctx.now));
     Ok(match kind_of(b) {
         AccountKind::Pupil => pupils::find(conn, account)?
             .filter(|p| p.uai == b.uai)
-            .map(|p| {
-                let e = p.provisional_expires_at;
-                item(
-                    p.first_name,
-                    p.last_name,
-                    p.division,
-                    None,
-                    p.identifiant,
-                    e,
-                )
-            }),
+            .map(|p| LetterFacts::pupil(&p, no_password(), expires(p.provisional_expires_at))),
         AccountKind::Parent => match parents::find(conn, account)? {
             None => None,
             Some(p) => {
                 let kids = parents::children(conn, p.id, &b.uai)?;
-                (!kids.is_empty()).then(|| {
-                    let names = Some(parents::children_names(&kids));
-                    let e = p.provisional_expires_at;
-                    item(p.first_name, p.last_name, None, names, p.identifiant, e)
-                })
+                let e = expires(p.provisional_expires_at);
+                (!kids.is_empty()).then(|| LetterFacts::parent(&p, &kids, no_password(), e))
             }
         },
     })

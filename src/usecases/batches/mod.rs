@@ -15,11 +15,13 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 
+/// A batch's letter: the same facts as one reset account's.
+pub use super::accounts::LetterFacts as LetterItem;
 pub use actions::{Located, Resumed, abandon, confirm_printed, locate, resume, wipe_expired_in};
 pub use create::{
     BATCH_STATES, ClassChoice, Created, RENOTIFY_WARNING, Refused, create, create_action, divisions,
 };
-pub use letters::{LetterItem, Letters, Status, letters, status};
+pub use letters::{Letters, Status, letters, status};
 
 use super::authorize::{Attempt, record_refusal};
 use super::{Context, Failure};

@@ -7,8 +7,8 @@ mod pages;
 pub mod record;
 
 use super::errors::AppError;
-use super::guard::{Attempt, State};
-use super::parents_gate::{Gate, require_gate};
+use super::guard::{Admitted, Attempt, Checks, State, admit};
+use super::parents_gate::Gate;
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use crate::accounts::store::AccountRef;
@@ -41,43 +41,23 @@ pub(super) struct Visit {
     pub opened: Opened,
     pub ctx: Context,
     pub gate: Option<Gate>,
-    pub attempt: Attempt,
-}
-
-/// The kind's gate: the parents' one (BRIEF rule 5) for parents, none for pupils.
-async fn gate_of(
-    state: &State,
-    signed_in: &SignedIn,
-    meta: &RequestMeta,
-    opened: &Opened,
-    attempt: &Attempt,
-) -> Result<Option<Gate>, AppError> {
-    match opened.account().kind {
-        AccountKind::Pupil => Ok(None),
-        AccountKind::Parent => {
-            let uai = Some(opened.permit.uai());
-            Ok(Some(
-                require_gate(state, signed_in, meta, uai, attempt).await?,
-            ))
-        }
-    }
 }
 
 /// Opens the account of the path for `op` (404 for an id that does not parse), then passes
-/// the kind's gate.
+/// what the route and the kind require (the parents' gate for a parent, the form's CSRF
+/// token for a POST: `csrf`).
 pub(super) async fn visit(
     state: &State,
     (signed_in, meta): (&SignedIn, &RequestMeta),
-    kind: AccountKind,
-    id: &str,
-    uai: Option<&str>,
+    (kind, id): (AccountKind, &str),
+    (uai, csrf): (Option<&str>, Option<&str>),
     op: AccountOp,
 ) -> Result<Visit, AppError> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let account = AccountRef { kind, id };
-    let ctx = meta.context_of(signed_in, state.clock.now());
+    let c = meta.context_of(signed_in, state.clock.now());
     let (key, tz, agent) = (state.key.clone(), state.tz, signed_in.0.agent.clone());
-    let (c, uai) = (ctx.clone(), uai.map(str::to_owned));
+    let uai = uai.map(str::to_owned);
     let opened = state
         .db
         .run(move |conn| {
@@ -91,13 +71,14 @@ pub(super) async fn visit(
         .await?;
     tracing::Span::current().record("uai", opened.permit.uai().as_str());
     let attempt = Attempt::new(kind.action(op)).on(kind.target(), id);
-    let gate = gate_of(state, signed_in, meta, &opened, &attempt).await?;
-    Ok(Visit {
-        opened,
-        ctx: ctx.through_gate(gate.map(|g| g.as_str().to_owned())),
-        gate,
-        attempt,
-    })
+    let checks = Checks {
+        uai: opened.permit.uai(),
+        attempt: &attempt,
+        parents: kind == AccountKind::Parent,
+        csrf,
+    };
+    let Admitted { gate, ctx } = admit(state, signed_in, meta, checks).await?;
+    Ok(Visit { opened, ctx, gate })
 }
 
 /// Runs a use case on the visited account, on the blocking pool.

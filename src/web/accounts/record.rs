@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::super::BASE;
 use super::super::chrome::chrome;
 use super::super::errors::AppError;
-use super::super::guard::{State, require_csrf};
-use super::super::request::RequestMeta;
+use super::super::guard::State;
+use super::super::request::{Asker, OnRecord, Posted, RequestMeta};
 use super::super::session_guard::SignedIn;
 use super::super::views::pupils::confirm_reset_page;
 use super::pages::{record_page, reset_done};
@@ -37,39 +37,26 @@ pub struct ActionForm {
     uai: String,
 }
 
-/// A POSTed action: the account opened for `op`, then the form's CSRF token checked
-/// (audited refusal).
+/// A POSTed action: the account opened for `op`, with the form's CSRF token.
 async fn posted(
     state: &State,
-    (signed_in, meta): (&SignedIn, &RequestMeta),
+    who: (&SignedIn, &RequestMeta),
     (kind, id): (AccountKind, &str),
     form: &ActionForm,
     op: AccountOp,
 ) -> Result<Visit, AppError> {
-    let v = visit(state, (signed_in, meta), kind, id, Some(&form.uai), op).await?;
-    let uai = Some(v.opened.permit.uai());
-    require_csrf(state, signed_in, meta, &form.csrf_token, uai, &v.attempt).await?;
-    Ok(v)
+    let asked = (Some(form.uai.as_str()), Some(form.csrf_token.as_str()));
+    visit(state, who, (kind, id), asked, op).await
 }
 
 /// `GET /depannage/{kind}/{id}`
 pub async fn show<K: Kind>(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    q: web::Query<PageQuery>,
+    (who, path, q): (Asker, web::Path<String>, web::Query<PageQuery>),
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let who = (&signed_in, &meta);
-    let v = visit(
-        &state,
-        who,
-        K::KIND,
-        &path,
-        q.uai.as_deref(),
-        AccountOp::View,
-    )
-    .await?;
+    let asked = (q.uai.as_deref(), None);
+    let v = visit(&state, who, (K::KIND, &path), asked, AccountOp::View).await?;
     let notice = match q.fait.as_deref() {
         Some("deblocage") => Some("Le compte est débloqué."),
         Some("desactivation") => Some("Le compte est désactivé."),
@@ -80,15 +67,11 @@ pub async fn show<K: Kind>(
 }
 
 /// `GET /depannage/eleve/{id}/reinitialisation`: the confirmation before a pupil's reset.
-pub async fn confirm_reset(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-) -> Result<Markup, AppError> {
+pub async fn confirm_reset((who, path): OnRecord) -> Result<Markup, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let who = (&signed_in, &meta);
     let op = AccountOp::ResetPassword;
-    let v = visit(&state, who, AccountKind::Pupil, &path, None, op).await?;
+    let v = visit(&state, who, (AccountKind::Pupil, &path), (None, None), op).await?;
     match &v.opened.record {
         Record::Pupil(p) => Ok(confirm_reset_page(&chrome(&signed_in), p)),
         Record::Parent(_) => Err(AppError::NotFound),
@@ -97,12 +80,9 @@ pub async fn confirm_reset(
 
 /// `POST /depannage/{kind}/{id}/reinitialisation`: the new password, shown once, and the letter.
 pub async fn reset_password<K: Kind>(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<ActionForm>,
+    (who, path, form): Posted<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let who = (&signed_in, &meta);
     let v = posted(
         &state,
@@ -125,12 +105,9 @@ pub async fn reset_password<K: Kind>(
 
 /// `POST /depannage/{kind}/{id}/deblocage|desactivation|reactivation`: one state change.
 pub async fn change_state<K: Kind>(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<(String, String)>,
-    form: web::Form<ActionForm>,
+    (who, path, form): (Asker, web::Path<(String, String)>, web::Form<ActionForm>),
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let (id, which) = path.into_inner();
     let change = StateChange::from_path(&which).ok_or(AppError::NotFound)?;
     let who = (&signed_in, &meta);
@@ -155,12 +132,9 @@ pub async fn change_state<K: Kind>(
 
 /// `POST /depannage/responsable/{id}/coordonnees`: the unmasked contacts; the showing is audited.
 pub async fn show_contacts(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: web::Form<ActionForm>,
+    (who, path, form): Posted<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let who = (&signed_in, &meta);
     let v = posted(
         &state,

@@ -3,12 +3,11 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
+use super::super::calls::permit_requested;
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
-use super::super::guard::{Attempt, State, permit, requested_uai};
-use super::super::parents_gate::{Gate, require_gate};
-use super::super::request::RequestMeta;
-use super::super::session_guard::SignedIn;
+use super::super::parents_gate::Gate;
+use super::super::request::Asker;
 use super::super::views::parents::{ParentSearchView, parent_search_page};
 use crate::accounts::parents::{self, ParentSearch};
 use crate::accounts::{AccountKind, AccountOp};
@@ -39,24 +38,15 @@ pub fn gate_label(g: Gate) -> &'static str {
     }
 }
 
-pub async fn search_parents(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<Query>,
-) -> Result<HttpResponse, AppError> {
-    let uai = requested_uai(q.uai.as_deref())?;
-    let attempt = Attempt::new(AccountKind::Parent.action(AccountOp::Search));
-    let permit = permit(
-        &state,
-        &signed_in,
-        &meta,
+pub async fn search_parents(who: Asker, q: web::Query<Query>) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
+    let asked = (
         Action::ViewParents,
-        &uai,
-        &attempt,
-    )
-    .await?;
-    let gate = require_gate(&state, &signed_in, &meta, Some(permit.uai()), &attempt).await?;
+        AccountKind::Parent.action(AccountOp::Search),
+    );
+    let who = (&signed_in, &meta);
+    let permitted = permit_requested(&state, who, q.uai.as_deref(), asked, None).await?;
+    let (uai, gate) = (permitted.uai, permitted.gate.ok_or(AppError::GateClosed)?);
     let clip = |s: &str, n: usize| s.trim().chars().take(n).collect::<String>();
     let search = ParentSearch {
         text: clip(&q.q, 100),

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::super::BASE;
 use super::super::chrome::{chrome, establishment_name, no_store};
 use super::super::errors::AppError;
-use super::super::guard::{Attempt, State, require_csrf};
+use super::super::guard::{Attempt, State};
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::batch::{BatchView, LettersView, batch_page, letters_document};
@@ -61,14 +61,15 @@ pub(super) fn start_runner(
     .map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// The batch of the path and the permit on its establishment (rule 4), through the parents'
-/// gate for parents; the use case that follows checks the agent may handle it.
+/// The batch of the path and the permit on its establishment (rule 4), then what the route
+/// requires (the parents' gate for parents, the form's CSRF token `csrf` of a POST); the use
+/// case that follows checks the agent may handle it.
 async fn open(
     state: &State,
-    signed_in: &SignedIn,
-    meta: &RequestMeta,
+    (signed_in, meta): (&SignedIn, &RequestMeta),
     id: &str,
     action: AuditAction,
+    csrf: Option<&str>,
 ) -> Result<(Located, Permit, Context), AppError> {
     let id = id.to_owned();
     let found = state
@@ -76,23 +77,9 @@ async fn open(
         .run(move |conn| batches::locate(conn, &id).map_err(AppError::from))
         .await?;
     let attempt = Attempt::new(action).on("lot", found.id);
-    let (permit, ctx) = guarded(found.kind, state, signed_in, meta, &found.uai, &attempt).await?;
+    let who = (state, signed_in, meta);
+    let (permit, ctx) = guarded(found.kind, who, &found.uai, &attempt, csrf).await?;
     Ok((found, permit, ctx))
-}
-
-/// `open`, then the form's CSRF token.
-async fn open_posted(
-    state: &State,
-    signed_in: &SignedIn,
-    meta: &RequestMeta,
-    id: &str,
-    action: AuditAction,
-    csrf_token: &str,
-) -> Result<(Located, Permit, Context), AppError> {
-    let (b, permit, ctx) = open(state, signed_in, meta, id, action).await?;
-    let attempt = Attempt::new(action).on("lot", b.id);
-    require_csrf(state, signed_in, meta, csrf_token, Some(&b.uai), &attempt).await?;
-    Ok((b, permit, ctx))
 }
 
 /// What a batch's page gets from the request: the batch id in the path.
@@ -113,7 +100,7 @@ async fn read<T: Send + 'static>(
     action: AuditAction,
     read: fn(&mut DbConnection, &Deps, &Permit, &Context, i64) -> Result<T, Failure>,
 ) -> Result<(T, String, DateTime<Utc>), AppError> {
-    let (b, permit, ctx) = open(state, signed_in, meta, path, action).await?;
+    let (b, permit, ctx) = open(state, (signed_in, meta), path, action, None).await?;
     let (deps, now) = (deps(state), ctx.now);
     let found = state
         .db
@@ -144,16 +131,9 @@ pub async fn print_letters(page: Page) -> Result<HttpResponse, AppError> {
 pub async fn resume_batch(
     (state, signed_in, meta, path, form): Posted,
 ) -> Result<HttpResponse, AppError> {
-    let token = &form.csrf_token;
-    let (b, permit, ctx) = open_posted(
-        &state,
-        &signed_in,
-        &meta,
-        &path,
-        AuditAction::BatchResume,
-        token,
-    )
-    .await?;
+    let token = Some(form.csrf_token.as_str());
+    let action = AuditAction::BatchResume;
+    let (b, permit, ctx) = open(&state, (&signed_in, &meta), &path, action, token).await?;
     let (key, instance) = (state.key.clone(), state.instance_id.clone());
     let (p, c) = (permit.clone(), ctx.clone());
     let resumed = state
@@ -181,8 +161,8 @@ async fn change(
     action: AuditAction,
     run: Change,
 ) -> Result<HttpResponse, AppError> {
-    let token = &form.csrf_token;
-    let (b, permit, ctx) = open_posted(&state, &signed_in, &meta, &path, action, token).await?;
+    let token = Some(form.csrf_token.as_str());
+    let (b, permit, ctx) = open(&state, (&signed_in, &meta), &path, action, token).await?;
     let key = state.key.clone();
     state
         .db

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
-use super::super::guard::{Attempt, State, permit, requested_uai, require_csrf};
+use super::super::guard::{Attempt, Checks, State, admit, permit, requested_uai};
 use super::super::request::RequestMeta;
 use super::super::session_guard::SignedIn;
 use super::super::views::batch::{ClassFormView, class_form_page};
@@ -18,7 +18,6 @@ use crate::delegation::policy::Permit;
 use crate::domain::Uai;
 use crate::usecases::Context;
 use crate::usecases::batches::{self, ClassChoice, Created, Deps};
-use crate::web::parents_gate::require_gate;
 
 #[derive(Debug, Deserialize)]
 pub struct ClassQuery {
@@ -69,28 +68,26 @@ pub(super) fn deps(state: &State) -> Deps {
     }
 }
 
-/// The permit of `attempt` on `uai`, then, for parents' batches, the parents' gate; the
-/// audit context of the use case that follows (with the gate passed).
+/// The permit of `attempt` on `uai`, then what the route requires (the parents' gate for
+/// parents' batches, the CSRF token `csrf` of a POST); the audit context of the use case
+/// that follows (with the gate passed).
 pub(super) async fn guarded(
     kind: AccountKind,
-    state: &State,
-    signed_in: &SignedIn,
-    meta: &RequestMeta,
+    (state, signed_in, meta): (&State, &SignedIn, &RequestMeta),
     uai: &Uai,
     attempt: &Attempt,
+    csrf: Option<&str>,
 ) -> Result<(Permit, Context), AppError> {
     let action = batches::action_for(kind);
     let permit = permit(state, signed_in, meta, action, uai, attempt).await?;
-    let gate = match kind {
-        AccountKind::Pupil => None,
-        AccountKind::Parent => {
-            Some(require_gate(state, signed_in, meta, Some(uai), attempt).await?)
-        }
+    let checks = Checks {
+        uai,
+        attempt,
+        parents: kind == AccountKind::Parent,
+        csrf,
     };
-    let ctx = meta
-        .context_of(signed_in, state.clock.now())
-        .through_gate(gate.map(|g| g.as_str().to_owned()));
-    Ok((permit, ctx))
+    let admitted = admit(state, signed_in, meta, checks).await?;
+    Ok((permit, admitted.ctx))
 }
 
 /// What the class form gets from the request.
@@ -112,7 +109,8 @@ async fn class_form(
 ) -> Result<Markup, AppError> {
     let uai = requested_uai(q.uai.as_deref())?;
     let attempt = Attempt::new(batches::create_action(kind));
-    let (permit, _) = guarded(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
+    let who = (&state, &signed_in, &meta);
+    let (permit, _) = guarded(kind, who, &uai, &attempt, None).await?;
     let divisions = state
         .db
         .run(move |conn| batches::divisions(conn, &permit))
@@ -147,9 +145,9 @@ async fn create_batch(
     let form = ClassForm::parse(&body)?;
     let uai = requested_uai(Some(&form.uai))?;
     let attempt = Attempt::new(batches::create_action(kind));
-    let (permit, ctx) = guarded(kind, &state, &signed_in, &meta, &uai, &attempt).await?;
-    let token = &form.csrf_token;
-    require_csrf(&state, &signed_in, &meta, token, Some(&uai), &attempt).await?;
+    let who = (&state, &signed_in, &meta);
+    let token = Some(form.csrf_token.as_str());
+    let (permit, ctx) = guarded(kind, who, &uai, &attempt, token).await?;
     let choice = form.choice(kind);
     let (deps, instance) = (deps(&state), state.instance_id.clone());
     let (p, c, ch) = (permit.clone(), ctx.clone(), choice.clone());

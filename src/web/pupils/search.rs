@@ -1,13 +1,13 @@
 //! `GET /depannage/eleve`: search one establishment's pupils.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use serde::Deserialize;
 
 use super::super::calls::{choose_establishment, permit_requested};
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::{State, delegations_of};
-use super::super::request::RequestMeta;
+use super::super::request::Queried;
 use super::super::session_guard::SignedIn;
 use super::super::views::pupils::{SearchView, search_page};
 use crate::accounts::pupils::{self, Search};
@@ -47,12 +47,8 @@ pub async fn pupil_establishments(
     Ok(out)
 }
 
-pub async fn search_pupils(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<SearchQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn search_pupils((who, q): Queried<SearchQuery>) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let Some(raw_uai) = q.uai.as_deref().filter(|u| !u.is_empty()) else {
         let mine = pupil_establishments(&state, &signed_in).await?;
         return choose_establishment(&state, &signed_in, &mine, "depannage/eleve").await;
@@ -61,7 +57,7 @@ pub async fn search_pupils(
         Action::ViewPupils,
         AccountKind::Pupil.action(AccountOp::Search),
     );
-    let uai = permit_requested(&state, &signed_in, &meta, Some(raw_uai), asked)
+    let uai = permit_requested(&state, (&signed_in, &meta), Some(raw_uai), asked, None)
         .await?
         .uai;
     let page = parse_page_number(q.page.as_deref(), 100_000)

@@ -8,9 +8,7 @@ use serde::Deserialize;
 use super::super::calls::permit_requested;
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
-use super::super::guard::State;
-use super::super::request::RequestMeta;
-use super::super::session_guard::SignedIn;
+use super::super::request::{Asker, Queried};
 use super::super::views::stats::{DivisionStats, stats_page};
 use crate::accounts::{AccountKind, AccountOp};
 use crate::accounts::{AccountState, pupils};
@@ -24,17 +22,13 @@ pub struct StatsQuery {
     division: String,
 }
 
-pub async fn show_stats(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<StatsQuery>,
-) -> Result<Markup, AppError> {
+pub async fn show_stats(who: Asker, q: web::Query<StatsQuery>) -> Result<Markup, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let asked = (
         Action::ViewPupils,
         AccountKind::Pupil.action(AccountOp::Statistics),
     );
-    let uai = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked)
+    let uai = permit_requested(&state, (&signed_in, &meta), q.uai.as_deref(), asked, None)
         .await?
         .uai;
     let key = uai.clone();
@@ -64,17 +58,13 @@ pub async fn show_stats(
     Ok(stats_page(&chrome(&signed_in), uai.as_str(), &name, &rows))
 }
 
-pub async fn export_division(
-    state: State,
-    signed_in: SignedIn,
-    meta: RequestMeta,
-    q: web::Query<StatsQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn export_division((who, q): Queried<StatsQuery>) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
     let asked = (
         Action::ViewPupils,
         AccountKind::Pupil.action(AccountOp::Export),
     );
-    let uai = permit_requested(&state, &signed_in, &meta, q.uai.as_deref(), asked)
+    let uai = permit_requested(&state, (&signed_in, &meta), q.uai.as_deref(), asked, None)
         .await?
         .uai;
     let division = q.division.trim().to_owned();

@@ -10,7 +10,7 @@ mod rows;
 pub mod snapshot;
 
 use educt_admin::delegation::Scope;
-use educt_admin::web::routes::{Access, Method, ROUTES, RouteDef};
+use educt_admin::web::routes::{Access, GateRule, Method, ROUTES, RouteDef};
 
 use crate::delegations::delegate;
 use crate::helpers::{
@@ -122,11 +122,21 @@ async fn signed_in_client(app: &TestApp, role: Role) -> reqwest::Client {
     client
 }
 
+/// The CSRF token a call's form carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    /// The session's, read from the home page.
+    Session,
+    /// One of the right length that is not the session's.
+    Forged,
+}
+
 async fn send(
     app: &TestApp,
     client: &reqwest::Client,
     method: Method,
     call: Call,
+    token: Token,
 ) -> reqwest::Response {
     let url = app.url(&call.path);
     if method == Method::Get {
@@ -134,7 +144,9 @@ async fn send(
     }
     let home = client.get(app.url("/")).send().await.unwrap();
     let home = home.text().await.unwrap();
-    let csrf = if home.contains("csrf_token") {
+    let csrf = if token == Token::Forged {
+        "forged-token-forged-token-forged-token-x".to_owned()
+    } else if home.contains("csrf_token") {
         hidden_field(&home, "csrf_token")
     } else {
         String::new()
@@ -230,7 +242,7 @@ async fn every_route_answers_every_role_as_the_rules_say() {
         let client = signed_in_client(&app, role).await;
         fx.caller = credentials(role).map_or("principal", |c| c.0);
         for (def, row) in &rows {
-            let want = expected(role, def.access);
+            let want = (expected(role, def.access), Token::Session);
             failures.extend(check(&app, &client, role, def, row, &mut fx, want).await);
         }
     }
@@ -239,15 +251,18 @@ async fn every_route_answers_every_role_as_the_rules_say() {
     for role in [Role::DelegateEleves, Role::DelegateResponsables] {
         let client = signed_in_client(&app, role).await;
         for (def, row) in rows.iter().filter(|(d, _)| d.path.contains("/lots/{id}")) {
-            let want = Some(expected(role, def.access).unwrap_or(403));
+            let want = (
+                Some(expected(role, def.access).unwrap_or(403)),
+                Token::Session,
+            );
             failures.extend(check(&app, &client, role, def, row, &mut fx, want).await);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Calls one row as `role` and returns what went against the rules: `want` is the refusal
-/// expected, `None` when allowed.
+/// Calls one row as `role` with the form's `token` and returns what went against the rules:
+/// `want` is the refusal expected, `None` when allowed.
 async fn check(
     app: &TestApp,
     client: &reqwest::Client,
@@ -255,14 +270,14 @@ async fn check(
     def: &RouteDef,
     row: &Row,
     fx: &mut Fixtures<'_>,
-    want: Option<u16>,
+    (want, token): (Option<u16>, Token),
 ) -> Vec<String> {
     let mut failures = Vec::new();
     let call = (row.call)(fx);
     let what = format!("{role:?} {} {}", def.method.as_str(), call.path);
     let before = snapshot::snapshot(&mut app.conn());
     let audit_before = audit_rows(&mut app.conn()).len();
-    let res = send(app, client, def.method, call).await;
+    let res = send(app, client, def.method, call, token).await;
     let status = res.status().as_u16();
     let Some(want) = want else {
         if status != row.ok {
@@ -298,6 +313,80 @@ async fn check(
         failures.push(format!("{what}: refusal not audited"));
     }
     failures
+}
+
+/// BRIEF rule 12, for every POST of the table by construction: the principal, whom the rules
+/// allow everything on the collège (the parents' gate open), is refused a form whose CSRF
+/// token is not his session's: 403, nothing changed, the refusal audited.
+#[tokio::test]
+async fn every_post_needs_the_sessions_csrf_token() {
+    let app = TestApp::builder()
+        .settings(|s| s.network.admin_networks = vec!["127.0.0.0/8".parse().unwrap()])
+        .start()
+        .await;
+    let d = seed_cast(&app);
+    let mut fx = Fixtures::new(&app, d);
+    fx.caller = "principal";
+    let client = signed_in_client(&app, Role::Principal).await;
+    let mut failures = Vec::new();
+    let posts: Vec<_> = matrix_rows()
+        .into_iter()
+        .filter(|(def, _)| def.method == Method::Post)
+        .collect();
+    assert!(
+        posts.len() >= 15,
+        "the table lost its forms: {}",
+        posts.len()
+    );
+    for (def, row) in &posts {
+        let want = (Some(403), Token::Forged);
+        failures.extend(check(&app, &client, Role::Principal, def, row, &mut fx, want).await);
+    }
+    // The forms about no establishment: the session stays, nothing is enrolled.
+    for def in ROUTES
+        .iter()
+        .filter(|r| r.method == Method::Post && r.access == Access::SignedIn)
+    {
+        let res = client
+            .post(app.url(def.path))
+            .form(&[("csrf_token", "forged-token-forged-token-forged-token-x")])
+            .send()
+            .await
+            .unwrap();
+        if res.status() != 403 {
+            failures.push(format!("{}: answered {}", name(def), res.status()));
+        }
+    }
+    let home = client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), 200, "a forged sign-out ended the session");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// BRIEF rule 5, for every route the table gates: the principal outside the administrative
+/// network and without a TOTP check is refused (403), nothing changed, the refusal audited,
+/// nothing about any parent shown.
+#[tokio::test]
+async fn every_gated_route_needs_the_parents_gate() {
+    let app = TestApp::spawn().await;
+    let d = seed_cast(&app);
+    let mut fx = Fixtures::new(&app, d);
+    fx.caller = "principal";
+    let client = signed_in_client(&app, Role::Principal).await;
+    let mut failures = Vec::new();
+    let gated: Vec<_> = matrix_rows()
+        .into_iter()
+        .filter(|(def, _)| def.gate == GateRule::Parents)
+        .collect();
+    assert!(
+        gated.len() >= 12,
+        "the table lost its gate: {}",
+        gated.len()
+    );
+    for (def, row) in &gated {
+        let want = (Some(403), Token::Session);
+        failures.extend(check(&app, &client, Role::Principal, def, row, &mut fx, want).await);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// The routes about no establishment: anonymous visitors reach the public ones and are sent

@@ -2,97 +2,81 @@
 //! its last day, in Paris time, across the DST changes; until the instant of a revocation.
 
 use super::*;
+use Action::{ResetPupil, ViewPupils};
+use Expect::{Delegated, Hidden};
+
+/// One check: the action asked, when, what `authorize` must answer, and the case's name.
+type Case = (Action, DateTime<Utc>, Expect, &'static str);
+
+/// Checks every case for `who` holding `held`.
+fn check_all(who: &Agent, held: &[Delegation], cases: &[Case]) {
+    for &(action, at, expect, case) in cases {
+        check(who, held, action, at, expect, case);
+    }
+}
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, s).unwrap()
+}
 
 #[test]
 fn a_delegation_is_active_from_the_first_instant_of_its_first_day() {
-    let who = agent("referent", &[]);
     let held = [delegation(7, "referent", A, Scope::Eleves)];
     // 2027-03-27 23:59:59.999999 in Paris: not yet valid.
-    check(
-        &who,
-        &held,
-        Action::ViewPupils,
-        first_instant() - TICK,
-        Expect::Hidden,
-        "not yet valid",
-    );
-    check(
-        &who,
-        &held,
-        Action::ViewPupils,
-        first_instant(),
-        Expect::Delegated(7),
-        "first instant",
-    );
+    let (before, first) = (first_instant() - TICK, first_instant());
     // The whole first day counts although it is only 23 hours long.
-    check(
-        &who,
+    let late = utc(2027, 3, 28, 21, 59, 0);
+    check_all(
+        &agent("referent", &[]),
         &held,
-        Action::ResetPupil,
-        Utc.with_ymd_and_hms(2027, 3, 28, 21, 59, 0).unwrap(),
-        Expect::Delegated(7),
-        "first day, late",
+        &[
+            (ViewPupils, before, Hidden, "not yet valid"),
+            (ViewPupils, first, Delegated(7), "first instant"),
+            (ResetPupil, late, Delegated(7), "first day, late"),
+        ],
     );
 }
 
 #[test]
 fn a_delegation_ends_with_the_last_instant_of_its_last_day() {
-    let who = agent("referent", &[]);
     let held = [delegation(7, "referent", A, Scope::Eleves)];
     // The last day is 25 hours long: 22:30 UTC is still 23:30 on the 31st in Paris.
-    check(
-        &who,
+    let late = utc(2027, 10, 31, 22, 30, 0);
+    let (last, end) = (end_instant() - TICK, end_instant());
+    let long_after = end_instant() + Duration::days(30);
+    check_all(
+        &agent("referent", &[]),
         &held,
-        Action::ViewPupils,
-        Utc.with_ymd_and_hms(2027, 10, 31, 22, 30, 0).unwrap(),
-        Expect::Delegated(7),
-        "last day, late",
-    );
-    check(
-        &who,
-        &held,
-        Action::ViewPupils,
-        end_instant() - TICK,
-        Expect::Delegated(7),
-        "last instant",
-    );
-    check(
-        &who,
-        &held,
-        Action::ViewPupils,
-        end_instant(),
-        Expect::Hidden,
-        "expired",
-    );
-    check(
-        &who,
-        &held,
-        Action::ResetPupil,
-        end_instant() + Duration::days(30),
-        Expect::Hidden,
-        "long expired",
+        &[
+            (ViewPupils, late, Delegated(7), "last day, late"),
+            (ViewPupils, last, Delegated(7), "last instant"),
+            (ViewPupils, end, Hidden, "expired"),
+            (ResetPupil, long_after, Hidden, "long expired"),
+        ],
     );
 }
 
 #[test]
 fn a_revoked_delegation_stops_at_the_instant_of_revocation() {
     let who = agent("referent", &[]);
-    let revoked_at = Utc.with_ymd_and_hms(2027, 6, 1, 8, 0, 0).unwrap();
+    let revoked_at = utc(2027, 6, 1, 8, 0, 0);
     let mut d = delegation(7, "referent", A, Scope::Eleves);
     d.revoked_at = Some(revoked_at);
     d.revoked_by = Some("principal".into());
     let held = [d];
-    check(
+    let just_before = revoked_at - TICK;
+    check_all(
         &who,
         &held,
-        Action::ViewPupils,
-        revoked_at - TICK,
-        Expect::Delegated(7),
-        "just before revocation",
+        &[(
+            ViewPupils,
+            just_before,
+            Delegated(7),
+            "just before revocation",
+        )],
     );
-    for action in Action::ALL {
-        check(&who, &held, action, revoked_at, Expect::Hidden, "revoked");
-    }
+    let revoked = Action::ALL.map(|action| (action, revoked_at, Hidden, "revoked"));
+    check_all(&who, &held, &revoked);
 }
 
 #[test]
@@ -111,21 +95,13 @@ fn both_scopes_from_two_delegations_and_the_spring_change_of_a_one_day_delegatio
     // A delegation of the 28th only: 23 hours long in Paris.
     let mut short = delegation(3, "referent", A, Scope::Eleves);
     short.valid_until = first_day();
-    let short = [short];
-    check(
+    let (last_second, midnight) = (utc(2027, 3, 28, 21, 59, 59), utc(2027, 3, 28, 22, 0, 0));
+    check_all(
         &who,
-        &short,
-        Action::ViewPupils,
-        Utc.with_ymd_and_hms(2027, 3, 28, 21, 59, 59).unwrap(),
-        Expect::Delegated(3),
-        "23:59:59 CEST",
-    );
-    check(
-        &who,
-        &short,
-        Action::ViewPupils,
-        Utc.with_ymd_and_hms(2027, 3, 28, 22, 0, 0).unwrap(),
-        Expect::Hidden,
-        "midnight CEST",
+        &[short],
+        &[
+            (ViewPupils, last_second, Delegated(3), "23:59:59 CEST"),
+            (ViewPupils, midnight, Hidden, "midnight CEST"),
+        ],
     );
 }
