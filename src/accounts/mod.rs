@@ -11,6 +11,8 @@ pub mod store;
 
 pub use kind::{AccountKind, AccountOp};
 
+use crate::domain::stored_code;
+
 /// The state of a pupil's or parent's account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AccountState {
@@ -55,6 +57,8 @@ impl AccountState {
         }
     }
 }
+
+stored_code!(AccountState, "account state");
 
 /// A state change an agent asks for (the path segment names it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,137 +1,99 @@
 //! Parents' accounts. A parent belongs to every establishment of his children: an agent sees
 //! him through the children he may see, and only those children (BRIEF rule 4).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
+use diesel::dsl;
 use diesel::prelude::*;
 
 use super::AccountState;
 use crate::db::DbConnection;
+use crate::db::decode::{Maybe, UtcStamp, decode_each, find_row};
 use crate::db::schema::{parents, pupil_parents, pupils};
-use crate::domain::{Uai, search_key};
+use crate::domain::{Division, Identifiant, ParentId, PupilId, Uai, search_key};
 
-#[derive(Debug, Clone)]
+/// A parent as the pages show him: a typed row of `parents` (a stored identifiant or state
+/// that does not decode fails the read).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = parents)]
 pub struct Parent {
-    pub id: i64,
-    pub identifiant: String,
+    #[diesel(deserialize_as = i64)]
+    pub id: ParentId,
+    #[diesel(deserialize_as = String)]
+    pub identifiant: Identifiant,
     pub last_name: String,
     pub first_name: String,
     pub email: Option<String>,
     pub mobile: Option<String>,
+    #[diesel(deserialize_as = String)]
     pub state: AccountState,
     pub activation_path: Option<String>,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub provisional_expires_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub notified_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = Maybe<String>)]
     pub previous_state: Option<AccountState>,
 }
 
-/// A child as the parent's page shows him.
-#[derive(Debug, Clone)]
+/// A child as the parent's page shows him: his row of `pupils` and the parent's legal rank.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = pupils)]
 pub struct Child {
-    pub id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub id: PupilId,
+    #[diesel(deserialize_as = String)]
     pub uai: Uai,
     pub first_name: String,
     pub last_name: String,
-    pub division: Option<String>,
+    #[diesel(deserialize_as = Maybe<String>)]
+    pub division: Option<Division>,
+    #[diesel(select_expression = pupil_parents::legal_rank)]
+    #[diesel(select_expression_type = pupil_parents::legal_rank)]
     pub legal_rank: i16,
 }
 
-type Row = (
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    Option<String>,
-);
-
-macro_rules! parent_columns {
-    () => {
-        (
-            parents::id,
-            parents::identifiant,
-            parents::last_name,
-            parents::first_name,
-            parents::email,
-            parents::mobile,
-            parents::state,
-            parents::activation_path,
-            parents::provisional_expires_at,
-            parents::notified_at,
-            parents::previous_state,
-        )
-    };
+pub fn find(conn: &mut DbConnection, id: impl Into<ParentId>) -> QueryResult<Option<Parent>> {
+    find_row(conn, parents::table, id.into().get())
 }
 
-fn from_row(r: Row) -> Option<Parent> {
-    Some(Parent {
-        id: r.0,
-        identifiant: r.1,
-        last_name: r.2,
-        first_name: r.3,
-        email: r.4,
-        mobile: r.5,
-        state: AccountState::parse(&r.6)?,
-        activation_path: r.7,
-        provisional_expires_at: r.8.map(|t| t.and_utc()),
-        notified_at: r.9.map(|t| t.and_utc()),
-        previous_state: r.10.as_deref().and_then(AccountState::parse),
-    })
-}
+/// The links of parent `id` to his children, with the children's rows.
+type ChildrenOf = dsl::Filter<
+    dsl::InnerJoin<pupil_parents::table, pupils::table>,
+    dsl::Eq<pupil_parents::parent_id, i64>,
+>;
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Parent>> {
-    Ok(parents::table
-        .filter(parents::id.eq(id))
-        .select(parent_columns!())
-        .first::<Row>(conn)
-        .optional()?
-        .and_then(from_row))
+fn children_of(id: ParentId) -> ChildrenOf {
+    pupil_parents::table
+        .inner_join(pupils::table)
+        .filter(pupil_parents::parent_id.eq(id.get()))
 }
 
 /// The establishments of the parent's children, sorted, each once.
-pub fn establishments(conn: &mut DbConnection, parent: i64) -> QueryResult<Vec<Uai>> {
-    let rows: Vec<String> = pupil_parents::table
-        .inner_join(pupils::table)
-        .filter(pupil_parents::parent_id.eq(parent))
+pub fn establishments(
+    conn: &mut DbConnection,
+    parent: impl Into<ParentId>,
+) -> QueryResult<Vec<Uai>> {
+    let uais: Vec<String> = children_of(parent.into())
         .select(pupils::uai)
         .distinct()
         .order(pupils::uai)
         .load(conn)?;
-    Ok(rows.iter().filter_map(|u| Uai::parse(u).ok()).collect())
+    decode_each(uais)
 }
 
 /// The parent's children in `uai`, the establishment the agent acts on. There is no
 /// "all of them": whatever shows a parent shows only the children of one establishment
 /// (BRIEF rule 4), so the filter cannot be forgotten.
-pub fn children(conn: &mut DbConnection, parent: i64, uai: &Uai) -> QueryResult<Vec<Child>> {
-    let rows: Vec<(i64, String, String, Option<String>, i16)> = pupil_parents::table
-        .inner_join(pupils::table)
-        .filter(pupil_parents::parent_id.eq(parent))
+pub fn children(
+    conn: &mut DbConnection,
+    parent: impl Into<ParentId>,
+    uai: &Uai,
+) -> QueryResult<Vec<Child>> {
+    children_of(parent.into())
         .filter(pupils::uai.eq(uai.as_str()))
         .order(pupils::search_name)
-        .select((
-            pupils::id,
-            pupils::first_name,
-            pupils::last_name,
-            pupils::division,
-            pupil_parents::legal_rank,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Child {
-            id: r.0,
-            uai: uai.clone(),
-            first_name: r.1,
-            last_name: r.2,
-            division: r.3,
-            legal_rank: r.4,
-        })
-        .collect())
+        .select(Child::as_select())
+        .load(conn)
 }
 
 /// The children as a letter names them: `Zoë Lefèvre, Tom Lefèvre`.
@@ -183,9 +145,13 @@ pub fn search(
     if let Some(p) = &s.activation_path {
         q = q.filter(parents::activation_path.eq(p.clone()));
     }
-    let rows: Vec<(Row, String, String)> = q
+    let rows: Vec<(Parent, String, String)> = q
         .order((parents::search_name, parents::id))
-        .select((parent_columns!(), parents::search_name, pupils::search_name))
+        .select((
+            Parent::as_select(),
+            parents::search_name,
+            pupils::search_name,
+        ))
         .load(conn)?;
     let words: Vec<String> = search_key(&s.text)
         .split(' ')
@@ -196,24 +162,19 @@ pub fn search(
     let email = s.email.trim().to_lowercase();
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    for (row, parent_name, child_name) in rows {
-        let id = row.0;
-        let ident_match = !text.is_empty() && row.1.starts_with(&text);
+    for (parent, parent_name, child_name) in rows {
+        let ident_match = !text.is_empty() && parent.identifiant.as_str().starts_with(&text);
         let name_ok = words.is_empty()
             || ident_match
             || word_match(&parent_name, &words)
             || word_match(&child_name, &words);
         let email_ok = email.is_empty()
-            || row
-                .4
+            || parent
+                .email
                 .as_deref()
                 .is_some_and(|e| e.to_lowercase().starts_with(&email));
-        if name_ok
-            && email_ok
-            && seen.insert(id)
-            && let Some(p) = from_row(row)
-        {
-            out.push(p);
+        if name_ok && email_ok && seen.insert(parent.id) {
+            out.push(parent);
         }
     }
     let total = out.len();
@@ -226,9 +187,9 @@ pub fn of_division(
     uai: &Uai,
     division: &str,
     states: &[AccountState],
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<ParentId>> {
     let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
-    let mut ids: Vec<i64> = pupil_parents::table
+    let ids: Vec<i64> = pupil_parents::table
         .inner_join(pupils::table)
         .inner_join(parents::table)
         .filter(pupils::uai.eq(uai.as_str()))
@@ -238,8 +199,11 @@ pub fn of_division(
         .select(parents::id)
         .load(conn)?;
     let mut seen = std::collections::HashSet::new();
-    ids.retain(|id| seen.insert(*id));
-    Ok(ids)
+    Ok(ids
+        .into_iter()
+        .filter(|id| seen.insert(*id))
+        .map(ParentId::from)
+        .collect())
 }
 
 /// `06 •• •• •• 12`

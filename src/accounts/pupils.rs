@@ -1,34 +1,49 @@
 //! Pupils' accounts in the database: search, page, state changes, statistics.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::count_star;
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use super::AccountState;
+use crate::db::decode::{Maybe, UtcStamp, find_row};
 use crate::db::schema::pupils;
 use crate::db::{DbConnection, MultiBackend};
-use crate::domain::{Ine, Uai, search_key};
+use crate::domain::{Division, Identifiant, Ine, PupilId, Uai, search_key};
 
-/// A pupil as the pages show him.
-#[derive(Debug, Clone)]
+/// A pupil as the pages show him: a typed row of `pupils`, whose stored UAI, identifiant,
+/// INE, division and states must decode (else the read fails; nothing is hidden).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = pupils)]
 pub struct Pupil {
-    pub id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub id: PupilId,
+    #[diesel(deserialize_as = String)]
     pub uai: Uai,
-    pub identifiant: String,
-    pub ine: Option<String>,
+    #[diesel(deserialize_as = String)]
+    pub identifiant: Identifiant,
+    #[diesel(deserialize_as = Maybe<String>)]
+    pub ine: Option<Ine>,
     pub last_name: String,
     pub first_name: String,
     pub birth_date: NaiveDate,
-    pub division: Option<String>,
+    #[diesel(deserialize_as = Maybe<String>)]
+    pub division: Option<Division>,
+    #[diesel(deserialize_as = String)]
     pub state: AccountState,
     pub must_change: bool,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub provisional_expires_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = UtcStamp)]
     pub created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub notified_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub activated_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub password_changed_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = Maybe<String>)]
     pub previous_state: Option<AccountState>,
 }
 
@@ -39,76 +54,8 @@ impl Pupil {
     }
 }
 
-type Row = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    NaiveDate,
-    Option<String>,
-    String,
-    bool,
-    Option<NaiveDateTime>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    Option<String>,
-);
-
-macro_rules! pupil_columns {
-    () => {
-        (
-            pupils::id,
-            pupils::uai,
-            pupils::identifiant,
-            pupils::ine,
-            pupils::last_name,
-            pupils::first_name,
-            pupils::birth_date,
-            pupils::division,
-            pupils::state,
-            pupils::must_change,
-            pupils::provisional_expires_at,
-            pupils::created_at,
-            pupils::notified_at,
-            pupils::activated_at,
-            pupils::password_changed_at,
-            pupils::previous_state,
-        )
-    };
-}
-
-fn from_row(r: Row) -> Option<Pupil> {
-    Some(Pupil {
-        id: r.0,
-        uai: Uai::parse(&r.1).ok()?,
-        identifiant: r.2,
-        ine: r.3,
-        last_name: r.4,
-        first_name: r.5,
-        birth_date: r.6,
-        division: r.7,
-        state: AccountState::parse(&r.8)?,
-        must_change: r.9,
-        provisional_expires_at: r.10.map(|t| t.and_utc()),
-        created_at: r.11.and_utc(),
-        notified_at: r.12.map(|t| t.and_utc()),
-        activated_at: r.13.map(|t| t.and_utc()),
-        password_changed_at: r.14.map(|t| t.and_utc()),
-        previous_state: r.15.as_deref().and_then(AccountState::parse),
-    })
-}
-
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Pupil>> {
-    Ok(pupils::table
-        .filter(pupils::id.eq(id))
-        .select(pupil_columns!())
-        .first::<Row>(conn)
-        .optional()?
-        .and_then(from_row))
+pub fn find(conn: &mut DbConnection, id: impl Into<PupilId>) -> QueryResult<Option<Pupil>> {
+    find_row(conn, pupils::table, id.into().get())
 }
 
 type Filter = Box<dyn BoxableExpression<pupils::table, MultiBackend, SqlType = Bool>>;
@@ -182,7 +129,7 @@ pub fn search(
         .filter(filter(uai, s))
         .select(count_star())
         .first(conn)?;
-    let rows: Vec<Row> = pupils::table
+    let found = pupils::table
         .filter(filter(uai, s))
         .order((
             pupils::division.asc(),
@@ -191,20 +138,19 @@ pub fn search(
         ))
         .offset(offset)
         .limit(limit)
-        .select(pupil_columns!())
+        .select(Pupil::as_select())
         .load(conn)?;
-    Ok((rows.into_iter().filter_map(from_row).collect(), total))
+    Ok((found, total))
 }
 
 /// Every pupil of a division, by name.
 pub fn of_division(conn: &mut DbConnection, uai: &Uai, division: &str) -> QueryResult<Vec<Pupil>> {
-    let rows: Vec<Row> = pupils::table
+    pupils::table
         .filter(pupils::uai.eq(uai.as_str()))
         .filter(pupils::division.eq(division))
         .order((pupils::search_name.asc(), pupils::id.asc()))
-        .select(pupil_columns!())
-        .load(conn)?;
-    Ok(rows.into_iter().filter_map(from_row).collect())
+        .select(Pupil::as_select())
+        .load(conn)
 }
 
 /// The divisions of an establishment with their number of pupils.
@@ -221,23 +167,37 @@ pub fn divisions(conn: &mut DbConnection, uai: &Uai) -> QueryResult<Vec<(String,
         .collect())
 }
 
+/// One group of [`counts`].
+#[derive(Queryable)]
+struct CountRow {
+    #[diesel(deserialize_as = Maybe<String>)]
+    division: Option<Division>,
+    #[diesel(deserialize_as = String)]
+    state: AccountState,
+    count: i64,
+}
+
 /// Counts per (division, state).
 pub fn counts(
     conn: &mut DbConnection,
     uai: &Uai,
-) -> QueryResult<Vec<(Option<String>, String, i64)>> {
-    pupils::table
+) -> QueryResult<Vec<(Option<Division>, AccountState, i64)>> {
+    let rows: Vec<CountRow> = pupils::table
         .filter(pupils::uai.eq(uai.as_str()))
         .group_by((pupils::division, pupils::state))
         .select((pupils::division, pupils::state, count_star()))
-        .load(conn)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.division, r.state, r.count))
+        .collect())
 }
 
 /// The stored hash (tests).
-pub fn password_hash(conn: &mut DbConnection, id: i64) -> QueryResult<Option<String>> {
-    let account = super::store::AccountRef {
-        kind: super::AccountKind::Pupil,
-        id,
-    };
+pub fn password_hash(
+    conn: &mut DbConnection,
+    id: impl Into<PupilId>,
+) -> QueryResult<Option<String>> {
+    let account = super::store::AccountRef::pupil(id.into());
     super::store::SqlAccountStore::password_hash(conn, account)
 }

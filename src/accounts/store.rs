@@ -7,32 +7,55 @@
 //! policy said yes. `tests/api/account_store_contract.rs` is the contract any store passes
 //! (today's SQL one here; an LDAP one later).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::provisional::expiry;
 use super::{AccountKind, AccountState, StateChange};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
+use crate::db::decode::{Maybe, UtcStamp};
 use crate::db::schema::{parents, pupil_parents, pupils};
 use crate::delegation::policy::Permit;
+use crate::domain::{ParentId, PupilId};
 
-/// One account: its kind and its id.
+/// One account: its kind and its id (a pupil's or a parent's, as the kind says).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountRef {
     pub kind: AccountKind,
     pub id: i64,
 }
 
-/// What the store knows of an account's credentials and state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl AccountRef {
+    pub fn pupil(id: PupilId) -> Self {
+        Self {
+            kind: AccountKind::Pupil,
+            id: id.get(),
+        }
+    }
+
+    pub fn parent(id: ParentId) -> Self {
+        Self {
+            kind: AccountKind::Parent,
+            id: id.get(),
+        }
+    }
+}
+
+/// What the store knows of an account's credentials and state (a typed row: a stored state
+/// that does not decode fails the read).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct AccountStatus {
+    #[diesel(deserialize_as = String)]
     pub state: AccountState,
     /// The state an unblock or a reactivation goes back to.
+    #[diesel(deserialize_as = Maybe<String>)]
     pub previous_state: Option<AccountState>,
     /// The password must be changed at next sign-in.
     pub must_change: bool,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub provisional_expires_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub notified_at: Option<DateTime<Utc>>,
 }
 
@@ -54,8 +77,6 @@ pub enum StoreError {
     NotCovered,
     #[error("not possible from state {}", .0.as_str())]
     NotPossible(AccountState),
-    #[error("stored state not understood: {0}")]
-    Undecodable(String),
 }
 
 /// Credentials and state of accounts. `conn` is the caller's transaction (the audit row
@@ -95,14 +116,6 @@ pub trait AccountStore: Send + Sync {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SqlAccountStore;
 
-type StatusRow = (
-    String,
-    Option<String>,
-    bool,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-);
-
 /// One statement on the table of the account's kind (the two tables share these columns).
 macro_rules! on_table {
     ($kind:expr, $t:ident => $body:expr) => {
@@ -117,10 +130,6 @@ macro_rules! on_table {
             }
         }
     };
-}
-
-fn state_of(stored: &str) -> Result<AccountState, StoreError> {
-    AccountState::parse(stored).ok_or_else(|| StoreError::Undecodable(stored.to_owned()))
 }
 
 impl SqlAccountStore {
@@ -169,7 +178,7 @@ impl AccountStore for SqlAccountStore {
         conn: &mut DbConnection,
         account: AccountRef,
     ) -> Result<Option<AccountStatus>, StoreError> {
-        let row: Option<StatusRow> = on_table!(account.kind, t => t::table
+        Ok(on_table!(account.kind, t => t::table
             .filter(t::id.eq(account.id))
             .select((
                 t::state,
@@ -179,17 +188,7 @@ impl AccountStore for SqlAccountStore {
                 t::notified_at,
             ))
             .first(conn)
-            .optional())?;
-        let Some((state, previous, must_change, expires, notified)) = row else {
-            return Ok(None);
-        };
-        Ok(Some(AccountStatus {
-            state: state_of(&state)?,
-            previous_state: previous.as_deref().map(state_of).transpose()?,
-            must_change,
-            provisional_expires_at: expires.map(|t| t.and_utc()),
-            notified_at: notified.map(|t| t.and_utc()),
-        }))
+            .optional())?)
     }
 
     fn set_provisional(

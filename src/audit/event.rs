@@ -1,4 +1,9 @@
+use diesel::prelude::*;
+
 use super::AuditAction;
+use crate::db::decode::TextRef;
+use crate::db::schema::audit_events;
+use crate::domain::stored_code;
 
 /// How an audited attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +16,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 3] = [Outcome::Success, Outcome::Refused, Outcome::Failure];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Success => "success",
@@ -18,16 +25,32 @@ impl Outcome {
             Outcome::Failure => "failure",
         }
     }
+
+    pub fn parse(stored: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == stored)
+    }
 }
 
-/// What one audit row says. Never put a secret in `details`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+stored_code!(Outcome, "audit outcome");
+
+/// The stored form (the written row's column).
+impl From<Outcome> for &str {
+    fn from(outcome: Outcome) -> Self {
+        outcome.as_str()
+    }
+}
+
+/// What one audit row says (every column but the sequence, the time and the two hashes:
+/// the typed part of the row, read and written whole). Never put a secret in `details`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
 pub struct AuditEvent {
     pub actor: String,
     pub uai: Option<String>,
     pub action: String,
     pub target_kind: Option<String>,
     pub target_id: Option<String>,
+    #[diesel(deserialize_as = String, serialize_as = TextRef<'static>)]
     pub outcome: Outcome,
     pub delegation_id: Option<i64>,
     pub gate: Option<String>,
@@ -78,8 +101,8 @@ impl AuditEvent {
         self
     }
 
-    pub fn delegation(mut self, id: Option<i64>) -> Self {
-        self.delegation_id = id;
+    pub fn delegation(mut self, id: Option<impl Into<i64>>) -> Self {
+        self.delegation_id = id.map(Into::into);
         self
     }
 

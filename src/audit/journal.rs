@@ -30,8 +30,9 @@ pub struct JournalRow {
 }
 
 impl JournalRow {
-    fn of(e: StoredEvent, tz: Tz) -> Self {
-        let at: DateTime<Tz> = e.at.and_utc().with_timezone(&tz);
+    fn of(stored: StoredEvent, tz: Tz) -> Self {
+        let at: DateTime<Tz> = stored.at.and_utc().with_timezone(&tz);
+        let e = stored.event;
         JournalRow {
             at: at.format("%d/%m/%Y %H:%M:%S").to_string(),
             actor: e.actor,
@@ -40,7 +41,7 @@ impl JournalRow {
                 (Some(k), Some(id)) => format!("{k} {id}"),
                 _ => String::new(),
             },
-            outcome: e.outcome,
+            outcome: e.outcome.as_str().to_owned(),
             delegation: e.delegation_id.map(|d| d.to_string()).unwrap_or_default(),
             gate: e.gate.unwrap_or_default(),
             client: e.client_addr.unwrap_or_default(),
@@ -212,13 +213,13 @@ pub fn export_csv(
 pub fn target_history(
     conn: &mut DbConnection,
     kind: &str,
-    id: i64,
+    id: impl Into<i64>,
     limit: i64,
     tz: Tz,
 ) -> QueryResult<Vec<JournalRow>> {
     let rows: Vec<StoredEvent> = audit_events::table
         .filter(audit_events::target_kind.eq(kind.to_owned()))
-        .filter(audit_events::target_id.eq(id.to_string()))
+        .filter(audit_events::target_id.eq(id.into().to_string()))
         .order(audit_events::seq.desc())
         .limit(limit)
         .select(StoredEvent::as_select())

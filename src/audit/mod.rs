@@ -39,26 +39,15 @@ impl AuditTx<'_> {
 
     /// Appends one row; returns its sequence number.
     pub fn append(&mut self, event: &AuditEvent) -> QueryResult<i64> {
-        let event = &*event.without_nul();
+        let event = event.without_nul().into_owned();
         let seq = self.seq + 1;
         let at = db_instant(self.at);
-        let hash = chain_hash(self.key, &self.hash, &canonical_encoding(seq, at, event));
+        let hash = chain_hash(self.key, &self.hash, &canonical_encoding(seq, at, &event));
         diesel::insert_into(audit_events::table)
             .values((
                 audit_events::seq.eq(seq),
                 audit_events::at.eq(at),
-                audit_events::actor.eq(&event.actor),
-                audit_events::uai.eq(&event.uai),
-                audit_events::action.eq(&event.action),
-                audit_events::target_kind.eq(&event.target_kind),
-                audit_events::target_id.eq(&event.target_id),
-                audit_events::outcome.eq(event.outcome.as_str()),
-                audit_events::delegation_id.eq(event.delegation_id),
-                audit_events::gate.eq(&event.gate),
-                audit_events::peer_addr.eq(&event.peer_addr),
-                audit_events::client_addr.eq(&event.client_addr),
-                audit_events::request_id.eq(&event.request_id),
-                audit_events::details.eq(&event.details),
+                event,
                 audit_events::prev_hash.eq(&self.hash),
                 audit_events::hash.eq(&hash),
             ))

@@ -1,16 +1,16 @@
 //! Server-side sessions (BRIEF rule 12): the cookie carries a random 256-bit id, the
 //! database its SHA-256 and the agent's directory data with the time it was read.
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::random_token;
 use crate::clock::db_instant;
 use crate::db::DbConnection;
+use crate::db::decode::{Listed, Maybe, UtcStamp};
 use crate::db::schema::sessions;
-use crate::domain::Agent;
-use crate::domain::Uai;
+use crate::domain::{Agent, Uai};
 
 pub const COOKIE_NAME: &str = "__Host-educt-session";
 /// Directory data this old is read again (BRIEF rule 2): an agent who loses his
@@ -79,12 +79,6 @@ fn join_uais(uais: &[Uai]) -> String {
     uais.iter().map(Uai::as_str).collect::<Vec<_>>().join(" ")
 }
 
-fn split_uais(text: &str) -> Vec<Uai> {
-    text.split_whitespace()
-        .filter_map(|u| Uai::parse(u).ok())
-        .collect()
-}
-
 /// Creates a session for `agent`; returns the cookie value and the session.
 pub fn create(
     conn: &mut DbConnection,
@@ -124,54 +118,58 @@ pub fn create(
     ))
 }
 
-type Row = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-);
+/// A `sessions` row (the agent's UAIs stored space-separated; one that does not decode
+/// fails the read).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+struct SessionRow {
+    id: i64,
+    agent_uid: String,
+    display_name: String,
+    mail: Option<String>,
+    #[diesel(deserialize_as = Listed<' '>)]
+    attached: Vec<Uai>,
+    #[diesel(deserialize_as = Listed<' '>)]
+    responsible: Vec<Uai>,
+    csrf_token: String,
+    #[diesel(deserialize_as = UtcStamp)]
+    created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = UtcStamp)]
+    last_seen_at: DateTime<Utc>,
+    #[diesel(deserialize_as = UtcStamp)]
+    directory_checked_at: DateTime<Utc>,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
+    totp_verified_at: Option<DateTime<Utc>>,
+}
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Self {
+        Session {
+            id: r.id,
+            agent: Agent {
+                uid: r.agent_uid,
+                display_name: r.display_name,
+                mail: r.mail,
+                attached: r.attached,
+                responsible_for: r.responsible,
+            },
+            csrf_token: r.csrf_token,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            directory_checked_at: r.directory_checked_at,
+            totp_verified_at: r.totp_verified_at,
+        }
+    }
+}
 
 /// The session of a cookie value, if any.
 pub fn find(conn: &mut DbConnection, token: &str) -> QueryResult<Option<Session>> {
-    let row: Option<Row> = sessions::table
+    let row = sessions::table
         .filter(sessions::token_hash.eq(hash_token(token)))
-        .select((
-            sessions::id,
-            sessions::agent_uid,
-            sessions::display_name,
-            sessions::mail,
-            sessions::attached,
-            sessions::responsible,
-            sessions::csrf_token,
-            sessions::created_at,
-            sessions::last_seen_at,
-            sessions::directory_checked_at,
-            sessions::totp_verified_at,
-        ))
+        .select(SessionRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.map(|r| Session {
-        id: r.0,
-        agent: Agent {
-            uid: r.1,
-            display_name: r.2,
-            mail: r.3,
-            attached: split_uais(&r.4),
-            responsible_for: split_uais(&r.5),
-        },
-        csrf_token: r.6,
-        created_at: r.7.and_utc(),
-        last_seen_at: r.8.and_utc(),
-        directory_checked_at: r.9.and_utc(),
-        totp_verified_at: r.10.map(|t| t.and_utc()),
-    }))
+    Ok(row.map(Session::from))
 }
 
 pub fn touch(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> QueryResult<()> {
@@ -274,32 +272,14 @@ mod tests {
         let t0 = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap();
         let idle = Duration::minutes(30);
         let abs = Duration::hours(12);
+        let expiry = |s: &Session, at| s.expiry(at, idle, abs);
+        let tick = Duration::microseconds(1);
         let s = session(t0, t0);
-        assert_eq!(
-            s.expiry(
-                t0 + Duration::minutes(30) - Duration::microseconds(1),
-                idle,
-                abs
-            ),
-            None
-        );
-        assert_eq!(
-            s.expiry(t0 + Duration::minutes(30), idle, abs),
-            Some(Expiry::Idle)
-        );
-        let busy = session(t0, t0 + Duration::hours(12) - Duration::seconds(1));
-        assert_eq!(
-            busy.expiry(
-                t0 + Duration::hours(12) - Duration::microseconds(1),
-                idle,
-                abs
-            ),
-            None
-        );
-        assert_eq!(
-            busy.expiry(t0 + Duration::hours(12), idle, abs),
-            Some(Expiry::Absolute)
-        );
+        assert_eq!(expiry(&s, t0 + idle - tick), None);
+        assert_eq!(expiry(&s, t0 + idle), Some(Expiry::Idle));
+        let busy = session(t0, t0 + abs - Duration::seconds(1));
+        assert_eq!(expiry(&busy, t0 + abs - tick), None);
+        assert_eq!(expiry(&busy, t0 + abs), Some(Expiry::Absolute));
     }
 
     #[test]

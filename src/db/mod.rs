@@ -1,5 +1,6 @@
 //! One diesel schema over SQLite (embedded default) and PostgreSQL (production).
 
+pub mod decode;
 mod migrations;
 mod pool;
 pub mod schema;

@@ -6,9 +6,12 @@ pub mod store;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
+use diesel::prelude::*;
 
 use crate::clock::local_day;
-use crate::domain::Uai;
+use crate::db::decode::{Maybe, UtcStamp};
+use crate::db::schema::delegations;
+use crate::domain::{DelegationId, Uai, stored_code};
 
 /// What a delegation covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,22 +44,39 @@ impl Scope {
     }
 }
 
-/// A delegation record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+stored_code!(Scope, "delegation scope");
+
+/// The stored form (a written row's column).
+impl From<Scope> for &str {
+    fn from(scope: Scope) -> Self {
+        scope.as_str()
+    }
+}
+
+/// A delegation record, read as a typed row: a stored UAI or scope that does not decode
+/// fails the read. (The motive stays text: rows older than its rules are shown as stored.)
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = delegations)]
 pub struct Delegation {
-    pub id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub id: DelegationId,
+    #[diesel(deserialize_as = String)]
     pub uai: Uai,
     pub grantee_uid: String,
     pub grantee_name: String,
+    #[diesel(deserialize_as = String)]
     pub scope: Scope,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
     pub motive: String,
     pub granted_by: String,
+    #[diesel(deserialize_as = UtcStamp)]
     pub granted_at: DateTime<Utc>,
     pub extended_by: Option<String>,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub extended_at: Option<DateTime<Utc>>,
     pub revoked_by: Option<String>,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

@@ -141,7 +141,7 @@ pub fn authorize(
         Some(d) => Ok(Permit {
             uai: target.clone(),
             action,
-            basis: Basis::Delegation(d.id),
+            basis: Basis::Delegation(d.id.get()),
         }),
         None => Err(Refusal::Forbidden("delegation of another scope")),
     }

@@ -13,7 +13,7 @@ use crate::auth::password::{PasswordError, verify_password};
 use crate::clock::db_instant;
 use crate::db::schema::{agent_uais, agents};
 use crate::db::{DbConnection, DbPool, PooledConn};
-use crate::domain::{Uai, search_key};
+use crate::domain::{Uai, search_key, stored_code};
 
 /// Verified against when the account is unknown or has no password, so that costs what a
 /// wrong password costs: an argon2id hash with the production parameters (m = 19 MiB,
@@ -110,7 +110,7 @@ impl Directory for LocalDirectory {
         let uids: Vec<String> = agents::table
             .inner_join(agent_uais::table)
             .filter(agent_uais::uai.eq(uai.as_str()))
-            .filter(agent_uais::role.eq("attached"))
+            .filter(agent_uais::role.eq(Role::Attached.as_str()))
             .filter(agents::disabled.eq(false))
             .select(agents::uid)
             .distinct()
@@ -157,25 +157,58 @@ pub fn load_agent(conn: &mut DbConnection, uid: &str) -> QueryResult<Option<Agen
     let Some((id, display_name, mail)) = row else {
         return Ok(None);
     };
-    let links: Vec<(String, String)> = agent_uais::table
+    let links: Vec<Link> = agent_uais::table
         .filter(agent_uais::agent_id.eq(id))
-        .select((agent_uais::uai, agent_uais::role))
         .order(agent_uais::uai)
+        .select(Link::as_select())
         .load(conn)?;
-    let pick = |role: &str| -> Vec<Uai> {
-        links
-            .iter()
-            .filter(|(_, r)| r == role)
-            .filter_map(|(u, _)| Uai::parse(u).ok())
-            .collect()
-    };
     Ok(Some(Agent {
         uid: uid.to_owned(),
         display_name,
         mail,
-        attached: pick("attached"),
-        responsible_for: pick("responsible"),
+        attached: uais_as(&links, id, Role::Attached).cloned().collect(),
+        responsible_for: uais_as(&links, id, Role::Responsible).cloned().collect(),
     }))
+}
+
+/// What an agent is to an establishment (`agent_uais.role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Attached,
+    Responsible,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        role_name(self == Role::Responsible)
+    }
+
+    fn parse(stored: &str) -> Option<Self> {
+        [Role::Attached, Role::Responsible]
+            .into_iter()
+            .find(|r| r.as_str() == stored)
+    }
+}
+
+stored_code!(Role, "agent role");
+
+/// A row of `agent_uais`: a stored UAI or role that does not decode fails the read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = agent_uais)]
+struct Link {
+    agent_id: i64,
+    #[diesel(deserialize_as = String)]
+    uai: Uai,
+    #[diesel(deserialize_as = String)]
+    role: Role,
+}
+
+/// The UAIs `agent` is linked to as `role`, in the links' order.
+fn uais_as(links: &[Link], agent: i64, role: Role) -> impl Iterator<Item = &Uai> {
+    links
+        .iter()
+        .filter(move |l| l.agent_id == agent && l.role == role)
+        .map(|l| &l.uai)
 }
 
 /// Row of `agents list`.
@@ -198,26 +231,20 @@ pub fn list_agents(conn: &mut DbConnection) -> QueryResult<Vec<AgentListing>> {
             agents::disabled,
         ))
         .load(conn)?;
-    let links: Vec<(i64, String, String)> = agent_uais::table
+    let links: Vec<Link> = agent_uais::table
         .order(agent_uais::uai)
-        .select((agent_uais::agent_id, agent_uais::uai, agent_uais::role))
+        .select(Link::as_select())
         .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(id, uid, display_name, disabled)| {
-            let of = |role: &str| {
-                links
-                    .iter()
-                    .filter(|(a, _, r)| *a == id && r == role)
-                    .map(|(_, u, _)| u.clone())
-                    .collect()
-            };
+            let of = |role| uais_as(&links, id, role).map(Uai::to_string).collect();
             AgentListing {
                 uid,
                 display_name,
                 disabled,
-                attached: of("attached"),
-                responsible: of("responsible"),
+                attached: of(Role::Attached),
+                responsible: of(Role::Responsible),
             }
         })
         .collect())

@@ -21,6 +21,8 @@ pub use ids::{BatchId, DelegationId, ParentId, PupilId};
 pub use ine::Ine;
 pub use motive::{MOTIVE_MAX_CHARS, Motive};
 pub use person_name::{PersonName, search_key};
+pub use text::UnknownCode;
+pub(crate) use text::stored_code;
 pub use uai::Uai;
 
 /// Why an outside value was refused; the message is French, shown to the user as is.

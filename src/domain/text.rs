@@ -24,6 +24,28 @@ macro_rules! text_value {
                 &self.0
             }
         }
+
+        /// Read as the text it is (a validated value is never changed in place).
+        impl ::std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        /// The stored form (a written row's column, `#[diesel(serialize_as = &str)]`).
+        impl<'a> From<&'a $name> for &'a str {
+            fn from(value: &'a $name) -> Self {
+                &value.0
+            }
+        }
     };
     ($name:ident, parse) => {
         $crate::domain::text::text_value!($name);
@@ -42,10 +64,45 @@ macro_rules! text_value {
                 Self::parse(&text).map_err(::serde::de::Error::custom)
             }
         }
+
+        /// A stored value read back (a typed row's column): refused by `parse`, it is an
+        /// error, never a default.
+        impl TryFrom<String> for $name {
+            type Error = $crate::domain::ParseError;
+
+            fn try_from(text: String) -> Result<Self, Self::Error> {
+                Self::parse(&text)
+            }
+        }
     };
 }
 
 pub(crate) use text_value;
+
+/// A stored code (an account state, a scope…) that no version of ours writes: reading it
+/// fails rather than guessing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stored {what} {value:?} is not one this version knows")]
+pub struct UnknownCode {
+    pub what: &'static str,
+    pub value: String,
+}
+
+/// Gives a code enum with `fn parse(&str) -> Option<Self>` its `TryFrom<String>` (the
+/// typed rows read its column through it), refusing with [`UnknownCode`].
+macro_rules! stored_code {
+    ($name:ty, $what:literal) => {
+        impl TryFrom<String> for $name {
+            type Error = $crate::domain::UnknownCode;
+
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value).ok_or($crate::domain::UnknownCode { what: $what, value })
+            }
+        }
+    };
+}
+
+pub(crate) use stored_code;
 
 /// The refusal of a text over `max` characters: "{subject} ne peut dépasser {max} caractères."
 pub(crate) fn check_max_chars(

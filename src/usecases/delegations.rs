@@ -41,7 +41,7 @@ fn collision(
                 d.valid_until.format("%d/%m/%Y")
             )),
             reason: "same scope already delegated",
-            extend: Some(d.id),
+            extend: Some(d.id.get()),
         }))
 }
 

@@ -148,7 +148,7 @@ fn render(
     let chrome = chrome(signed_in);
     let offer = r
         .extend_offer
-        .and_then(|id| screen.list.iter().find(|d| d.id == id));
+        .and_then(|id| screen.list.iter().find(|d| d.id.get() == id));
     let body = delegations_page(&DelegationsView {
         chrome: &chrome,
         uai: uai.as_str(),

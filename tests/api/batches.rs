@@ -133,7 +133,7 @@ fn check_one_valid_password_each(
     {
         let mine: Vec<&(String, String)> = letters
             .iter()
-            .filter(|(i, _)| *i == p.identifiant)
+            .filter(|(i, _)| i == p.identifiant.as_str())
             .collect();
         assert_eq!(mine.len(), 1, "one letter for {}", p.identifiant);
         let hash = pupils::password_hash(&mut conn, p.id).unwrap().unwrap();

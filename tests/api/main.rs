@@ -36,4 +36,5 @@ mod signin;
 mod sizes;
 mod throttle;
 mod tls;
+mod typed_rows;
 mod usecases_principal;

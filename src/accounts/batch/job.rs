@@ -36,9 +36,7 @@ pub fn take_up_orphans(services: &Services) -> Result<usize, ResetError> {
     };
     let mut started = 0;
     for b in orphans {
-        let Some(kind) = AccountKind::from_batch_kind(&b.kind) else {
-            continue;
-        };
+        let kind = b.kind;
         if kind == AccountKind::Parent {
             // The parents' gate belongs to a person's session: a person takes it up.
             stop_for_the_gate(services, &b)?;
@@ -58,8 +56,8 @@ pub fn take_up_orphans(services: &Services) -> Result<usize, ResetError> {
             acting_uid: b.acting_uid.clone(),
             template,
         };
-        if runner.start(b.id)? {
-            tracing::info!(batch = b.id, "orphaned batch taken up");
+        if runner.start(b.id.get())? {
+            tracing::info!(batch = b.id.get(), "orphaned batch taken up");
             started += 1;
         }
     }

@@ -12,18 +12,6 @@ use crate::db::DbConnection;
 use crate::db::schema::batches;
 use crate::domain::BatchId;
 
-/// The batch `id` while `owner` holds its lease.
-type Held<'a> = dsl::Filter<
-    dsl::Filter<batches::table, dsl::Eq<batches::id, i64>>,
-    dsl::Eq<batches::lease_owner, &'a str>,
->;
-
-fn held(id: i64, owner: &str) -> Held<'_> {
-    batches::table
-        .filter(batches::id.eq(id))
-        .filter(batches::lease_owner.eq(owner))
-}
-
 /// Nobody holds the lease.
 type Unleased = (
     dsl::Eq<batches::lease_owner, Option<String>>,
@@ -52,39 +40,72 @@ pub fn lease_until(now: DateTime<Utc>) -> Option<NaiveDateTime> {
     Some(db_instant(now + Duration::seconds(LEASE_SECS)))
 }
 
-/// Takes (or renews) the lease for `owner`; `false` when someone else holds it.
-pub fn acquire_lease(
-    conn: &mut DbConnection,
-    id: impl Into<BatchId>,
-    owner: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<bool> {
-    let id = id.into().get();
-    let n = diesel::update(
-        batches::table
-            .filter(batches::id.eq(id))
-            .filter(lapsed(now).or(batches::lease_owner.eq(owner))),
-    )
-    .set((
-        batches::lease_owner.eq(Some(owner)),
-        batches::lease_until.eq(lease_until(now)),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
+/// The batch while its lease is held by the owner.
+type Held<'a> = dsl::Filter<
+    dsl::Filter<batches::table, dsl::Eq<batches::id, i64>>,
+    dsl::Eq<batches::lease_owner, &'a str>,
+>;
+
+/// A batch's lease as a worker asks for it, holds it and gives it back: which batch, whose.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    pub batch: BatchId,
+    pub owner: &'a str,
 }
 
-/// The heartbeat: extends `owner`'s lease; `false` when he lost it.
-pub fn renew_lease(
-    conn: &mut DbConnection,
-    id: impl Into<BatchId>,
-    owner: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<bool> {
-    let id = id.into().get();
-    let n = diesel::update(held(id, owner))
-        .set(batches::lease_until.eq(lease_until(now)))
+impl<'a> Lease<'a> {
+    pub fn new(batch: impl Into<BatchId>, owner: &'a str) -> Self {
+        Self {
+            batch: batch.into(),
+            owner,
+        }
+    }
+
+    fn held(self) -> Held<'a> {
+        batches::table
+            .filter(batches::id.eq(self.batch.get()))
+            .filter(batches::lease_owner.eq(self.owner))
+    }
+
+    /// Takes (or renews) the lease; `false` when someone else holds it.
+    pub fn acquire(self, conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<bool> {
+        let n = diesel::update(
+            batches::table
+                .filter(batches::id.eq(self.batch.get()))
+                .filter(lapsed(now).or(batches::lease_owner.eq(self.owner))),
+        )
+        .set((
+            batches::lease_owner.eq(Some(self.owner)),
+            batches::lease_until.eq(lease_until(now)),
+        ))
         .execute(conn)?;
-    Ok(n == 1)
+        Ok(n == 1)
+    }
+
+    /// The heartbeat: extends the lease; `false` when the owner lost it.
+    pub fn renew(self, conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<bool> {
+        let n = diesel::update(self.held())
+            .set(batches::lease_until.eq(lease_until(now)))
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// Gives the lease back, noting the error that stopped the work, if any.
+    pub fn release(self, conn: &mut DbConnection, error: Option<&str>) -> QueryResult<()> {
+        diesel::update(self.held())
+            .set((unleased(), batches::last_error.eq(error)))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// The rights check refused the next account: the batch stops here, until someone who
+    /// holds the rights resumes or abandons it.
+    pub fn interrupt(self, conn: &mut DbConnection, why: Interruption) -> QueryResult<()> {
+        diesel::update(self.held())
+            .set((batches::interruption.eq(Some(why.as_str())), unleased()))
+            .execute(conn)
+            .map(drop)
+    }
 }
 
 /// At start, an instance gives back the leases its former process held (lease owners are
@@ -103,35 +124,6 @@ pub fn release_instance_leases(conn: &mut DbConnection, instance_id: &str) -> Qu
     )
     .set(unleased())
     .execute(conn)
-}
-
-/// Gives the lease back, noting the error that stopped the work, if any.
-pub fn release_lease(
-    conn: &mut DbConnection,
-    id: impl Into<BatchId>,
-    owner: &str,
-    error: Option<&str>,
-) -> QueryResult<()> {
-    let id = id.into().get();
-    diesel::update(held(id, owner))
-        .set((unleased(), batches::last_error.eq(error)))
-        .execute(conn)
-        .map(drop)
-}
-
-/// The rights check refused the next account: the batch stops here, until someone who holds
-/// the rights resumes or abandons it.
-pub fn interrupt(
-    conn: &mut DbConnection,
-    id: impl Into<BatchId>,
-    owner: &str,
-    why: Interruption,
-) -> QueryResult<()> {
-    let id = id.into().get();
-    diesel::update(held(id, owner))
-        .set((batches::interruption.eq(Some(why.as_str())), unleased()))
-        .execute(conn)
-        .map(drop)
 }
 
 /// The batches job stops a batch it may not take up (a parents' batch: the gate must be

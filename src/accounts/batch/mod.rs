@@ -20,8 +20,8 @@ pub use claims::*;
 pub use lease::*;
 pub use store::*;
 
-use super::AccountState;
-use crate::domain::Uai;
+use super::{AccountKind, AccountState};
+use crate::domain::{BatchId, Division, Uai};
 
 pub const SEAL_PURPOSE: &str = "batch-password";
 pub const RETENTION_HOURS: i64 = 24;
@@ -97,11 +97,11 @@ impl Interruption {
 
 #[derive(Debug, Clone)]
 pub struct Batch {
-    pub id: i64,
-    /// `eleves` or `responsables`.
-    pub kind: String,
+    pub id: BatchId,
+    /// Whose accounts: pupils' or parents' (stored as the batch kind).
+    pub kind: AccountKind,
     pub uai: Uai,
-    pub division: String,
+    pub division: Division,
     pub states: Vec<AccountState>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{HEARTBEAT_SECS, Interruption, SEAL_PURPOSE, binding, lease, store};
+use super::{HEARTBEAT_SECS, Interruption, Lease, SEAL_PURPOSE, binding, store};
 use crate::accounts::AccountKind;
 use crate::accounts::reset::{ResetError, apply_reset, new_provisional};
 use crate::accounts::store::{AccountRef, SqlAccountStore};
@@ -26,8 +26,8 @@ use crate::db::{DbConnection, DbPool, PooledConn};
 use crate::delegation::policy::authorize;
 use crate::delegation::{Delegation, Status, store as delegations};
 use crate::directory::Directory;
-use crate::domain::Uai;
 use crate::domain::{Agent, AgentUid};
+use crate::domain::{Division, Uai};
 use crate::secrets::AppKey;
 
 /// A lease owner of this instance: `<instance id>/<run>`.
@@ -108,7 +108,7 @@ impl Runner {
         let owner = new_owner(&self.services.instance_id)?;
         {
             let mut conn = conn_of(&self.services.pool)?;
-            if !lease::acquire_lease(&mut conn, batch_id, &owner, self.services.clock.now())? {
+            if !Lease::new(batch_id, &owner).acquire(&mut conn, self.services.clock.now())? {
                 return Ok(false);
             }
         }
@@ -141,12 +141,7 @@ impl Runner {
                     stopped.recv_timeout(std::time::Duration::from_secs(HEARTBEAT_SECS))
                 {
                     let renewed = conn_of(&services.pool).and_then(|mut c| {
-                        Ok(lease::renew_lease(
-                            &mut c,
-                            batch_id,
-                            &owner,
-                            services.clock.now(),
-                        )?)
+                        Ok(Lease::new(batch_id, &owner).renew(&mut c, services.clock.now())?)
                     });
                     match renewed {
                         Ok(true) => {}
@@ -165,7 +160,7 @@ impl Runner {
         let error = outcome.as_ref().err().map(|e| e.to_string());
         if !matches!(outcome, Ok(RunEnd::Interrupted(_))) {
             let mut conn = conn_of(&self.services.pool)?;
-            lease::release_lease(&mut conn, batch_id, owner, error.as_deref())?;
+            Lease::new(batch_id, owner).release(&mut conn, error.as_deref())?;
         }
         outcome
     }
@@ -288,7 +283,7 @@ impl Runner {
     fn one_account(
         &self,
         conn: &mut DbConnection,
-        (batch_id, owner, uai, division): (i64, &str, &Uai, &str),
+        (batch_id, owner, uai, division): (i64, &str, &Uai, &Division),
         (item, account_id): (i64, i64),
         agent: Option<&Agent>,
         (hash, sealed): (&str, &str),
@@ -332,7 +327,7 @@ impl Runner {
                         Ok(Step::Done)
                     }
                     Err(why) => {
-                        lease::interrupt(tx.conn(), batch_id, owner, why)?;
+                        Lease::new(batch_id, owner).interrupt(tx.conn(), why)?;
                         let mut refused = base.details(format!(
                             "lot n° {batch_id}, classe {division} : interrompu, {}",
                             why.label()

@@ -9,18 +9,14 @@ use super::{Batch, Progress, RETENTION_HOURS};
 use crate::accounts::AccountState;
 use crate::clock::db_instant;
 use crate::db::DbConnection;
+use crate::db::decode::find_row;
 use crate::db::schema::{batch_items, batches};
 use crate::domain::{BatchId, Uai};
 
 use super::row::BatchRow;
 
 pub fn find(conn: &mut DbConnection, id: impl Into<BatchId>) -> QueryResult<Option<Batch>> {
-    let id = id.into().get();
-    batches::table
-        .filter(batches::id.eq(id))
-        .select(BatchRow::as_select())
-        .first(conn)
-        .optional()?
+    find_row::<BatchRow, _>(conn, batches::table, id.into().get())?
         .map(Batch::try_from)
         .transpose()
 }

@@ -46,7 +46,7 @@ fn agent(uid: &str, responsible: &[&str]) -> Agent {
 
 fn delegation(id: i64, uid: &str, on: &str, scope: Scope) -> Delegation {
     Delegation {
-        id,
+        id: id.into(),
         uai: uai(on),
         grantee_uid: uid.into(),
         grantee_name: uid.into(),

@@ -22,6 +22,7 @@ use crate::accounts::store::{AccountStore, StoreError, Transition};
 use crate::accounts::{AccountKind, AccountOp, AccountState, StateChange};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::db::DbConnection;
+use crate::domain::{Division, Identifiant};
 use crate::secrets::AppKey;
 
 /// What a state change refused for the account's current state says.
@@ -38,8 +39,8 @@ pub struct LetterFacts {
     pub password: SecretString,
     pub first_name: String,
     pub last_name: String,
-    pub identifiant: String,
-    pub division: Option<String>,
+    pub identifiant: Identifiant,
+    pub division: Option<Division>,
     /// A parent's children in the establishment acted on: `Zoë Lefèvre, Tom Lefèvre`.
     pub children: Option<String>,
     pub expires: DateTime<Utc>,

@@ -56,14 +56,8 @@ pub struct Opened {
 impl Opened {
     pub fn account(&self) -> AccountRef {
         match &self.record {
-            Record::Pupil(p) => AccountRef {
-                kind: AccountKind::Pupil,
-                id: p.id,
-            },
-            Record::Parent(r) => AccountRef {
-                kind: AccountKind::Parent,
-                id: r.parent.id,
-            },
+            Record::Pupil(p) => AccountRef::pupil(p.id),
+            Record::Parent(r) => AccountRef::parent(r.parent.id),
         }
     }
 

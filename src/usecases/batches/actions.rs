@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{action_event, kind_of, owned_batch};
 use crate::accounts::AccountKind;
-use crate::accounts::batch::{self, Batch, lease, runner, store};
+use crate::accounts::batch::{self, Batch, Lease, runner, store};
 use crate::audit::{self, AuditAction, AuditEvent, AuditTx, Outcome};
 use crate::db::DbConnection;
 use crate::delegation::policy::Permit;
@@ -105,7 +105,7 @@ pub fn resume(
         if current(tx, id)?.is_closed() {
             return Err(Failure::conflict(CLOSED));
         }
-        if !lease::acquire_lease(tx.conn(), id, &owner, now)? {
+        if !Lease::new(id, &owner).acquire(tx.conn(), now)? {
             return Err(Failure::conflict(RUNNING));
         }
         store::prepare_resume(tx.conn(), id, &acting, ctx.gate.as_deref())?;

@@ -11,6 +11,7 @@ use crate::accounts::{parents, pupils};
 use crate::audit::{self, AuditAction, AuditEvent, Outcome};
 use crate::db::DbConnection;
 use crate::delegation::policy::{Basis, Permit};
+use crate::domain::ParentId;
 use crate::usecases::authorize::{Attempt, record_refusal};
 use crate::usecases::{Context, Failure};
 
@@ -147,9 +148,12 @@ fn accounts(
         AccountKind::Pupil => pupils::of_division(conn, permit.uai(), &c.division)?
             .into_iter()
             .filter(|p| c.states.contains(&p.state))
-            .map(|p| p.id)
+            .map(|p| p.id.get())
             .collect(),
-        AccountKind::Parent => parents::of_division(conn, permit.uai(), &c.division, &c.states)?,
+        AccountKind::Parent => parents::of_division(conn, permit.uai(), &c.division, &c.states)?
+            .into_iter()
+            .map(ParentId::get)
+            .collect(),
     })
 }
 

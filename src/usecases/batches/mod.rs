@@ -53,7 +53,7 @@ pub fn action_for(kind: AccountKind) -> Action {
 
 /// The kind of accounts of a stored batch.
 pub fn kind_of(batch: &Batch) -> AccountKind {
-    AccountKind::from_batch_kind(&batch.kind).unwrap_or(AccountKind::Pupil)
+    batch.kind
 }
 
 /// The audit event of each reset the worker makes for `ctx`'s actor under `permit`.

@@ -32,7 +32,7 @@ pub async fn show_stats(who: Asker, q: web::Query<StatsQuery>) -> Result<Markup,
         .await?;
     let mut rows: Vec<DivisionStats> = Vec::new();
     for (division, st, n) in counts {
-        let name = division.unwrap_or_else(|| "—".into());
+        let name = division.map_or_else(|| "—".into(), String::from);
         let idx = match rows.iter().position(|r| r.division == name) {
             Some(i) => i,
             None => {
@@ -43,7 +43,7 @@ pub async fn show_stats(who: Asker, q: web::Query<StatsQuery>) -> Result<Markup,
                 rows.len() - 1
             }
         };
-        if let Some(s) = AccountState::ALL.iter().position(|x| x.as_str() == st) {
+        if let Some(s) = AccountState::ALL.iter().position(|x| *x == st) {
             rows[idx].by_state[s] += n;
         }
     }
@@ -69,10 +69,10 @@ pub async fn export_division((who, q): Queried<StatsQuery>) -> Result<HttpRespon
         &["identifiant", "nom", "prénom", "classe", "état"],
         list.into_iter().map(|p| {
             vec![
-                p.identifiant,
+                p.identifiant.into(),
                 p.last_name,
                 p.first_name,
-                p.division.unwrap_or_default(),
+                p.division.map(String::from).unwrap_or_default(),
                 p.state.label().to_owned(),
             ]
         }),

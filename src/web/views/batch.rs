@@ -115,7 +115,7 @@ impl<'a> BatchView<'a> {
         Self {
             chrome,
             kind: kind_of(b),
-            id: b.id,
+            id: b.id.get(),
             division: &b.division,
             establishment,
             done: p.done,

@@ -103,7 +103,7 @@ pub struct ParentView<'a> {
 }
 
 fn action(v: &ParentView<'_>, path: &str, label: &str, class: &str) -> Markup {
-    let record = (AccountKind::Parent, v.parent.id);
+    let record = (AccountKind::Parent, v.parent.id.get());
     accounts::action_form(v.chrome, record, Some(v.uai), (path, label, class))
 }
 

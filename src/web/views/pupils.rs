@@ -13,6 +13,7 @@ use super::layout::{Chrome, page};
 use crate::accounts::AccountState;
 use crate::accounts::pupils::Pupil;
 use crate::audit::AuditAction;
+use crate::domain::PupilId;
 
 fn day(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%d/%m/%Y").to_string()
@@ -130,8 +131,13 @@ fn opt_day(t: Option<DateTime<Utc>>, tz: Tz) -> String {
     t.map(|t| day(t, tz)).unwrap_or_else(|| "—".into())
 }
 
-fn action_form(chrome: &Chrome<'_>, id: i64, path: &str, label: &str, class: &str) -> Markup {
-    accounts::action_form(chrome, (AccountKind::Pupil, id), None, (path, label, class))
+fn action_form(chrome: &Chrome<'_>, id: PupilId, path: &str, label: &str, class: &str) -> Markup {
+    accounts::action_form(
+        chrome,
+        (AccountKind::Pupil, id.get()),
+        None,
+        (path, label, class),
+    )
 }
 
 pub fn pupil_page(v: &PupilView<'_>) -> Markup {
