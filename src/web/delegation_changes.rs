@@ -43,12 +43,7 @@ async fn permitted(
     })
     .await?;
     let attempt = Attempt::new(action).on("delegation", d.id);
-    let checks = Checks {
-        uai: &d.uai,
-        attempt: &attempt,
-        parents: false,
-        csrf: csrf_token,
-    };
+    let checks = Checks::on(&d.uai, &attempt, csrf_token);
     admit(state, signed_in, meta, checks).await?;
     Ok((d, permit))
 }

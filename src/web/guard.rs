@@ -90,6 +90,18 @@ pub struct Checks<'a> {
     pub csrf: Option<&'a str>,
 }
 
+impl<'a> Checks<'a> {
+    /// The checks of a route that is not the parents': the CSRF token `csrf` of a POST.
+    pub fn on(uai: &'a Uai, attempt: &'a Attempt, csrf: Option<&'a str>) -> Self {
+        Self {
+            uai,
+            attempt,
+            parents: false,
+            csrf,
+        }
+    }
+}
+
 /// The checks passed: the gate used, and the audit context of the use case that follows.
 pub struct Admitted {
     pub gate: Option<Gate>,

@@ -210,12 +210,7 @@ pub async fn run_import(who: Asker, payload: Multipart) -> Result<HttpResponse, 
         &attempt,
     )
     .await?;
-    let checks = Checks {
-        uai: &uai,
-        attempt: &attempt,
-        parents: false,
-        csrf: Some(&up.csrf_token),
-    };
+    let checks = Checks::on(&uai, &attempt, Some(&up.csrf_token));
     admit(&state, &signed_in, &meta, checks).await?;
     let name = establishment_name(&state, &uai).await?;
     let year = up.shown_year(&state);

@@ -201,8 +201,8 @@ route_table! {
     Post "/transferts/{id}/acceptation" PrincipalOnly => transfers::accept_transfer;
     Get "/depannage/eleve" ELEVES => search::search_pupils;
     Get "/depannage/responsable" RESPONSABLES, PARENTS => parent_search::search_parents;
-    Get "/depannage/responsable/classe" RESPONSABLES, PARENTS => classes::class_form_parents;
-    Post "/depannage/responsable/classe" RESPONSABLES, PARENTS => classes::create_batch_parents;
+    Get "/depannage/responsable/classe" RESPONSABLES, PARENTS => classes::class_form::<Parents>;
+    Post "/depannage/responsable/classe" RESPONSABLES, PARENTS => classes::create_batch::<Parents>;
     Get "/depannage/responsable/lots/{id}" RESPONSABLES, PARENTS => batch_pages::show_batch;
     Get "/depannage/responsable/lots/{id}/courriers" RESPONSABLES, PARENTS => batch_pages::print_letters;
     Post "/depannage/responsable/lots/{id}/reprise" RESPONSABLES, PARENTS => batch_pages::resume_batch;
@@ -212,8 +212,8 @@ route_table! {
     Post "/depannage/responsable/{id}/coordonnees" RESPONSABLES, PARENTS => record::show_contacts;
     Post "/depannage/responsable/{id}/reinitialisation" RESPONSABLES, PARENTS => record::reset_password::<Parents>;
     Post "/depannage/responsable/{id}/{change}" RESPONSABLES, PARENTS => record::change_state::<Parents>;
-    Get "/depannage/eleve/classe" ELEVES => classes::class_form_pupils;
-    Post "/depannage/eleve/classe" ELEVES => classes::create_batch_pupils;
+    Get "/depannage/eleve/classe" ELEVES => classes::class_form::<Pupils>;
+    Post "/depannage/eleve/classe" ELEVES => classes::create_batch::<Pupils>;
     Get "/depannage/eleve/statistiques" ELEVES => stats::show_stats;
     Get "/depannage/eleve/export.csv" ELEVES => stats::export_division;
     Get "/depannage/eleve/lots/{id}" ELEVES => batch_pages::show_batch;

@@ -66,12 +66,7 @@ pub async fn accept_transfer(
     })
     .await?;
     let attempt = Attempt::new(AuditAction::TransferAccept).on("eleve", t.pupil_id);
-    let checks = Checks {
-        uai: &from,
-        attempt: &attempt,
-        parents: false,
-        csrf: Some(&form.csrf_token),
-    };
+    let checks = Checks::on(&from, &attempt, Some(&form.csrf_token));
     admit(&state, &signed_in, &meta, checks).await?;
     let shown = form.eleve.clone();
     call(&state, &signed_in, &meta, move |conn, c| {

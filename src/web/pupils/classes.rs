@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
+use super::super::accounts::Kind;
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::forms::parse_body;
@@ -92,18 +93,11 @@ type FormRequest = (State, SignedIn, RequestMeta, web::Query<ClassQuery>);
 /// What the form's submission gets (the body is parsed by hand: repeated `etat` fields).
 type Submission = (State, SignedIn, RequestMeta, web::Bytes);
 
-pub async fn class_form_pupils(req: FormRequest) -> Result<Markup, AppError> {
-    class_form(AccountKind::Pupil, req).await
-}
-
-pub async fn class_form_parents(req: FormRequest) -> Result<Markup, AppError> {
-    class_form(AccountKind::Parent, req).await
-}
-
-async fn class_form(
-    kind: AccountKind,
+/// `GET /depannage/{kind}/classe`: the class letters' form.
+pub async fn class_form<K: Kind>(
     (state, signed_in, meta, q): FormRequest,
 ) -> Result<Markup, AppError> {
+    let kind = K::KIND;
     let uai = requested_uai(q.uai.as_deref())?;
     let attempt = Attempt::new(batches::create_action(kind));
     let who = (&state, &signed_in, &meta);
@@ -127,18 +121,11 @@ async fn class_form(
     }))
 }
 
-pub async fn create_batch_pupils(req: Submission) -> Result<HttpResponse, AppError> {
-    create_batch(AccountKind::Pupil, req).await
-}
-
-pub async fn create_batch_parents(req: Submission) -> Result<HttpResponse, AppError> {
-    create_batch(AccountKind::Parent, req).await
-}
-
-async fn create_batch(
-    kind: AccountKind,
+/// `POST /depannage/{kind}/classe`: the batch of a class's letters, started.
+pub async fn create_batch<K: Kind>(
     (state, signed_in, meta, body): Submission,
 ) -> Result<HttpResponse, AppError> {
+    let kind = K::KIND;
     let form = ClassForm::parse(&body)?;
     let uai = requested_uai(Some(&form.uai))?;
     let attempt = Attempt::new(batches::create_action(kind));

@@ -1,4 +1,4 @@
-use super::parts::head;
+use super::parts::listing;
 use crate::web::paths::{self, Url};
 use maud::{Markup, html};
 
@@ -61,12 +61,7 @@ pub fn journal_page(
                 button type="submit" class="secondary" { "Filtrer" }
             }
             p class="no-print" { a href=(f.applied(paths::journal_csv(), None)) { "Exporter en CSV" } }
-            @if rows.is_empty() {
-                p { "Aucune action ne correspond à ces critères." }
-            } @else {
-                table {
-                    (head(&["Date", "Acteur", "Action", "Cible", "Résultat", "Délégation", "Accès", "Détails"]))
-                    tbody {
+            (listing(rows.is_empty(), "Aucune action ne correspond à ces critères.", &["Date", "Acteur", "Action", "Cible", "Résultat", "Délégation", "Accès", "Détails"], html! {
                         @for r in rows {
                             tr {
                                 td { (r.at) } td { (r.actor) } td { (AuditAction::label_of(&r.action)) } td { (r.target) }
@@ -75,9 +70,7 @@ pub fn journal_page(
                                 td { (r.details) }
                             }
                         }
-                    }
-                }
-            }
+                    }))
             nav class="pager no-print" aria-label="Pages du journal" {
                 @if page_no > 1 { a href=(f.applied(paths::journal(None::<&str>), Some(page_no - 1))) { "← Plus récentes" } }
                 span { "Page " (page_no) }

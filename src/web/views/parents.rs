@@ -1,6 +1,6 @@
 //! Parents' account pages (behind the parents' gate).
 
-use super::parts::{head, notice};
+use super::parts::{listing, notice};
 use crate::accounts::AccountKind;
 use crate::web::paths;
 use maud::{Markup, html};
@@ -65,12 +65,7 @@ pub fn parent_search_page(v: &ParentSearchView<'_>) -> Markup {
             p class="actions no-print" { a href=(paths::class_form(AccountKind::Parent).with("uai", v.uai)) { "Notifier les responsables d'une classe" } }
             @if v.searched {
                 h2 { (v.total) " responsable" @if v.total != 1 { "s" } }
-                @if v.results.is_empty() {
-                    p { "Aucun responsable ne correspond à cette recherche." }
-                } @else {
-                    table {
-                        (head(&["Nom", "Prénom", "Enfants", "État"]))
-                        tbody {
+                (listing(v.results.is_empty(), "Aucun responsable ne correspond à cette recherche.", &["Nom", "Prénom", "Enfants", "État"], html! {
                             @for (p, kids) in v.results {
                                 tr {
                                     td { a href=(paths::account(AccountKind::Parent, p.id).with("uai", v.uai)) { (p.last_name) } }
@@ -79,9 +74,7 @@ pub fn parent_search_page(v: &ParentSearchView<'_>) -> Markup {
                                     td { (badge(p)) }
                                 }
                             }
-                        }
-                    }
-                }
+                        }))
             }
         },
     )

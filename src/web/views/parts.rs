@@ -1,5 +1,5 @@
 //! The pieces every page is built from: a change's notice, a form's CSRF field, a table's
-//! heading row.
+//! heading row, a table or the sentence saying it is empty.
 
 use maud::{Markup, html};
 
@@ -20,6 +20,17 @@ pub fn head(columns: &[&str]) -> Markup {
     html! { thead { tr { @for c in columns { th scope="col" { (c) } } } } }
 }
 
+/// A table of `rows` under its heading, or the sentence `empty` when there is `nothing`.
+pub fn listing(nothing: bool, empty: &str, columns: &[&str], rows: Markup) -> Markup {
+    html! {
+        @if nothing {
+            p { (empty) }
+        } @else {
+            table { (head(columns)) tbody { (rows) } }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,6 +46,16 @@ mod tests {
         assert_eq!(
             head(&["Nom", "État"]).into_string(),
             r#"<thead><tr><th scope="col">Nom</th><th scope="col">État</th></tr></thead>"#
+        );
+        let rows = html! { tr { td { "x" } } };
+        assert_eq!(
+            listing(true, "Aucun.", &["A"], rows.clone()).into_string(),
+            "<p>Aucun.</p>"
+        );
+        assert!(
+            listing(false, "Aucun.", &["A"], rows)
+                .into_string()
+                .ends_with("<tbody><tr><td>x</td></tr></tbody></table>")
         );
     }
 }

@@ -1,6 +1,6 @@
 //! Pupil troubleshooting pages.
 
-use super::parts::{csrf_field, head, notice};
+use super::parts::{csrf_field, listing, notice};
 use crate::accounts::AccountKind;
 use crate::web::paths::{self, Url};
 use chrono::{DateTime, Utc};
@@ -87,23 +87,19 @@ pub fn search_page(v: &SearchView<'_>) -> Markup {
             }
             @if v.searched {
                 h2 { (v.total) " élève" @if v.total != 1 { "s" } }
-                @if v.results.is_empty() {
-                    p { "Aucun élève ne correspond à cette recherche." }
-                } @else {
-                    table {
-                        (head(&["Classe", "Nom", "Prénom", "Identifiant", "État du compte"]))
-                        tbody {
-                            @for p in v.results {
-                                tr {
-                                    td { (p.division.as_deref().unwrap_or("—")) }
-                                    td { a href=(paths::account(AccountKind::Pupil, p.id)) { (p.last_name) } }
-                                    td { (p.first_name) }
-                                    td { code { (p.identifiant) } }
-                                    td { (state_badge(p, v.now, v.tz)) }
-                                }
-                            }
+                (listing(v.results.is_empty(), "Aucun élève ne correspond à cette recherche.",
+                    &["Classe", "Nom", "Prénom", "Identifiant", "État du compte"], html! {
+                    @for p in v.results {
+                        tr {
+                            td { (p.division.as_deref().unwrap_or("—")) }
+                            td { a href=(paths::account(AccountKind::Pupil, p.id)) { (p.last_name) } }
+                            td { (p.first_name) }
+                            td { code { (p.identifiant) } }
+                            td { (state_badge(p, v.now, v.tz)) }
                         }
                     }
+                }))
+                {
                     @if v.pages > 1 {
                         nav class="pager" aria-label="Pages de résultats" {
                             @if v.page > 1 { a href=(search_url(v.uai, v.q, v.division, v.page - 1)) { "← Précédente" } }
@@ -180,18 +176,11 @@ pub fn pupil_page(v: &PupilView<'_>) -> Markup {
                 }
             }
             h2 { "Dernières actions sur ce compte" }
-            @if v.history.is_empty() {
-                p { "Aucune action enregistrée." }
-            } @else {
-                table {
-                    (head(&["Date", "Par", "Action", "Résultat"]))
-                    tbody {
+            (listing(v.history.is_empty(), "Aucune action enregistrée.", &["Date", "Par", "Action", "Résultat"], html! {
                         @for r in v.history {
                             tr { td { (r.at) } td { (r.actor) } td { (AuditAction::label_of(&r.action)) } td { (r.outcome) } }
                         }
-                    }
-                }
-            }
+                    }))
         },
     )
 }

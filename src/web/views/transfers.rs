@@ -1,6 +1,6 @@
 //! The principal's screen of pending transfers.
 
-use super::parts::{csrf_field, head, notice};
+use super::parts::{csrf_field, listing, notice};
 use crate::web::paths;
 use maud::{Markup, html};
 
@@ -31,12 +31,7 @@ pub fn transfers_page(v: &TransfersView<'_>) -> Markup {
             p { "Un autre établissement a importé ces élèves (même INE, même nom, même date de naissance). "
                 "Ils le rejoindront quand votre prochain import enregistrera leur départ, ou dès que vous acceptez le transfert. "
                 "L'élève garde son identifiant ; ses responsables, ses courriers et son compte ne sont visibles de l'autre établissement qu'après le transfert." }
-            @if v.to_accept.is_empty() {
-                p { "Aucun transfert n'attend votre accord." }
-            } @else {
-                table {
-                    (head(&["Élève", "Classe", "Né(e) le", "Établissement demandeur", "Demandé le", "Action"]))
-                    tbody {
+            (listing(v.to_accept.is_empty(), "Aucun transfert n'attend votre accord.", &["Élève", "Classe", "Né(e) le", "Établissement demandeur", "Demandé le", "Action"], html! {
                         @for t in v.to_accept {
                             tr {
                                 td { (t.pupil) } td { (t.division) } td { (t.birth_date) }
@@ -50,22 +45,13 @@ pub fn transfers_page(v: &TransfersView<'_>) -> Markup {
                                 }
                             }
                         }
-                    }
-                }
-            }
+                    }))
             h2 { "Élèves demandés par votre établissement" }
-            @if v.requested.is_empty() {
-                p { "Aucun élève de vos imports n'attend d'être libéré par son établissement d'origine." }
-            } @else {
-                table {
-                    (head(&["Élève (selon votre fichier)", "Classe", "Né(e) le", "Encore inscrit(e) à", "Demandé le"]))
-                    tbody {
+            (listing(v.requested.is_empty(), "Aucun élève de vos imports n'attend d'être libéré par son établissement d'origine.", &["Élève (selon votre fichier)", "Classe", "Né(e) le", "Encore inscrit(e) à", "Demandé le"], html! {
                         @for t in v.requested {
                             tr { td { (t.pupil) } td { (t.division) } td { (t.birth_date) } td { (t.other) } td { (t.requested_at) } }
                         }
-                    }
-                }
-            }
+                    }))
         },
     )
 }
