@@ -13,13 +13,14 @@ use super::chrome::{chrome, establishment_name};
 use super::errors::AppError;
 use super::forms::malformed;
 use super::guard::{Attempt, Checks, State, admit, permit, requested_uai};
-use super::request::Asker;
+use super::request::{Asker, RequestMeta};
+use super::session_guard::SignedIn;
 use super::views::import::{ImportView, import_page};
 use super::views::layout::Chrome;
 use crate::audit::AuditAction;
 use crate::clock::local_day;
 use crate::csv_export::to_csv;
-use crate::delegation::policy::Action;
+use crate::delegation::policy::{Action, Permit};
 use crate::domain::Uai;
 use crate::import::apply::ImportReport;
 use crate::import::order::SchoolYear;
@@ -195,23 +196,25 @@ impl Outcome<'_> {
     }
 }
 
+/// The establishment the upload names and the permit to import there (rule 4), then the
+/// form's CSRF token.
+async fn permitted(
+    (state, signed_in, meta): (&State, &SignedIn, &RequestMeta),
+    up: &Upload,
+) -> Result<(Uai, Permit), AppError> {
+    let uai = requested_uai(Some(&up.uai))?;
+    let attempt = Attempt::new(up.action()).on("etablissement", &uai);
+    let action = Action::ImportAccounts;
+    let permit = permit(state, signed_in, meta, action, &uai, &attempt).await?;
+    let checks = Checks::on(&uai, &attempt, Some(&up.csrf_token));
+    admit(state, signed_in, meta, checks).await?;
+    Ok((uai, permit))
+}
+
 pub async fn run_import(who: Asker, payload: Multipart) -> Result<HttpResponse, AppError> {
     let (state, signed_in, meta) = who.parts();
     let up = read_upload(payload).await?;
-    let uai = requested_uai(Some(&up.uai))?;
-    let action = up.action();
-    let attempt = Attempt::new(action).on("etablissement", &uai);
-    let permit = permit(
-        &state,
-        &signed_in,
-        &meta,
-        Action::ImportAccounts,
-        &uai,
-        &attempt,
-    )
-    .await?;
-    let checks = Checks::on(&uai, &attempt, Some(&up.csrf_token));
-    admit(&state, &signed_in, &meta, checks).await?;
+    let (uai, permit) = permitted((&state, &signed_in, &meta), &up).await?;
     let name = establishment_name(&state, &uai).await?;
     let year = up.shown_year(&state);
     let shown = Outcome {

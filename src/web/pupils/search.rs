@@ -1,9 +1,10 @@
 //! `GET /depannage/eleve`: search one establishment's pupils.
 
 use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 use serde::Deserialize;
 
-use super::super::calls::choose_establishment;
+use super::super::calls::{choose_establishment, html};
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::guard::{State, delegations_of};
@@ -12,7 +13,8 @@ use super::super::session_guard::SignedIn;
 use super::super::views::pupils::{SearchView, search_page};
 use super::pupils_of;
 use crate::accounts::AccountOp;
-use crate::accounts::pupils::{self, Search};
+use crate::accounts::pupils::{self, Pupil, Search};
+use crate::db::DbConnection;
 use crate::delegation::Scope;
 use crate::delegation::policy::scopes_on;
 use crate::domain::{Uai, parse_page_number};
@@ -48,6 +50,25 @@ pub async fn pupil_establishments(
     Ok(out)
 }
 
+/// The classes with their sizes, and a page of pupils with how many in all.
+type Found = (Vec<(String, i64)>, (Vec<Pupil>, i64));
+
+/// The establishment's classes, and the page `page` of the pupils found (when searched)
+/// with how many in all.
+fn find(
+    conn: &mut DbConnection,
+    uai: &Uai,
+    search: Option<&Search>,
+    page: i64,
+) -> Result<Found, AppError> {
+    let divisions = pupils::divisions(conn, uai)?;
+    let found = match search {
+        Some(s) => pupils::search(conn, uai, s, (page - 1) * PAGE_SIZE, PAGE_SIZE)?,
+        None => (Vec::new(), 0),
+    };
+    Ok((divisions, found))
+}
+
 pub async fn search_pupils((who, q): Queried<SearchQuery>) -> Result<HttpResponse, AppError> {
     let (state, signed_in, meta) = who.parts();
     let Some(raw_uai) = q.uai.as_deref().filter(|u| !u.is_empty()) else {
@@ -61,22 +82,14 @@ pub async fn search_pupils((who, q): Queried<SearchQuery>) -> Result<HttpRespons
     let text: String = q.q.trim().chars().take(100).collect();
     let division: String = q.division.trim().chars().take(30).collect();
     let searched = !text.is_empty() || !division.is_empty();
-    let search = Search {
+    let search = searched.then(|| Search {
         text: text.clone(),
         division: (!division.is_empty()).then(|| division.clone()),
-    };
+    });
     let key = uai.clone();
     let (divisions, (results, total)) = state
         .db
-        .run(move |conn| {
-            let divisions = pupils::divisions(conn, &key)?;
-            let found = if searched {
-                pupils::search(conn, &key, &search, (page - 1) * PAGE_SIZE, PAGE_SIZE)?
-            } else {
-                (Vec::new(), 0)
-            };
-            Ok::<_, AppError>((divisions, found))
-        })
+        .run(move |conn| find(conn, &key, search.as_ref(), page))
         .await?;
     let name = establishment_name(&state, &uai).await?;
     let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -95,7 +108,5 @@ pub async fn search_pupils((who, q): Queried<SearchQuery>) -> Result<HttpRespons
         now: state.clock.now(),
         tz: state.tz,
     });
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body.into_string()))
+    Ok(html(StatusCode::OK, body))
 }
