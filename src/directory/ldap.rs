@@ -16,7 +16,7 @@ use crate::domain::{Agent, AgentUid};
 
 use super::{Directory, DirectoryError, parse_uai_values};
 use crate::config::LdapSettings;
-use crate::domain::{Uai, search_key};
+use crate::domain::Uai;
 
 /// LDAP result codes we act on.
 const INVALID_CREDENTIALS: u32 = 49;
@@ -287,12 +287,7 @@ impl Directory for LdapDirectory {
         Ok(found.map(|(_, agent)| agent))
     }
 
-    fn search_staff(
-        &self,
-        uai: &Uai,
-        prefix: &str,
-        limit: usize,
-    ) -> Result<Vec<Agent>, DirectoryError> {
+    fn staff_matching(&self, uai: &Uai, prefix: &str) -> Result<Vec<Agent>, DirectoryError> {
         let a = &self.settings.attributes;
         let p = ldap_escape(prefix.trim());
         let name_filter = if p.is_empty() {
@@ -316,13 +311,10 @@ impl Directory for LdapDirectory {
         let mut conn = self.service_conn()?;
         let entries = self.search(&mut conn, &filter, 500)?;
         let _ = conn.unbind();
-        let mut agents: Vec<Agent> = entries
+        Ok(entries
             .into_iter()
             .map(|e| self.to_agent(e))
             .filter(|agent| agent.is_attached_to(uai))
-            .collect();
-        agents.sort_by_cached_key(|a| search_key(&a.display_name));
-        agents.truncate(limit);
-        Ok(agents)
+            .collect())
     }
 }

@@ -100,12 +100,7 @@ impl Directory for LocalDirectory {
         load_agent(&mut conn, uid.as_str()).map_err(unavailable)
     }
 
-    fn search_staff(
-        &self,
-        uai: &Uai,
-        prefix: &str,
-        limit: usize,
-    ) -> Result<Vec<Agent>, DirectoryError> {
+    fn staff_matching(&self, uai: &Uai, prefix: &str) -> Result<Vec<Agent>, DirectoryError> {
         let mut conn = self.conn()?;
         let uids: Vec<String> = agents::table
             .inner_join(agent_uais::table)
@@ -129,8 +124,6 @@ impl Directory for LocalDirectory {
                 found.push(agent);
             }
         }
-        found.sort_by_cached_key(|a| search_key(&a.display_name));
-        found.truncate(limit);
         Ok(found)
     }
 }

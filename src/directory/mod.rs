@@ -6,7 +6,7 @@ pub mod local;
 
 use secrecy::SecretString;
 
-use crate::domain::{Agent, AgentUid, Uai};
+use crate::domain::{Agent, AgentUid, Uai, search_key};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -56,7 +56,15 @@ pub trait Directory: Send + Sync + 'static {
         uai: &Uai,
         prefix: &str,
         limit: usize,
-    ) -> Result<Vec<Agent>, DirectoryError>;
+    ) -> Result<Vec<Agent>, DirectoryError> {
+        let mut found = self.staff_matching(uai, prefix)?;
+        found.sort_by_cached_key(|a| search_key(&a.display_name));
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    /// The backend's search behind `search_staff`: every match, in any order.
+    fn staff_matching(&self, uai: &Uai, prefix: &str) -> Result<Vec<Agent>, DirectoryError>;
 }
 
 /// Académie values start with the UAI and may go on with `$`-separated fields
