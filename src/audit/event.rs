@@ -26,6 +26,20 @@ impl Outcome {
         }
     }
 
+    /// What the journal and an account's history say of it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Success => "Réussi",
+            Outcome::Refused => "Refusé",
+            Outcome::Failure => "Échec",
+        }
+    }
+
+    /// The label of a stored outcome (one that no longer parses is a failure to look at).
+    pub fn label_of(stored: &str) -> &'static str {
+        Self::parse(stored).unwrap_or(Outcome::Failure).label()
+    }
+
     pub fn parse(stored: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|o| o.as_str() == stored)
     }

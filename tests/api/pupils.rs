@@ -10,7 +10,7 @@ use secrecy::SecretString;
 
 use crate::delegations::delegate;
 use crate::helpers::{
-    COLLEGE, LYCEE, PRINCIPAL_PW, TestApp, add_agent, add_pupil, audit_rows, captured_logs,
+    COLLEGE, LYCEE, PRINCIPAL_PW, Page, TestApp, add_agent, add_pupil, audit_rows, captured_logs,
     hidden_field, seed_staff, t0,
 };
 
@@ -255,6 +255,12 @@ async fn a_reset_shows_the_password_once_and_stores_only_its_hash() {
     assert!(
         page.contains("Réinitialisation du mot de passe d'un élève"),
         "the pupil's history, in French"
+    );
+    let history = Page::parse(&page);
+    let outcomes = history.texts("table tbody tr td:nth-child(4)");
+    assert!(
+        !outcomes.is_empty() && outcomes.iter().all(|o| o == "Réussi" || o == "Refusé"),
+        "the history's outcomes, in French: {outcomes:?}"
     );
     let rows = audit_rows(&mut conn);
     let last = rows.last().unwrap();

@@ -3,7 +3,7 @@ use crate::web::paths::{self, Url};
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
-use crate::audit::AuditAction;
+use crate::audit::{AuditAction, Outcome};
 
 pub use crate::audit::journal::JournalRow;
 
@@ -26,14 +26,6 @@ impl JournalFilters {
             .with("action", &self.action)
             .with("cible", &self.cible)
             .with_some("page", page)
-    }
-}
-
-fn outcome_label(o: &str) -> &'static str {
-    match o {
-        "success" => "Réussi",
-        "refused" => "Refusé",
-        _ => "Échec",
     }
 }
 
@@ -65,7 +57,7 @@ pub fn journal_page(
                         @for r in rows {
                             tr {
                                 td { (r.at) } td { (r.actor) } td { (AuditAction::label_of(&r.action)) } td { (r.target) }
-                                td { (outcome_label(&r.outcome)) } td { (r.delegation) }
+                                td { (Outcome::label_of(&r.outcome)) } td { (r.delegation) }
                                 td { (r.gate) @if !r.client.is_empty() { " " (r.client) } }
                                 td { (r.details) }
                             }
