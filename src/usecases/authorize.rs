@@ -3,15 +3,14 @@
 //! refusal its audit row, alone in its transaction.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
-use super::{Context, Failure};
+use super::{Caller, Context, Failure};
 use crate::audit::{self, AuditAction, AuditEvent, Outcome};
 use crate::clock::local_day;
 use crate::db::DbConnection;
 use crate::delegation::policy::{self, Action, Permit, Refusal};
 use crate::delegation::store;
-use crate::domain::{Agent, Uai};
+use crate::domain::Uai;
 use crate::secrets::AppKey;
 
 /// What a refused or accepted attempt is about, for its audit row.
@@ -66,19 +65,21 @@ pub fn path_id(id: &str) -> Result<i64, Failure> {
     id.parse().map_err(|_| Failure::hidden())
 }
 
-/// Allows `action` on `uai` for `agent`, or refuses it (audited): 404 when he holds nothing
-/// on that establishment, 403 when he holds something else there.
-#[allow(clippy::too_many_arguments)]
+/// Allows `action` on `uai` for the calling agent, or refuses it (audited): 404 when he holds
+/// nothing on that establishment, 403 when he holds something else there.
 pub fn permit(
     conn: &mut DbConnection,
-    key: &AppKey,
-    tz: Tz,
-    ctx: &Context,
-    agent: &Agent,
+    caller: &Caller<'_>,
     action: Action,
     uai: &Uai,
     attempt: &Attempt,
 ) -> Result<Permit, Failure> {
+    let Caller {
+        key,
+        tz,
+        ctx,
+        agent,
+    } = *caller;
     let held = store::held_by(conn, &agent.uid, local_day(ctx.now, tz))?;
     match policy::authorize(agent, &held, action, uai, ctx.now, tz) {
         Ok(permit) => Ok(permit),

@@ -2,9 +2,24 @@
 
 use chrono::{DateTime, Utc};
 
+use chrono_tz::Tz;
+
 use crate::audit::{AuditAction, AuditEvent, Outcome};
+use crate::domain::Agent;
 #[cfg(test)]
 use crate::domain::AgentUid;
+use crate::secrets::AppKey;
+
+/// An agent's call of a use case behind a permit: the audit context, the agent whose rights
+/// are read (delegations now, directory data at most a minute old), the application key that
+/// seals the audit chain and the time zone that makes days.
+#[derive(Clone, Copy)]
+pub struct Caller<'a> {
+    pub key: &'a AppKey,
+    pub tz: Tz,
+    pub ctx: &'a Context,
+    pub agent: &'a Agent,
+}
 
 /// Who acts. Staff uids are stored bare (the rows of earlier versions say so); every other
 /// actor carries a prefix that a staff uid cannot hold (`AgentUid` refuses `:`).

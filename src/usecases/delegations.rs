@@ -7,14 +7,14 @@ use chrono_tz::Tz;
 use super::authorize::{self, Attempt, path_id, permitted};
 use super::grant_checks::{CheckedGrant, check_grant};
 pub use super::grant_checks::{GrantRefusal, GrantRequest, GranteeLookup, look_up_grantee};
-use super::{Context, Failure};
+use super::{Caller, Context, Failure};
 use crate::audit::{self, AuditAction, AuditTx, Outcome};
 use crate::clock::local_day;
 use crate::db::DbConnection;
 use crate::delegation::policy::{Action, Permit};
 use crate::delegation::store::{self, NewDelegation};
 use crate::delegation::{Delegation, Status, latest_end};
-use crate::domain::{Agent, Uai, parse_form_day};
+use crate::domain::{Uai, parse_form_day};
 use crate::secrets::AppKey;
 
 /// The same grantee already holds one of the scopes on the establishment, now or later.
@@ -137,26 +137,15 @@ fn refused_grant(
 /// establishment of the record: hidden when the id is malformed or unknown.
 pub fn permit_on(
     conn: &mut DbConnection,
-    key: &AppKey,
-    tz: Tz,
-    ctx: &Context,
-    agent: &Agent,
+    caller: &Caller<'_>,
     id: &str,
     action: AuditAction,
 ) -> Result<(Delegation, Permit), Failure> {
     let id = path_id(id)?;
     let d = store::find(conn, id)?.ok_or_else(Failure::hidden)?;
     let attempt = Attempt::new(action).on("delegation", d.id);
-    let permit = authorize::permit(
-        conn,
-        key,
-        tz,
-        ctx,
-        agent,
-        Action::ManageDelegations,
-        &d.uai,
-        &attempt,
-    )?;
+    let manage = Action::ManageDelegations;
+    let permit = authorize::permit(conn, caller, manage, &d.uai, &attempt)?;
     Ok((d, permit))
 }
 

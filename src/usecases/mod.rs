@@ -18,5 +18,5 @@ pub mod signin;
 pub mod totp;
 pub mod transfers;
 
-pub use context::{Actor, Context, RequestStamp};
+pub use context::{Actor, Caller, Context, RequestStamp};
 pub use failure::{Failure, FailureClass, retry_after_secs, throttled_message};

@@ -2,15 +2,13 @@
 //! pupil go to the establishment whose import claimed him. The UAI comes from the transfer
 //! record, never from a form.
 
-use chrono_tz::Tz;
-
 use super::authorize::{self, Attempt, path_id, permitted};
-use super::{Context, Failure};
+use super::{Caller, Context, Failure};
 use crate::audit::{self, AuditAction, Outcome};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::delegation::policy::{Action, Permit};
-use crate::domain::{Agent, Uai};
+use crate::domain::Uai;
 use crate::import::transfers::{self, PendingTransfer, TransferError};
 use crate::secrets::AppKey;
 
@@ -22,17 +20,14 @@ fn attempt(t: &PendingTransfer) -> Attempt {
 /// permit to accept it there: hidden when the id is malformed or unknown.
 pub fn permit_on(
     conn: &mut DbConnection,
-    key: &AppKey,
-    tz: Tz,
-    ctx: &Context,
-    agent: &Agent,
+    caller: &Caller<'_>,
     id: &str,
 ) -> Result<(PendingTransfer, Uai, Permit), Failure> {
     let id = path_id(id)?;
     let t = transfers::find(conn, id)?.ok_or_else(Failure::hidden)?;
     let from = Uai::parse(&t.from_uai).map_err(|e| Failure::internal(e.to_string()))?;
     let action = Action::AcceptTransfers;
-    let permit = authorize::permit(conn, key, tz, ctx, agent, action, &from, &attempt(&t))?;
+    let permit = authorize::permit(conn, caller, action, &from, &attempt(&t))?;
     Ok((t, from, permit))
 }
 

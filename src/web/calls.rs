@@ -20,15 +20,27 @@ use crate::db::DbConnection;
 use crate::delegation::policy::{Action, Permit};
 use crate::domain::{Agent, Uai};
 use crate::secrets::AppKey;
-use crate::usecases::{Context, Failure};
+use crate::usecases::{Caller, Context, Failure};
 
-/// What a use case called from a handler is given besides its connection.
+/// What a use case called from a handler is given besides its connection (owned, to cross
+/// to the blocking pool; [`Call::caller`] lends it as the use cases' [`Caller`]).
 pub struct Call {
     pub key: AppKey,
     pub tz: Tz,
     /// The signed-in agent's context, stamped with the request, at the call.
     pub ctx: Context,
     pub agent: Agent,
+}
+
+impl Call {
+    pub fn caller(&self) -> Caller<'_> {
+        Caller {
+            key: &self.key,
+            tz: self.tz,
+            ctx: &self.ctx,
+            agent: &self.agent,
+        }
+    }
 }
 
 /// Runs `f` (a use case) with a pooled connection on the blocking pool.

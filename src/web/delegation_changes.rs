@@ -39,7 +39,7 @@ async fn permitted(
     csrf_token: Option<&str>,
 ) -> Result<(Delegation, Permit), AppError> {
     let (d, permit) = call(state, signed_in, meta, move |conn, c| {
-        delegations::permit_on(conn, &c.key, c.tz, &c.ctx, &c.agent, &id, action)
+        delegations::permit_on(conn, &c.caller(), &id, action)
     })
     .await?;
     let attempt = Attempt::new(action).on("delegation", d.id);

@@ -4,6 +4,7 @@
 
 use actix_web::web;
 
+use super::calls::call;
 use super::errors::AppError;
 use super::parents_gate::{Gate, require_gate};
 use super::request::RequestMeta;
@@ -67,16 +68,11 @@ pub async fn permit(
     attempt: &Attempt,
 ) -> Result<Permit, AppError> {
     tracing::Span::current().record("uai", uai.as_str());
-    let ctx = meta.context_of(signed_in, state.clock.now());
-    let agent = signed_in.0.agent.clone();
-    let (key, tz, uai, attempt) = (state.key.clone(), state.tz, uai.clone(), attempt.clone());
-    state
-        .db
-        .run(move |conn| {
-            authorize::permit(conn, &key, tz, &ctx, &agent, action, &uai, &attempt)
-                .map_err(AppError::from)
-        })
-        .await
+    let (uai, attempt) = (uai.clone(), attempt.clone());
+    call(state, signed_in, meta, move |conn, c| {
+        authorize::permit(conn, &c.caller(), action, &uai, &attempt)
+    })
+    .await
 }
 
 /// What a request must pass after its permit, besides what its route declares.
@@ -119,7 +115,11 @@ pub async fn admit(
     meta: &RequestMeta,
     checks: Checks<'_>,
 ) -> Result<Admitted, AppError> {
-    let route = meta.route.ok_or(AppError::NotFound)?;
+    // Every handler is reached through the table, on the path the router matched: a request
+    // without a route here is a fault of ours, never a reason to skip a check.
+    let route = meta
+        .route
+        .ok_or_else(|| AppError::Internal("request outside the route table".into()))?;
     let Checks {
         uai,
         attempt,

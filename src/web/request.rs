@@ -38,7 +38,8 @@ impl RequestMeta {
         Self {
             request_id,
             addr: ClientAddr::from_request(req, &trusted),
-            route: routes::find(req.method(), req.path()),
+            // The decoded path, as the router matched it.
+            route: routes::find(req.method(), req.match_info().as_str()),
         }
     }
 

@@ -58,13 +58,16 @@ enum Entry {
 /// redirect) are open; under it, the route's access decides (a network-only route answers
 /// only inside `metrics_networks`); anything else, unknown paths included, needs a session.
 fn entry(req: &ServiceRequest, state: Option<&AppState>) -> Entry {
-    let Some(rest) = req.path().strip_prefix(BASE) else {
+    // The path as the router matches it (percent-decoded), never the raw one: a route reached
+    // through `/educt%2Dadmin-comptes/…` or `%64elegations` is the same route.
+    let path = req.match_info().as_str();
+    let Some(rest) = path.strip_prefix(BASE) else {
         return Entry::Open;
     };
     if rest.is_empty() {
         return Entry::Open;
     }
-    match routes::find(req.method(), req.path()).map(|r| r.access) {
+    match routes::find(req.method(), path).map(|r| r.access) {
         Some(Access::NetworkOnly) => {
             let inside = state.is_some_and(|s| {
                 let meta = RequestMeta::of(req.request());
@@ -138,8 +141,8 @@ pub async fn require_session(
         }
         Loaded::Proceed { session, new_token } => {
             tracing::Span::current().record("agent", session.agent.uid.as_str());
-            if routes::find(req.method(), req.path()).is_some_and(|r| r.access == Access::Helpdesk)
-            {
+            let path = req.match_info().as_str();
+            if routes::find(req.method(), path).is_some_and(|r| r.access == Access::Helpdesk) {
                 // Nobody is of the helpdesk until it exists (deny by default).
                 return Err(AppError::Forbidden(
                     "Cette page est réservée à l'assistance de l'académie.".into(),

@@ -62,7 +62,7 @@ pub async fn accept_transfer(
     let (state, signed_in, meta) = who.parts();
     let id = path.into_inner();
     let (t, from, permit) = call(&state, &signed_in, &meta, move |conn, c| {
-        transfers::permit_on(conn, &c.key, c.tz, &c.ctx, &c.agent, &id)
+        transfers::permit_on(conn, &c.caller(), &id)
     })
     .await?;
     let attempt = Attempt::new(AuditAction::TransferAccept).on("eleve", t.pupil_id);

@@ -14,7 +14,7 @@ use educt_admin::directory::local::LocalDirectory;
 use educt_admin::domain::{Agent, Uai};
 use educt_admin::usecases::authorize::{Attempt, permit};
 use educt_admin::usecases::batches::{self, ClassChoice, Created, Deps};
-use educt_admin::usecases::{Actor, Context, FailureClass};
+use educt_admin::usecases::{Actor, Caller, Context, FailureClass};
 
 use crate::helpers::{COLLEGE, TestDb, add_pupil, audit_rows, seed_staff, t0, test_key};
 
@@ -43,18 +43,14 @@ fn permit_of(conn: &mut DbConnection, who: &Agent) -> Permit {
         AccountKind::Pupil,
         AccountOp::BatchCreate,
     ));
-    let tz = chrono_tz::Europe::Paris;
-    permit(
-        conn,
-        &test_key(),
-        tz,
-        &ctx(&who.uid),
-        who,
-        action,
-        &college,
-        &attempt,
-    )
-    .unwrap()
+    let (key, ctx) = (test_key(), ctx(&who.uid));
+    let caller = Caller {
+        key: &key,
+        tz: chrono_tz::Europe::Paris,
+        ctx: &ctx,
+        agent: who,
+    };
+    permit(conn, &caller, action, &college, &attempt).unwrap()
 }
 
 /// A collège with its staff, a referent and a teacher holding `eleves`, two pupils in 4A.

@@ -332,3 +332,32 @@ async fn a_nul_byte_in_any_form_field_is_never_a_500() {
     let status = res.status().as_u16();
     assert!((400..500).contains(&status), "/connexion: {status}");
 }
+
+/// The session guard and the checks after a permit read the route table on the path the
+/// router matches (percent-decoded), never on the raw one: an encoded letter reaches the same
+/// route with the same rules, and an encoded mount point is no way around the session.
+#[tokio::test]
+async fn an_encoded_path_is_the_same_route_with_the_same_rules() {
+    let (app, ..) = principal_app().await;
+    let anonymous = app.new_client();
+    let base = app.url("");
+    let origin = base.trim_end_matches("/educt-admin-comptes");
+    // A public route, its `x` encoded: still public.
+    let res = anonymous.get(app.url("/conne%78ion")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    // The mount point's hyphen encoded: still behind the session.
+    let res = anonymous
+        .get(format!("{origin}/educt%2Dadmin-comptes/delegations?uai={COLLEGE}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers().get("location").unwrap(),
+        "/educt-admin-comptes/connexion"
+    );
+    // Signed in, an encoded letter reaches the page with its checks (not a fault).
+    app.signed_in("principal", PRINCIPAL_PW).await;
+    let res = app.get(&format!("/%64elegations?uai={COLLEGE}")).await;
+    assert_eq!(res.status(), 200);
+}

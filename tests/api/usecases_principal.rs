@@ -8,7 +8,7 @@ use educt_admin::domain::{Agent, Uai};
 use educt_admin::usecases::authorize::{Attempt, permit};
 use educt_admin::usecases::delegations::{self, GrantRequest, GranteeLookup};
 use educt_admin::usecases::import::{self, ImportFormat, ImportRequest};
-use educt_admin::usecases::{Actor, Context, FailureClass};
+use educt_admin::usecases::{Actor, Caller, Context, FailureClass};
 
 use crate::helpers::{COLLEGE, TestDb, audit_rows, t0, test_key};
 
@@ -36,10 +36,14 @@ fn a_grant_its_collision_and_a_second_revocation_through_the_use_cases() {
     let ctx = Context::new(Actor::Agent(principal.uid.clone()), t0());
     let attempt = Attempt::new(AuditAction::DelegationGrant);
     let action = Action::ManageDelegations;
-    let allowed = permit(
-        &mut conn, &key, tz, &ctx, &principal, action, &college, &attempt,
-    )
-    .expect("a principal manages his delegations");
+    let caller = Caller {
+        key: &key,
+        tz,
+        ctx: &ctx,
+        agent: &principal,
+    };
+    let allowed = permit(&mut conn, &caller, action, &college, &attempt)
+        .expect("a principal manages his delegations");
     let today = t0().with_timezone(&tz).date_naive();
     let req = GrantRequest {
         grantee: "cpe.college".into(),
@@ -61,10 +65,7 @@ fn a_grant_its_collision_and_a_second_revocation_through_the_use_cases() {
     // Revoked once, then refused.
     let (d, p) = delegations::permit_on(
         &mut conn,
-        &key,
-        tz,
-        &ctx,
-        &principal,
+        &caller,
         &ids[0].to_string(),
         AuditAction::DelegationRevoke,
     )
@@ -73,15 +74,7 @@ fn a_grant_its_collision_and_a_second_revocation_through_the_use_cases() {
     let second = delegations::revoke(&mut conn, &key, &p, &ctx, &d).unwrap_err();
     assert_eq!(second.class, FailureClass::Conflict);
     // A bad or unknown id reveals nothing.
-    let hidden = delegations::permit_on(
-        &mut conn,
-        &key,
-        tz,
-        &ctx,
-        &principal,
-        "x",
-        AuditAction::DelegationView,
-    );
+    let hidden = delegations::permit_on(&mut conn, &caller, "x", AuditAction::DelegationView);
     assert_eq!(hidden.unwrap_err().class, FailureClass::Hidden);
     let rows = audit_rows(&mut conn);
     let of = |action: &str, outcome: &str| {
@@ -106,18 +99,14 @@ fn allowed_for_journal(
 ) -> educt_admin::delegation::policy::Permit {
     let college = Uai::parse(COLLEGE).unwrap();
     let attempt = Attempt::new(AuditAction::JournalRead);
-    let tz = chrono_tz::Europe::Paris;
-    permit(
-        conn,
-        &test_key(),
-        tz,
+    let key = test_key();
+    let caller = Caller {
+        key: &key,
+        tz: chrono_tz::Europe::Paris,
         ctx,
-        principal,
-        Action::ReadJournal,
-        &college,
-        &attempt,
-    )
-    .unwrap()
+        agent: principal,
+    };
+    permit(conn, &caller, Action::ReadJournal, &college, &attempt).unwrap()
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use chrono_tz::Tz;
 
 use super::super::authorize::{Attempt, permit, record_refusal};
-use super::super::{Context, Failure};
+use super::super::{Caller, Context, Failure};
 use crate::accounts::parents::{self, Child, Parent};
 use crate::accounts::pupils::{self, Pupil};
 use crate::accounts::store::AccountRef;
@@ -17,7 +17,6 @@ use crate::db::DbConnection;
 use crate::delegation::policy::{Action, Permit, Refusal, authorize, scopes_on};
 use crate::delegation::{Delegation, Scope, store as delegations};
 use crate::domain::{Agent, Uai};
-use crate::secrets::AppKey;
 
 /// What is asked: which account, for what, and (parents) in which of the children's
 /// establishments.
@@ -86,19 +85,22 @@ fn action_of(kind: AccountKind, op: AccountOp) -> Action {
 /// (404 when the agent has nothing there, or no such account; 403 otherwise).
 pub fn open(
     conn: &mut DbConnection,
-    key: &AppKey,
-    tz: Tz,
-    ctx: &Context,
-    agent: &Agent,
+    caller: &Caller<'_>,
     wanted: Wanted<'_>,
 ) -> Result<Opened, Failure> {
+    let Caller {
+        key,
+        tz,
+        ctx,
+        agent,
+    } = *caller;
     let AccountRef { kind, id } = wanted.account;
     let attempt = Attempt::new(kind.action(wanted.op)).on(kind.target(), id);
     let action = action_of(kind, wanted.op);
     match kind {
         AccountKind::Pupil => {
             let pupil = pupils::find(conn, id)?.ok_or_else(Failure::hidden)?;
-            let permit = permit(conn, key, tz, ctx, agent, action, &pupil.uai, &attempt)?;
+            let permit = permit(conn, caller, action, &pupil.uai, &attempt)?;
             Ok(Opened {
                 record: Record::Pupil(pupil),
                 permit,

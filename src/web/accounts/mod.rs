@@ -6,6 +6,7 @@
 mod pages;
 pub mod record;
 
+use super::calls;
 use super::errors::AppError;
 use super::guard::{Admitted, Attempt, Checks, State, admit};
 use super::parents_gate::Gate;
@@ -55,20 +56,16 @@ pub(super) async fn visit(
 ) -> Result<Visit, AppError> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let account = AccountRef { kind, id };
-    let c = meta.context_of(signed_in, state.clock.now());
-    let (key, tz, agent) = (state.key.clone(), state.tz, signed_in.0.agent.clone());
     let uai = uai.map(str::to_owned);
-    let opened = state
-        .db
-        .run(move |conn| {
-            let wanted = Wanted {
-                account,
-                op,
-                uai: uai.as_deref(),
-            };
-            open(conn, &key, tz, &c, &agent, wanted).map_err(AppError::from)
-        })
-        .await?;
+    let opened = calls::call(state, signed_in, meta, move |conn, c| {
+        let wanted = Wanted {
+            account,
+            op,
+            uai: uai.as_deref(),
+        };
+        open(conn, &c.caller(), wanted)
+    })
+    .await?;
     tracing::Span::current().record("uai", opened.permit.uai().as_str());
     let attempt = Attempt::new(kind.action(op)).on(kind.target(), id);
     let checks = Checks {

@@ -386,6 +386,11 @@ async fn every_gated_route_needs_the_parents_gate() {
         let want = (Some(403), Token::Session);
         failures.extend(check(&app, &client, Role::Principal, def, row, &mut fx, want).await);
     }
+    // The closed gate's page names no parent (the fixtures' parent is Nathalie Lefèvre).
+    let parent = format!("/depannage/responsable/{}", fx.parent);
+    let page = client.get(app.url(&parent)).send().await.unwrap();
+    assert_eq!(page.status(), 403);
+    assert!(!page.text().await.unwrap().contains("Nathalie"));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
