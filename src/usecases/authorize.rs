@@ -74,20 +74,15 @@ pub fn permit(
     uai: &Uai,
     attempt: &Attempt,
 ) -> Result<Permit, Failure> {
-    let Caller {
-        key,
-        tz,
-        ctx,
-        agent,
-    } = *caller;
-    let held = store::held_by(conn, &agent.uid, local_day(ctx.now, tz))?;
-    match policy::authorize(agent, &held, action, uai, ctx.now, tz) {
+    let (now, tz) = (caller.ctx.now, caller.tz);
+    let held = store::held_by(conn, &caller.agent.uid, local_day(now, tz))?;
+    match policy::authorize(caller.agent, &held, action, uai, now, tz) {
         Ok(permit) => Ok(permit),
         Err(refusal) => {
             let event = attempt
-                .event_in(ctx, Some(uai), Outcome::Refused)
+                .event_in(caller.ctx, Some(uai), Outcome::Refused)
                 .details(format!("not allowed: {}", refusal.reason()));
-            record_refusal(conn, key, ctx.now, &event)?;
+            record_refusal(conn, caller.key, now, &event)?;
             Err(match refusal {
                 Refusal::Hidden(_) => Failure::hidden(),
                 Refusal::Forbidden(_) => Failure::forbidden(NOT_ALLOWED),

@@ -347,7 +347,9 @@ async fn an_encoded_path_is_the_same_route_with_the_same_rules() {
     assert_eq!(res.status(), 200);
     // The mount point's hyphen encoded: still behind the session.
     let res = anonymous
-        .get(format!("{origin}/educt%2Dadmin-comptes/delegations?uai={COLLEGE}"))
+        .get(format!(
+            "{origin}/educt%2Dadmin-comptes/delegations?uai={COLLEGE}"
+        ))
         .send()
         .await
         .unwrap();
