@@ -43,6 +43,9 @@ pub struct LdapSettings {
     pub user_filter: String,
     pub connect_timeout_ms: u64,
     pub timeout_ms: u64,
+    /// Connections kept open and bound as the service account, reused across requests; at
+    /// most this many operations at once.
+    pub pool_size: usize,
     pub attributes: LdapAttributes,
 }
 
@@ -76,6 +79,7 @@ impl Default for LdapSettings {
             user_filter: "(objectClass=inetOrgPerson)".into(),
             connect_timeout_ms: 3000,
             timeout_ms: 5000,
+            pool_size: 4,
             attributes: LdapAttributes::default(),
         }
     }

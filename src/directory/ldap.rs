@@ -1,12 +1,14 @@
 //! The académie LDAP directory, over rustls (ring): `ldaps://` or StartTLS, the server
-//! checked against a configured CA. Service bind, search by escaped uid, then a bind as the
-//! DN the server returned. One connection per operation: an outage heals by itself.
+//! checked against a configured CA. Search by escaped uid on a pooled connection bound as the
+//! service (`ldap_pool`), then a bind as the DN the server returned, then back to the service
+//! before the connection is reused. A connection that failed is dropped: an outage heals at
+//! the next operation.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ldap3::{LdapConn, LdapConnSettings, Scope, SearchEntry, ldap_escape};
+use ldap3::{Ldap, LdapConnSettings, Scope, SearchEntry, ldap_escape};
 use rustls::ClientConfig;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -14,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::domain::{Agent, AgentUid};
 
+use super::ldap_pool::{Endpoint, LdapPool, bind_service};
 use super::{Directory, DirectoryError, parse_uai_values};
 use crate::config::LdapSettings;
 use crate::domain::Uai;
@@ -24,10 +27,8 @@ const UNWILLING_TO_PERFORM: u32 = 53;
 const INAPPROPRIATE_AUTHENTICATION: u32 = 48;
 
 pub struct LdapDirectory {
-    settings: LdapSettings,
-    bind_password: SecretString,
-    tls: Option<Arc<ClientConfig>>,
-    starttls: bool,
+    settings: Arc<LdapSettings>,
+    pool: LdapPool,
 }
 
 impl LdapDirectory {
@@ -84,133 +85,120 @@ impl LdapDirectory {
                 "directory.ldap.base_dn and bind_dn are required".into(),
             ));
         }
-        Ok(Self {
-            settings: settings.clone(),
+        let mut conn = LdapConnSettings::new()
+            .set_conn_timeout(Duration::from_millis(settings.connect_timeout_ms))
+            .set_starttls(starttls);
+        if let Some(cfg) = tls {
+            conn = conn.set_config(cfg);
+        }
+        let endpoint = Endpoint {
+            url: url.to_owned(),
+            settings: conn,
+            bind_dn: settings.bind_dn.clone(),
             bind_password,
-            tls,
-            starttls,
+            op_timeout: Duration::from_millis(settings.timeout_ms),
+        };
+        // Waiting for a connection counts in the operation's time limit.
+        let checkout = Duration::from_millis(settings.timeout_ms);
+        Ok(Self {
+            settings: Arc::new(settings.clone()),
+            pool: LdapPool::new(endpoint, settings.pool_size, checkout)?,
         })
     }
 
-    fn timeout(&self) -> Duration {
-        Duration::from_millis(self.settings.timeout_ms)
+    /// How many connections were opened so far (the others were reused).
+    pub fn connections_opened(&self) -> usize {
+        self.pool.connections_opened()
     }
+}
 
-    fn connect(&self) -> Result<LdapConn, DirectoryError> {
-        let mut s = LdapConnSettings::new()
-            .set_conn_timeout(Duration::from_millis(self.settings.connect_timeout_ms))
-            .set_starttls(self.starttls);
-        if let Some(cfg) = &self.tls {
-            s = s.set_config(cfg.clone());
-        }
-        LdapConn::with_settings(s, self.settings.url.trim())
-            .map_err(|e| DirectoryError::Unavailable(e.to_string()))
+fn unavailable(e: impl std::fmt::Display) -> DirectoryError {
+    DirectoryError::Unavailable(e.to_string())
+}
+
+fn attribute_list(s: &LdapSettings) -> Vec<String> {
+    let a = &s.attributes;
+    vec![
+        a.uid.clone(),
+        a.display_name.clone(),
+        a.common_name.clone(),
+        a.mail.clone(),
+        a.attached.clone(),
+        a.responsible.clone(),
+    ]
+}
+
+async fn search(
+    s: &LdapSettings,
+    ldap: &mut Ldap,
+    filter: &str,
+    limit: usize,
+) -> Result<Vec<SearchEntry>, DirectoryError> {
+    let (entries, _result) = ldap
+        .with_timeout(Duration::from_millis(s.timeout_ms))
+        .search(&s.base_dn, Scope::Subtree, filter, attribute_list(s))
+        .await
+        .map_err(unavailable)?
+        .non_error()
+        .map_err(unavailable)?;
+    Ok(entries
+        .into_iter()
+        .take(limit)
+        .map(SearchEntry::construct)
+        .collect())
+}
+
+/// The entry of `uid` (DN and agent), found with an escaped filter.
+async fn find(
+    s: &LdapSettings,
+    ldap: &mut Ldap,
+    uid: &AgentUid,
+) -> Result<Option<(String, Agent)>, DirectoryError> {
+    let filter = format!(
+        "(&{}({}={}))",
+        s.user_filter,
+        s.attributes.uid,
+        ldap_escape(uid.as_str())
+    );
+    let mut entries = search(s, ldap, &filter, 2).await?;
+    if entries.len() > 1 {
+        return Err(DirectoryError::Unavailable(format!(
+            "uid {uid} matches several entries"
+        )));
     }
+    Ok(entries.pop().map(|e| (e.dn.clone(), to_agent(s, e))))
+}
 
-    /// Connects and binds as the service account.
-    fn service_conn(&self) -> Result<LdapConn, DirectoryError> {
-        let mut conn = self.connect()?;
-        let res = conn
-            .with_timeout(self.timeout())
-            .simple_bind(&self.settings.bind_dn, self.bind_password.expose_secret())
-            .map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
-        if res.rc != 0 {
-            return Err(DirectoryError::Unavailable(format!(
-                "service bind refused (rc {})",
-                res.rc
-            )));
-        }
-        Ok(conn)
-    }
-
-    fn attribute_list(&self) -> Vec<String> {
-        let a = &self.settings.attributes;
-        vec![
-            a.uid.clone(),
-            a.display_name.clone(),
-            a.common_name.clone(),
-            a.mail.clone(),
-            a.attached.clone(),
-            a.responsible.clone(),
-        ]
-    }
-
-    fn search(
-        &self,
-        conn: &mut LdapConn,
-        filter: &str,
-        limit: usize,
-    ) -> Result<Vec<SearchEntry>, DirectoryError> {
-        let (entries, _result) = conn
-            .with_timeout(self.timeout())
-            .search(
-                &self.settings.base_dn,
-                Scope::Subtree,
-                filter,
-                self.attribute_list(),
-            )
-            .map_err(|e| DirectoryError::Unavailable(e.to_string()))?
-            .non_error()
-            .map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
-        Ok(entries
-            .into_iter()
-            .take(limit)
-            .map(SearchEntry::construct)
-            .collect())
-    }
-
-    /// The entry of `uid` (DN and agent), found with an escaped filter.
-    fn find(
-        &self,
-        conn: &mut LdapConn,
-        uid: &AgentUid,
-    ) -> Result<Option<(String, Agent)>, DirectoryError> {
-        let filter = format!(
-            "(&{}({}={}))",
-            self.settings.user_filter,
-            self.settings.attributes.uid,
-            ldap_escape(uid.as_str())
-        );
-        let mut entries = self.search(conn, &filter, 2)?;
-        if entries.len() > 1 {
-            return Err(DirectoryError::Unavailable(format!(
-                "uid {uid} matches several entries"
-            )));
-        }
-        Ok(entries.pop().map(|e| (e.dn.clone(), self.to_agent(e))))
-    }
-
-    fn to_agent(&self, entry: SearchEntry) -> Agent {
-        let a = &self.settings.attributes;
-        let attrs = lowercase_keys(entry.attrs);
-        let first = |name: &str| {
-            attrs
-                .get(&name.to_ascii_lowercase())
-                .and_then(|v| v.first().cloned())
-        };
-        let all = |name: &str| {
-            attrs
-                .get(&name.to_ascii_lowercase())
-                .cloned()
-                .unwrap_or_default()
-        };
-        let uid = first(&a.uid).unwrap_or_default();
-        let display_name = first(&a.display_name)
-            .or_else(|| first(&a.common_name))
-            .unwrap_or_else(|| uid.clone());
-        let attached = all(&a.attached);
-        let responsible = all(&a.responsible);
-        Agent {
-            attached: parse_uai_values(&uid, &a.attached, attached.iter().map(String::as_str)),
-            responsible_for: parse_uai_values(
-                &uid,
-                &a.responsible,
-                responsible.iter().map(String::as_str),
-            ),
-            mail: first(&a.mail),
-            display_name,
-            uid,
-        }
+fn to_agent(s: &LdapSettings, entry: SearchEntry) -> Agent {
+    let a = &s.attributes;
+    let attrs = lowercase_keys(entry.attrs);
+    let first = |name: &str| {
+        attrs
+            .get(&name.to_ascii_lowercase())
+            .and_then(|v| v.first().cloned())
+    };
+    let all = |name: &str| {
+        attrs
+            .get(&name.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let uid = first(&a.uid).unwrap_or_default();
+    let display_name = first(&a.display_name)
+        .or_else(|| first(&a.common_name))
+        .unwrap_or_else(|| uid.clone());
+    let attached = all(&a.attached);
+    let responsible = all(&a.responsible);
+    Agent {
+        attached: parse_uai_values(&uid, &a.attached, attached.iter().map(String::as_str)),
+        responsible_for: parse_uai_values(
+            &uid,
+            &a.responsible,
+            responsible.iter().map(String::as_str),
+        ),
+        mail: first(&a.mail),
+        display_name,
+        uid,
     }
 }
 
@@ -249,42 +237,40 @@ impl Directory for LdapDirectory {
         uid: &AgentUid,
         password: &SecretString,
     ) -> Result<Agent, DirectoryError> {
-        let mut conn = self.service_conn()?;
-        let found = self.find(&mut conn, uid)?;
-        // An unknown uid still costs a bind, as a wrong password does.
-        let dn = match &found {
-            Some((dn, _)) => dn.clone(),
-            None => format!(
-                "{}={},{}",
-                self.settings.attributes.uid,
-                ldap3::dn_escape(uid.as_str()),
-                self.settings.base_dn
-            ),
-        };
-        let res = conn
-            .with_timeout(self.timeout())
-            .simple_bind(&dn, password.expose_secret())
-            .map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
-        let _ = conn.unbind();
-        match (res.rc, found) {
-            (0, Some((_, agent))) => Ok(agent),
-            (0, None) | (INVALID_CREDENTIALS, _) => Err(DirectoryError::InvalidCredentials(
-                "wrong password or unknown uid",
-            )),
-            (UNWILLING_TO_PERFORM | INAPPROPRIATE_AUTHENTICATION, _) => Err(
-                DirectoryError::InvalidCredentials("bind refused by the directory"),
-            ),
-            (rc, _) => Err(DirectoryError::Unavailable(format!(
-                "user bind failed (rc {rc})"
-            ))),
-        }
+        let (s, endpoint) = (self.settings.clone(), self.pool.endpoint());
+        let (uid, password) = (uid.clone(), password.clone());
+        // The outcome of the user's bind rides inside `Ok`: the connection goes back to the
+        // pool whatever the password was, once bound as the service again.
+        self.pool.run(move |mut ldap| async move {
+            let found = find(&s, &mut ldap, &uid).await?;
+            // An unknown uid still costs a bind, as a wrong password does.
+            let dn = match &found {
+                Some((dn, _)) => dn.clone(),
+                None => format!(
+                    "{}={},{}",
+                    s.attributes.uid,
+                    ldap3::dn_escape(uid.as_str()),
+                    s.base_dn
+                ),
+            };
+            let res = ldap
+                .with_timeout(Duration::from_millis(s.timeout_ms))
+                .simple_bind(&dn, password.expose_secret())
+                .await
+                .map_err(unavailable)?;
+            if bind_service(&mut ldap, &endpoint).await.is_err() {
+                // Never reused under the user's identity.
+                let _ = ldap.unbind().await;
+            }
+            Ok(user_bind_outcome(res.rc, found))
+        })?
     }
 
     fn lookup(&self, uid: &AgentUid) -> Result<Option<Agent>, DirectoryError> {
-        let mut conn = self.service_conn()?;
-        let found = self.find(&mut conn, uid)?;
-        let _ = conn.unbind();
-        Ok(found.map(|(_, agent)| agent))
+        let (s, uid) = (self.settings.clone(), uid.clone());
+        self.pool.run(move |mut ldap| async move {
+            Ok(find(&s, &mut ldap, &uid).await?.map(|(_, agent)| agent))
+        })
     }
 
     fn staff_matching(&self, uai: &Uai, prefix: &str) -> Result<Vec<Agent>, DirectoryError> {
@@ -308,13 +294,30 @@ impl Directory for LdapDirectory {
             a.attached,
             ldap_escape(uai.as_str())
         );
-        let mut conn = self.service_conn()?;
-        let entries = self.search(&mut conn, &filter, 500)?;
-        let _ = conn.unbind();
+        let s = self.settings.clone();
+        let entries = self
+            .pool
+            .run(move |mut ldap| async move { search(&s, &mut ldap, &filter, 500).await })?;
         Ok(entries
             .into_iter()
-            .map(|e| self.to_agent(e))
+            .map(|e| to_agent(&self.settings, e))
             .filter(|agent| agent.is_attached_to(uai))
             .collect())
+    }
+}
+
+/// What the user's bind says: his entry when it succeeded, else why not.
+fn user_bind_outcome(rc: u32, found: Option<(String, Agent)>) -> Result<Agent, DirectoryError> {
+    match (rc, found) {
+        (0, Some((_, agent))) => Ok(agent),
+        (0, None) | (INVALID_CREDENTIALS, _) => Err(DirectoryError::InvalidCredentials(
+            "wrong password or unknown uid",
+        )),
+        (UNWILLING_TO_PERFORM | INAPPROPRIATE_AUTHENTICATION, _) => Err(
+            DirectoryError::InvalidCredentials("bind refused by the directory"),
+        ),
+        (rc, _) => Err(DirectoryError::Unavailable(format!(
+            "user bind failed (rc {rc})"
+        ))),
     }
 }

@@ -2,6 +2,7 @@
 //! directory and a local one (agents in the database) for the demo and small setups.
 
 pub mod ldap;
+pub mod ldap_pool;
 pub mod local;
 
 use secrecy::SecretString;

@@ -190,3 +190,24 @@ fn plain_ldap_without_starttls_is_refused_unless_allowed() {
     settings.ca_file = None;
     assert!(LdapDirectory::new(&settings).is_err());
 }
+
+/// Issue 12: the staff directory keeps its connections open and bound as the service: many
+/// look-ups and sign-in checks (right and wrong passwords) go through one connection, bound
+/// back as the service after each user's bind.
+#[test]
+fn the_directory_reuses_one_connection_across_operations() {
+    let server = LdapServer::shared();
+    let dir = LdapDirectory::new(&server.settings(false)).unwrap();
+    let uid = AgentUid::parse("cperrin").unwrap();
+    let right = SecretString::from("Principal-2026".to_owned());
+    let wrong = SecretString::from("not-the-password".to_owned());
+    for _ in 0..5 {
+        assert!(dir.lookup(&uid).unwrap().is_some());
+        assert_eq!(dir.authenticate(&uid, &right).unwrap().uid, "cperrin");
+        assert!(matches!(
+            dir.authenticate(&uid, &wrong),
+            Err(DirectoryError::InvalidCredentials(_))
+        ));
+    }
+    assert_eq!(dir.connections_opened(), 1);
+}
