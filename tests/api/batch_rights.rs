@@ -592,10 +592,7 @@ async fn a_parents_batch_whose_worker_died_waits_for_a_person_to_pass_the_gate()
 #[tokio::test]
 async fn another_schools_batch_holding_a_parent_is_not_revealed() {
     use crate::helpers::LYCEE;
-    let app = TestApp::builder()
-        .settings(|s| s.network.admin_networks = vec!["127.0.0.0/8".parse().unwrap()])
-        .start()
-        .await;
+    let app = TestApp::on_admin_network().await;
     seed_staff(&mut app.conn());
     let (young, old) = {
         let mut conn = app.conn();

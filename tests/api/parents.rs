@@ -11,7 +11,7 @@ use educt_admin::delegation::Scope;
 use crate::delegations::delegate;
 use crate::helpers::{
     COLLEGE, LYCEE, PRINCIPAL_PW, TestApp, TestDb, add_agent, add_parent, add_pupil, audit_rows,
-    enrol_totp, hidden_field, seed_staff, test_settings,
+    enrol_totp, hidden_field, inside_admin_network, seed_staff, test_settings,
 };
 
 pub struct Family {
@@ -141,8 +141,7 @@ async fn outside_the_network_without_totp_nothing_about_parents_is_shown() {
 
 #[tokio::test]
 async fn inside_the_administrative_network_the_gate_is_open_and_audited_as_such() {
-    let (app, family) =
-        app_with(|s| s.network.admin_networks = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let (app, family) = app_with(inside_admin_network).await;
     app.signed_in("principal", PRINCIPAL_PW).await;
     let body = app
         .get(&format!("/depannage/responsable?uai={COLLEGE}&q=lefevre"))
@@ -585,8 +584,7 @@ async fn the_client_address_rules_hold_for_the_gate() {
 
 #[tokio::test]
 async fn rights_go_through_the_children_and_an_eleves_delegate_gets_nothing() {
-    let (app, family) =
-        app_with(|s| s.network.admin_networks = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let (app, family) = app_with(inside_admin_network).await;
     // Each side sees its own child only.
     app.signed_in("principal", PRINCIPAL_PW).await;
     let page = app
@@ -716,8 +714,7 @@ async fn a_principal_still_needs_the_gate_on_every_parents_route() {
 
 #[tokio::test]
 async fn parents_of_a_division_are_notified_in_one_batch() {
-    let (app, _) =
-        app_with(|s| s.network.admin_networks = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let (app, _) = app_with(inside_admin_network).await;
     app.signed_in("cpe", "Cpe-2026-cpe").await;
     let page = app
         .get(&format!("/depannage/responsable/classe?uai={COLLEGE}"))

@@ -39,6 +39,11 @@ pub struct TestAppBuilder {
     test_db: Option<TestDb>,
 }
 
+/// Settings whose administrative network is loopback (the parents' gate open to the tests).
+pub fn inside_admin_network(s: &mut Settings) {
+    s.network.admin_networks = vec!["127.0.0.0/8".parse().unwrap()];
+}
+
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder {
@@ -50,6 +55,12 @@ impl TestApp {
 
     pub async fn spawn() -> Self {
         Self::builder().start().await
+    }
+
+    /// An app whose administrative network is loopback: the parents' gate is open to the
+    /// test's clients.
+    pub async fn on_admin_network() -> Self {
+        Self::builder().settings(inside_admin_network).start().await
     }
 
     pub fn url(&self, path: &str) -> String {

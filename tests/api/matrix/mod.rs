@@ -231,10 +231,7 @@ async fn every_route_answers_every_role_as_the_rules_say() {
     let rows = matrix_rows();
     // The parents' gate is open here (administrative network): this matrix is about rights;
     // `parents::a_principal_still_needs_the_gate_on_every_parents_route` closes it.
-    let app = TestApp::builder()
-        .settings(|s| s.network.admin_networks = vec!["127.0.0.0/8".parse().unwrap()])
-        .start()
-        .await;
+    let app = TestApp::on_admin_network().await;
     let d = seed_cast(&app);
     let mut fx = Fixtures::new(&app, d);
     let mut failures = Vec::new();
@@ -315,33 +312,40 @@ async fn check(
     failures
 }
 
+/// The principal, on the seeded cast, calls every matrix row `pick` selects with the form's
+/// `token`, and each must be refused (403, nothing changed, audited); `least` rows at least.
+/// Returns what went against that, his client, and the fixtures' parent.
+async fn principal_refused(
+    app: &TestApp,
+    pick: fn(&RouteDef) -> bool,
+    token: Token,
+    least: usize,
+) -> (Vec<String>, reqwest::Client, i64) {
+    let d = seed_cast(app);
+    let mut fx = Fixtures::new(app, d);
+    fx.caller = "principal";
+    let client = signed_in_client(app, Role::Principal).await;
+    let rows: Vec<_> = matrix_rows()
+        .into_iter()
+        .filter(|(def, _)| pick(def))
+        .collect();
+    assert!(rows.len() >= least, "the table lost routes: {}", rows.len());
+    let mut failures = Vec::new();
+    for (def, row) in &rows {
+        let want = (Some(403), token);
+        failures.extend(check(app, &client, Role::Principal, def, row, &mut fx, want).await);
+    }
+    (failures, client, fx.parent)
+}
+
 /// BRIEF rule 12, for every POST of the table by construction: the principal, whom the rules
 /// allow everything on the collège (the parents' gate open), is refused a form whose CSRF
 /// token is not his session's: 403, nothing changed, the refusal audited.
 #[tokio::test]
 async fn every_post_needs_the_sessions_csrf_token() {
-    let app = TestApp::builder()
-        .settings(|s| s.network.admin_networks = vec!["127.0.0.0/8".parse().unwrap()])
-        .start()
-        .await;
-    let d = seed_cast(&app);
-    let mut fx = Fixtures::new(&app, d);
-    fx.caller = "principal";
-    let client = signed_in_client(&app, Role::Principal).await;
-    let mut failures = Vec::new();
-    let posts: Vec<_> = matrix_rows()
-        .into_iter()
-        .filter(|(def, _)| def.method == Method::Post)
-        .collect();
-    assert!(
-        posts.len() >= 15,
-        "the table lost its forms: {}",
-        posts.len()
-    );
-    for (def, row) in &posts {
-        let want = (Some(403), Token::Forged);
-        failures.extend(check(&app, &client, Role::Principal, def, row, &mut fx, want).await);
-    }
+    let app = TestApp::on_admin_network().await;
+    let posts = |def: &RouteDef| def.method == Method::Post;
+    let (mut failures, client, _) = principal_refused(&app, posts, Token::Forged, 15).await;
     // The forms about no establishment: the session stays, nothing is enrolled.
     for def in ROUTES
         .iter()
@@ -368,27 +372,14 @@ async fn every_post_needs_the_sessions_csrf_token() {
 #[tokio::test]
 async fn every_gated_route_needs_the_parents_gate() {
     let app = TestApp::spawn().await;
-    let d = seed_cast(&app);
-    let mut fx = Fixtures::new(&app, d);
-    fx.caller = "principal";
-    let client = signed_in_client(&app, Role::Principal).await;
-    let mut failures = Vec::new();
-    let gated: Vec<_> = matrix_rows()
-        .into_iter()
-        .filter(|(def, _)| def.gate == GateRule::Parents)
-        .collect();
-    assert!(
-        gated.len() >= 12,
-        "the table lost its gate: {}",
-        gated.len()
-    );
-    for (def, row) in &gated {
-        let want = (Some(403), Token::Session);
-        failures.extend(check(&app, &client, Role::Principal, def, row, &mut fx, want).await);
-    }
+    let gated = |def: &RouteDef| def.gate == GateRule::Parents;
+    let (failures, client, parent) = principal_refused(&app, gated, Token::Session, 12).await;
     // The closed gate's page names no parent (the fixtures' parent is Nathalie Lefèvre).
-    let parent = format!("/depannage/responsable/{}", fx.parent);
-    let page = client.get(app.url(&parent)).send().await.unwrap();
+    let page = client
+        .get(app.url(&format!("/depannage/responsable/{parent}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 403);
     assert!(!page.text().await.unwrap().contains("Nathalie"));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
