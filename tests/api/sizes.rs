@@ -9,7 +9,7 @@ const MAX_FN_LINES: usize = 80;
 
 /// DEBT: functions still over the limit, as `file::name`. A function that comes under the
 /// limit must leave this list; a new one over it fails.
-const LONG_FUNCTION_DEBT: &[&str] = &["web/views/delegations.rs::delegations_page"];
+const LONG_FUNCTION_DEBT: &[&str] = &[];
 
 fn sources() -> Vec<(String, String)> {
     fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {

@@ -48,99 +48,121 @@ pub fn delegations_page(v: &DelegationsView<'_>) -> Markup {
             p class="lead" { (v.establishment) " " span class="uai" { "(" (v.uai) ")" } }
             (notice(v.notice))
             @if let Some(e) = v.error { p class="message message--error" role="alert" id="erreur" { (e) } }
-            @if let Some(d) = v.extend_offer {
-                form method="post" action=(paths::extension(d.id)) class="extend" {
-                    (csrf_field(v.chrome.csrf_token))
-                    p { "La délégation en cours de " strong { (d.grantee_name) } " (" (d.scope.label()) ") court jusqu'au "
-                        (date(d.valid_until)) ". Vous pouvez la prolonger :" }
-                    div class="field" {
-                        label for="prolongation" { "Nouvelle date de fin" }
-                        input type="date" id="prolongation" name="valid_until" value=(v.values.valid_until) required;
-                    }
-                    button type="submit" { "Prolonger la délégation" }
+            (extend_offer(v))
+            (grant_form(v))
+            (delegation_lists(v))
+            p { a href=(paths::journal(Some(v.uai))) { "Voir le journal des actions de l'établissement" } }
+        },
+    )
+}
+
+/// The offer to extend the current delegation the refused grant collided with.
+fn extend_offer(v: &DelegationsView<'_>) -> Markup {
+    html! {
+        @if let Some(d) = v.extend_offer {
+            form method="post" action=(paths::extension(d.id)) class="extend" {
+                (csrf_field(v.chrome.csrf_token))
+                p { "La délégation en cours de " strong { (d.grantee_name) } " (" (d.scope.label()) ") court jusqu'au "
+                    (date(d.valid_until)) ". Vous pouvez la prolonger :" }
+                div class="field" {
+                    label for="prolongation" { "Nouvelle date de fin" }
+                    input type="date" id="prolongation" name="valid_until" value=(v.values.valid_until) required;
                 }
+                button type="submit" { "Prolonger la délégation" }
             }
-            section aria-labelledby="accorder" {
-                h2 id="accorder" { "Accorder une délégation" }
-                form method="get" action=(paths::delegations(None::<&str>)) class="search" {
-                    input type="hidden" name="uai" value=(v.uai);
-                    div class="field" {
-                        label for="recherche" { "Rechercher un personnel de l'établissement" }
-                        input type="search" id="recherche" name="recherche" value=(v.search) placeholder="Nom ou identifiant";
-                    }
-                    button type="submit" class="secondary" { "Rechercher" }
+        }
+    }
+}
+
+/// The grant form: the staff search, then the person, the rights, the days and the motive.
+fn grant_form(v: &DelegationsView<'_>) -> Markup {
+    html! {
+        section aria-labelledby="accorder" {
+            h2 id="accorder" { "Accorder une délégation" }
+            form method="get" action=(paths::delegations(None::<&str>)) class="search" {
+                input type="hidden" name="uai" value=(v.uai);
+                div class="field" {
+                    label for="recherche" { "Rechercher un personnel de l'établissement" }
+                    input type="search" id="recherche" name="recherche" value=(v.search) placeholder="Nom ou identifiant";
                 }
-                form method="post" action=(paths::delegations(None::<&str>)) {
-                    (csrf_field(v.chrome.csrf_token))
-                    input type="hidden" name="uai" value=(v.uai);
-                    fieldset {
-                        legend { "Personnel" }
-                        @if v.staff.is_empty() {
-                            p { "Aucun personnel de l'établissement ne correspond à cette recherche." }
+                button type="submit" class="secondary" { "Rechercher" }
+            }
+            form method="post" action=(paths::delegations(None::<&str>)) {
+                (csrf_field(v.chrome.csrf_token))
+                input type="hidden" name="uai" value=(v.uai);
+                fieldset {
+                    legend { "Personnel" }
+                    @if v.staff.is_empty() {
+                        p { "Aucun personnel de l'établissement ne correspond à cette recherche." }
+                    }
+                    @for a in v.staff {
+                        div class="choice" {
+                            input type="radio" name="grantee" id=(format!("g-{}", a.uid)) value=(a.uid)
+                                checked[v.values.grantee == a.uid] required;
+                            label for=(format!("g-{}", a.uid)) { (a.display_name) " (" (a.uid) ")" }
                         }
-                        @for a in v.staff {
-                            div class="choice" {
-                                input type="radio" name="grantee" id=(format!("g-{}", a.uid)) value=(a.uid)
-                                    checked[v.values.grantee == a.uid] required;
-                                label for=(format!("g-{}", a.uid)) { (a.display_name) " (" (a.uid) ")" }
+                    }
+                }
+                fieldset {
+                    legend { "Droits délégués" }
+                    @for s in Scope::ALL {
+                        div class="choice" {
+                            input type="checkbox" name="scope" id=(format!("s-{}", s.as_str())) value=(s.as_str())
+                                checked[v.values.scopes.contains(&s)];
+                            label for=(format!("s-{}", s.as_str())) {
+                                @match s { Scope::Eleves => "Comptes élèves", Scope::Responsables => "Comptes responsables" }
                             }
                         }
                     }
-                    fieldset {
-                        legend { "Droits délégués" }
-                        @for s in Scope::ALL {
-                            div class="choice" {
-                                input type="checkbox" name="scope" id=(format!("s-{}", s.as_str())) value=(s.as_str())
-                                    checked[v.values.scopes.contains(&s)];
-                                label for=(format!("s-{}", s.as_str())) {
-                                    @match s { Scope::Eleves => "Comptes élèves", Scope::Responsables => "Comptes responsables" }
-                                }
-                            }
-                        }
-                    }
-                    div class="field" {
-                        label for="valid_from" { "Premier jour" }
-                        input type="date" id="valid_from" name="valid_from" value=(v.values.valid_from) required;
-                    }
-                    div class="field" {
-                        label for="valid_until" { "Dernier jour (inclus, au plus un an)" }
-                        input type="date" id="valid_until" name="valid_until" value=(v.values.valid_until) required;
-                    }
-                    div class="field" {
-                        label for="motive" { "Motif" }
-                        textarea id="motive" name="motive" maxlength="500" rows="3" required { (v.values.motive) }
-                    }
-                    button type="submit" { "Accorder" }
                 }
+                div class="field" {
+                    label for="valid_from" { "Premier jour" }
+                    input type="date" id="valid_from" name="valid_from" value=(v.values.valid_from) required;
+                }
+                div class="field" {
+                    label for="valid_until" { "Dernier jour (inclus, au plus un an)" }
+                    input type="date" id="valid_until" name="valid_until" value=(v.values.valid_until) required;
+                }
+                div class="field" {
+                    label for="motive" { "Motif" }
+                    textarea id="motive" name="motive" maxlength="500" rows="3" required { (v.values.motive) }
+                }
+                button type="submit" { "Accorder" }
             }
-            @for (status, list) in &v.groups {
-                section {
-                    h2 { (status.label()) " (" (list.len()) ")" }
-                    @if list.is_empty() {
-                        p { "Aucune." }
-                    } @else {
-                        table {
-                            thead { tr {
-                                th scope="col" { "Personnel" } th scope="col" { "Droits" } th scope="col" { "Du" }
-                                th scope="col" { "Au" } th scope="col" { "Motif" } th scope="col" { "Accordée par" }
-                                @if matches!(status, Status::Active | Status::Upcoming) { th scope="col" { span class="visually-hidden" { "Actions" } } }
-                                @if matches!(status, Status::Revoked) { th scope="col" { "Révoquée par" } }
-                            } }
-                            tbody {
-                                @for d in list {
-                                    tr {
-                                        td { (d.grantee_name) " (" (d.grantee_uid) ")" }
-                                        td { (d.scope.label()) }
-                                        td { (date(d.valid_from)) }
-                                        td { (date(d.valid_until)) }
-                                        td { (d.motive) }
-                                        td { (d.granted_by) }
-                                        @if matches!(status, Status::Active | Status::Upcoming) {
-                                            td { a href=(paths::revocation(d.id)) { "Révoquer" } }
-                                        }
-                                        @if matches!(status, Status::Revoked) {
-                                            td { (d.revoked_by.as_deref().unwrap_or("")) }
-                                        }
+        }
+    }
+}
+
+/// The establishment's delegations, by status.
+fn delegation_lists(v: &DelegationsView<'_>) -> Markup {
+    html! {
+        @for (status, list) in &v.groups {
+            section {
+                h2 { (status.label()) " (" (list.len()) ")" }
+                @if list.is_empty() {
+                    p { "Aucune." }
+                } @else {
+                    table {
+                        thead { tr {
+                            th scope="col" { "Personnel" } th scope="col" { "Droits" } th scope="col" { "Du" }
+                            th scope="col" { "Au" } th scope="col" { "Motif" } th scope="col" { "Accordée par" }
+                            @if matches!(status, Status::Active | Status::Upcoming) { th scope="col" { span class="visually-hidden" { "Actions" } } }
+                            @if matches!(status, Status::Revoked) { th scope="col" { "Révoquée par" } }
+                        } }
+                        tbody {
+                            @for d in list {
+                                tr {
+                                    td { (d.grantee_name) " (" (d.grantee_uid) ")" }
+                                    td { (d.scope.label()) }
+                                    td { (date(d.valid_from)) }
+                                    td { (date(d.valid_until)) }
+                                    td { (d.motive) }
+                                    td { (d.granted_by) }
+                                    @if matches!(status, Status::Active | Status::Upcoming) {
+                                        td { a href=(paths::revocation(d.id)) { "Révoquer" } }
+                                    }
+                                    @if matches!(status, Status::Revoked) {
+                                        td { (d.revoked_by.as_deref().unwrap_or("")) }
                                     }
                                 }
                             }
@@ -148,9 +170,8 @@ pub fn delegations_page(v: &DelegationsView<'_>) -> Markup {
                     }
                 }
             }
-            p { a href=(paths::journal(Some(v.uai))) { "Voir le journal des actions de l'établissement" } }
-        },
-    )
+        }
+    }
 }
 
 pub fn revocation_page(chrome: &Chrome<'_>, d: &Delegation, establishment: &str) -> Markup {
