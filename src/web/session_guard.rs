@@ -67,14 +67,22 @@ fn entry(req: &ServiceRequest, state: Option<&AppState>) -> Entry {
     if rest.is_empty() {
         return Entry::Open;
     }
-    match routes::find(req.method(), path).map(|r| r.access) {
-        Some(Access::NetworkOnly) => {
-            let inside = state.is_some_and(|s| {
-                let meta = RequestMeta::of(req.request());
-                meta.addr.is_inside(&s.settings.network.metrics_networks)
-            });
-            if inside { Entry::Open } else { Entry::Hidden }
-        }
+    let access = routes::find(req.method(), path).map(|r| r.access);
+    let inside_metrics = || {
+        state.is_some_and(|s| {
+            let meta = RequestMeta::of(req.request());
+            meta.addr.is_inside(&s.settings.network.metrics_networks)
+        })
+    };
+    entry_for(access, inside_metrics)
+}
+
+/// What a route's `access` says before any session (`None`: no route, so a session), with
+/// `inside_metrics` telling whether the client is inside `metrics_networks`.
+fn entry_for(access: Option<Access>, inside_metrics: impl FnOnce() -> bool) -> Entry {
+    match access {
+        Some(Access::NetworkOnly) if inside_metrics() => Entry::Open,
+        Some(Access::NetworkOnly) => Entry::Hidden,
         Some(access) if !access.needs_session() => Entry::Open,
         _ => Entry::Session,
     }
@@ -160,5 +168,31 @@ pub async fn require_session(
             );
             Ok(res.map_into_left_body())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delegation::Scope as Held;
+
+    #[test]
+    fn what_the_table_says_before_any_session() {
+        use Access::*;
+        let (inside, outside) = (|| true, || false);
+        assert_eq!(entry_for(Some(NetworkOnly), inside), Entry::Open);
+        assert_eq!(entry_for(Some(NetworkOnly), outside), Entry::Hidden);
+        for open in [Public, Bearer, TokenLink] {
+            assert_eq!(entry_for(Some(open), outside), Entry::Open, "{open:?}");
+        }
+        for closed in [SignedIn, Helpdesk, PrincipalOnly, Scope(Held::Eleves)] {
+            assert_eq!(
+                entry_for(Some(closed), inside),
+                Entry::Session,
+                "{closed:?}"
+            );
+        }
+        // No route in the table: a session first (deny by default).
+        assert_eq!(entry_for(None, inside), Entry::Session);
     }
 }
