@@ -23,6 +23,7 @@ mod import_page;
 mod import_transfers;
 mod journal;
 mod layering;
+mod ldap_accounts;
 mod ldap_server;
 mod ldap_signin;
 mod matrix;
