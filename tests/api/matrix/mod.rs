@@ -314,13 +314,13 @@ async fn check(
 
 /// The principal, on the seeded cast, calls every matrix row `pick` selects with the form's
 /// `token`, and each must be refused (403, nothing changed, audited); `least` rows at least.
-/// Returns what went against that, his client, and the fixtures' parent.
-async fn principal_refused(
-    app: &TestApp,
+/// Returns what went against that, his client, and the fixtures.
+async fn principal_refused<'a>(
+    app: &'a TestApp,
     pick: fn(&RouteDef) -> bool,
     token: Token,
     least: usize,
-) -> (Vec<String>, reqwest::Client, i64) {
+) -> (Vec<String>, reqwest::Client, Fixtures<'a>) {
     let d = seed_cast(app);
     let mut fx = Fixtures::new(app, d);
     fx.caller = "principal";
@@ -335,7 +335,7 @@ async fn principal_refused(
         let want = (Some(403), token);
         failures.extend(check(app, &client, Role::Principal, def, row, &mut fx, want).await);
     }
-    (failures, client, fx.parent)
+    (failures, client, fx)
 }
 
 /// BRIEF rule 12, for every POST of the table by construction: the principal, whom the rules
@@ -373,15 +373,37 @@ async fn every_post_needs_the_sessions_csrf_token() {
 async fn every_gated_route_needs_the_parents_gate() {
     let app = TestApp::spawn().await;
     let gated = |def: &RouteDef| def.gate == GateRule::Parents;
-    let (failures, client, parent) = principal_refused(&app, gated, Token::Session, 12).await;
+    let (failures, client, mut fx) = principal_refused(&app, gated, Token::Session, 12).await;
     // The closed gate's page names no parent (the fixtures' parent is Nathalie Lefèvre).
     let page = client
-        .get(app.url(&format!("/depannage/responsable/{parent}")))
+        .get(app.url(&format!("/depannage/responsable/{}", fx.parent)))
         .send()
         .await
         .unwrap();
     assert_eq!(page.status(), 403);
     assert!(!page.text().await.unwrap().contains("Nathalie"));
+    // A parents' batch needs the gate through the pupils' paths too: the gate follows the
+    // record, not the path.
+    let batch = fx.fresh_batch(Scope::Responsables);
+    let page = client
+        .get(app.url(&format!("/depannage/eleve/lots/{batch}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 403);
+    assert!(
+        page.text().await.unwrap().contains("Saisir un code"),
+        "the gate's page"
+    );
+    let home = client.get(app.url("/")).send().await.unwrap();
+    let csrf = hidden_field(&home.text().await.unwrap(), "csrf_token");
+    let resumed = client
+        .post(app.url(&format!("/depannage/eleve/lots/{batch}/reprise")))
+        .form(&[("csrf_token", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), 403);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
