@@ -46,6 +46,9 @@ pub struct LdapSettings {
     /// Connections kept open and bound as the service account, reused across requests; at
     /// most this many operations at once.
     pub pool_size: usize,
+    /// A pooled connection idle for longer is asked who it is bound as before reuse (a
+    /// firewall may drop idle connections without a word); 0: before every reuse.
+    pub idle_check_ms: u64,
     pub attributes: LdapAttributes,
 }
 
@@ -80,6 +83,7 @@ impl Default for LdapSettings {
             connect_timeout_ms: 3000,
             timeout_ms: 5000,
             pool_size: 4,
+            idle_check_ms: 10_000,
             attributes: LdapAttributes::default(),
         }
     }

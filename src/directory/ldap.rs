@@ -97,12 +97,14 @@ impl LdapDirectory {
             bind_dn: settings.bind_dn.clone(),
             bind_password,
             op_timeout: Duration::from_millis(settings.timeout_ms),
+            check_after: Duration::from_millis(settings.idle_check_ms),
         };
-        // Waiting for a connection counts in the operation's time limit.
-        let checkout = Duration::from_millis(settings.timeout_ms);
+        // A whole call (waiting for a connection, connecting, the binds and the search) ends
+        // within the operation's time limit.
+        let deadline = Duration::from_millis(settings.timeout_ms);
         Ok(Self {
             settings: Arc::new(settings.clone()),
-            pool: LdapPool::new(endpoint, settings.pool_size, checkout)?,
+            pool: LdapPool::new(endpoint, settings.pool_size, deadline)?,
         })
     }
 
@@ -241,7 +243,7 @@ impl Directory for LdapDirectory {
         let (uid, password) = (uid.clone(), password.clone());
         // The outcome of the user's bind rides inside `Ok`: the connection goes back to the
         // pool whatever the password was, once bound as the service again.
-        self.pool.run(move |mut ldap| async move {
+        self.pool.run(move |mut ldap, discard| async move {
             let found = find(&s, &mut ldap, &uid).await?;
             // An unknown uid still costs a bind, as a wrong password does.
             let dn = match &found {
@@ -260,7 +262,7 @@ impl Directory for LdapDirectory {
                 .map_err(unavailable)?;
             if bind_service(&mut ldap, &endpoint).await.is_err() {
                 // Never reused under the user's identity.
-                let _ = ldap.unbind().await;
+                discard.now();
             }
             Ok(user_bind_outcome(res.rc, found))
         })?
@@ -268,7 +270,7 @@ impl Directory for LdapDirectory {
 
     fn lookup(&self, uid: &AgentUid) -> Result<Option<Agent>, DirectoryError> {
         let (s, uid) = (self.settings.clone(), uid.clone());
-        self.pool.run(move |mut ldap| async move {
+        self.pool.run(move |mut ldap, _| async move {
             Ok(find(&s, &mut ldap, &uid).await?.map(|(_, agent)| agent))
         })
     }
@@ -297,7 +299,7 @@ impl Directory for LdapDirectory {
         let s = self.settings.clone();
         let entries = self
             .pool
-            .run(move |mut ldap| async move { search(&s, &mut ldap, &filter, 500).await })?;
+            .run(move |mut ldap, _| async move { search(&s, &mut ldap, &filter, 500).await })?;
         Ok(entries
             .into_iter()
             .map(|e| to_agent(&self.settings, e))

@@ -4,15 +4,17 @@
 //! thread), so a connection outlives the request that opened it: the next operation reuses
 //! it instead of paying a new runtime, a TCP and TLS handshake and a service bind. Callers are
 //! blocking threads (`spawn_blocking`, `web::block`, the batch runner): [`LdapPool::run`]
-//! waits there for the operation. At most `size` operations run at once; past
-//! `checkout_timeout` the directory is unavailable (the caller's French 503), never a queue
-//! that grows. A connection that failed, timed out or changed identity is dropped, so an
-//! outage heals at the next operation.
+//! waits there for the operation. At most `size` operations run at once; the others wait,
+//! but every call, its wait included, ends within the pool's deadline (past it the directory
+//! is unavailable: the caller's French 503). A connection that failed, timed out or could not
+//! bind back as the service is dropped, one idle for long is checked before reuse and one
+//! idle for too long is closed, so an outage or a silently dropped connection heals at the
+//! next operation.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings};
 use secrecy::{ExposeSecret, SecretString};
@@ -28,15 +30,41 @@ pub struct Endpoint {
     pub bind_password: SecretString,
     /// Each LDAP operation's own limit.
     pub op_timeout: Duration,
+    /// A connection idle for longer is checked before reuse.
+    pub check_after: Duration,
 }
 
 pub struct LdapPool {
-    runtime: tokio::runtime::Runtime,
+    /// Taken at drop to shut down without blocking (the pool may be dropped on an async
+    /// thread, e.g. when startup fails after the directory was opened).
+    runtime: Option<tokio::runtime::Runtime>,
     endpoint: Arc<Endpoint>,
-    idle: Arc<Mutex<Vec<Ldap>>>,
+    idle: Arc<Mutex<Vec<Idle>>>,
     permits: Arc<Semaphore>,
-    checkout_timeout: Duration,
+    deadline: Duration,
     opened: Arc<AtomicUsize>,
+}
+
+/// A connection back in the pool, and since when.
+struct Idle {
+    ldap: Ldap,
+    since: Instant,
+}
+
+/// An idle connection older than this is closed rather than reused.
+const MAX_IDLE: Duration = Duration::from_secs(300);
+/// How long the check of a connection idle for long may take.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Tells the pool not to take the connection back (an operation that changed its identity
+/// and could not bind back as the service).
+#[derive(Clone)]
+pub struct Discard(Arc<AtomicBool>);
+
+impl Discard {
+    pub fn now(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 fn unavailable(e: impl std::fmt::Display) -> DirectoryError {
@@ -44,10 +72,12 @@ fn unavailable(e: impl std::fmt::Display) -> DirectoryError {
 }
 
 impl LdapPool {
+    /// A pool of at most `size` connections; each call, waiting for a connection included,
+    /// ends within `deadline`.
     pub fn new(
         endpoint: Endpoint,
         size: usize,
-        checkout_timeout: Duration,
+        deadline: Duration,
     ) -> Result<Self, DirectoryError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -56,11 +86,11 @@ impl LdapPool {
             .build()
             .map_err(|e| DirectoryError::Config(format!("LDAP runtime: {e}")))?;
         Ok(Self {
-            runtime,
+            runtime: Some(runtime),
             endpoint: Arc::new(endpoint),
             idle: Arc::new(Mutex::new(Vec::new())),
             permits: Arc::new(Semaphore::new(size.max(1))),
-            checkout_timeout,
+            deadline,
             opened: Arc::new(AtomicUsize::new(0)),
         })
     }
@@ -70,53 +100,98 @@ impl LdapPool {
         self.opened.load(Ordering::Relaxed)
     }
 
+    /// The endpoint, for an operation that must bind back as the service.
+    pub fn endpoint(&self) -> Arc<Endpoint> {
+        self.endpoint.clone()
+    }
+
     /// Runs `op` on a connection bound as the service account and waits for it (from a
-    /// blocking thread). The connection goes back to the pool when `op` succeeded and left it
-    /// open and bound as the service; `op` closes it (`unbind`) when it changed its identity
-    /// and could not bind back.
+    /// blocking thread), the whole call within the pool's deadline (past it: unavailable, and
+    /// the connection is closed). The connection goes back to the pool when `op` succeeded,
+    /// did not [`Discard`] it, and left it open.
     pub fn run<T, F, Fut>(&self, op: F) -> Result<T, DirectoryError>
     where
-        F: FnOnce(Ldap) -> Fut + Send + 'static,
+        F: FnOnce(Ldap, Discard) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, DirectoryError>> + Send,
         T: Send + 'static,
     {
+        let Some(runtime) = &self.runtime else {
+            return Err(unavailable("the LDAP pool is shut down"));
+        };
         let (endpoint, idle) = (self.endpoint.clone(), self.idle.clone());
         let (permits, opened) = (self.permits.clone(), self.opened.clone());
-        let checkout_timeout = self.checkout_timeout;
-        self.runtime.block_on(async move {
-            let _permit = tokio::time::timeout(checkout_timeout, permits.acquire_owned())
-                .await
-                .map_err(|_| unavailable("every LDAP connection is busy"))?
-                .map_err(unavailable)?;
-            let mut ldap = match take_idle(&idle) {
-                Some(ldap) => ldap,
-                None => {
-                    let ldap = connect(&endpoint).await?;
-                    opened.fetch_add(1, Ordering::Relaxed);
-                    ldap
-                }
-            };
-            let result = op(ldap.clone()).await;
+        let work = async move {
+            let _permit = permits.acquire_owned().await.map_err(unavailable)?;
+            let mut ldap = checkout(&idle, &endpoint, &opened).await?;
+            let discard = Arc::new(AtomicBool::new(false));
+            let result = op(ldap.clone(), Discard(discard.clone())).await;
             if result.is_ok()
+                && !discard.load(Ordering::Relaxed)
                 && !ldap.is_closed()
                 && let Ok(mut idle) = idle.lock()
             {
-                idle.push(ldap);
+                let since = Instant::now();
+                idle.push(Idle { ldap, since });
             }
             result
+        };
+        let deadline = self.deadline;
+        runtime.block_on(async move {
+            tokio::time::timeout(deadline, work)
+                .await
+                .map_err(|_| unavailable("the directory did not answer in time"))?
         })
     }
 }
 
-/// An idle connection still open, if any (closed ones are dropped on the way).
-fn take_idle(idle: &Mutex<Vec<Ldap>>) -> Option<Ldap> {
-    let mut idle = idle.lock().ok()?;
-    while let Some(mut ldap) = idle.pop() {
-        if !ldap.is_closed() {
-            return Some(ldap);
+impl Drop for LdapPool {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
         }
     }
-    None
+}
+
+/// An idle connection fit for reuse, else a new one.
+async fn checkout(
+    idle: &Mutex<Vec<Idle>>,
+    endpoint: &Endpoint,
+    opened: &AtomicUsize,
+) -> Result<Ldap, DirectoryError> {
+    while let Some(Idle { mut ldap, since }) = take_idle(idle) {
+        let age = since.elapsed();
+        if ldap.is_closed() || age > MAX_IDLE {
+            continue;
+        }
+        if age < endpoint.check_after || bound_as_service(&mut ldap, endpoint).await {
+            return Ok(ldap);
+        }
+    }
+    let ldap = connect(endpoint).await?;
+    opened.fetch_add(1, Ordering::Relaxed);
+    Ok(ldap)
+}
+
+fn take_idle(idle: &Mutex<Vec<Idle>>) -> Option<Idle> {
+    idle.lock().ok()?.pop()
+}
+
+/// Whether the connection still answers, bound as the service (Who am I?, RFC 4532).
+async fn bound_as_service(ldap: &mut Ldap, endpoint: &Endpoint) -> bool {
+    let answer = ldap
+        .with_timeout(CHECK_TIMEOUT)
+        .extended(ldap3::exop::WhoAmI)
+        .await;
+    let Ok(ldap3::result::ExopResult(exop, result)) = answer else {
+        return false;
+    };
+    let normal = |dn: &str| dn.replace(", ", ",").to_ascii_lowercase();
+    let service = format!("dn:{}", normal(&endpoint.bind_dn));
+    let authzid: Option<String> = exop
+        .val
+        .as_deref()
+        .map(|v: &[u8]| String::from_utf8_lossy(v).into_owned());
+    result.rc == 0 && authzid.is_some_and(|id: String| normal(&id) == service)
 }
 
 /// A new connection, its driver spawned on the pool's runtime, bound as the service.
@@ -140,11 +215,4 @@ pub async fn bind_service(ldap: &mut Ldap, endpoint: &Endpoint) -> Result<(), Di
         return Err(unavailable(format!("service bind refused (rc {})", res.rc)));
     }
     Ok(())
-}
-
-impl LdapPool {
-    /// The endpoint, for an operation that must bind back as the service.
-    pub fn endpoint(&self) -> Arc<Endpoint> {
-        self.endpoint.clone()
-    }
 }

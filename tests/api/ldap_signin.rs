@@ -201,13 +201,41 @@ fn the_directory_reuses_one_connection_across_operations() {
     let uid = AgentUid::parse("cperrin").unwrap();
     let right = SecretString::from("Principal-2026".to_owned());
     let wrong = SecretString::from("not-the-password".to_owned());
+    // Another agent, whom cperrin may not read: found only if the connection is the
+    // service's again after cperrin's bind.
+    let other = AgentUid::parse("slefevre").unwrap();
     for _ in 0..5 {
         assert!(dir.lookup(&uid).unwrap().is_some());
         assert_eq!(dir.authenticate(&uid, &right).unwrap().uid, "cperrin");
+        assert!(dir.lookup(&other).unwrap().is_some());
         assert!(matches!(
             dir.authenticate(&uid, &wrong),
             Err(DirectoryError::InvalidCredentials(_))
         ));
+        assert!(dir.lookup(&other).unwrap().is_some());
     }
     assert_eq!(dir.connections_opened(), 1);
+}
+
+/// A pooled connection is asked who it is bound as before reuse (here before every reuse):
+/// the check keeps the pool's connection while the directory answers, and a restarted
+/// directory costs no failed operation (the dead connection is replaced at once).
+#[test]
+fn a_restarted_directory_costs_no_failed_operation() {
+    let mut server = LdapServer::start_own(false);
+    let mut settings = server.settings(false);
+    settings.idle_check_ms = 0;
+    let dir = LdapDirectory::new(&settings).unwrap();
+    let uid = AgentUid::parse("cperrin").unwrap();
+    for _ in 0..3 {
+        assert!(dir.lookup(&uid).unwrap().is_some());
+    }
+    assert_eq!(dir.connections_opened(), 1, "checked and kept");
+    server.stop();
+    server.restart();
+    assert!(
+        dir.lookup(&uid).unwrap().is_some(),
+        "no failure after the restart"
+    );
+    assert_eq!(dir.connections_opened(), 2);
 }
