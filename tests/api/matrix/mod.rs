@@ -374,10 +374,9 @@ async fn every_gated_route_needs_the_parents_gate() {
     let app = TestApp::spawn().await;
     let gated = |def: &RouteDef| def.gate == GateRule::Parents;
     let (failures, client, mut fx) = principal_refused(&app, gated, Token::Session, 12).await;
+    let fetch = |path: String| client.get(app.url(&path)).send();
     // The closed gate's page names no parent (the fixtures' parent is Nathalie Lefèvre).
-    let page = client
-        .get(app.url(&format!("/depannage/responsable/{}", fx.parent)))
-        .send()
+    let page = fetch(format!("/depannage/responsable/{}", fx.parent))
         .await
         .unwrap();
     assert_eq!(page.status(), 403);
@@ -385,9 +384,7 @@ async fn every_gated_route_needs_the_parents_gate() {
     // A parents' batch needs the gate through the pupils' paths too: the gate follows the
     // record, not the path.
     let batch = fx.fresh_batch(Scope::Responsables);
-    let page = client
-        .get(app.url(&format!("/depannage/eleve/lots/{batch}")))
-        .send()
+    let page = fetch(format!("/depannage/eleve/lots/{batch}"))
         .await
         .unwrap();
     assert_eq!(page.status(), 403);
@@ -395,7 +392,7 @@ async fn every_gated_route_needs_the_parents_gate() {
         page.text().await.unwrap().contains("Saisir un code"),
         "the gate's page"
     );
-    let home = client.get(app.url("/")).send().await.unwrap();
+    let home = fetch("/".into()).await.unwrap();
     let csrf = hidden_field(&home.text().await.unwrap(), "csrf_token");
     let resumed = client
         .post(app.url(&format!("/depannage/eleve/lots/{batch}/reprise")))
