@@ -92,11 +92,14 @@ where
 }
 
 impl<const SEP: char> Listed<SEP> {
-    /// The values, in order; none for an empty text.
+    /// The values, in order; none for an empty text. An empty part (`a,,b`) is decoded like
+    /// any other, so it fails: we never write one.
     pub fn try_into<T: TryFrom<String>>(self) -> Result<Vec<T>, T::Error> {
+        if self.0.is_empty() {
+            return Ok(Vec::new());
+        }
         self.0
             .split(SEP)
-            .filter(|part| !part.is_empty())
             .map(|part| T::try_from(part.to_owned()))
             .collect()
     }
@@ -131,3 +134,22 @@ where
 
 /// The query of [`find_row`].
 type ById<T, Tab> = dsl::Select<dsl::Find<Tab, i64>, dsl::AsSelect<T, MultiBackend>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::AccountState;
+
+    #[test]
+    fn a_listed_column_decodes_every_part_and_refuses_an_empty_one() {
+        let list = |text: &str| Listed::<','>(text.to_owned()).try_into::<AccountState>();
+        assert_eq!(list("").unwrap(), Vec::<AccountState>::new());
+        assert_eq!(
+            list("non_notifie,notifie").unwrap(),
+            vec![AccountState::NonNotifie, AccountState::Notifie]
+        );
+        assert!(list("non_notifie,,notifie").is_err());
+        assert!(list("non_notifie,").is_err());
+        assert!(list("inconnu").is_err());
+    }
+}
