@@ -186,7 +186,9 @@ impl ResponseError for AppError {
             AppError::Throttled {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
-            AppError::Busy => Some(BUSY_RETRY_AFTER_SECS),
+            // A directory that does not answer in time, or whose every pooled connection
+            // stays busy: try again shortly (rule 10's bound).
+            AppError::Busy | AppError::DirectoryUnavailable(_) => Some(BUSY_RETRY_AFTER_SECS),
             _ => None,
         };
         if let Some(secs) = retry_after {

@@ -9,7 +9,7 @@ use maud::Markup;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::errors::{AppError, retry_after_secs, throttled_message};
+use super::errors::{AppError, BUSY_RETRY_AFTER_SECS, retry_after_secs, throttled_message};
 use super::forms::{CsrfForm, empty_secret};
 use super::request::{Asker, RequestMeta};
 use super::session_guard::{removal_cookie, session_cookie};
@@ -137,11 +137,14 @@ fn refused(
         }
     };
     let mut res = render_form(state, req, status, typed, Some(&message), None)?;
-    if let SignInOutcome::Throttled { wait } = outcome {
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            header::HeaderValue::from(retry_after_secs(wait)),
-        );
+    let retry_after = match outcome {
+        SignInOutcome::Throttled { wait } => Some(retry_after_secs(wait)),
+        SignInOutcome::DirectoryDown => Some(BUSY_RETRY_AFTER_SECS),
+        _ => None,
+    };
+    if let Some(secs) = retry_after {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
     }
     Ok(res)
 }

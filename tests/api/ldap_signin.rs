@@ -61,6 +61,7 @@ async fn an_unreachable_directory_gives_503_quickly_and_heals_without_restart() 
         started.elapsed()
     );
     assert_eq!(res.status(), 503);
+    assert_eq!(res.headers().get("retry-after").unwrap(), "5");
     assert!(
         res.text()
             .await
@@ -71,6 +72,7 @@ async fn an_unreachable_directory_gives_503_quickly_and_heals_without_restart() 
     app.clock.advance(chrono::Duration::minutes(6));
     let res = app.get("/").await;
     assert_eq!(res.status(), 503);
+    assert_eq!(res.headers().get("retry-after").unwrap(), "5");
     assert!(res.text().await.unwrap().contains("Annuaire indisponible"));
     server.restart();
     app.signed_in("cperrin", "Principal-2026").await;
