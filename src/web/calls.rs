@@ -100,12 +100,7 @@ pub async fn permit_requested(
     let uai = requested_uai(requested)?;
     let attempt = Attempt::new(attempt);
     let permit = permit(state, signed_in, meta, action, &uai, &attempt).await?;
-    let checks = Checks {
-        uai: &uai,
-        attempt: &attempt,
-        parents: false,
-        csrf,
-    };
+    let checks = Checks::on(&uai, &attempt, csrf);
     let gate = admit(state, signed_in, meta, checks).await?.gate;
     Ok(Permitted { uai, permit, gate })
 }

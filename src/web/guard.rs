@@ -10,6 +10,7 @@ use super::parents_gate::{Gate, require_gate};
 use super::request::RequestMeta;
 use super::routes::{GateRule, Method};
 use super::session_guard::SignedIn;
+use crate::accounts::AccountKind;
 use crate::audit::{AuditEvent, Outcome};
 use crate::auth::csrf;
 use crate::clock::local_day;
@@ -87,6 +88,20 @@ pub struct Checks<'a> {
 }
 
 impl<'a> Checks<'a> {
+    /// The checks of an account of `kind` (the parents' gate for a parent, whatever the
+    /// path) and the CSRF token `csrf` of a POST.
+    pub fn of_kind(
+        kind: AccountKind,
+        uai: &'a Uai,
+        attempt: &'a Attempt,
+        csrf: Option<&'a str>,
+    ) -> Self {
+        Self {
+            parents: kind == AccountKind::Parent,
+            ..Self::on(uai, attempt, csrf)
+        }
+    }
+
     /// The checks of a route that is not the parents': the CSRF token `csrf` of a POST.
     pub fn on(uai: &'a Uai, attempt: &'a Attempt, csrf: Option<&'a str>) -> Self {
         Self {

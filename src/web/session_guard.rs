@@ -19,7 +19,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use super::BASE;
 use super::errors::AppError;
 use super::request::RequestMeta;
-use super::routes::{self, Access};
+use super::routes::{self, Access, RouteDef};
 use super::signin::auth_of;
 use crate::auth::session::{COOKIE_NAME, Session};
 use crate::usecases::sessions::{self, Loaded, Timeouts};
@@ -57,7 +57,7 @@ enum Entry {
 /// Outside the mount point (the redirects to it, the 404 page) and the mount point itself (a
 /// redirect) are open; under it, the route's access decides (a network-only route answers
 /// only inside `metrics_networks`); anything else, unknown paths included, needs a session.
-fn entry(req: &ServiceRequest, state: Option<&AppState>) -> Entry {
+fn entry(req: &ServiceRequest, state: Option<&AppState>, route: Option<&RouteDef>) -> Entry {
     // The path as the router matches it (percent-decoded), never the raw one: a route reached
     // through `/educt%2Dadmin-comptes/…` or `%64elegations` is the same route.
     let path = req.match_info().as_str();
@@ -67,7 +67,7 @@ fn entry(req: &ServiceRequest, state: Option<&AppState>) -> Entry {
     if rest.is_empty() {
         return Entry::Open;
     }
-    let access = routes::find(req.method(), path).map(|r| r.access);
+    let access = route.map(|r| r.access);
     let inside_metrics = || {
         state.is_some_and(|s| {
             let meta = RequestMeta::of(req.request());
@@ -124,7 +124,9 @@ pub async fn require_session(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    match entry(&req, state.as_ref().map(|s| s.get_ref())) {
+    // The route the router will reach, found once (on the decoded path).
+    let route = routes::find(req.method(), req.match_info().as_str());
+    match entry(&req, state.as_ref().map(|s| s.get_ref()), route) {
         Entry::Open => return Ok(next.call(req).await?.map_into_left_body()),
         Entry::Hidden => return Err(AppError::NotFound.into()),
         Entry::Session => {}
@@ -149,8 +151,7 @@ pub async fn require_session(
         }
         Loaded::Proceed { session, new_token } => {
             tracing::Span::current().record("agent", session.agent.uid.as_str());
-            let path = req.match_info().as_str();
-            if routes::find(req.method(), path).is_some_and(|r| r.access == Access::Helpdesk) {
+            if route.is_some_and(|r| r.access == Access::Helpdesk) {
                 // Nobody is of the helpdesk until it exists (deny by default).
                 return Err(AppError::Forbidden(
                     "Cette page est réservée à l'assistance de l'académie.".into(),

@@ -68,12 +68,7 @@ pub(super) async fn visit(
     .await?;
     tracing::Span::current().record("uai", opened.permit.uai().as_str());
     let attempt = Attempt::new(kind.action(op)).on(kind.target(), id);
-    let checks = Checks {
-        uai: opened.permit.uai(),
-        attempt: &attempt,
-        parents: kind == AccountKind::Parent,
-        csrf,
-    };
+    let checks = Checks::of_kind(kind, opened.permit.uai(), &attempt, csrf);
     let Admitted { gate, ctx } = admit(state, signed_in, meta, checks).await?;
     Ok(Visit { opened, ctx, gate })
 }

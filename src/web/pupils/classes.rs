@@ -78,12 +78,7 @@ pub(super) async fn guarded(
 ) -> Result<(Permit, Context), AppError> {
     let action = batches::action_for(kind);
     let permit = permit(state, signed_in, meta, action, uai, attempt).await?;
-    let checks = Checks {
-        uai,
-        attempt,
-        parents: kind == AccountKind::Parent,
-        csrf,
-    };
+    let checks = Checks::of_kind(kind, uai, attempt, csrf);
     let admitted = admit(state, signed_in, meta, checks).await?;
     Ok((permit, admitted.ctx))
 }
