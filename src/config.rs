@@ -10,8 +10,10 @@ use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+mod accounts;
 mod directory;
 mod values;
+pub use accounts::{AccountAttributes, AccountStoreKind, AccountsLdapSettings, AccountsSettings};
 pub use directory::{DirectoryKind, DirectorySettings, LdapAttributes, LdapSettings};
 pub use values::PublicOrigin;
 
@@ -46,6 +48,7 @@ pub struct Settings {
     pub letters: LetterSettings,
     pub totp: TotpSettings,
     pub hashing: HashingSettings,
+    pub accounts: AccountsSettings,
 }
 
 /// The password-hashing pool (argon2): every hash waits for one of these threads.
@@ -310,6 +313,11 @@ impl Settings {
         if self.secrets.key.is_some() && self.secrets.key_file.is_some() {
             return Err(ConfigError::Invalid(
                 "secrets.key and secrets.key_file are both set; keep one".into(),
+            ));
+        }
+        if self.accounts.store == AccountStoreKind::Ldap && self.accounts.ldap.is_none() {
+            return Err(ConfigError::Invalid(
+                "accounts.store = \"ldap\" needs an [accounts.ldap] section".into(),
             ));
         }
         Ok(())
