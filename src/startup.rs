@@ -15,7 +15,10 @@ use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 
 use crate::accounts::batch;
+use crate::accounts::ldap::LdapAccountStore;
+use crate::accounts::store::{AccountStore, SqlAccountStore};
 use crate::clock::{SharedClock, SystemClock};
+use crate::config::AccountStoreKind;
 use crate::config::DirectoryKind;
 use crate::config::{ConfigError, ServerSettings, Settings};
 use crate::db::{self, Db, DbError, DbUrl};
@@ -129,6 +132,21 @@ pub fn open_directory(settings: &Settings, db: &Db) -> Result<Arc<dyn Directory>
                 )
             })?;
             Arc::new(LdapDirectory::new(ldap)?)
+        }
+    })
+}
+
+/// The account store the settings name: our tables, or the LDAP directory.
+pub fn open_account_store(settings: &Settings) -> Result<Arc<dyn AccountStore>, StartupError> {
+    Ok(match settings.accounts.store {
+        AccountStoreKind::Sql => Arc::new(SqlAccountStore),
+        AccountStoreKind::Ldap => {
+            let ldap = settings.accounts.ldap.as_ref().ok_or_else(|| {
+                DirectoryError::Config(
+                    "[accounts] store = \"ldap\" needs an [accounts.ldap] section".into(),
+                )
+            })?;
+            Arc::new(LdapAccountStore::new(ldap)?)
         }
     })
 }
@@ -301,6 +319,7 @@ impl Application {
         let key = load_key(&settings, options.demo)?;
         let db = open_database(&settings)?;
         let directory = open_directory(&settings, &db)?;
+        let accounts = open_account_store(&settings)?;
         prepare_database(&settings, &db, &key, &options)?;
         let (listener, addr) = listen(settings.server.bind)?;
         let instance_id = settings
@@ -316,6 +335,7 @@ impl Application {
             clock: options.clock,
             tz: settings.time_zone(),
             directory,
+            accounts,
             instance_id,
         });
         let jobs_alive = Arc::new(());

@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod identifiants;
 pub mod kind;
+pub mod ldap;
 pub mod parents;
 pub mod provisional;
 pub mod pupils;

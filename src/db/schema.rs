@@ -258,6 +258,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    pending_account_writes (started_seq) {
+        started_seq -> BigInt,
+        account_kind -> Text,
+        account_id -> BigInt,
+        started_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(pending_transfers -> pupils (pupil_id));
 diesel::joinable!(agent_uais -> agents (agent_id));
 diesel::joinable!(pupil_parents -> pupils (pupil_id));
@@ -283,4 +292,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     parent_sources,
     pending_transfers,
     job_leases,
+    pending_account_writes,
 );

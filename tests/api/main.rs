@@ -26,6 +26,7 @@ mod layering;
 mod ldap_accounts;
 mod ldap_server;
 mod ldap_signin;
+mod ldap_store;
 mod matrix;
 mod migrations;
 mod pages;
