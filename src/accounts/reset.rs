@@ -97,7 +97,8 @@ pub fn start_remote(
 }
 
 /// The outcome row of a remote write, in one transaction with `on_done` when it was
-/// written: `done` itself, or `done` refused (the store's French reason) or failed.
+/// written: `done` itself, or `done` refused (the store's French reason) or failed (the
+/// store did not answer: the pending mark stays for the reconciliation job).
 #[allow(clippy::too_many_arguments)]
 pub fn finish_remote<T>(
     conn: &mut DbConnection,
@@ -160,9 +161,9 @@ fn outcome_details(done: &AuditEvent, started: Started, why: Option<&str>) -> St
 /// What a store's refusal or failure says, in French (pages and journal).
 pub fn store_reason(e: &StoreError) -> String {
     match e {
-        StoreError::Unavailable(_) => {
-            "l'annuaire des comptes est indisponible, le changement n'est pas confirmé".into()
-        }
+        StoreError::Unavailable(_) => "l'annuaire des comptes ne répond pas, le changement \
+            n'est pas confirmé (l'entretien vérifiera l'annuaire)"
+            .into(),
         StoreError::Refused(why) => why.clone(),
         StoreError::EntryMissing(id) => {
             format!("aucune entrée de l'annuaire des comptes ne porte l'identifiant {id}")

@@ -97,29 +97,8 @@ impl Directory {
     /// Adds the entry of an index row: `unlocked` says whether it has a password and must
     /// change it; `lock` is written after.
     pub fn add_entry(&mut self, account: AccountRef, unlocked: AccountState, lock: Option<&str>) {
-        let dn = self.dn(account);
         let uid = self.identifiant(account);
-        let mut attrs: Vec<(&str, std::collections::HashSet<&str>)> = vec![
-            ("objectClass", ["inetOrgPerson"].into()),
-            ("uid", [uid.as_str()].into()),
-            ("cn", ["Compte de test"].into()),
-            ("sn", ["Test"].into()),
-            ("pwdPolicySubentry", [policy(account.kind)].into()),
-        ];
-        if unlocked != AccountState::NonNotifie {
-            attrs.push(("userPassword", [OWN_PASSWORD].into()));
-        }
-        self.service.add(&dn, attrs).unwrap().success().unwrap();
-        let mut mods = Vec::new();
-        if unlocked == AccountState::Notifie {
-            mods.push(Mod::Replace("pwdReset", ["TRUE"].into()));
-        }
-        if let Some(lock) = lock {
-            mods.push(Mod::Replace("pwdAccountLockedTime", [lock].into()));
-        }
-        if !mods.is_empty() {
-            self.service.modify(&dn, mods).unwrap().success().unwrap();
-        }
+        add_entry(&mut self.service, account.kind, &uid, unlocked, lock);
     }
 
     /// A bind as the entry: its result code and the password policy's error.
@@ -157,6 +136,39 @@ impl Directory {
         }
         .unwrap();
         account
+    }
+}
+
+/// Adds the entry `uid` of `kind` as the service account: `unlocked` says whether it has a
+/// password ([`OWN_PASSWORD`]) and must change it; `lock` is written after.
+pub fn add_entry(
+    service: &mut LdapConn,
+    kind: AccountKind,
+    uid: &str,
+    unlocked: AccountState,
+    lock: Option<&str>,
+) {
+    let dn = format!("uid={uid},{}", base(kind));
+    let mut attrs: Vec<(&str, std::collections::HashSet<&str>)> = vec![
+        ("objectClass", ["inetOrgPerson"].into()),
+        ("uid", [uid].into()),
+        ("cn", ["Compte de test"].into()),
+        ("sn", ["Test"].into()),
+        ("pwdPolicySubentry", [policy(kind)].into()),
+    ];
+    if unlocked != AccountState::NonNotifie {
+        attrs.push(("userPassword", [OWN_PASSWORD].into()));
+    }
+    service.add(&dn, attrs).unwrap().success().unwrap();
+    let mut mods = Vec::new();
+    if unlocked == AccountState::Notifie {
+        mods.push(Mod::Replace("pwdReset", ["TRUE"].into()));
+    }
+    if let Some(lock) = lock {
+        mods.push(Mod::Replace("pwdAccountLockedTime", [lock].into()));
+    }
+    if !mods.is_empty() {
+        service.modify(&dn, mods).unwrap().success().unwrap();
     }
 }
 

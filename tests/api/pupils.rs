@@ -10,8 +10,8 @@ use secrecy::SecretString;
 
 use crate::delegations::delegate;
 use crate::helpers::{
-    COLLEGE, LYCEE, PRINCIPAL_PW, Page, TestApp, add_agent, add_pupil, audit_rows, captured_logs,
-    hidden_field, seed_staff, t0,
+    COLLEGE, LYCEE, PRINCIPAL_PW, Page, TestApp, TestAppBuilder, add_agent, add_pupil, audit_rows,
+    captured_logs, hidden_field, seed_staff, t0,
 };
 
 pub struct Cast {
@@ -25,7 +25,12 @@ pub struct Cast {
 /// The collège and the lycée with a few pupils, the referent delegated `eleves` on the
 /// collège, the CPE `responsables` only.
 pub async fn app_with_pupils() -> (TestApp, Cast) {
-    let app = TestApp::spawn().await;
+    app_with_pupils_on(TestApp::builder()).await
+}
+
+/// The same, on an app built by `builder` (another account store, say).
+pub async fn app_with_pupils_on(builder: TestAppBuilder) -> (TestApp, Cast) {
+    let app = builder.start().await;
     let mut conn = app.conn();
     seed_staff(&mut conn);
     add_agent(
