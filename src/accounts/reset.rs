@@ -114,7 +114,11 @@ pub fn finish_remote<T>(
         key,
         now,
         |tx| -> Result<Result<T, ResetError>, ResetError> {
-            settle(tx.conn(), started)?;
+            // A store that did not answer may have written: the mark stays for the
+            // reconciliation job, which reads the entry and records what it finds.
+            if !matches!(written, Err(StoreError::Unavailable(_))) {
+                settle(tx.conn(), started)?;
+            }
             match written {
                 Ok(()) => {
                     let out = on_done(tx)?;
@@ -181,10 +185,47 @@ pub fn store_reason(e: &StoreError) -> String {
     }
 }
 
-/// An account of a pending mark.
-pub fn pending_account(kind: &str, id: i64) -> Option<AccountRef> {
-    AccountKind::ALL
-        .into_iter()
-        .find(|k| k.target() == kind)
-        .map(|kind| AccountRef { kind, id })
+/// A remote write whose outcome was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    pub started: Started,
+    pub account: AccountRef,
+    pub started_at: DateTime<Utc>,
+}
+
+/// The pending marks older than `before`, oldest first (at most `limit`); a mark naming an
+/// unknown kind fails the read.
+pub fn pending_before(
+    conn: &mut DbConnection,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Pending>> {
+    let rows: Vec<(i64, String, i64, chrono::NaiveDateTime)> = pending::table
+        .filter(pending::started_at.lt(db_instant(before)))
+        .order(pending::started_seq)
+        .limit(limit)
+        .select((
+            pending::started_seq,
+            pending::account_kind,
+            pending::account_id,
+            pending::started_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(seq, kind, id, at)| {
+            let kind = AccountKind::ALL
+                .into_iter()
+                .find(|k| k.target() == kind)
+                .ok_or_else(|| {
+                    diesel::result::Error::DeserializationError(
+                        format!("unknown account kind {kind:?}").into(),
+                    )
+                })?;
+            Ok(Pending {
+                started: Started(seq),
+                account: AccountRef { kind, id },
+                started_at: at.and_utc(),
+            })
+        })
+        .collect()
 }

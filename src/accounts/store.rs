@@ -11,12 +11,15 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use secrecy::SecretString;
 
+pub use super::index::{
+    cache_state, cached_status, covers, expired_provisionals, mark_removed, refresh_cache,
+};
 use super::provisional::expiry;
 use super::{AccountKind, AccountState, StateChange};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::decode::{Maybe, UtcStamp};
-use crate::db::schema::{parents, pupil_parents, pupils};
+use crate::db::schema::{parents, pupils};
 use crate::delegation::policy::Permit;
 use crate::domain::{Identifiant, ParentId, PupilId};
 
@@ -58,6 +61,17 @@ pub struct AccountStatus {
     pub provisional_expires_at: Option<DateTime<Utc>>,
     #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub notified_at: Option<DateTime<Utc>>,
+}
+
+/// What the reconciliation found of a reset whose outcome was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// The provisional password was set and must be changed: the reset happened.
+    Written,
+    /// The password was set but not yet marked to be changed: the mark was added now.
+    Completed,
+    /// Nothing changed since: the reset did not happen.
+    Unchanged,
 }
 
 /// A state change done: from which state to which.
@@ -129,6 +143,27 @@ pub trait AccountStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
+    /// Removes a provisional password not used within its validity (the upkeep job; the
+    /// index says which): the account shows "Notification expirée". Whether one was removed.
+    fn remove_provisional(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// What a reset left pending since `started_at` did, read again from the store (the
+    /// reconciliation job); a local store never leaves one.
+    fn reconcile_reset(
+        &self,
+        _conn: &mut DbConnection,
+        _account: AccountRef,
+        _started_at: DateTime<Utc>,
+        _now: DateTime<Utc>,
+    ) -> Result<Found, StoreError> {
+        Ok(Found::Unchanged)
+    }
+
     /// Unblock, deactivate or reactivate, when the current state allows it
     /// ([`StateChange::apply`]); `NotPossible` otherwise, nothing changed.
     fn change_state(
@@ -144,49 +179,6 @@ pub trait AccountStore: Send + Sync {
 /// Today's store: the `pupils` and `parents` tables.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SqlAccountStore;
-
-/// One statement on the table of the account's kind (the two tables share these columns).
-macro_rules! on_table {
-    ($kind:expr, $t:ident => $body:expr) => {
-        match $kind {
-            AccountKind::Pupil => {
-                use pupils as $t;
-                $body
-            }
-            AccountKind::Parent => {
-                use parents as $t;
-                $body
-            }
-        }
-    };
-}
-
-/// Whether `permit` allows changing `account`: a reset permit of its kind, on the pupil's
-/// establishment or on one of the parent's children's (read on the index: every store).
-pub fn covers(
-    conn: &mut DbConnection,
-    permit: &Permit,
-    account: AccountRef,
-) -> Result<bool, StoreError> {
-    if permit.action() != account.kind.reset_action() {
-        return Ok(false);
-    }
-    let uai = permit.uai().as_str();
-    let found: i64 = match account.kind {
-        AccountKind::Pupil => pupils::table
-            .filter(pupils::id.eq(account.id))
-            .filter(pupils::uai.eq(uai))
-            .count()
-            .get_result(conn)?,
-        AccountKind::Parent => pupil_parents::table
-            .inner_join(pupils::table)
-            .filter(pupil_parents::parent_id.eq(account.id))
-            .filter(pupils::uai.eq(uai))
-            .count()
-            .get_result(conn)?,
-    };
-    Ok(found > 0)
-}
 
 impl SqlAccountStore {
     /// The stored hash (tests; an LDAP store has no such thing).
@@ -238,6 +230,7 @@ impl AccountStore for SqlAccountStore {
                 t::provisional_expires_at.eq(Some(expires)),
                 t::state.eq(AccountState::Notifie.as_str()),
                 t::notified_at.eq(Some(now)),
+                t::provisional_removed_at.eq(None::<chrono::NaiveDateTime>),
                 t::updated_at.eq(now),
             ))
             .execute(conn))?;
@@ -245,6 +238,29 @@ impl AccountStore for SqlAccountStore {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    fn remove_provisional(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let now = db_instant(now);
+        let removed = on_table!(account.kind, t => diesel::update(
+            t::table
+                .filter(t::id.eq(account.id))
+                .filter(t::state.eq(AccountState::Notifie.as_str()))
+                .filter(t::provisional_expires_at.lt(now))
+                .filter(t::provisional_removed_at.is_null()),
+        )
+        .set((
+            t::password_hash.eq(None::<String>),
+            t::provisional_removed_at.eq(Some(now)),
+            t::updated_at.eq(now),
+        ))
+        .execute(conn))?;
+        Ok(removed > 0)
     }
 
     fn change_state(
@@ -268,67 +284,4 @@ impl AccountStore for SqlAccountStore {
             to,
         })
     }
-}
-
-/// What the index holds of an account's state (the SQL store's own truth; a cache of a
-/// remote store's).
-pub fn cached_status(
-    conn: &mut DbConnection,
-    account: AccountRef,
-) -> Result<Option<AccountStatus>, StoreError> {
-    Ok(on_table!(account.kind, t => t::table
-            .filter(t::id.eq(account.id))
-            .select((
-                t::state,
-                t::previous_state,
-                t::must_change,
-                t::provisional_expires_at,
-                t::notified_at,
-            ))
-            .first(conn)
-            .optional())?)
-}
-
-/// Writes a state into the index (and the state an unblock or a reactivation goes back to).
-pub fn cache_state(
-    conn: &mut DbConnection,
-    account: AccountRef,
-    state: AccountState,
-    previous: Option<AccountState>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let now = db_instant(now);
-    on_table!(account.kind, t => diesel::update(t::table.filter(t::id.eq(account.id)))
-        .set((
-            t::state.eq(state.as_str()),
-            t::previous_state.eq(previous.map(AccountState::as_str)),
-            t::updated_at.eq(now),
-        ))
-        .execute(conn))?;
-    Ok(())
-}
-
-/// Writes a remote store's status into the index when it differs from what the index held;
-/// whether it did.
-pub fn refresh_cache(
-    conn: &mut DbConnection,
-    account: AccountRef,
-    status: &AccountStatus,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    if cached_status(conn, account)?.as_ref() == Some(status) {
-        return Ok(false);
-    }
-    let stamp = |t: Option<DateTime<Utc>>| t.map(db_instant);
-    on_table!(account.kind, t => diesel::update(t::table.filter(t::id.eq(account.id)))
-        .set((
-            t::state.eq(status.state.as_str()),
-            t::previous_state.eq(status.previous_state.map(AccountState::as_str)),
-            t::must_change.eq(status.must_change),
-            t::provisional_expires_at.eq(stamp(status.provisional_expires_at)),
-            t::notified_at.eq(stamp(status.notified_at)),
-            t::updated_at.eq(db_instant(now)),
-        ))
-        .execute(conn))?;
-    Ok(true)
 }

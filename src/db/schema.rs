@@ -66,6 +66,7 @@ diesel::table! {
         previous_state -> Nullable<Text>,
         siecle_id -> Nullable<Text>,
         departure_date -> Nullable<Date>,
+        provisional_removed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -89,6 +90,7 @@ diesel::table! {
         activated_at -> Nullable<Timestamp>,
         password_changed_at -> Nullable<Timestamp>,
         previous_state -> Nullable<Text>,
+        provisional_removed_at -> Nullable<Timestamp>,
     }
 }
 

@@ -51,7 +51,7 @@ pub fn provisional(password: &str) -> Provisional {
 }
 
 /// A permit minted the only way there is: `authorize`, for a principal of `uai`.
-fn permit(action: Action, uai: &str) -> Permit {
+pub fn permit(action: Action, uai: &str) -> Permit {
     let uai = Uai::parse(uai).unwrap();
     let principal = Agent {
         uid: "cperrin".into(),

@@ -79,15 +79,16 @@ impl LdapServer {
         let Some((_, pid)) = &self.own else {
             panic!("the shared slapd is not ours to stop");
         };
-        let _ = Command::new("kill").arg(pid.to_string()).status();
-        let proc_dir = PathBuf::from(format!("/proc/{pid}"));
-        for _ in 0..200 {
-            if !proc_dir.exists() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        panic!("slapd {pid} did not stop");
+        stop_pid(*pid);
+    }
+
+    /// Something that stops this test's own slapd from anywhere (a store's pause).
+    pub fn stopper(&self) -> impl Fn() + Send + Sync + 'static {
+        let Some((_, pid)) = &self.own else {
+            panic!("the shared slapd is not ours to stop");
+        };
+        let pid = *pid;
+        move || stop_pid(pid)
     }
 
     /// Starts the same server again (same ports, certificates, data).
@@ -167,6 +168,18 @@ impl LdapServer {
             .unwrap();
         conn
     }
+}
+
+fn stop_pid(pid: u32) {
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    for _ in 0..200 {
+        if !proc_dir.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("slapd {pid} did not stop");
 }
 
 /// The service account of tests/ldap/staff.ldif.

@@ -24,6 +24,7 @@ mod import_transfers;
 mod journal;
 mod layering;
 mod ldap_accounts;
+mod ldap_faults;
 mod ldap_resets;
 mod ldap_server;
 mod ldap_signin;

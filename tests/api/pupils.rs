@@ -289,8 +289,29 @@ async fn an_expired_provisional_password_shows_as_expired_and_can_be_reissued() 
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Notifié (expiré le 24/11/2026)"));
+    assert!(page.contains("Notification expirée (le 24/11/2026)"));
     assert!(page.contains("Réinitialiser le mot de passe"));
+    // The upkeep removes the unused provisional password, once (the app's own job may have
+    // done it already); its audit row names the job.
+    let store = educt_admin::accounts::store::SqlAccountStore;
+    let key = crate::helpers::test_key();
+    let upkeep = || {
+        educt_admin::usecases::account_upkeep::run_once(&mut app.conn(), &key, &store, t0())
+            .unwrap()
+            .provisionals_removed
+    };
+    assert!(upkeep() <= 1);
+    assert_eq!(upkeep(), 0);
+    assert_eq!(
+        pupils::password_hash(&mut app.conn(), cast.hostile).unwrap(),
+        None
+    );
+    let rows = audit_rows(&mut app.conn());
+    let last = rows.last().unwrap();
+    assert_eq!(
+        (last.0.as_str(), last.1.as_str()),
+        ("job:entretien", "eleve.expire_provisional")
+    );
     let csrf = hidden_field(&page, "csrf_token");
     let res = app
         .client

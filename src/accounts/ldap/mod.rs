@@ -11,6 +11,7 @@
 pub mod entry;
 mod ops;
 pub mod ppolicy;
+mod upkeep;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -23,8 +24,8 @@ use self::entry::{Entry, Lock, PERMANENT_LOCK};
 use self::ops::{Ops, replace};
 use super::provisional::{VALIDITY_MONTHS, expiry};
 use super::store::{
-    AccountRef, AccountStatus, AccountStore, Provisional, StoreError, Transition, cache_state,
-    cached_status, covers, refresh_cache,
+    AccountRef, AccountStatus, AccountStore, Found, Provisional, StoreError, Transition,
+    cache_state, cached_status, covers, refresh_cache,
 };
 use super::{AccountKind, AccountState, StateChange};
 use crate::config::AccountsLdapSettings;
@@ -232,6 +233,25 @@ impl AccountStore for LdapAccountStore {
 
     fn is_remote(&self) -> bool {
         true
+    }
+
+    fn remove_provisional(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.remove_unused(conn, account, now)
+    }
+
+    fn reconcile_reset(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+        started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Found, StoreError> {
+        self.reread_reset(conn, account, started_at, now)
     }
 
     fn set_provisional(
