@@ -126,6 +126,11 @@ pub trait AccountStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Option<AccountStatus>, StoreError>;
 
+    /// Whether the store answers (readiness probe): a local store always does.
+    fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Whether writes leave our database: then a reset is audited as started before the
     /// write and its outcome after (`accounts::reset`).
     fn is_remote(&self) -> bool {

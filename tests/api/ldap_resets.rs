@@ -199,3 +199,18 @@ async fn the_directory_state_wins_and_its_refusals_are_french() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn readiness_reports_the_account_store() {
+    let mut server = LdapServer::start_own(false);
+    let (app, _) = app_on(&server).await;
+    assert_eq!(app.get("/health/ready").await.status(), 200);
+    server.stop();
+    let asked = std::time::Instant::now();
+    let res = app.get("/health/ready").await;
+    assert!(asked.elapsed().as_secs() < 5);
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.text().await.unwrap(), "account store unavailable\n");
+    server.restart();
+    assert_eq!(app.get("/health/ready").await.status(), 200, "healed");
+}

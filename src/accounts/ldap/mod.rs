@@ -235,6 +235,10 @@ impl AccountStore for LdapAccountStore {
         true
     }
 
+    fn ping(&self) -> Result<(), StoreError> {
+        self.call(|mut ops| async move { ops.who_am_i().await })
+    }
+
     fn remove_provisional(
         &self,
         conn: &mut DbConnection,

@@ -156,6 +156,28 @@ impl Ops {
     }
 }
 
+impl Ops {
+    /// "Who am I?" (RFC 4532): the server answers, and we are bound.
+    pub async fn who_am_i(&mut self) -> Result<(), StoreError> {
+        let timeout = self.timeout();
+        let answer = self
+            .ldap
+            .with_timeout(timeout)
+            .extended(ldap3::exop::WhoAmI)
+            .await;
+        let ldap3::result::ExopResult(_, result) =
+            answer.map_err(|e| transport(&self.discard, e))?;
+        if result.rc == 0 {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "who am I? refused (rc {})",
+                result.rc
+            )))
+        }
+    }
+}
+
 fn refused_unless_done(result: LdapResult) -> Result<(), StoreError> {
     if result.rc == 0 {
         Ok(())
