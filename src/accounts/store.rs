@@ -21,7 +21,7 @@ use crate::db::DbConnection;
 use crate::db::decode::{Maybe, UtcStamp};
 use crate::db::schema::{parents, pupils};
 use crate::delegation::policy::Permit;
-use crate::domain::{Identifiant, ParentId, PupilId};
+use crate::domain::{Identifiant, ParentId, PupilId, Uai};
 
 /// One account: its kind and its id (a pupil's or a parent's, as the kind says).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +61,40 @@ pub struct AccountStatus {
     pub provisional_expires_at: Option<DateTime<Utc>>,
     #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub notified_at: Option<DateTime<Utc>>,
+}
+
+/// What bringing the store in line with the index did for one establishment (after an
+/// import): entries added and updated (provisioning), accounts the store does not hold, and
+/// refusals; the lines are French and name people.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub added: usize,
+    pub updated: usize,
+    /// Accounts without an entry, provisioning off: "Zoë Lefèvre (z.lefevre, 3A)".
+    pub missing: Vec<String>,
+    /// Entries the store refused to add or update, with its reason.
+    pub refused: Vec<String>,
+    /// The store stopped answering before the end: the next import goes on.
+    pub interrupted: bool,
+}
+
+impl SyncReport {
+    /// One French sentence (the audit row's details, the import page's line).
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "annuaire des comptes : {} entrées créées, {} mises à jour, {} comptes introuvables, {} refus",
+            self.added,
+            self.updated,
+            self.missing.len(),
+            self.refused.len()
+        );
+        if self.interrupted {
+            s.push_str(
+                " ; l'annuaire ne répondait plus, la suite sera faite à la prochaine importation",
+            );
+        }
+        s
+    }
 }
 
 /// What the reconciliation found of a reset whose outcome was not recorded.
@@ -125,6 +159,23 @@ pub trait AccountStore: Send + Sync {
         account: AccountRef,
         now: DateTime<Utc>,
     ) -> Result<Option<AccountStatus>, StoreError>;
+
+    /// Brings the store in line with the index for the establishment `uai` after an import:
+    /// nothing to do for our own tables.
+    fn sync_establishment(
+        &self,
+        _conn: &mut DbConnection,
+        _uai: &Uai,
+        _now: DateTime<Utc>,
+    ) -> Result<SyncReport, StoreError> {
+        Ok(SyncReport::default())
+    }
+
+    /// A leaver about to be deleted from the index: with provisioning, his entry is locked
+    /// for good; whether it was.
+    fn retire(&self, _kind: AccountKind, _identifiant: &Identifiant) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 
     /// Whether the store answers (readiness probe): a local store always does.
     fn ping(&self) -> Result<(), StoreError> {

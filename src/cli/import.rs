@@ -5,9 +5,13 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::accounts::AccountKind;
+use crate::accounts::reset::store_reason;
+use crate::accounts::store::AccountStore;
 use crate::audit::cli_actor;
 use crate::clock::local_day;
 use crate::db::DbConnection;
+use crate::domain::Identifiant;
 use crate::domain::Uai;
 use crate::import::ImportError;
 use crate::import::apply::ImportReport;
@@ -103,6 +107,7 @@ pub fn run(
     conn: &mut DbConnection,
     key: &AppKey,
     tz: chrono_tz::Tz,
+    store: &dyn AccountStore,
     command: ImportCommand,
 ) -> Result<String, ImportError> {
     let request = load(&command)?;
@@ -112,7 +117,7 @@ pub fn run(
         bar.get_or_init(|| progress_bar(total))
             .set_position(done as u64)
     };
-    let report = usecases::import::import(conn, key, tz, None, &ctx, &request, &progress)
+    let report = usecases::import::import(conn, key, tz, store, None, &ctx, &request, &progress)
         .map_err(|f| ImportError::Refused(f.message))?;
     if let Some(b) = bar.get() {
         b.finish_and_clear();
@@ -142,6 +147,10 @@ pub fn render(report: &ImportReport, dry_run: bool) -> String {
         out.push_str("\navertissement : ");
         out.push_str(w);
     }
+    for line in &report.directory {
+        out.push('\n');
+        out.push_str(line);
+    }
     out
 }
 
@@ -150,6 +159,7 @@ pub fn run_purge(
     conn: &mut DbConnection,
     key: &AppKey,
     tz: chrono_tz::Tz,
+    store: &dyn AccountStore,
     apply_it: bool,
 ) -> Result<String, ImportError> {
     let now = chrono::Utc::now();
@@ -166,8 +176,25 @@ pub fn run_purge(
         }
         return Ok(out);
     }
+    // The leavers' entries are locked for good first (with provisioning): a directory that
+    // does not answer stops the purge before anything is deleted.
+    let mut locked = 0;
+    for (_, identifiant) in purgeable(conn, today)? {
+        let Ok(uid) = Identifiant::parse(&identifiant) else {
+            continue;
+        };
+        match store.retire(AccountKind::Pupil, &uid) {
+            Ok(done) => locked += usize::from(done),
+            Err(e) => {
+                return Err(ImportError::Refused(format!(
+                    "Purge arrêtée, rien n'a été supprimé : {}.",
+                    store_reason(&e)
+                )));
+            }
+        }
+    }
     let (pupils, parents) = purge(conn, key, now, today, &cli_actor())?;
     Ok(format!(
-        "{pupils} pupil(s) and {parents} parent(s) deleted; their identifiants stay reserved"
+        "{pupils} pupil(s) and {parents} parent(s) deleted; their identifiants stay reserved; {locked} directory entr(y/ies) locked"
     ))
 }

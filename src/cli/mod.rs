@@ -16,7 +16,9 @@ use crate::audit::{self, VerifyError};
 use crate::config::Settings;
 use crate::db::{self, DbConnection};
 use crate::secrets::AppKey;
-use crate::startup::{Application, StartOptions, StartupError, load_key, open_database};
+use crate::startup::{
+    Application, StartOptions, StartupError, load_key, open_account_store, open_database,
+};
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -121,12 +123,18 @@ pub fn run(cli: Cli) -> Result<ExitCode, StartupError> {
         Command::Delegations {
             command: DelegationsCommand::List { uai },
         } => list_delegations(&settings, uai),
-        Command::Import { command } => operate(&settings, false, |conn, key| {
-            import::run(conn, key, tz, command)
-        }),
-        Command::Purge { apply } => operate(&settings, false, |conn, key| {
-            import::run_purge(conn, key, tz, apply)
-        }),
+        Command::Import { command } => {
+            let store = open_account_store(&settings)?;
+            operate(&settings, false, |conn, key| {
+                import::run(conn, key, tz, &*store, command)
+            })
+        }
+        Command::Purge { apply } => {
+            let store = open_account_store(&settings)?;
+            operate(&settings, false, |conn, key| {
+                import::run_purge(conn, key, tz, &*store, apply)
+            })
+        }
         Command::Agents { demo, command } => operate(&settings, demo, |conn, key| {
             agents::run(conn, key, chrono::Utc::now(), command)
         }),

@@ -44,8 +44,11 @@ pub struct AccountsLdapSettings {
     pub pupils_base: String,
     /// Where parents' entries live (e.g. `ou=responsables,dc=ac-exemple,dc=fr`).
     pub parents_base: String,
-    /// The object class of the accounts' entries (also given to the entries provisioned).
+    /// The object class of the accounts' entries (the one searched for).
     pub object_class: String,
+    /// The object classes of an entry the import adds (with `provision`): the searched one
+    /// and those that allow the mapped attributes (birth date, class).
+    pub provision_object_classes: Vec<String>,
     /// Whether the import adds missing entries, updates names and classes, and locks
     /// leavers at purge; otherwise it only links to the entries that exist.
     pub provision: bool,
@@ -69,9 +72,9 @@ pub struct AccountAttributes {
     pub last_name: String,
     pub first_name: String,
     pub common_name: String,
-    /// A pupil's birth date (`YYYYMMDD` or `YYYY-MM-DD`).
+    /// A pupil's birth date (`YYYYMMDD`), written at provisioning; empty: not written.
     pub birth_date: String,
-    /// A pupil's class.
+    /// A pupil's class, written at provisioning and kept up to date; empty: not written.
     pub division: String,
     pub mail: String,
 }
@@ -89,6 +92,7 @@ impl Default for AccountsLdapSettings {
             pupils_base: String::new(),
             parents_base: String::new(),
             object_class: "inetOrgPerson".into(),
+            provision_object_classes: vec!["inetOrgPerson".into()],
             provision: false,
             connect_timeout_ms: 2000,
             timeout_ms: 5000,

@@ -62,6 +62,9 @@ pub struct ImportReport {
     /// An older file applied with `--force`.
     pub forced: bool,
     pub warnings: Vec<String>,
+    /// What the account store (the LDAP directory) did after the import (French lines:
+    /// its summary, then the accounts it does not hold or refused).
+    pub directory: Vec<String>,
 }
 
 impl ImportReport {

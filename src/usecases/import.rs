@@ -6,7 +6,8 @@ use chrono_tz::Tz;
 
 use super::authorize::{self, Attempt, NOT_ALLOWED, permitted};
 use super::{Actor, Context, Failure};
-use crate::audit::{AuditAction, Outcome};
+use crate::accounts::store::{AccountStore, StoreError, SyncReport};
+use crate::audit::{self, AuditAction, Outcome};
 use crate::db::DbConnection;
 use crate::delegation::policy::{Action, Permit};
 use crate::domain::Uai;
@@ -86,13 +87,55 @@ fn allowed(permit: Option<&Permit>, ctx: &Context, uai: &Uai) -> Result<bool, Fa
     Ok(false)
 }
 
+/// Brings the account store in line with the imported index (provisioning, or the list of
+/// accounts it does not hold), with its audit row; its French lines for the report.
+fn sync_store(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    store: &dyn AccountStore,
+    ctx: &Context,
+    req: &ImportRequest,
+) -> Result<Vec<String>, Failure> {
+    let synced = match store.sync_establishment(conn, &req.uai, ctx.now) {
+        Ok(synced) => synced,
+        Err(StoreError::Db(e)) => return Err(e.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "account store not synchronised after the import");
+            SyncReport {
+                interrupted: true,
+                ..SyncReport::default()
+            }
+        }
+    };
+    let summary = synced.summary();
+    let row = Attempt::new(req.action())
+        .on("etablissement", &req.uai)
+        .event_in(ctx, Some(&req.uai), Outcome::Success)
+        .details(format!("{summary:.2000}"));
+    audit::audited(conn, key, ctx.now, |tx| -> Result<(), Failure> {
+        tx.append(&row)?;
+        Ok(())
+    })?;
+    let mut lines = vec![summary];
+    lines.extend(
+        synced
+            .missing
+            .into_iter()
+            .map(|l| format!("{l} : aucun compte dans l'annuaire")),
+    );
+    lines.extend(synced.refused);
+    Ok(lines)
+}
+
 /// Reads the files and writes them in one transaction (or rolls it back for a dry run);
 /// `progress` is told (done, total). A file that cannot be read is refused (400, audited);
 /// so is a file older than the last one applied (by `apply`).
+#[allow(clippy::too_many_arguments)]
 pub fn import(
     conn: &mut DbConnection,
     key: &AppKey,
     tz: Tz,
+    store: &dyn AccountStore,
     permit: Option<&Permit>,
     ctx: &Context,
     req: &ImportRequest,
@@ -124,7 +167,12 @@ pub fn import(
         }),
     };
     match apply(conn, key, ctx.now, &req.uai, &data, &opts, progress) {
-        Ok(report) => Ok(report),
+        Ok(mut report) => {
+            if store.is_remote() && !req.dry_run {
+                report.directory = sync_store(conn, key, store, ctx, req)?;
+            }
+            Ok(report)
+        }
         Err(ImportError::Refused(m)) => Err(Failure::bad_input(m)),
         Err(ImportError::Db(e)) => Err(Failure::internal(e.to_string())),
         Err(e) => Err(Failure::bad_input(format!(

@@ -228,11 +228,13 @@ pub async fn run_import(who: Asker, payload: Multipart) -> Result<HttpResponse, 
         Ok(r) => r,
         Err(message) => return shown.page(&chrome, Some(&message), None),
     };
+    let store = state.accounts.clone();
     let imported = call(&state, &signed_in, &meta, move |conn, c| {
         Ok(import::import(
             conn,
             &c.key,
             c.tz,
+            &*store,
             Some(&permit),
             &c.ctx,
             &request,

@@ -25,6 +25,7 @@ mod journal;
 mod layering;
 mod ldap_accounts;
 mod ldap_faults;
+mod ldap_provision;
 mod ldap_resets;
 mod ldap_server;
 mod ldap_signin;

@@ -2,6 +2,7 @@
 //! collision, a revocation twice, a permit used for another action, an import without a
 //! permit and the operator's refused import (each refusal with its audit row).
 
+use educt_admin::accounts::store::SqlAccountStore;
 use educt_admin::audit::AuditAction;
 use educt_admin::delegation::policy::Action;
 use educt_admin::domain::{Agent, Uai};
@@ -124,10 +125,28 @@ fn only_the_operator_imports_without_a_permit_and_his_refusals_are_audited() {
         force: false,
     };
     let agent_ctx = Context::new(Actor::Agent("principal.college".into()), t0());
-    let refused = import::import(&mut conn, &key, tz, None, &agent_ctx, &req, &|_, _| {});
+    let refused = import::import(
+        &mut conn,
+        &key,
+        tz,
+        &SqlAccountStore,
+        None,
+        &agent_ctx,
+        &req,
+        &|_, _| {},
+    );
     assert_eq!(refused.unwrap_err().class, FailureClass::Forbidden);
     let operator = Context::new(Actor::Cli("root".into()), t0());
-    let bad = import::import(&mut conn, &key, tz, None, &operator, &req, &|_, _| {});
+    let bad = import::import(
+        &mut conn,
+        &key,
+        tz,
+        &SqlAccountStore,
+        None,
+        &operator,
+        &req,
+        &|_, _| {},
+    );
     let failure = bad.unwrap_err();
     assert_eq!(failure.class, FailureClass::BadInput);
     assert!(

@@ -11,6 +11,7 @@
 pub mod entry;
 mod ops;
 pub mod ppolicy;
+mod provision;
 mod upkeep;
 
 use std::collections::HashMap;
@@ -24,8 +25,8 @@ use self::entry::{Entry, Lock, PERMANENT_LOCK};
 use self::ops::{Ops, replace};
 use super::provisional::{VALIDITY_MONTHS, expiry};
 use super::store::{
-    AccountRef, AccountStatus, AccountStore, Found, Provisional, StoreError, Transition,
-    cache_state, cached_status, covers, refresh_cache,
+    AccountRef, AccountStatus, AccountStore, Found, Provisional, StoreError, SyncReport,
+    Transition, cache_state, cached_status, covers, refresh_cache,
 };
 use super::{AccountKind, AccountState, StateChange};
 use crate::config::AccountsLdapSettings;
@@ -34,7 +35,7 @@ use crate::db::schema::{parents, pupils};
 use crate::delegation::policy::Permit;
 use crate::directory::DirectoryError;
 use crate::directory::ldap_pool::{Connection, LdapPool};
-use crate::domain::Identifiant;
+use crate::domain::{Identifiant, Uai};
 
 /// Called between the two writes of a reset (tests stop the server there).
 pub type Pause = Arc<dyn Fn() + Send + Sync>;
@@ -233,6 +234,19 @@ impl AccountStore for LdapAccountStore {
 
     fn is_remote(&self) -> bool {
         true
+    }
+
+    fn sync_establishment(
+        &self,
+        conn: &mut DbConnection,
+        uai: &Uai,
+        now: DateTime<Utc>,
+    ) -> Result<SyncReport, StoreError> {
+        self.sync_in(conn, uai, now)
+    }
+
+    fn retire(&self, kind: AccountKind, identifiant: &Identifiant) -> Result<bool, StoreError> {
+        self.retire_one(kind, identifiant)
     }
 
     fn ping(&self) -> Result<(), StoreError> {

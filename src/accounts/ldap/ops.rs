@@ -44,6 +44,18 @@ impl Ops {
 
     /// The entry of `uid` under `base`: missing, or several, are errors naming it.
     pub async fn find(&mut self, base: &str, uid: &Identifiant) -> Result<Entry, StoreError> {
+        let attrs = STATE_ATTRIBUTES.iter().map(|a| a.to_string()).collect();
+        let e = self.find_with(base, uid, attrs).await?;
+        Ok(Entry::from_attrs(e.dn, &e.attrs, &e.bin_attrs))
+    }
+
+    /// The entry of `uid` under `base` with the attributes `attrs`.
+    pub async fn find_with(
+        &mut self,
+        base: &str,
+        uid: &Identifiant,
+        attrs: Vec<String>,
+    ) -> Result<SearchEntry, StoreError> {
         let s = self.settings.clone();
         let filter = format!(
             "(&(objectClass={})({}={}))",
@@ -58,7 +70,7 @@ impl Ops {
             .ldap
             .with_search_options(options)
             .with_timeout(timeout)
-            .search(base, Scope::Subtree, &filter, STATE_ATTRIBUTES.to_vec())
+            .search(base, Scope::Subtree, &filter, attrs)
             .await;
         let ldap3::SearchResult(entries, result) =
             found.map_err(|e| transport(&self.discard, e))?;
@@ -78,10 +90,20 @@ impl Ops {
         if entries.len() > 1 {
             return Err(StoreError::Duplicate(uid.clone()));
         }
-        let e = entries
+        entries
             .pop()
-            .ok_or_else(|| StoreError::EntryMissing(uid.clone()))?;
-        Ok(Entry::from_attrs(e.dn, &e.attrs, &e.bin_attrs))
+            .ok_or_else(|| StoreError::EntryMissing(uid.clone()))
+    }
+
+    /// Adds an entry (provisioning).
+    pub async fn add(
+        &mut self,
+        dn: &str,
+        attrs: Vec<(String, HashSet<String>)>,
+    ) -> Result<(), StoreError> {
+        let timeout = self.timeout();
+        let answer = self.ldap.with_timeout(timeout).add(dn, attrs).await;
+        refused_unless_done(answer.map_err(|e| transport(&self.discard, e))?)
     }
 
     /// A policy entry's `pwdLockoutDuration` (`None`: none, or 0: locked until unblocked).
@@ -135,10 +157,10 @@ impl Ops {
 
     /// Modifies `dn`; `relax` lets the service remove `pwdFailureTime` (ppolicy keeps it
     /// from ordinary writes).
-    pub async fn modify(
+    pub async fn modify<S: AsRef<[u8]> + Eq + std::hash::Hash>(
         &mut self,
         dn: &str,
-        mods: Vec<Mod<&str>>,
+        mods: Vec<Mod<S>>,
         relax: bool,
     ) -> Result<(), StoreError> {
         let timeout = self.timeout();

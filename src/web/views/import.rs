@@ -48,6 +48,10 @@ pub fn import_page(v: &ImportView<'_>) -> Markup {
                         h3 { "Élèves partis vers l'établissement qui les avait demandés" }
                         ul { @for l in &r.moved_out { li { (l) } } }
                     }
+                    @if !r.directory.is_empty() {
+                        h3 { "Annuaire des comptes" }
+                        ul { @for l in r.directory.iter().take(200) { li { (l) } } }
+                    }
                     @if let Some(csv) = v.report_csv {
                         @if !r.warnings.is_empty() {
                             p { a download=(format!("import-{}-avertissements.csv", v.uai))
