@@ -5,10 +5,11 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 
+use super::Outcome;
 use super::StoredEvent;
 use crate::csv_export::to_csv;
 use crate::db::DbConnection;
-use crate::db::schema::audit_events;
+use crate::db::schema::{audit_events, pending_account_writes};
 use crate::domain::{ParseError, Uai, parse_form_day};
 
 pub const PAGE_SIZE: i64 = 50;
@@ -27,6 +28,9 @@ pub struct JournalRow {
     pub client: String,
     pub request_id: String,
     pub details: String,
+    /// A write to the account store begun, whose outcome is not known yet (the
+    /// reconciliation job will record it).
+    pub awaiting: bool,
 }
 
 impl JournalRow {
@@ -47,6 +51,7 @@ impl JournalRow {
             client: e.client_addr.unwrap_or_default(),
             request_id: e.request_id.unwrap_or_default(),
             details: e.details.unwrap_or_default(),
+            awaiting: false,
         }
     }
 }
@@ -156,8 +161,28 @@ pub fn page(
     let mut rows = filter.rows(conn, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1)?;
     let has_next = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
+    let started: Vec<i64> = rows
+        .iter()
+        .filter(|e| e.event.outcome == Outcome::Started)
+        .map(|e| e.seq)
+        .collect();
+    let awaiting: Vec<i64> = if started.is_empty() {
+        Vec::new()
+    } else {
+        pending_account_writes::table
+            .filter(pending_account_writes::started_seq.eq_any(&started))
+            .select(pending_account_writes::started_seq)
+            .load(conn)?
+    };
     Ok((
-        rows.into_iter().map(|e| JournalRow::of(e, tz)).collect(),
+        rows.into_iter()
+            .map(|e| {
+                let waiting = awaiting.contains(&e.seq);
+                let mut row = JournalRow::of(e, tz);
+                row.awaiting = waiting;
+                row
+            })
+            .collect(),
         has_next,
     ))
 }

@@ -214,3 +214,35 @@ async fn readiness_reports_the_account_store() {
     server.restart();
     assert_eq!(app.get("/health/ready").await.status(), 200, "healed");
 }
+
+#[tokio::test]
+async fn a_directory_that_stops_gets_a_french_503_and_the_journal_shows_the_unknown_outcome() {
+    let mut server = LdapServer::start_own(false);
+    let (app, cast) = app_on(&server).await;
+    app.signed_in("referent", "Referent-2026").await;
+    let path = format!("/depannage/eleve/{}/reinitialisation", cast.zoe);
+    let confirm = app.get(&path).await.text().await.unwrap();
+    let csrf = hidden_field(&confirm, "csrf_token");
+    server.stop();
+    let res = app
+        .client
+        .post(app.url(&path))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "5");
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Annuaire des comptes indisponible"), "{body}");
+    assert_eq!(pending(&app), 1);
+    app.signed_in("principal", crate::helpers::PRINCIPAL_PW).await;
+    let journal = app
+        .get(&format!("/journal?uai={}", crate::helpers::COLLEGE))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(journal.contains("issue inconnue, vérification en cours"), "{journal}");
+    server.restart();
+}

@@ -57,7 +57,7 @@ pub fn journal_page(
                         @for r in rows {
                             tr {
                                 td { (r.at) } td { (r.actor) } td { (AuditAction::label_of(&r.action)) } td { (r.target) }
-                                td { (Outcome::label_of(&r.outcome)) } td { (r.delegation) }
+                                td { (Outcome::label_of(&r.outcome)) @if r.awaiting { " — issue inconnue, vérification en cours" } } td { (r.delegation) }
                                 td { (r.gate) @if !r.client.is_empty() { " " (r.client) } }
                                 td { (r.details) }
                             }
