@@ -57,9 +57,6 @@ pub struct AccountsLdapSettings {
     pub timeout_ms: u64,
     pub pool_size: usize,
     pub idle_check_ms: u64,
-    /// Largest number of entries one search may return (the periodic refresh pages
-    /// through the establishment's classes).
-    pub size_limit: i32,
     pub attributes: AccountAttributes,
 }
 
@@ -98,7 +95,6 @@ impl Default for AccountsLdapSettings {
             timeout_ms: 5000,
             pool_size: 8,
             idle_check_ms: 10_000,
-            size_limit: 5000,
             attributes: AccountAttributes::default(),
         }
     }

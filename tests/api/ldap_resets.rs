@@ -236,13 +236,17 @@ async fn a_directory_that_stops_gets_a_french_503_and_the_journal_shows_the_unkn
     let body = res.text().await.unwrap();
     assert!(body.contains("Annuaire des comptes indisponible"), "{body}");
     assert_eq!(pending(&app), 1);
-    app.signed_in("principal", crate::helpers::PRINCIPAL_PW).await;
+    app.signed_in("principal", crate::helpers::PRINCIPAL_PW)
+        .await;
     let journal = app
         .get(&format!("/journal?uai={}", crate::helpers::COLLEGE))
         .await
         .text()
         .await
         .unwrap();
-    assert!(journal.contains("issue inconnue, vérification en cours"), "{journal}");
+    assert!(
+        journal.contains("issue inconnue, vérification en cours"),
+        "{journal}"
+    );
     server.restart();
 }
