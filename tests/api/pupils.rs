@@ -208,7 +208,7 @@ async fn a_reset_shows_the_password_once_and_stores_only_its_hash() {
         .definition("Mot de passe provisoire")
         .unwrap();
     let password = grouped.replace(' ', "");
-    assert_eq!(password.len(), 11);
+    assert_eq!(password.len(), 12);
     assert!(
         password
             .bytes()
