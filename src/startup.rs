@@ -15,6 +15,7 @@ use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 
 use crate::accounts::batch;
+use crate::accounts::password_rules::PasswordRules;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::DirectoryKind;
 use crate::config::{ConfigError, ServerSettings, Settings};
@@ -27,6 +28,7 @@ use crate::secrets::{AppKey, KeyError};
 use crate::telemetry::RequestSpan;
 use crate::tls::{self, TlsError};
 use crate::web::state::AppState;
+use crate::web::views::letters::LetterPortal;
 use crate::web::{errors, input_guard, origin, routes, security_headers, session_guard};
 
 /// `host:port`, the default instance id.
@@ -290,6 +292,25 @@ fn http_server(
     .run())
 }
 
+/// Where the letters send pupils and parents: `letters.portal_url`, or our first sign-in page
+/// under the public URL (else the address bound), or the EduConnect portal.
+fn letter_portal(settings: &Settings, addr: SocketAddr, tls: bool) -> LetterPortal {
+    let scheme = if tls { "https" } else { "http" };
+    let url = settings.portal_url(&format!("{scheme}://{addr}"));
+    let guessed = settings.letters.portal_url.is_none() && settings.server.public_url.is_none();
+    if settings.activation_enabled() && guessed && addr.ip().is_unspecified() {
+        tracing::warn!(
+            %url,
+            "the letters print the address bound: set server.public_url (or letters.portal_url)"
+        );
+    }
+    LetterPortal {
+        url,
+        ours: settings.activation_enabled(),
+        rules: PasswordRules::from_settings(&settings.passwords),
+    }
+}
+
 impl Application {
     pub fn build(settings: Settings, options: StartOptions) -> Result<Self, StartupError> {
         let tls_config = tls_for(&settings, options.demo)?;
@@ -309,6 +330,7 @@ impl Application {
             .clone()
             .unwrap_or_else(|| default_instance_id(addr.port()));
         release_former_leases(&db, &instance_id)?;
+        let portal = letter_portal(&settings, addr, tls_config.is_some());
         let state = web::Data::new(AppState {
             settings: Arc::new(settings.clone()),
             db,
@@ -317,6 +339,7 @@ impl Application {
             tz: settings.time_zone(),
             directory,
             instance_id,
+            portal,
         });
         let jobs_alive = Arc::new(());
         crate::jobs::spawn_all(

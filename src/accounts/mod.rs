@@ -4,6 +4,7 @@ pub mod batch;
 pub mod identifiants;
 pub mod kind;
 pub mod parents;
+pub mod password_rules;
 pub mod provisional;
 pub mod pupils;
 pub mod reset;
