@@ -1,5 +1,6 @@
 //! Pupil and parent accounts.
 
+pub mod activation;
 pub mod batch;
 pub mod identifiants;
 pub mod kind;

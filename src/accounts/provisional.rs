@@ -34,6 +34,23 @@ pub fn grouped(password: &SecretString) -> String {
         .join(" ")
 }
 
+/// A password typed from its letter: the grouping's spaces (any white space) dropped.
+pub fn as_typed(typed: &SecretString) -> SecretString {
+    SecretString::from(
+        typed
+            .expose_secret()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>(),
+    )
+}
+
+/// Whether `text` could be a provisional password: only symbols of [`ALPHABET`] (of any
+/// length: letters made before a change of [`LENGTH`] stay valid).
+pub fn could_be(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| ALPHABET.contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +70,14 @@ mod tests {
             grouped(&SecretString::from("abcdefghjkmn".to_owned())),
             "abcd efgh jkmn"
         );
+    }
+
+    #[test]
+    fn a_letter_s_grouping_is_typed_without_its_spaces() {
+        let typed = as_typed(&SecretString::from(" abcd efgh\u{a0}jkmn ".to_owned()));
+        assert_eq!(typed.expose_secret(), "abcdefghjkmn");
+        assert!(could_be("abcdefghjkmn") && could_be("abc"));
+        assert!(!could_be("") && !could_be("abcd efgh") && !could_be("Abcdefghjkmn"));
     }
 
     #[test]

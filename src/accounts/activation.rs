@@ -1,0 +1,194 @@
+//! The embedded (SQL) store's side of the first sign-in (`usecases::first_signin`): find the
+//! account an identifiant names with what its letter proves (the provisional password's
+//! hash, its state and expiry), check a birth date against it (a pupil's own, or one of a
+//! parent's children's), and activate it. Nothing here needs a `Permit`: the holder acts on
+//! his own account, once he has proved the letter.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+
+use super::store::AccountRef;
+use super::{AccountKind, AccountState};
+use crate::clock::db_instant;
+use crate::db::DbConnection;
+use crate::db::decode::{Maybe, UtcStamp};
+use crate::db::schema::{parents, pupil_parents, pupils};
+use crate::domain::{Division, Identifiant, ParentId, Uai};
+
+/// What the first sign-in reads of an account (a typed row: a stored state that does not
+/// decode fails the read).
+#[derive(Debug, Clone, Queryable)]
+pub struct Credentials {
+    pub id: i64,
+    #[diesel(deserialize_as = String)]
+    pub state: AccountState,
+    pub password_hash: Option<String>,
+    pub must_change: bool,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
+    pub provisional_expires_at: Option<DateTime<Utc>>,
+}
+
+/// The account an identifiant names.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub account: AccountRef,
+    pub identifiant: Identifiant,
+    pub credentials: Credentials,
+    /// A pupil's establishment and class (a parent has neither of his own).
+    pub uai: Option<Uai>,
+    pub division: Option<Division>,
+}
+
+impl Holder {
+    /// A notified account whose provisional password waits to be replaced.
+    pub fn awaits_activation(&self) -> bool {
+        let c = &self.credentials;
+        c.state == AccountState::Notifie && c.must_change && c.password_hash.is_some()
+    }
+
+    /// Its provisional password's validity is over at `now`.
+    pub fn letter_expired(&self, now: DateTime<Utc>) -> bool {
+        self.credentials
+            .provisional_expires_at
+            .is_some_and(|t| t <= now)
+    }
+}
+
+fn undecodable(e: crate::domain::ParseError) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(Box::new(e))
+}
+
+/// The pupil or the parent whose identifiant this is (pupils and parents share one
+/// namespace: at most one of them). Both tables are always read, so the time taken does not
+/// tell which kind, or whether any, holds it.
+pub fn find_holder(
+    conn: &mut DbConnection,
+    identifiant: &Identifiant,
+) -> QueryResult<Option<Holder>> {
+    let pupil: Option<(Credentials, String, Option<String>)> = pupils::table
+        .filter(pupils::identifiant.eq(identifiant.as_str()))
+        .select((
+            (
+                pupils::id,
+                pupils::state,
+                pupils::password_hash,
+                pupils::must_change,
+                pupils::provisional_expires_at,
+            ),
+            pupils::uai,
+            pupils::division,
+        ))
+        .first(conn)
+        .optional()?;
+    let parent: Option<Credentials> = parents::table
+        .filter(parents::identifiant.eq(identifiant.as_str()))
+        .select((
+            parents::id,
+            parents::state,
+            parents::password_hash,
+            parents::must_change,
+            parents::provisional_expires_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let holder = |kind, credentials: Credentials| Holder {
+        account: AccountRef {
+            kind,
+            id: credentials.id,
+        },
+        identifiant: identifiant.clone(),
+        credentials,
+        uai: None,
+        division: None,
+    };
+    Ok(match (pupil, parent) {
+        (Some((credentials, uai, division)), _) => Some(Holder {
+            uai: Some(Uai::try_from(uai).map_err(undecodable)?),
+            division: division
+                .map(Division::try_from)
+                .transpose()
+                .map_err(undecodable)?,
+            ..holder(AccountKind::Pupil, credentials)
+        }),
+        (None, Some(credentials)) => Some(holder(AccountKind::Parent, credentials)),
+        (None, None) => None,
+    })
+}
+
+/// Whether `day` is the pupil's birth date, or the birth date of one of the parent's
+/// children.
+pub fn birth_date_matches(
+    conn: &mut DbConnection,
+    account: AccountRef,
+    day: NaiveDate,
+) -> QueryResult<bool> {
+    let found: i64 = match account.kind {
+        AccountKind::Pupil => pupils::table
+            .filter(pupils::id.eq(account.id))
+            .filter(pupils::birth_date.eq(day))
+            .count()
+            .get_result(conn)?,
+        AccountKind::Parent => pupil_parents::table
+            .inner_join(pupils::table)
+            .filter(pupil_parents::parent_id.eq(account.id))
+            .filter(pupils::birth_date.eq(day))
+            .count()
+            .get_result(conn)?,
+    };
+    Ok(found > 0)
+}
+
+/// The establishments whose journals an account's first sign-in belongs to: the pupil's,
+/// or every establishment of the parent's children.
+pub fn establishments(conn: &mut DbConnection, holder: &Holder) -> QueryResult<Vec<Uai>> {
+    match (holder.account.kind, &holder.uai) {
+        (AccountKind::Pupil, Some(uai)) => Ok(vec![uai.clone()]),
+        (AccountKind::Pupil, None) => Ok(Vec::new()),
+        (AccountKind::Parent, _) => {
+            super::parents::establishments(conn, ParentId::from(holder.account.id))
+        }
+    }
+}
+
+/// One table's compare-and-set: the account still holds `$old` and waits for activation.
+macro_rules! activate_in {
+    ($t:ident, $conn:expr, $id:expr, $hashes:expr, $now:expr) => {
+        diesel::update(
+            $t::table
+                .filter($t::id.eq($id))
+                .filter($t::password_hash.eq($hashes.0))
+                .filter($t::state.eq(AccountState::Notifie.as_str()))
+                .filter($t::must_change.eq(true)),
+        )
+        .set((
+            $t::password_hash.eq(Some($hashes.1)),
+            $t::must_change.eq(false),
+            $t::provisional_expires_at.eq(None::<chrono::NaiveDateTime>),
+            $t::state.eq(AccountState::Active.as_str()),
+            $t::activated_at.eq(Some($now)),
+            $t::password_changed_at.eq(Some($now)),
+            $t::updated_at.eq($now),
+        ))
+        .execute($conn)
+    };
+}
+
+/// The holder's own password replaces the provisional one whose hash is `provisional`: the
+/// account becomes active, nothing left to change, no expiry. `false` (nothing written) when
+/// the account no longer holds that provisional password or no longer waits (a second
+/// submission, a reset meanwhile): the change happens once.
+pub fn activate(
+    conn: &mut DbConnection,
+    account: AccountRef,
+    provisional: &str,
+    new_hash: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let now = db_instant(now);
+    let hashes = (provisional, new_hash);
+    let changed = match account.kind {
+        AccountKind::Pupil => activate_in!(pupils, conn, account.id, hashes, now)?,
+        AccountKind::Parent => activate_in!(parents, conn, account.id, hashes, now)?,
+    };
+    Ok(changed == 1)
+}
