@@ -35,11 +35,20 @@ pub struct Holder {
     pub identifiant: Identifiant,
     pub credentials: Credentials,
     /// A pupil's establishment and class (a parent has neither of his own).
-    pub uai: Option<Uai>,
-    pub division: Option<Division>,
+    pub pupil: Option<(Uai, Option<Division>)>,
 }
 
 impl Holder {
+    /// A pupil's establishment.
+    pub fn uai(&self) -> Option<&Uai> {
+        self.pupil.as_ref().map(|(uai, _)| uai)
+    }
+
+    /// A pupil's class.
+    pub fn division(&self) -> Option<&Division> {
+        self.pupil.as_ref().and_then(|(_, d)| d.as_ref())
+    }
+
     /// A notified account whose provisional password waits to be replaced.
     pub fn awaits_activation(&self) -> bool {
         let c = &self.credentials;
@@ -98,18 +107,17 @@ pub fn find_holder(
         },
         identifiant: identifiant.clone(),
         credentials,
-        uai: None,
-        division: None,
+        pupil: None,
     };
     Ok(match (pupil, parent) {
-        (Some((credentials, uai, division)), _) => Some(Holder {
-            uai: Some(Uai::try_from(uai).map_err(undecodable)?),
-            division: division
-                .map(Division::try_from)
-                .transpose()
-                .map_err(undecodable)?,
-            ..holder(AccountKind::Pupil, credentials)
-        }),
+        (Some((credentials, uai, division)), _) => {
+            let uai = Uai::try_from(uai).map_err(undecodable)?;
+            let division = division.map(Division::try_from).transpose();
+            Some(Holder {
+                pupil: Some((uai, division.map_err(undecodable)?)),
+                ..holder(AccountKind::Pupil, credentials)
+            })
+        }
         (None, Some(credentials)) => Some(holder(AccountKind::Parent, credentials)),
         (None, None) => None,
     })
@@ -122,26 +130,24 @@ pub fn birth_date_matches(
     account: AccountRef,
     day: NaiveDate,
 ) -> QueryResult<bool> {
-    let found: i64 = match account.kind {
+    let proving: Vec<NaiveDate> = match account.kind {
         AccountKind::Pupil => pupils::table
-            .filter(pupils::id.eq(account.id))
-            .filter(pupils::birth_date.eq(day))
-            .count()
-            .get_result(conn)?,
+            .find(account.id)
+            .select(pupils::birth_date)
+            .load(conn)?,
         AccountKind::Parent => pupil_parents::table
             .inner_join(pupils::table)
             .filter(pupil_parents::parent_id.eq(account.id))
-            .filter(pupils::birth_date.eq(day))
-            .count()
-            .get_result(conn)?,
+            .select(pupils::birth_date)
+            .load(conn)?,
     };
-    Ok(found > 0)
+    Ok(proving.contains(&day))
 }
 
 /// The establishments whose journals an account's first sign-in belongs to: the pupil's,
 /// or every establishment of the parent's children.
 pub fn establishments(conn: &mut DbConnection, holder: &Holder) -> QueryResult<Vec<Uai>> {
-    match (holder.account.kind, &holder.uai) {
+    match (holder.account.kind, holder.uai()) {
         (AccountKind::Pupil, Some(uai)) => Ok(vec![uai.clone()]),
         (AccountKind::Pupil, None) => Ok(Vec::new()),
         (AccountKind::Parent, _) => {

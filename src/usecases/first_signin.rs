@@ -147,7 +147,20 @@ pub(super) struct Attempt<'a> {
     pub holder: Option<Holder>,
 }
 
-impl Attempt<'_> {
+impl<'a> Attempt<'a> {
+    pub fn new(
+        stamp: &'a RequestStamp,
+        now: DateTime<Utc>,
+        identifiant: Option<Identifiant>,
+    ) -> Self {
+        Self {
+            stamp,
+            now,
+            identifiant,
+            holder: None,
+        }
+    }
+
     /// The attempt's row: the holder as actor once the identifiant parses, the account as
     /// target (and a pupil's establishment) once found.
     pub fn event(&self, outcome: Outcome, details: &str) -> AuditEvent {
@@ -161,7 +174,7 @@ impl Attempt<'_> {
             .details(details);
         if let Some(h) = &self.holder {
             event = event.target(h.account.kind.target(), h.account.id);
-            if let Some(uai) = &h.uai {
+            if let Some(uai) = h.uai() {
                 event = event.uai(uai.as_str());
             }
         }
@@ -186,7 +199,7 @@ impl Attempt<'_> {
         let h = self.holder.as_ref();
         let parent = h.is_some_and(|h| h.account.kind == crate::accounts::AccountKind::Parent);
         rules
-            .for_reader(parent, h.and_then(|h| h.division.as_ref()))
+            .for_reader(parent, h.and_then(Holder::division))
             .clone()
     }
 }
@@ -224,13 +237,9 @@ pub async fn prove(
     stamp: &RequestStamp,
     proof: Proof,
 ) -> Result<ProofOutcome, Failure> {
-    let now = s.clock.now();
-    let mut at = Attempt {
-        stamp,
-        now,
-        identifiant: Identifiant::parse(&proof.identifiant).ok(),
-        holder: None,
-    };
+    let named = Identifiant::parse(&proof.identifiant).ok();
+    let mut at = Attempt::new(stamp, s.clock.now(), named);
+    let now = at.now;
     let refused = ProofOutcome::Refused;
     if !proof.csrf_valid {
         return at

@@ -20,7 +20,8 @@ use super::state::AppState;
 use super::views::first_signin::{
     ChoiceView, FieldError, ProofView, choice_page, done_page, proof_page,
 };
-use crate::domain::parse_birth_date;
+use crate::accounts::password_rules::PasswordRule;
+use crate::domain::{Identifiant, parse_birth_date};
 use crate::usecases::first_signin::{
     self, Choice, ChoiceOutcome, Proof, ProofOutcome, Refusal, Services,
 };
@@ -111,22 +112,23 @@ fn field_errors(refusal: &Refusal, blank_field: &'static str) -> Vec<FieldError>
     refusal.messages().into_iter().map(|m| (field, m)).collect()
 }
 
+/// A request of the first sign-in: the state, the request (its cookies) and its meta.
+pub type Asked = (web::Data<AppState>, HttpRequest, RequestMeta);
+
 /// The first step's form with `status` and its messages (and `Retry-After` when throttled).
 fn proof_answer(
-    state: &AppState,
-    req: &HttpRequest,
+    (state, req): (&AppState, &HttpRequest),
     (identifiant, birth_date): (&str, &str),
     refusal: Option<(&Refusal, &'static str)>,
 ) -> Result<HttpResponse, AppError> {
     let (csrf_token, cookie) = FIRST_SIGNIN.prepare(req, &state.key)?;
-    let errors = refusal.map_or_else(Vec::new, |(r, blank)| field_errors(r, blank));
     let shown: String = identifiant.trim().chars().take(SHOWN_MAX).collect();
     let day = parse_birth_date(birth_date).map(|d| d.format("%Y-%m-%d").to_string());
     let body = proof_page(&ProofView {
         csrf_token: &csrf_token,
         identifiant: &shown,
-        birth_date: day.as_deref().unwrap_or_default(),
-        errors: &errors,
+        birth_date: day.unwrap_or_default(),
+        errors: refusal.map_or_else(Vec::new, |(r, blank)| field_errors(r, blank)),
     });
     let status = refusal.map_or(StatusCode::OK, |(r, _)| status_of(r));
     let mut res = respond(status, body, cookie);
@@ -139,13 +141,31 @@ fn proof_answer(
     Ok(res)
 }
 
-/// `GET /premiere-connexion`
-pub async fn proof_form(
-    state: web::Data<AppState>,
-    req: HttpRequest,
+/// The second step's form: for `identifiant` under `rule`, with the step `token`.
+fn choice_answer(
+    (state, req): (&AppState, &HttpRequest),
+    (token, identifiant, rule): (&str, &Identifiant, &PasswordRule),
+    refusal: Option<&Refusal>,
 ) -> Result<HttpResponse, AppError> {
+    let (csrf_token, cookie) = FIRST_SIGNIN.prepare(req, &state.key)?;
+    let body = choice_page(&ChoiceView {
+        csrf_token: &csrf_token,
+        token,
+        identifiant: identifiant.as_str(),
+        rule: rule.describe(),
+        errors: refusal.map_or_else(Vec::new, |r| field_errors(r, "nouveau_mot_de_passe")),
+    });
+    Ok(respond(
+        refusal.map_or(StatusCode::OK, status_of),
+        body,
+        cookie,
+    ))
+}
+
+/// `GET /premiere-connexion`
+pub async fn proof_form((state, req, _): Asked) -> Result<HttpResponse, AppError> {
     enabled(&state)?;
-    proof_answer(&state, &req, ("", ""), None)
+    proof_answer((&state, &req), ("", ""), None)
 }
 
 /// The first blank field of the first step, for the message's link.
@@ -161,10 +181,7 @@ fn first_blank(form: &ProofForm) -> &'static str {
 
 /// `POST /premiere-connexion`: the letter's proof; the second step's form when it holds.
 pub async fn prove(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    meta: RequestMeta,
-    form: web::Form<ProofForm>,
+    ((state, req, meta), form): (Asked, web::Form<ProofForm>),
 ) -> Result<HttpResponse, AppError> {
     enabled(&state)?;
     let form = form.into_inner();
@@ -177,30 +194,16 @@ pub async fn prove(
         birth_date: form.date_naissance,
         addr: meta.throttle_addr(),
     };
+    let here = (state.get_ref(), &req);
     match first_signin::prove(&services(&state), &meta.stamp_of(), proof).await? {
-        ProofOutcome::Proven(p) => {
-            let (csrf_token, cookie) = FIRST_SIGNIN.prepare(&req, &state.key)?;
-            let body = choice_page(&ChoiceView {
-                csrf_token: &csrf_token,
-                token: &p.token,
-                identifiant: p.identifiant.as_str(),
-                rule: &p.rule.describe(),
-                errors: &[],
-            });
-            Ok(respond(StatusCode::OK, body, cookie))
-        }
-        ProofOutcome::Refused(r) => {
-            proof_answer(&state, &req, (&typed.0, &typed.1), Some((&r, blank)))
-        }
+        ProofOutcome::Proven(p) => choice_answer(here, (&p.token, &p.identifiant, &p.rule), None),
+        ProofOutcome::Refused(r) => proof_answer(here, (&typed.0, &typed.1), Some((&r, blank))),
     }
 }
 
 /// `POST /premiere-connexion/mot-de-passe`: the new password; the confirmation when done.
 pub async fn choose(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    meta: RequestMeta,
-    form: web::Form<ChoiceForm>,
+    ((state, req, meta), form): (Asked, web::Form<ChoiceForm>),
 ) -> Result<HttpResponse, AppError> {
     enabled(&state)?;
     let form = form.into_inner();
@@ -211,27 +214,20 @@ pub async fn choose(
         password: form.nouveau_mot_de_passe,
         confirmation: form.confirmation,
     };
-    let (refusal, again) =
-        match first_signin::choose(&services(&state), &meta.stamp_of(), choice).await? {
-            ChoiceOutcome::Activated(identifiant) => {
-                let mut res = respond(StatusCode::OK, done_page(identifiant.as_str()), None);
-                res.add_cookie(&removal_cookie(FIRST_SIGNIN.cookie))
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                return Ok(res);
-            }
-            ChoiceOutcome::Refused { refusal, again } => (refusal, again),
-        };
-    let Some((identifiant, rule)) = again else {
-        return proof_answer(&state, &req, ("", ""), Some((&refusal, "identifiant")));
-    };
-    let (csrf_token, cookie) = FIRST_SIGNIN.prepare(&req, &state.key)?;
-    let errors = field_errors(&refusal, "nouveau_mot_de_passe");
-    let body = choice_page(&ChoiceView {
-        csrf_token: &csrf_token,
-        token: &token,
-        identifiant: identifiant.as_str(),
-        rule: &rule.describe(),
-        errors: &errors,
-    });
-    Ok(respond(status_of(&refusal), body, cookie))
+    let here = (state.get_ref(), &req);
+    match first_signin::choose(&services(&state), &meta.stamp_of(), choice).await? {
+        ChoiceOutcome::Activated(identifiant) => {
+            let mut res = respond(StatusCode::OK, done_page(identifiant.as_str()), None);
+            res.add_cookie(&removal_cookie(FIRST_SIGNIN.cookie))
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            Ok(res)
+        }
+        ChoiceOutcome::Refused {
+            refusal,
+            again: Some((identifiant, rule)),
+        } => choice_answer(here, (&token, &identifiant, &rule), Some(&refusal)),
+        ChoiceOutcome::Refused { refusal, .. } => {
+            proof_answer(here, ("", ""), Some((&refusal, "identifiant")))
+        }
+    }
 }

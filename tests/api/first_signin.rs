@@ -6,7 +6,9 @@
 use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 use educt_admin::accounts::{AccountState, parents, pupils};
+use educt_admin::audit::{AuditEvent, Outcome, StoredEvent};
 use educt_admin::auth::password::verify_password;
+use educt_admin::config::Settings;
 use educt_admin::db::DbConnection;
 use educt_admin::db::schema::{audit_events, parents as parents_t, pupils as pupils_t};
 use educt_admin::usecases::first_signin::GENERIC_REFUSAL;
@@ -80,31 +82,42 @@ impl<'a> Visitor<'a> {
     }
 }
 
-/// Gives an account a provisional password (hash of `password`), as a reset would.
-pub fn notify(conn: &mut DbConnection, parent: bool, id: i64, password: &str, expires: i64) {
-    let expires = Some((t0() + Duration::days(expires)).naive_utc());
+/// The update that notifies row `$id` of table `$t` with `$hash`, valid until `$expires`.
+macro_rules! notified {
+    ($t:ident, $id:expr, $hash:expr, $expires:expr) => {
+        diesel::update($t::table.filter($t::id.eq($id))).set((
+            $t::state.eq("notifie"),
+            $t::must_change.eq(true),
+            $t::password_hash.eq($hash),
+            $t::provisional_expires_at.eq($expires),
+        ))
+    };
+}
+
+/// Gives an account a provisional password (hash of `password`), valid `days` from `t0`,
+/// as a reset would.
+pub fn notify(conn: &mut DbConnection, parent: bool, id: i64, password: &str, days: i64) {
+    let expires = Some((t0() + Duration::days(days)).naive_utc());
     let hash = Some(cached_hash(password));
-    if parent {
-        diesel::update(parents_t::table.filter(parents_t::id.eq(id)))
-            .set((
-                parents_t::state.eq("notifie"),
-                parents_t::must_change.eq(true),
-                parents_t::password_hash.eq(hash),
-                parents_t::provisional_expires_at.eq(expires),
-            ))
-            .execute(conn)
-            .unwrap();
-    } else {
-        diesel::update(pupils_t::table.filter(pupils_t::id.eq(id)))
-            .set((
-                pupils_t::state.eq("notifie"),
-                pupils_t::must_change.eq(true),
-                pupils_t::password_hash.eq(hash),
-                pupils_t::provisional_expires_at.eq(expires),
-            ))
-            .execute(conn)
-            .unwrap();
-    }
+    let changed = match parent {
+        true => notified!(parents_t, id, hash, expires).execute(conn),
+        false => notified!(pupils_t, id, hash, expires).execute(conn),
+    };
+    assert_eq!(changed.unwrap(), 1);
+}
+
+/// Nathalie Lefèvre, mother of `children` (pupil ids).
+pub fn add_mother(conn: &mut DbConnection, children: &[i64]) -> i64 {
+    let links: Vec<(i64, i16)> = children.iter().map(|c| (*c, 1)).collect();
+    add_parent(
+        conn,
+        "Nathalie",
+        "Lefèvre",
+        None,
+        None,
+        "non_notifie",
+        &links,
+    )
 }
 
 /// The account page's state, as the principal reads it.
@@ -113,21 +126,32 @@ async fn badge(app: &TestApp, path: &str) -> String {
     page.definition("État du compte").unwrap_or_default()
 }
 
-/// The audit rows of the first sign-in: (actor, uai, outcome, details).
-pub fn first_signin_rows(
-    conn: &mut DbConnection,
-) -> Vec<(String, Option<String>, String, Option<String>)> {
-    audit_events::table
+/// The audit rows of the first sign-in, oldest first.
+pub fn first_signin_rows(conn: &mut DbConnection) -> Vec<AuditEvent> {
+    let stored: Vec<StoredEvent> = audit_events::table
         .filter(audit_events::action.eq("account.first_signin"))
         .order(audit_events::seq)
-        .select((
-            audit_events::actor,
-            audit_events::uai,
-            audit_events::outcome,
-            audit_events::details,
-        ))
+        .select(StoredEvent::as_select())
         .load(conn)
-        .unwrap()
+        .unwrap();
+    stored.into_iter().map(|row| row.event).collect()
+}
+
+/// The answer's body, once its status is checked.
+pub async fn body_of(res: reqwest::Response, status: u16) -> String {
+    assert_eq!(res.status(), status);
+    res.text().await.unwrap()
+}
+
+/// An app (with `settings`) whose principal is signed in, and Zoë Lefèvre (3A) in the collège.
+async fn app_with_zoe(settings: impl FnOnce(&mut Settings)) -> (TestApp, i64) {
+    let app = TestApp::builder().settings(settings).start().await;
+    let mut conn = app.conn();
+    seed_staff(&mut conn);
+    let zoe = add_pupil(&mut conn, COLLEGE, "Zoë", "Lefèvre", "3A", "non_notifie");
+    drop(conn);
+    app.signed_in("principal", PRINCIPAL_PW).await;
+    (app, zoe)
 }
 
 /// The letter's provisional password as printed (grouped), from a reset's answer.
@@ -143,17 +167,7 @@ async fn reset_letter(app: &TestApp, path: &str) -> (String, String) {
 
 #[tokio::test]
 async fn a_pupil_reset_through_the_web_app_activates_with_his_letter() {
-    let app = TestApp::spawn().await;
-    seed_staff(&mut app.conn());
-    let zoe = add_pupil(
-        &mut app.conn(),
-        COLLEGE,
-        "Zoë",
-        "Lefèvre",
-        "3A",
-        "non_notifie",
-    );
-    app.signed_in("principal", PRINCIPAL_PW).await;
+    let (app, zoe) = app_with_zoe(|_| {}).await;
     let path = format!("/depannage/eleve/{zoe}/reinitialisation");
     let (grouped, letter) = reset_letter(&app, &path).await;
     assert_eq!(grouped.len(), 14, "three groups of four: {grouped}");
@@ -166,14 +180,8 @@ async fn a_pupil_reset_through_the_web_app_activates_with_his_letter() {
     let step2 = visitor.proven("z.lefevre", &grouped, "14/05/2012").await;
     assert!(step2.contains("Votre nouveau mot de passe doit contenir au moins 12 caractères."));
     let new = "mon chat s'appelle Caramel";
-    let done = visitor.choose(&step2, new, new).await;
-    assert_eq!(done.status(), 200);
-    assert!(
-        done.text()
-            .await
-            .unwrap()
-            .contains("Votre compte est activé")
-    );
+    let done = body_of(visitor.choose(&step2, new, new).await, 200).await;
+    assert!(done.contains("Votre compte est activé"));
 
     assert_eq!(
         badge(&app, &format!("/depannage/eleve/{zoe}")).await,
@@ -192,13 +200,12 @@ async fn a_pupil_reset_through_the_web_app_activates_with_his_letter() {
     let rows = first_signin_rows(&mut conn);
     let last = rows.last().unwrap();
     assert_eq!(
-        (last.0.as_str(), last.1.as_deref(), last.2.as_str()),
-        ("compte:z.lefevre", Some(COLLEGE), "success")
+        (last.actor.as_str(), last.uai.as_deref(), last.outcome),
+        ("compte:z.lefevre", Some(COLLEGE), Outcome::Success)
     );
     // The provisional password is dead; the step token served once.
     let again = visitor.prove("z.lefevre", &grouped, "2012-05-14").await;
-    assert_eq!(again.status(), 401);
-    assert!(again.text().await.unwrap().contains(GENERIC_REFUSAL));
+    assert!(body_of(again, 401).await.contains(GENERIC_REFUSAL));
     let replay = visitor
         .choose(&step2, "autre chose encore", "autre chose encore")
         .await;
@@ -219,16 +226,7 @@ async fn a_parent_activates_with_a_child_s_birth_date() {
         .set(pupils_t::birth_date.eq(NaiveDate::from_ymd_opt(2009, 3, 2).unwrap()))
         .execute(&mut conn)
         .unwrap();
-    let family = [(zoe, 1), (leo, 1)];
-    let mother = add_parent(
-        &mut conn,
-        "Nathalie",
-        "Lefèvre",
-        None,
-        None,
-        "non_notifie",
-        &family,
-    );
+    let mother = add_mother(&mut conn, &[zoe, leo]);
     drop(conn);
     app.signed_in("principal", PRINCIPAL_PW).await;
     let path = format!("/depannage/responsable/{mother}/reinitialisation");
@@ -241,14 +239,10 @@ async fn a_parent_activates_with_a_child_s_birth_date() {
     // The lycée child's birth date proves it too (a parent belongs to both establishments).
     let visitor = Visitor::new(&app);
     let step2 = visitor.proven("n.lefevre", &grouped, "2009-03-02").await;
-    let weak = visitor
-        .choose(&step2, "toutenminuscules", "toutenminuscules")
-        .await;
-    assert_eq!(weak.status(), 422);
+    let weak = visitor.choose(&step2, "toutenminuscules", "toutenminuscules");
     assert!(
-        weak.text()
+        body_of(weak.await, 422)
             .await
-            .unwrap()
             .contains("il y manque une majuscule")
     );
     let strong = "Lefèvre-2026 et Zoë !";
@@ -262,15 +256,15 @@ async fn a_parent_activates_with_a_child_s_birth_date() {
     assert_eq!(parent.state, AccountState::Active);
     let success: Vec<_> = first_signin_rows(&mut conn)
         .into_iter()
-        .filter(|r| r.2 == "success")
+        .filter(|r| r.outcome == Outcome::Success)
         .collect();
-    let journals: Vec<_> = success.iter().map(|r| r.1.as_deref()).collect();
+    let journals: Vec<_> = success.iter().map(|r| r.uai.as_deref()).collect();
     assert_eq!(
         journals,
         [Some(COLLEGE), Some(LYCEE)],
         "one row per establishment"
     );
-    assert!(success.iter().all(|r| r.0 == "compte:n.lefevre"));
+    assert!(success.iter().all(|r| r.actor == "compte:n.lefevre"));
 }
 
 #[tokio::test]
@@ -289,10 +283,8 @@ async fn a_batch_letter_states_its_level_s_rule_and_activates_the_pupil() {
     let (csrf, key) = form_fields(&app).await;
     let id = batch_id(&submit(&app, &csrf, &key, "6B", &["non_notifie"]).await);
     assert_eq!(settle(&app, id).await, (1, 1));
-    let letters = app
-        .get(&format!("/depannage/eleve/lots/{id}/courriers"))
-        .await;
-    let letters = letters.text().await.unwrap();
+    let path = format!("/depannage/eleve/lots/{id}/courriers");
+    let letters = body_of(app.get(&path).await, 200).await;
     let rule = "Votre nouveau mot de passe doit contenir au moins 8 caractères.";
     assert!(letters.contains(rule), "the 6e's rule");
     let printed = crate::batches::passwords(&letters);
@@ -306,19 +298,7 @@ async fn a_batch_letter_states_its_level_s_rule_and_activates_the_pupil() {
 
 #[tokio::test]
 async fn the_page_does_not_exist_where_activation_is_off_and_letters_say_educonnect() {
-    let app = TestApp::builder()
-        .settings(|s| s.activation.enabled = Some(false))
-        .start()
-        .await;
-    seed_staff(&mut app.conn());
-    let zoe = add_pupil(
-        &mut app.conn(),
-        COLLEGE,
-        "Zoë",
-        "Lefèvre",
-        "3A",
-        "non_notifie",
-    );
+    let (app, zoe) = app_with_zoe(|s| s.activation.enabled = Some(false)).await;
     notify(&mut app.conn(), false, zoe, "abcdefghjkmn", 30);
     let visitor = Visitor::new(&app);
     let get = visitor.client.get(app.url("/premiere-connexion")).send();
@@ -327,7 +307,6 @@ async fn the_page_does_not_exist_where_activation_is_off_and_letters_say_educonn
         let res = visitor.post(path, &[("identifiant", "z.lefevre")]).await;
         assert_eq!(res.status(), 404, "{path}");
     }
-    app.signed_in("principal", PRINCIPAL_PW).await;
     let (_, letter) = reset_letter(&app, &format!("/depannage/eleve/{zoe}/reinitialisation")).await;
     assert!(letter.contains("https://educonnect.education.gouv.fr"));
     assert!(!letter.contains("premiere-connexion"));
@@ -335,20 +314,8 @@ async fn the_page_does_not_exist_where_activation_is_off_and_letters_say_educonn
 
 #[tokio::test]
 async fn a_portal_url_set_overrides_the_page_s_address() {
-    let app = TestApp::builder()
-        .settings(|s| s.letters.portal_url = Some("https://ent.ac-test.fr/activer".into()))
-        .start()
-        .await;
-    seed_staff(&mut app.conn());
-    let zoe = add_pupil(
-        &mut app.conn(),
-        COLLEGE,
-        "Zoë",
-        "Lefèvre",
-        "3A",
-        "non_notifie",
-    );
-    app.signed_in("principal", PRINCIPAL_PW).await;
+    let portal = Some("https://ent.ac-test.fr/activer".to_owned());
+    let (app, zoe) = app_with_zoe(|s| s.letters.portal_url = portal).await;
     let (_, letter) = reset_letter(&app, &format!("/depannage/eleve/{zoe}/reinitialisation")).await;
     assert!(letter.contains("https://ent.ac-test.fr/activer"));
     assert!(

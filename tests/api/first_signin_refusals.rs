@@ -5,13 +5,14 @@
 
 use chrono::Duration;
 use diesel::prelude::*;
+use educt_admin::audit::Outcome;
 use educt_admin::auth::throttle::{self, Bucket};
 use educt_admin::db::DbConnection;
 use educt_admin::db::schema::{login_throttle, pupils as pupils_t};
 use educt_admin::usecases::first_signin::{EXPIRED_LETTER, GENERIC_REFUSAL};
 
-use crate::first_signin::{Visitor, first_signin_rows, notify};
-use crate::helpers::{COLLEGE, PRINCIPAL_PW, Page, TestApp, add_parent, add_pupil, seed_staff, t0};
+use crate::first_signin::{Visitor, add_mother, body_of, first_signin_rows, notify};
+use crate::helpers::{COLLEGE, PRINCIPAL_PW, Page, TestApp, add_pupil, seed_staff, t0};
 
 const PROVISIONAL: &str = "abcdefghjkmn";
 const LETTER: &str = "abcd efgh jkmn";
@@ -37,15 +38,7 @@ async fn app_with_letters() -> (TestApp, i64) {
     add_pupil(&mut conn, COLLEGE, "David", "Martin", "3B", "non_notifie");
     let old = add_pupil(&mut conn, COLLEGE, "Emma", "Martin", "3B", "non_notifie");
     notify(&mut conn, false, old, PROVISIONAL, -1);
-    let parent = add_parent(
-        &mut conn,
-        "Nathalie",
-        "Lefèvre",
-        None,
-        None,
-        "non_notifie",
-        &[(zoe, 1)],
-    );
+    let parent = add_mother(&mut conn, &[zoe]);
     notify(&mut conn, true, parent, PROVISIONAL, 30);
     drop(conn);
     (app, zoe)
@@ -78,7 +71,21 @@ async fn summary(res: reqwest::Response) -> Vec<String> {
 
 fn refused_rows(app: &TestApp) -> usize {
     let rows = first_signin_rows(&mut app.conn());
-    rows.iter().filter(|r| r.2 == "refused").count()
+    rows.iter()
+        .filter(|r| r.outcome == Outcome::Refused)
+        .count()
+}
+
+/// The throttle's counters.
+fn counted(app: &TestApp) -> i64 {
+    let all = login_throttle::table.count();
+    all.get_result(&mut app.conn()).unwrap()
+}
+
+/// A pupil's stored state.
+fn state_of(app: &TestApp, id: i64) -> String {
+    let row = pupils_t::table.filter(pupils_t::id.eq(id));
+    row.select(pupils_t::state).first(&mut app.conn()).unwrap()
 }
 
 #[tokio::test]
@@ -111,16 +118,16 @@ async fn every_mismatch_gets_one_message_that_names_no_field() {
     }
     assert_eq!(accounts(&mut app.conn()), before, "nothing changed");
     let rows = first_signin_rows(&mut app.conn());
-    let details: Vec<_> = rows.iter().filter_map(|r| r.3.clone()).collect();
+    let details: Vec<_> = rows.iter().filter_map(|r| r.details.clone()).collect();
     assert!(details.iter().any(|d| d == "unknown identifiant"));
     assert!(details.iter().any(|d| d.contains("state bloque")));
     assert!(
-        rows.iter().any(|r| r.0 == "anonymous"),
+        rows.iter().any(|r| r.actor == "anonymous"),
         "a malformed identifiant"
     );
     assert!(
         rows.iter()
-            .any(|r| r.0 == "compte:z.lefevre" && r.1.as_deref() == Some(COLLEGE))
+            .any(|r| r.actor == "compte:z.lefevre" && r.uai.as_deref() == Some(COLLEGE))
     );
     // Three failures did not lock Zoë out: her letter still works.
     let step2 = visitor.proven("z.lefevre", LETTER, BORN).await;
@@ -185,17 +192,11 @@ async fn blank_and_malformed_fields_are_named_and_nothing_is_counted() {
             "#date_naissance",
         ),
     ] {
-        let res = visitor.prove(identifiant, password, birth).await;
-        assert_eq!(res.status(), 422, "{birth:?}");
-        let body = res.text().await.unwrap();
+        let body = body_of(visitor.prove(identifiant, password, birth).await, 422).await;
         assert!(body.contains(message), "{body}");
         assert!(body.contains(&format!("href=\"{field}\"")), "{field}");
     }
-    let counted: i64 = login_throttle::table
-        .count()
-        .get_result(&mut app.conn())
-        .unwrap();
-    assert_eq!(counted, 0, "refused before the throttle");
+    assert_eq!(counted(&app), 0, "refused before the throttle");
 }
 
 #[tokio::test]
@@ -243,21 +244,14 @@ async fn the_second_step_refuses_a_mismatch_the_rule_and_the_provisional_passwor
         ),
     ] {
         let audited = refused_rows(&app);
-        let res = visitor.choose(&step2, new, again).await;
-        assert_eq!(res.status(), 422, "{new:?}");
-        let page = res.text().await.unwrap();
+        let page = body_of(visitor.choose(&step2, new, again).await, 422).await;
         assert!(page.contains(said), "{new:?}: {page}");
         assert!(page.contains(&format!("href=\"#{field}\"")), "{new:?}");
         assert!(page.contains("aria-invalid=\"true\""));
         assert_eq!(refused_rows(&app), audited + 1, "{new:?}: audited");
     }
     assert_eq!(accounts(&mut app.conn()), before, "nothing changed");
-    let state: String = pupils_t::table
-        .filter(pupils_t::id.eq(zoe))
-        .select(pupils_t::state)
-        .first(&mut app.conn())
-        .unwrap();
-    assert_eq!(state, "notifie");
+    assert_eq!(state_of(&app, zoe), "notifie");
     let done = visitor
         .choose(&step2, "une longue phrase", "une longue phrase")
         .await;
@@ -278,14 +272,8 @@ async fn the_step_token_is_not_forged_not_late_and_not_reused() {
     let forged = step2.replace(&token, &format!("{head}~{}", "A".repeat(43)));
     let strong = "une longue phrase";
     for page in [forged, step2.replace(&token, "")] {
-        let res = visitor.choose(&page, strong, strong).await;
-        assert_eq!(res.status(), 403);
-        assert!(
-            res.text()
-                .await
-                .unwrap()
-                .contains("Cette étape a expiré ou a déjà servi")
-        );
+        let said = body_of(visitor.choose(&page, strong, strong).await, 403).await;
+        assert!(said.contains("Cette étape a expiré ou a déjà servi"));
     }
     // A reset meanwhile: another letter, another hash; the token is dead.
     notify(&mut app.conn(), false, zoe, "mnpqrstuvwxy", 30);
@@ -294,12 +282,7 @@ async fn the_step_token_is_not_forged_not_late_and_not_reused() {
     let step2 = visitor.proven("z.lefevre", "mnpq rstu vwxy", BORN).await;
     app.clock.advance(Duration::minutes(15));
     assert_eq!(visitor.choose(&step2, strong, strong).await.status(), 403);
-    let state: String = pupils_t::table
-        .filter(pupils_t::id.eq(zoe))
-        .select(pupils_t::state)
-        .first(&mut app.conn())
-        .unwrap();
-    assert_eq!(state, "notifie");
+    assert_eq!(state_of(&app, zoe), "notifie");
 }
 
 #[tokio::test]
@@ -330,18 +313,13 @@ async fn both_steps_need_the_form_s_token_and_this_origin() {
     );
     for token in ["forged-token-forged-token-forged-token-x", ""] {
         let res = visitor.post("/premiere-connexion", &proof(token)).await;
-        assert_eq!(res.status(), 403);
-        assert!(res.text().await.unwrap().contains("Le formulaire a expiré"));
+        assert!(body_of(res, 403).await.contains("Le formulaire a expiré"));
     }
-    let counted: i64 = login_throttle::table
-        .count()
-        .get_result(&mut app.conn())
-        .unwrap();
-    assert_eq!(counted, 0, "nothing checked");
+    assert_eq!(counted(&app), 0, "nothing checked");
     let rows = first_signin_rows(&mut app.conn());
     let csrf_rows = rows
         .iter()
-        .filter(|r| r.3.as_deref() == Some("CSRF token missing or invalid"));
+        .filter(|r| r.details.as_deref() == Some("CSRF token missing or invalid"));
     assert_eq!(csrf_rows.count(), 3, "each audited");
     // Another site's form is refused before anything.
     let res = visitor
@@ -384,7 +362,7 @@ async fn the_throttle_counts_per_identifiant_and_address_and_per_address() {
     assert!(
         first_signin_rows(&mut app.conn())
             .iter()
-            .any(|r| r.3.as_deref() == Some("throttled"))
+            .any(|r| r.details.as_deref() == Some("throttled"))
     );
     app.clock.advance(Duration::minutes(15));
     assert_eq!(visitor.prove("z.lefevre", LETTER, BORN).await.status(), 200);

@@ -70,14 +70,8 @@ pub async fn choose(
 ) -> Result<ChoiceOutcome, Failure> {
     let now = s.clock.now();
     let token = StepToken::parse(&choice.token);
-    let mut at = Attempt {
-        stamp,
-        now,
-        identifiant: token
-            .as_ref()
-            .and_then(|t| Identifiant::parse(&t.identifiant).ok()),
-        holder: None,
-    };
+    let named = token.as_ref().map(|t| Identifiant::parse(&t.identifiant));
+    let mut at = Attempt::new(stamp, now, named.and_then(Result::ok));
     if !choice.csrf_valid {
         let why = "CSRF token missing or invalid";
         return at.refuse(s, Refusal::Csrf, why, back_to_start).await;

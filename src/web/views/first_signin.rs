@@ -53,26 +53,39 @@ fn field_errors(errors: &[FieldError], field: &str, hint: &str) -> (Markup, Stri
     (markup, described, !mine.is_empty())
 }
 
+/// A step's page: its title, its lead, the error summary, then `form`.
+fn step_page(title: &str, lead: Markup, errors: &[FieldError], form: Markup) -> Markup {
+    page(
+        title,
+        None,
+        html! {
+            h1 { (title) }
+            p class="lead" { (lead) }
+            (error_summary(errors))
+            (form)
+        },
+    )
+}
+
 /// What the first step shows again besides its fields.
 pub struct ProofView<'a> {
     pub csrf_token: &'a str,
     pub identifiant: &'a str,
     /// `AAAA-MM-JJ` (what a date field takes back), or empty.
-    pub birth_date: &'a str,
-    pub errors: &'a [FieldError],
+    pub birth_date: String,
+    pub errors: Vec<FieldError>,
 }
 
 pub fn proof_page(v: &ProofView<'_>) -> Markup {
     let focus_first = v.errors.is_empty();
     let (date_error, date_described, date_invalid) =
-        field_errors(v.errors, "date_naissance", "date_naissance-aide");
-    page(
+        field_errors(&v.errors, "date_naissance", "date_naissance-aide");
+    let lead = html! { "Activez votre compte avec le courrier que l'établissement vous a remis, puis choisissez votre propre mot de passe." };
+    step_page(
         "Première connexion",
-        None,
+        lead,
+        &v.errors,
         html! {
-            h1 { "Première connexion" }
-            p class="lead" { "Activez votre compte avec le courrier que l'établissement vous a remis, puis choisissez votre propre mot de passe." }
-            (error_summary(v.errors))
             form method="post" action=(paths::first_signin()) class="signin" {
                 (csrf_field(v.csrf_token))
                 div class="field" {
@@ -111,22 +124,20 @@ pub struct ChoiceView<'a> {
     pub token: &'a str,
     pub identifiant: &'a str,
     /// The reader's rule, as a sentence.
-    pub rule: &'a str,
-    pub errors: &'a [FieldError],
+    pub rule: String,
+    pub errors: Vec<FieldError>,
 }
 
 pub fn choice_page(v: &ChoiceView<'_>) -> Markup {
     let (new_error, new_described, new_invalid) =
-        field_errors(v.errors, "nouveau_mot_de_passe", "regle");
+        field_errors(&v.errors, "nouveau_mot_de_passe", "regle");
     let (again_error, again_described, again_invalid) =
-        field_errors(v.errors, "confirmation", "regle");
-    page(
+        field_errors(&v.errors, "confirmation", "regle");
+    step_page(
         "Choisissez votre mot de passe",
-        None,
+        html! { "Compte " strong { (v.identifiant) } },
+        &v.errors,
         html! {
-            h1 { "Choisissez votre mot de passe" }
-            p class="lead" { "Compte " strong { (v.identifiant) } }
-            (error_summary(v.errors))
             p class="message" id="regle" { (v.rule) }
             form method="post" action=(paths::first_signin_choice()) class="signin" {
                 (csrf_field(v.csrf_token))
