@@ -235,3 +235,7 @@ impl PasswordRules {
 #[cfg(test)]
 #[path = "password_rules_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "password_rules_proptests.rs"]
+mod proptests;

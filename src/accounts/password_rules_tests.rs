@@ -1,21 +1,17 @@
 //! Tests of the password rules: the defaults' levels, each failure's French sentence,
-//! characters counted (not bytes), and properties over hostile passwords and classes.
-
-use proptest::prelude::*;
+//! characters counted (not bytes).
 
 use super::*;
-use crate::config::MAX_MIN_LENGTH;
-use crate::domain::proptests::{assert_french, config, hostile};
 
-fn rules() -> PasswordRules {
+pub(super) fn rules() -> PasswordRules {
     PasswordRules::from_settings(&PasswordSettings::default())
 }
 
-fn division(d: &str) -> Division {
+pub(super) fn division(d: &str) -> Division {
     Division::parse(d).unwrap()
 }
 
-fn rule(min_length: usize, classes: u8) -> PasswordRule {
+pub(super) fn rule(min_length: usize, classes: u8) -> PasswordRule {
     PasswordRule {
         label: "test".into(),
         min_length,
@@ -140,54 +136,4 @@ fn the_rule_is_described_to_its_reader() {
          majuscule, une minuscule, un chiffre et un caractère spécial."
     );
     assert!(rule(10, 2).describe().contains("de 2 sortes au moins"));
-}
-
-fn any_rule() -> impl Strategy<Value = PasswordRule> {
-    (1usize..=MAX_MIN_LENGTH, 1u8..=4).prop_map(|(n, c)| rule(n, c))
-}
-
-proptest! {
-    #![proptest_config(config())]
-
-    /// Any text: no panic, `check` agrees with `failures`, every failure is French.
-    #[test]
-    fn any_password_is_judged_in_french(password in hostile(), r in any_rule()) {
-        let failures = r.failures(&password);
-        prop_assert_eq!(r.check(&password).is_ok(), failures.is_empty());
-        for f in &failures {
-            assert_french(&f.to_string())?;
-        }
-        let count = password.chars().count();
-        prop_assert_eq!(
-            failures.contains(&PasswordRuleError::TooShort(r.min_length)),
-            count < r.min_length
-        );
-    }
-
-    /// A password of enough characters from every class passes any rule.
-    #[test]
-    fn enough_of_every_class_passes(
-        lower in "[a-zé]{1,40}",
-        upper in "[A-ZÉ]{1,40}",
-        digits in "[0-9]{1,40}",
-        other in "[-!?*#@ ]{1,40}",
-        r in any_rule(),
-    ) {
-        let mut password = format!("{upper}{lower}{digits}{other}");
-        while password.chars().count() < r.min_length {
-            password.push('x');
-        }
-        prop_assert_eq!(r.check(&password), Ok(()));
-    }
-
-    /// Any class text: no panic, and the level found is the first whose prefix starts it.
-    #[test]
-    fn any_class_finds_one_level(text in hostile()) {
-        let r = rules();
-        if let Ok(d) = Division::parse(&text) {
-            let got = r.for_pupil(Some(&d));
-            let college = d.as_str().starts_with('6') || d.as_str().starts_with('5');
-            prop_assert_eq!(got.min_length, if college { 8 } else { 12 });
-        }
-    }
 }
