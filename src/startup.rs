@@ -15,8 +15,10 @@ use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 
 use crate::accounts::batch;
-use crate::accounts::password_rules::PasswordRules;
+use crate::accounts::ldap::LdapAccountStore;
+use crate::accounts::store::{AccountStore, SqlAccountStore};
 use crate::clock::{SharedClock, SystemClock};
+use crate::config::AccountStoreKind;
 use crate::config::DirectoryKind;
 use crate::config::{ConfigError, ServerSettings, Settings};
 use crate::db::{self, Db, DbError, DbUrl};
@@ -131,6 +133,21 @@ pub fn open_directory(settings: &Settings, db: &Db) -> Result<Arc<dyn Directory>
                 )
             })?;
             Arc::new(LdapDirectory::new(ldap)?)
+        }
+    })
+}
+
+/// The account store the settings name: our tables, or the LDAP directory.
+pub fn open_account_store(settings: &Settings) -> Result<Arc<dyn AccountStore>, StartupError> {
+    Ok(match settings.accounts.store {
+        AccountStoreKind::Sql => Arc::new(SqlAccountStore),
+        AccountStoreKind::Ldap => {
+            let ldap = settings.accounts.ldap.as_ref().ok_or_else(|| {
+                DirectoryError::Config(
+                    "[accounts] store = \"ldap\" needs an [accounts.ldap] section".into(),
+                )
+            })?;
+            Arc::new(LdapAccountStore::new(ldap)?)
         }
     })
 }
@@ -292,25 +309,6 @@ fn http_server(
     .run())
 }
 
-/// Where the letters send pupils and parents: `letters.portal_url`, or our first sign-in page
-/// under the public URL (else the address bound), or the EduConnect portal.
-fn letter_portal(settings: &Settings, addr: SocketAddr, tls: bool) -> LetterPortal {
-    let scheme = if tls { "https" } else { "http" };
-    let url = settings.portal_url(&format!("{scheme}://{addr}"));
-    let guessed = settings.letters.portal_url.is_none() && settings.server.public_url.is_none();
-    if settings.activation_enabled() && guessed && addr.ip().is_unspecified() {
-        tracing::warn!(
-            %url,
-            "the letters print the address bound: set server.public_url (or letters.portal_url)"
-        );
-    }
-    LetterPortal {
-        url,
-        ours: settings.activation_enabled(),
-        rules: PasswordRules::from_settings(&settings.passwords),
-    }
-}
-
 impl Application {
     pub fn build(settings: Settings, options: StartOptions) -> Result<Self, StartupError> {
         let tls_config = tls_for(&settings, options.demo)?;
@@ -322,6 +320,7 @@ impl Application {
         let key = load_key(&settings, options.demo)?;
         let db = open_database(&settings)?;
         let directory = open_directory(&settings, &db)?;
+        let accounts = open_account_store(&settings)?;
         prepare_database(&settings, &db, &key, &options)?;
         let (listener, addr) = listen(settings.server.bind)?;
         let instance_id = settings
@@ -330,7 +329,7 @@ impl Application {
             .clone()
             .unwrap_or_else(|| default_instance_id(addr.port()));
         release_former_leases(&db, &instance_id)?;
-        let portal = letter_portal(&settings, addr, tls_config.is_some());
+        let portal = LetterPortal::of(&settings, addr, tls_config.is_some());
         let state = web::Data::new(AppState {
             settings: Arc::new(settings.clone()),
             db,
@@ -338,6 +337,7 @@ impl Application {
             clock: options.clock,
             tz: settings.time_zone(),
             directory,
+            accounts,
             instance_id,
             portal,
         });

@@ -156,29 +156,6 @@ pub fn establishments(conn: &mut DbConnection, holder: &Holder) -> QueryResult<V
     }
 }
 
-/// One table's compare-and-set: the account still holds `$old` and waits for activation.
-macro_rules! activate_in {
-    ($t:ident, $conn:expr, $id:expr, $hashes:expr, $now:expr) => {
-        diesel::update(
-            $t::table
-                .filter($t::id.eq($id))
-                .filter($t::password_hash.eq($hashes.0))
-                .filter($t::state.eq(AccountState::Notifie.as_str()))
-                .filter($t::must_change.eq(true)),
-        )
-        .set((
-            $t::password_hash.eq(Some($hashes.1)),
-            $t::must_change.eq(false),
-            $t::provisional_expires_at.eq(None::<chrono::NaiveDateTime>),
-            $t::state.eq(AccountState::Active.as_str()),
-            $t::activated_at.eq(Some($now)),
-            $t::password_changed_at.eq(Some($now)),
-            $t::updated_at.eq($now),
-        ))
-        .execute($conn)
-    };
-}
-
 /// The holder's own password replaces the provisional one whose hash is `provisional`: the
 /// account becomes active, nothing left to change, no expiry. `false` (nothing written) when
 /// the account no longer holds that provisional password or no longer waits (a second
@@ -191,10 +168,22 @@ pub fn activate(
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let now = db_instant(now);
-    let hashes = (provisional, new_hash);
-    let changed = match account.kind {
-        AccountKind::Pupil => activate_in!(pupils, conn, account.id, hashes, now)?,
-        AccountKind::Parent => activate_in!(parents, conn, account.id, hashes, now)?,
-    };
+    let changed = on_table!(account.kind, t => diesel::update(
+        t::table
+            .filter(t::id.eq(account.id))
+            .filter(t::password_hash.eq(provisional))
+            .filter(t::state.eq(AccountState::Notifie.as_str()))
+            .filter(t::must_change.eq(true)),
+    )
+    .set((
+        t::password_hash.eq(Some(new_hash)),
+        t::must_change.eq(false),
+        t::provisional_expires_at.eq(None::<chrono::NaiveDateTime>),
+        t::state.eq(AccountState::Active.as_str()),
+        t::activated_at.eq(Some(now)),
+        t::password_changed_at.eq(Some(now)),
+        t::updated_at.eq(now),
+    ))
+    .execute(conn))?;
     Ok(changed == 1)
 }

@@ -30,10 +30,12 @@ pub enum AccountOp {
     /// Pupils only: the activation statistics and the division's CSV.
     Statistics,
     Export,
+    /// The upkeep job removed a provisional password not used within its validity.
+    ExpireProvisional,
 }
 
 impl AccountOp {
-    pub const ALL: [AccountOp; 10] = [
+    pub const ALL: [AccountOp; 11] = [
         AccountOp::View,
         AccountOp::Search,
         AccountOp::ResetPassword,
@@ -44,6 +46,7 @@ impl AccountOp {
         AccountOp::BatchCreate,
         AccountOp::Statistics,
         AccountOp::Export,
+        AccountOp::ExpireProvisional,
     ];
 
     /// The part of the audit action after the kind (`reset_password`).
@@ -59,6 +62,7 @@ impl AccountOp {
             AccountOp::BatchCreate => "batch_create",
             AccountOp::Statistics => "statistics",
             AccountOp::Export => "export",
+            AccountOp::ExpireProvisional => "expire_provisional",
         }
     }
 }
@@ -172,6 +176,7 @@ impl AccountKind {
             BatchCreate => "Réinitialisation d'une classe : comptes", all,
             Statistics => "Statistiques des comptes", all,
             Export => "Export des comptes", all,
+            ExpireProvisional => "Expiration du mot de passe provisoire", one,
         )
     }
 
@@ -192,6 +197,7 @@ impl AccountKind {
             BatchCreate => "batch_create",
             Statistics => "statistics",
             Export => "export",
+            ExpireProvisional => "expire_provisional",
         )
     }
 }

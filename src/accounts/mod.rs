@@ -1,9 +1,27 @@
 //! Pupil and parent accounts.
 
+/// One statement on the table of the account's kind (the two tables share these columns).
+macro_rules! on_table {
+    ($kind:expr, $t:ident => $body:expr) => {
+        match $kind {
+            AccountKind::Pupil => {
+                use pupils as $t;
+                $body
+            }
+            AccountKind::Parent => {
+                use parents as $t;
+                $body
+            }
+        }
+    };
+}
+
 pub mod activation;
 pub mod batch;
 pub mod identifiants;
+pub mod index;
 pub mod kind;
+pub mod ldap;
 pub mod parents;
 pub mod password_rules;
 pub mod provisional;

@@ -4,20 +4,24 @@
 //! (`accounts::pupils::search`, `accounts::parents::search`), which caches each account's
 //! state. Every write takes the [`Permit`] of a reset action on an establishment that covers
 //! the account (a pupil's own, or one of a parent's children's): holding one proves the
-//! policy said yes. `tests/api/account_store_contract.rs` is the contract any store passes
-//! (today's SQL one here; an LDAP one later).
+//! policy said yes. `tests/api/account_store_contract.rs` is the contract every store passes:
+//! the SQL one here, the LDAP one in `accounts::ldap`.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use secrecy::SecretString;
 
+pub use super::index::{
+    cache_state, cached_status, covers, expired_provisionals, mark_removed, refresh_cache,
+};
 use super::provisional::expiry;
 use super::{AccountKind, AccountState, StateChange};
 use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::decode::{Maybe, UtcStamp};
-use crate::db::schema::{parents, pupil_parents, pupils};
+use crate::db::schema::{parents, pupils};
 use crate::delegation::policy::Permit;
-use crate::domain::{ParentId, PupilId};
+use crate::domain::{Identifiant, ParentId, PupilId};
 
 /// One account: its kind and its id (a pupil's or a parent's, as the kind says).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +63,17 @@ pub struct AccountStatus {
     pub notified_at: Option<DateTime<Utc>>,
 }
 
+/// What the reconciliation found of a reset whose outcome was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// The provisional password was set and must be changed: the reset happened.
+    Written,
+    /// The password was set but not yet marked to be changed: the mark was added now.
+    Completed,
+    /// Nothing changed since: the reset did not happen.
+    Unchanged,
+}
+
 /// A state change done: from which state to which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
@@ -77,28 +92,82 @@ pub enum StoreError {
     NotCovered,
     #[error("not possible from state {}", .0.as_str())]
     NotPossible(AccountState),
+    /// The store did not answer in time (nothing was changed, or the write's outcome is
+    /// unknown: the caller's "started" audit row says which).
+    #[error("account store unavailable: {0}")]
+    Unavailable(String),
+    /// The store refused the write; the reason is in French, for the page.
+    #[error("refused by the account store: {0}")]
+    Refused(String),
+    /// The index names an account the store does not hold.
+    #[error("no entry for {0} in the account store")]
+    EntryMissing(Identifiant),
+    /// Several entries of the store carry this identifiant.
+    #[error("several entries for {0} in the account store")]
+    Duplicate(Identifiant),
 }
 
-/// Credentials and state of accounts. `conn` is the caller's transaction (the audit row
-/// commits with the change); a store that lives elsewhere ignores it.
+/// A fresh provisional password and its argon2id hash: a store keeps one or the other (our
+/// database the hash; a directory is given the password and hashes it itself).
+pub struct Provisional {
+    pub password: SecretString,
+    pub hash: String,
+}
+
+/// Credentials and state of accounts. For a local store `conn` is the caller's transaction
+/// (the audit row commits with the change); a remote store ([`AccountStore::is_remote`])
+/// writes elsewhere, outside any transaction of ours, and uses `conn` for the index only.
 pub trait AccountStore: Send + Sync {
-    /// The account's state, or `None` when there is no such account.
+    /// The account's state at `now`, or `None` when there is no such account.
     fn status(
         &self,
         conn: &mut DbConnection,
         account: AccountRef,
+        now: DateTime<Utc>,
     ) -> Result<Option<AccountStatus>, StoreError>;
 
-    /// A provisional password (`hash` is its argon2id hash): notified, to change at next
-    /// sign-in, valid three months.
+    /// Whether the store answers (readiness probe): a local store always does.
+    fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Whether writes leave our database: then a reset is audited as started before the
+    /// write and its outcome after (`accounts::reset`).
+    fn is_remote(&self) -> bool {
+        false
+    }
+
+    /// A provisional password: notified, to change at next sign-in, valid three months.
+    /// A blocked or deactivated account is refused (`NotPossible`), nothing changed.
     fn set_provisional(
         &self,
         conn: &mut DbConnection,
         permit: &Permit,
         account: AccountRef,
-        hash: &str,
+        provisional: &Provisional,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Removes a provisional password not used within its validity (the upkeep job; the
+    /// index says which): the account shows "Notification expirée". Whether one was removed.
+    fn remove_provisional(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// What a reset left pending since `started_at` did, read again from the store (the
+    /// reconciliation job); a local store never leaves one.
+    fn reconcile_reset(
+        &self,
+        _conn: &mut DbConnection,
+        _account: AccountRef,
+        _started_at: DateTime<Utc>,
+        _now: DateTime<Utc>,
+    ) -> Result<Found, StoreError> {
+        Ok(Found::Unchanged)
+    }
 
     /// Unblock, deactivate or reactivate, when the current state allows it
     /// ([`StateChange::apply`]); `NotPossible` otherwise, nothing changed.
@@ -116,50 +185,7 @@ pub trait AccountStore: Send + Sync {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SqlAccountStore;
 
-/// One statement on the table of the account's kind (the two tables share these columns).
-macro_rules! on_table {
-    ($kind:expr, $t:ident => $body:expr) => {
-        match $kind {
-            AccountKind::Pupil => {
-                use pupils as $t;
-                $body
-            }
-            AccountKind::Parent => {
-                use parents as $t;
-                $body
-            }
-        }
-    };
-}
-
 impl SqlAccountStore {
-    /// Whether `permit` allows changing `account`: a reset permit of its kind, on the pupil's
-    /// establishment or on one of the parent's children's.
-    fn covers(
-        conn: &mut DbConnection,
-        permit: &Permit,
-        account: AccountRef,
-    ) -> Result<bool, StoreError> {
-        if permit.action() != account.kind.reset_action() {
-            return Ok(false);
-        }
-        let uai = permit.uai().as_str();
-        let found: i64 = match account.kind {
-            AccountKind::Pupil => pupils::table
-                .filter(pupils::id.eq(account.id))
-                .filter(pupils::uai.eq(uai))
-                .count()
-                .get_result(conn)?,
-            AccountKind::Parent => pupil_parents::table
-                .inner_join(pupils::table)
-                .filter(pupil_parents::parent_id.eq(account.id))
-                .filter(pupils::uai.eq(uai))
-                .count()
-                .get_result(conn)?,
-        };
-        Ok(found > 0)
-    }
-
     /// The stored hash (tests; an LDAP store has no such thing).
     pub fn password_hash(
         conn: &mut DbConnection,
@@ -177,18 +203,9 @@ impl AccountStore for SqlAccountStore {
         &self,
         conn: &mut DbConnection,
         account: AccountRef,
+        _now: DateTime<Utc>,
     ) -> Result<Option<AccountStatus>, StoreError> {
-        Ok(on_table!(account.kind, t => t::table
-            .filter(t::id.eq(account.id))
-            .select((
-                t::state,
-                t::previous_state,
-                t::must_change,
-                t::provisional_expires_at,
-                t::notified_at,
-            ))
-            .first(conn)
-            .optional())?)
+        cached_status(conn, account)
     }
 
     fn set_provisional(
@@ -196,12 +213,20 @@ impl AccountStore for SqlAccountStore {
         conn: &mut DbConnection,
         permit: &Permit,
         account: AccountRef,
-        hash: &str,
+        provisional: &Provisional,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        if !Self::covers(conn, permit, account)? {
+        if !covers(conn, permit, account)? {
             return Err(StoreError::NotCovered);
         }
+        let current = cached_status(conn, account)?.ok_or(StoreError::NotFound)?;
+        if matches!(
+            current.state,
+            AccountState::Bloque | AccountState::Desactive
+        ) {
+            return Err(StoreError::NotPossible(current.state));
+        }
+        let hash = provisional.hash.as_str();
         let (expires, now) = (db_instant(expiry(now)), db_instant(now));
         let changed = on_table!(account.kind, t => diesel::update(t::table.filter(t::id.eq(account.id)))
             .set((
@@ -210,6 +235,7 @@ impl AccountStore for SqlAccountStore {
                 t::provisional_expires_at.eq(Some(expires)),
                 t::state.eq(AccountState::Notifie.as_str()),
                 t::notified_at.eq(Some(now)),
+                t::provisional_removed_at.eq(None::<chrono::NaiveDateTime>),
                 t::updated_at.eq(now),
             ))
             .execute(conn))?;
@@ -217,6 +243,29 @@ impl AccountStore for SqlAccountStore {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    fn remove_provisional(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let now = db_instant(now);
+        let removed = on_table!(account.kind, t => diesel::update(
+            t::table
+                .filter(t::id.eq(account.id))
+                .filter(t::state.eq(AccountState::Notifie.as_str()))
+                .filter(t::provisional_expires_at.lt(now))
+                .filter(t::provisional_removed_at.is_null()),
+        )
+        .set((
+            t::password_hash.eq(None::<String>),
+            t::provisional_removed_at.eq(Some(now)),
+            t::updated_at.eq(now),
+        ))
+        .execute(conn))?;
+        Ok(removed > 0)
     }
 
     fn change_state(
@@ -227,21 +276,14 @@ impl AccountStore for SqlAccountStore {
         change: StateChange,
         now: DateTime<Utc>,
     ) -> Result<Transition, StoreError> {
-        if !Self::covers(conn, permit, account)? {
+        if !covers(conn, permit, account)? {
             return Err(StoreError::NotCovered);
         }
-        let current = self.status(conn, account)?.ok_or(StoreError::NotFound)?;
+        let current = cached_status(conn, account)?.ok_or(StoreError::NotFound)?;
         let (to, previous) = change
             .apply(current.state, current.previous_state)
             .ok_or(StoreError::NotPossible(current.state))?;
-        let now = db_instant(now);
-        on_table!(account.kind, t => diesel::update(t::table.filter(t::id.eq(account.id)))
-            .set((
-                t::state.eq(to.as_str()),
-                t::previous_state.eq(previous.map(AccountState::as_str)),
-                t::updated_at.eq(now),
-            ))
-            .execute(conn))?;
+        cache_state(conn, account, to, previous, now)?;
         Ok(Transition {
             from: current.state,
             to,

@@ -126,10 +126,10 @@ mod tests {
              transfert.view transfert.acceptation journal.read demo.seed account.first_signin \
              eleve.view eleve.search eleve.reset_password eleve.unblock eleve.deactivate \
              eleve.reactivate eleve.show_contacts eleve.batch_create eleve.statistics \
-             eleve.export responsable.view responsable.search responsable.reset_password \
+             eleve.export eleve.expire_provisional responsable.view responsable.search responsable.reset_password \
              responsable.unblock responsable.deactivate responsable.reactivate \
              responsable.show_contacts responsable.batch_create responsable.statistics \
-             responsable.export"
+             responsable.export responsable.expire_provisional"
         );
     }
 

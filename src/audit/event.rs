@@ -13,16 +13,25 @@ pub enum Outcome {
     Refused,
     /// Failed for a technical reason.
     Failure,
+    /// A write to a remote account store begins: its outcome follows in another row (or the
+    /// reconciliation job's), and until then the journal shows it as without outcome.
+    Started,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 3] = [Outcome::Success, Outcome::Refused, Outcome::Failure];
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Success,
+        Outcome::Refused,
+        Outcome::Failure,
+        Outcome::Started,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Success => "success",
             Outcome::Refused => "refused",
             Outcome::Failure => "failure",
+            Outcome::Started => "started",
         }
     }
 
@@ -32,6 +41,7 @@ impl Outcome {
             Outcome::Success => "Réussi",
             Outcome::Refused => "Refusé",
             Outcome::Failure => "Échec",
+            Outcome::Started => "Commencée",
         }
     }
 

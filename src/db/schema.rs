@@ -66,6 +66,7 @@ diesel::table! {
         previous_state -> Nullable<Text>,
         siecle_id -> Nullable<Text>,
         departure_date -> Nullable<Date>,
+        provisional_removed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -89,6 +90,7 @@ diesel::table! {
         activated_at -> Nullable<Timestamp>,
         password_changed_at -> Nullable<Timestamp>,
         previous_state -> Nullable<Text>,
+        provisional_removed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -258,6 +260,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    pending_account_writes (started_seq) {
+        started_seq -> BigInt,
+        account_kind -> Text,
+        account_id -> BigInt,
+        started_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(pending_transfers -> pupils (pupil_id));
 diesel::joinable!(agent_uais -> agents (agent_id));
 diesel::joinable!(pupil_parents -> pupils (pupil_id));
@@ -283,4 +294,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     parent_sources,
     pending_transfers,
     job_leases,
+    pending_account_writes,
 );

@@ -108,6 +108,15 @@ pub(super) struct Seeder<'a> {
     pub(super) parents: usize,
 }
 
+/// A password hash, whether it must be changed, a provisional password's expiry and its
+/// removal.
+type PasswordColumns = (
+    Option<String>,
+    bool,
+    Option<chrono::NaiveDateTime>,
+    Option<chrono::NaiveDateTime>,
+);
+
 impl Seeder<'_> {
     /// Fills the divisions family by family: most families have one child here, some two
     /// (siblings in other divisions, one across the collège and the lycée).
@@ -198,20 +207,22 @@ impl Seeder<'_> {
         }
     }
 
-    /// Password columns for a state: notified accounts hold a provisional password
-    /// (a few of them already expired), activated ones a chosen one.
-    fn password_columns(
-        &mut self,
-        state: AccountState,
-    ) -> (Option<String>, bool, Option<chrono::NaiveDateTime>) {
+    /// Password columns for a state: notified accounts hold a provisional password (a few
+    /// of them already expired, and removed as the upkeep job does), activated ones a
+    /// chosen one. The last is when an expired one was removed.
+    fn password_columns(&mut self, state: AccountState) -> PasswordColumns {
         match state {
-            AccountState::NonNotifie => (None, false, None),
+            AccountState::NonNotifie => (None, false, None, None),
             AccountState::Notifie => {
                 let days = self.rng.random_range(-20..85);
                 let expiry = db_instant(self.now + Duration::days(days));
-                (Some(self.decoy_hash.to_owned()), true, Some(expiry))
+                if days < 0 {
+                    (None, true, Some(expiry), Some(expiry))
+                } else {
+                    (Some(self.decoy_hash.to_owned()), true, Some(expiry), None)
+                }
             }
-            _ => (Some(self.decoy_hash.to_owned()), false, None),
+            _ => (Some(self.decoy_hash.to_owned()), false, None, None),
         }
     }
 
@@ -241,7 +252,7 @@ impl Seeder<'_> {
             None
         };
         let state = self.random_state();
-        let (hash, must_change, expiry) = self.password_columns(state);
+        let (hash, must_change, expiry, removed) = self.password_columns(state);
         let at = db_instant(self.now);
         let id = diesel::insert_into(pupils::table)
             .values((
@@ -257,6 +268,7 @@ impl Seeder<'_> {
                 pupils::password_hash.eq(hash),
                 pupils::must_change.eq(must_change),
                 pupils::provisional_expires_at.eq(expiry),
+                pupils::provisional_removed_at.eq(removed),
                 pupils::created_at.eq(at),
                 pupils::updated_at.eq(at),
             ))
@@ -279,7 +291,7 @@ impl Seeder<'_> {
             self.now,
         )?;
         let state = self.random_state();
-        let (hash, must_change, expiry) = self.password_columns(state);
+        let (hash, must_change, expiry, removed) = self.password_columns(state);
         let activation_path =
             matches!(state, AccountState::Active | AccountState::Bloque).then(|| {
                 ["notification", "sms", "franceconnect"]
@@ -315,6 +327,7 @@ impl Seeder<'_> {
                 parents::password_hash.eq(hash),
                 parents::must_change.eq(must_change),
                 parents::provisional_expires_at.eq(expiry),
+                parents::provisional_removed_at.eq(removed),
                 parents::created_at.eq(at),
                 parents::updated_at.eq(at),
             ))

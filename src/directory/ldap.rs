@@ -8,15 +8,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ldap3::{Ldap, LdapConnSettings, Scope, SearchEntry, ldap_escape};
-use rustls::ClientConfig;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
+use ldap3::{Ldap, Scope, SearchEntry, ldap_escape};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::domain::{Agent, AgentUid};
 
-use super::ldap_pool::{Endpoint, LdapPool, bind_service};
+use super::ldap_pool::{Connection, LdapPool, bind_service};
 use super::{Directory, DirectoryError, parse_uai_values};
 use crate::config::LdapSettings;
 use crate::domain::Uai;
@@ -33,78 +30,28 @@ pub struct LdapDirectory {
 
 impl LdapDirectory {
     pub fn new(settings: &LdapSettings) -> Result<Self, DirectoryError> {
-        let config_err = |m: String| DirectoryError::Config(m);
-        let url = settings.url.trim();
-        let (tls_needed, starttls) = if url.starts_with("ldaps://") {
-            (true, false)
-        } else if url.starts_with("ldap://") {
-            if settings.starttls {
-                (true, true)
-            } else if settings.allow_insecure {
-                (false, false)
-            } else {
-                return Err(config_err(
-                    "plain ldap:// without StartTLS is refused; use ldaps://, keep starttls = true, or set allow_insecure = true (loopback tests only)".into(),
-                ));
-            }
-        } else {
-            return Err(config_err(format!(
-                "directory.ldap.url must start with ldaps:// or ldap://, got {url:?}"
-            )));
-        };
-        let tls = if tls_needed {
-            let ca = settings
-                .ca_file
-                .as_ref()
-                .ok_or_else(|| config_err("directory.ldap.ca_file is required for TLS".into()))?;
-            Some(Arc::new(client_config(ca)?))
-        } else {
-            None
-        };
-        let bind_password = match (&settings.bind_password, &settings.bind_password_file) {
-            (Some(p), None) => p.clone(),
-            (None, Some(path)) => SecretString::from(
-                std::fs::read_to_string(path)
-                    .map_err(|e| config_err(format!("cannot read {}: {e}", path.display())))?
-                    .trim_end_matches(['\n', '\r'])
-                    .to_owned(),
-            ),
-            (Some(_), Some(_)) => {
-                return Err(config_err(
-                    "set bind_password or bind_password_file, not both".into(),
-                ));
-            }
-            (None, None) => {
-                return Err(config_err(
-                    "directory.ldap.bind_password_file is required".into(),
-                ));
-            }
-        };
         if settings.base_dn.trim().is_empty() || settings.bind_dn.trim().is_empty() {
-            return Err(config_err(
+            return Err(DirectoryError::Config(
                 "directory.ldap.base_dn and bind_dn are required".into(),
             ));
         }
-        let mut conn = LdapConnSettings::new()
-            .set_conn_timeout(Duration::from_millis(settings.connect_timeout_ms))
-            .set_starttls(starttls);
-        if let Some(cfg) = tls {
-            conn = conn.set_config(cfg);
-        }
-        let endpoint = Endpoint {
-            url: url.to_owned(),
-            settings: conn,
-            bind_dn: settings.bind_dn.clone(),
-            bind_password,
-            op_timeout: Duration::from_millis(settings.timeout_ms),
-            check_after: Duration::from_millis(settings.idle_check_ms),
-        };
-        // A whole call (waiting for a connection, connecting, the binds and the search) ends
-        // within the operation's time limit.
-        let deadline = Duration::from_millis(settings.timeout_ms);
+        let pool = LdapPool::open(&Connection {
+            section: "directory.ldap",
+            url: &settings.url,
+            starttls: settings.starttls,
+            ca_file: settings.ca_file.as_deref(),
+            allow_insecure: settings.allow_insecure,
+            bind_dn: &settings.bind_dn,
+            bind_password: settings.bind_password.as_ref(),
+            bind_password_file: settings.bind_password_file.as_deref(),
+            connect_timeout_ms: settings.connect_timeout_ms,
+            timeout_ms: settings.timeout_ms,
+            pool_size: settings.pool_size,
+            idle_check_ms: settings.idle_check_ms,
+        })?;
         Ok(Self {
             settings: Arc::new(settings.clone()),
-            pool: LdapPool::new(endpoint, settings.pool_size, deadline)?,
+            pool,
         })
     }
 
@@ -204,33 +151,11 @@ fn to_agent(s: &LdapSettings, entry: SearchEntry) -> Agent {
     }
 }
 
-fn lowercase_keys(attrs: HashMap<String, Vec<String>>) -> HashMap<String, Vec<String>> {
+pub(crate) fn lowercase_keys(attrs: HashMap<String, Vec<String>>) -> HashMap<String, Vec<String>> {
     attrs
         .into_iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .collect()
-}
-
-/// rustls client configuration trusting only `ca_file`, with the ring provider.
-fn client_config(ca_file: &std::path::Path) -> Result<ClientConfig, DirectoryError> {
-    let err = |m: String| {
-        DirectoryError::Config(format!("directory.ldap.ca_file {}: {m}", ca_file.display()))
-    };
-    let mut roots = rustls::RootCertStore::empty();
-    let certs = CertificateDer::pem_file_iter(ca_file)
-        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| err(e.to_string()))?;
-    if certs.is_empty() {
-        return Err(err("no certificate found".into()));
-    }
-    for cert in certs {
-        roots.add(cert).map_err(|e| err(e.to_string()))?;
-    }
-    Ok(ClientConfig::builder_with_provider(crate::tls::provider())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| err(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
 }
 
 impl Directory for LdapDirectory {

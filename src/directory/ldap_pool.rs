@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings};
+use rustls::ClientConfig;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
@@ -32,6 +35,26 @@ pub struct Endpoint {
     pub op_timeout: Duration,
     /// A connection idle for longer is checked before reuse.
     pub check_after: Duration,
+}
+
+/// How to reach a directory, as a configuration section says it (`section` names it in
+/// the errors): the staff directory's and the account store's share this shape.
+pub struct Connection<'a> {
+    pub section: &'static str,
+    /// `ldaps://host:636` or `ldap://host:389` (then StartTLS unless `starttls` is false).
+    pub url: &'a str,
+    pub starttls: bool,
+    pub ca_file: Option<&'a std::path::Path>,
+    /// Plain `ldap://` without StartTLS (loopback tests only).
+    pub allow_insecure: bool,
+    pub bind_dn: &'a str,
+    pub bind_password: Option<&'a SecretString>,
+    pub bind_password_file: Option<&'a std::path::Path>,
+    pub connect_timeout_ms: u64,
+    /// A whole call, waiting for a connection included, ends within this.
+    pub timeout_ms: u64,
+    pub pool_size: usize,
+    pub idle_check_ms: u64,
 }
 
 pub struct LdapPool {
@@ -72,6 +95,64 @@ fn unavailable(e: impl std::fmt::Display) -> DirectoryError {
 }
 
 impl LdapPool {
+    /// The pool a configuration section describes: TLS (`ldaps://` or StartTLS) checked
+    /// against its CA file, the service's password from its file.
+    pub fn open(c: &Connection<'_>) -> Result<Self, DirectoryError> {
+        let section = c.section;
+        let config_err = |m: String| DirectoryError::Config(format!("{section}: {m}"));
+        let url = c.url.trim();
+        let (tls_needed, starttls) = if url.starts_with("ldaps://") {
+            (true, false)
+        } else if url.starts_with("ldap://") {
+            if c.starttls {
+                (true, true)
+            } else if c.allow_insecure {
+                (false, false)
+            } else {
+                return Err(config_err(
+                    "plain ldap:// without StartTLS is refused; use ldaps://, keep starttls = true, or set allow_insecure = true (loopback tests only)".into(),
+                ));
+            }
+        } else {
+            return Err(config_err(format!(
+                "url must start with ldaps:// or ldap://, got {url:?}"
+            )));
+        };
+        let mut settings = LdapConnSettings::new()
+            .set_conn_timeout(Duration::from_millis(c.connect_timeout_ms))
+            .set_starttls(starttls);
+        if tls_needed {
+            let ca = c
+                .ca_file
+                .ok_or_else(|| config_err("ca_file is required for TLS".into()))?;
+            settings = settings.set_config(Arc::new(client_config(section, ca)?));
+        }
+        let bind_password = match (c.bind_password, c.bind_password_file) {
+            (Some(p), None) => p.clone(),
+            (None, Some(path)) => SecretString::from(
+                std::fs::read_to_string(path)
+                    .map_err(|e| config_err(format!("cannot read {}: {e}", path.display())))?
+                    .trim_end_matches(['\n', '\r'])
+                    .to_owned(),
+            ),
+            (Some(_), Some(_)) => {
+                return Err(config_err(
+                    "set bind_password or bind_password_file, not both".into(),
+                ));
+            }
+            (None, None) => return Err(config_err("bind_password_file is required".into())),
+        };
+        let endpoint = Endpoint {
+            url: url.to_owned(),
+            settings,
+            bind_dn: c.bind_dn.to_owned(),
+            bind_password,
+            op_timeout: Duration::from_millis(c.timeout_ms),
+            check_after: Duration::from_millis(c.idle_check_ms),
+        };
+        Self::new(endpoint, c.pool_size, Duration::from_millis(c.timeout_ms))
+    }
+
     /// A pool of at most `size` connections; each call, waiting for a connection included,
     /// ends within `deadline`.
     pub fn new(
@@ -215,4 +296,25 @@ pub async fn bind_service(ldap: &mut Ldap, endpoint: &Endpoint) -> Result<(), Di
         return Err(unavailable(format!("service bind refused (rc {})", res.rc)));
     }
     Ok(())
+}
+
+/// rustls client configuration trusting only `ca_file`, with the ring provider.
+fn client_config(section: &str, ca_file: &std::path::Path) -> Result<ClientConfig, DirectoryError> {
+    let err =
+        |m: String| DirectoryError::Config(format!("{section}.ca_file {}: {m}", ca_file.display()));
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(ca_file)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| err(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(err("no certificate found".into()));
+    }
+    for cert in certs {
+        roots.add(cert).map_err(|e| err(e.to_string()))?;
+    }
+    Ok(ClientConfig::builder_with_provider(crate::tls::provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| err(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::accounts::batch::runner::{Services, new_owner};
 use crate::config::SessionSettings;
+use crate::usecases::account_upkeep::{self, Upkept};
 use crate::usecases::housekeeping::{self, EVERY_SECS};
 use crate::usecases::sessions::Timeouts;
 
@@ -40,7 +41,23 @@ pub fn spawn_housekeeping(
                     .map_err(|e| crate::usecases::Failure::unavailable(e.to_string()))
                     .and_then(|mut conn| {
                         let now = services.clock.now();
-                        housekeeping::run_once(&mut conn, &services.key, &owner, now, timeouts)
+                        let swept = housekeeping::run_once(
+                            &mut conn,
+                            &services.key,
+                            &owner,
+                            now,
+                            timeouts,
+                        )?;
+                        // The lease holder also keeps the accounts (pending writes, expiries).
+                        if swept.is_some() {
+                            let store = &*services.store;
+                            let upkept =
+                                account_upkeep::run_once(&mut conn, &services.key, store, now)?;
+                            if upkept != Upkept::default() {
+                                tracing::info!(?upkept, "accounts upkeep done");
+                            }
+                        }
+                        Ok(swept)
                     });
                 match round {
                     Ok(Some(swept)) if !swept.is_empty() => {

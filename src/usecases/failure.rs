@@ -1,7 +1,8 @@
 //! What a use case answers when it does not do what was asked: the French sentence the user
 //! reads and its class (which the web maps to a status, the CLI to an exit message).
 
-use crate::accounts::reset::ResetError;
+use crate::accounts::reset::{ResetError, store_reason};
+use crate::accounts::store::StoreError;
 use crate::auth::password::PasswordError;
 use crate::db::DbError;
 
@@ -23,6 +24,9 @@ pub enum FailureClass {
     Busy,
     /// A service we depend on (database, directory) is unavailable (503).
     Unavailable,
+    /// The account store (the LDAP directory of pupils and parents) did not answer in time
+    /// (503 with `Retry-After`); the message says it in French.
+    StoreUnavailable,
     /// A bug or a broken invariant (500): the message is for the log, never shown.
     Internal,
 }
@@ -124,9 +128,32 @@ impl From<PasswordError> for Failure {
     }
 }
 
+/// What the page says when the account store does not answer.
+pub const STORE_UNAVAILABLE: &str = "L'annuaire des comptes est indisponible pour le moment : \
+    le changement n'a pas été confirmé. Réessayez dans quelques instants ; le journal garde la \
+    trace de la tentative.";
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => {
+                Failure::new(FailureClass::StoreUnavailable, STORE_UNAVAILABLE)
+            }
+            StoreError::NotFound => Failure::hidden(),
+            StoreError::Db(e) => e.into(),
+            StoreError::NotCovered => Failure::internal("a permit that does not cover the account"),
+            other => Failure::conflict(format!(
+                "L'annuaire des comptes a refusé le changement : {}.",
+                store_reason(&other)
+            )),
+        }
+    }
+}
+
 impl From<ResetError> for Failure {
     fn from(e: ResetError) -> Self {
         match e {
+            ResetError::Store(e) => e.into(),
             ResetError::Busy => Failure::busy(),
             ResetError::Pool(m) | ResetError::Directory(m) => Failure::unavailable(m),
             other => Failure::internal(other.to_string()),

@@ -4,6 +4,7 @@
 //! returns a typed outcome or a [`Failure`] that carries the French message and its class,
 //! never an actix type. The web handlers and the CLI call the same functions.
 
+pub mod account_upkeep;
 pub mod accounts;
 pub mod authorize;
 pub mod batches;

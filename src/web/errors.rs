@@ -42,6 +42,9 @@ pub enum AppError {
     Busy,
     #[error("directory unavailable: {0}")]
     DirectoryUnavailable(String),
+    /// The account store did not answer: its French sentence, 503 with `Retry-After`.
+    #[error("account store unavailable")]
+    AccountStoreUnavailable(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("bad request: {0}")]
@@ -83,6 +86,7 @@ impl From<Failure> for AppError {
             } => AppError::TooManyAttempts(f.message),
             FailureClass::Busy => AppError::Busy,
             FailureClass::Unavailable => AppError::Unavailable(f.message),
+            FailureClass::StoreUnavailable => AppError::AccountStoreUnavailable(f.message),
             FailureClass::Internal => AppError::Internal(f.message),
         }
     }
@@ -129,7 +133,9 @@ impl ResponseError for AppError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::DirectoryUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::DirectoryUnavailable(_) | AppError::AccountStoreUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -164,6 +170,10 @@ impl ResponseError for AppError {
                     "L'annuaire des personnels ne répond pas pour le moment. Réessayez dans quelques instants.",
                 )
             }
+            AppError::AccountStoreUnavailable(m) => {
+                tracing::warn!("account store unavailable: 503");
+                message_page("Annuaire des comptes indisponible", m)
+            }
             AppError::Forbidden(m) => message_page("Accès refusé", m),
             AppError::BadRequest(m) => message_page("Demande incorrecte", m),
             AppError::Conflict(m) => message_page("Opération impossible", m),
@@ -188,7 +198,9 @@ impl ResponseError for AppError {
             } => Some(*retry_after_secs),
             // A directory that does not answer in time, or whose every pooled connection
             // stays busy: try again shortly (rule 10's bound).
-            AppError::Busy | AppError::DirectoryUnavailable(_) => Some(BUSY_RETRY_AFTER_SECS),
+            AppError::Busy
+            | AppError::DirectoryUnavailable(_)
+            | AppError::AccountStoreUnavailable(_) => Some(BUSY_RETRY_AFTER_SECS),
             _ => None,
         };
         if let Some(secs) = retry_after {

@@ -14,16 +14,25 @@ pub async fn live() -> HttpResponse {
         .body("ok\n")
 }
 
-/// 200 when the database answers, else 503 with a short reason.
+/// 200 when the database and the account store answer, else 503 with a short reason.
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let outcome = state.db.run(db::ping).await;
-    let (mut res, body) = match outcome {
-        Ok(()) => (HttpResponse::Ok(), "ok\n".to_owned()),
-        Err(e) => {
+    let store = state.accounts.clone();
+    let accounts = match outcome {
+        Ok(()) => web::block(move || store.ping()).await.ok(),
+        Err(_) => None,
+    };
+    let (mut res, body) = match (outcome, accounts) {
+        (Ok(()), Some(Ok(()))) => (HttpResponse::Ok(), "ok\n"),
+        (Err(e), _) => {
             tracing::warn!(error = %e, "readiness check failed");
+            (HttpResponse::ServiceUnavailable(), "database unavailable\n")
+        }
+        (Ok(()), answer) => {
+            tracing::warn!(?answer, "readiness check failed: account store");
             (
                 HttpResponse::ServiceUnavailable(),
-                "database unavailable\n".to_owned(),
+                "account store unavailable\n",
             )
         }
     };

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::accounts::batch::runner::Services;
+use crate::accounts::store::AccountStore;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::Db;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub clock: SharedClock,
     pub tz: chrono_tz::Tz,
     pub directory: Arc<dyn Directory>,
+    /// Where pupils' and parents' credentials and states live (`[accounts] store`).
+    pub accounts: Arc<dyn AccountStore>,
     /// This instance's stable name (`[server] instance_id`, default `host:port`).
     pub instance_id: String,
     /// Where the letters send their readers, and the password rules they state.
@@ -33,6 +36,7 @@ impl AppState {
             clock: self.clock.clone(),
             tz: self.tz,
             directory: self.directory.clone(),
+            store: self.accounts.clone(),
             instance_id: self.instance_id.clone(),
         }
     }

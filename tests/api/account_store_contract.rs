@@ -1,6 +1,6 @@
 //! The account store's contract (credentials and state only), written over the trait so
-//! any store runs the same cases: today's SQL store here, on SQLite and PostgreSQL; an LDAP
-//! store later brings its own [`Fixture`]. Every write needs a reset permit of the
+//! every store runs the same cases: the SQL store on SQLite and PostgreSQL, the LDAP store
+//! against the run's slapd (with ppolicy), its index on the test database. Every write needs a reset permit of the
 //! account's kind on an establishment that covers it (a pupil's own, one of a parent's
 //! children's), minted by `policy::authorize` like any other.
 
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use educt_admin::accounts::provisional::expiry;
 use educt_admin::accounts::store::{
-    AccountRef, AccountStatus, AccountStore, SqlAccountStore, StoreError, Transition,
+    AccountRef, AccountStatus, AccountStore, Provisional, SqlAccountStore, StoreError, Transition,
 };
 use educt_admin::accounts::{AccountKind, AccountState, StateChange};
 use educt_admin::db::DbConnection;
@@ -18,12 +18,12 @@ use educt_admin::domain::{Agent, Uai};
 
 use crate::helpers::{TestDb, add_establishment, add_parent, add_pupil, t0};
 
-const HERE: &str = "0691234S";
-const ELSEWHERE: &str = "0692418D";
+pub const HERE: &str = "0691234S";
+pub const ELSEWHERE: &str = "0692418D";
 
 /// What a store's contract run needs besides the store: accounts in a given state in the
 /// establishment `HERE`, and a look at the stored credential.
-trait Fixture {
+pub trait Fixture {
     fn store(&self) -> Arc<dyn AccountStore>;
     fn conn(&mut self) -> &mut DbConnection;
     /// A new account of `kind` in `state` (remembering `previous`), covered by `HERE`.
@@ -33,12 +33,25 @@ trait Fixture {
         state: AccountState,
         previous: Option<AccountState>,
     ) -> AccountRef;
-    /// Whether the account's credential is the provisional one hashed as `hash`.
-    fn credential_is(&mut self, account: AccountRef, hash: &str) -> bool;
+    /// Whether the account's credential is `provisional`, to be changed at next sign-in.
+    fn credential_is(&mut self, account: AccountRef, provisional: &Provisional) -> bool;
+}
+
+/// The contract's clock: three days after the fixtures' `t0`.
+pub fn now() -> DateTime<Utc> {
+    t0() + chrono::Duration::days(3)
+}
+
+/// A provisional password and a stand-in for its hash (the contract never verifies hashes).
+pub fn provisional(password: &str) -> Provisional {
+    Provisional {
+        password: password.to_owned().into(),
+        hash: format!("$argon2id$stand-in-for-{password}"),
+    }
 }
 
 /// A permit minted the only way there is: `authorize`, for a principal of `uai`.
-fn permit(action: Action, uai: &str) -> Permit {
+pub fn permit(action: Action, uai: &str) -> Permit {
     let uai = Uai::parse(uai).unwrap();
     let principal = Agent {
         uid: "cperrin".into(),
@@ -64,10 +77,10 @@ fn status(f: &mut dyn Fixture, account: AccountRef) -> AccountStatus {
 
 fn read(f: &mut dyn Fixture, account: AccountRef) -> Option<AccountStatus> {
     let store = f.store();
-    store.status(f.conn(), account).unwrap()
+    store.status(f.conn(), account, now()).unwrap()
 }
 
-fn contract(f: &mut dyn Fixture) {
+pub fn contract(f: &mut dyn Fixture) {
     for kind in AccountKind::ALL {
         provisional_password(f, kind);
         writes_need_a_covering_reset_permit(f, kind);
@@ -82,18 +95,31 @@ fn contract(f: &mut dyn Fixture) {
 
 fn provisional_password(f: &mut dyn Fixture, kind: AccountKind) {
     let account = f.account(kind, AccountState::Active, None);
-    let now: DateTime<Utc> = t0() + chrono::Duration::days(3);
+    let now = now();
     let p = permit(kind.reset_action(), HERE);
     let store = f.store();
+    let new = provisional("abcd2345efgh");
     store
-        .set_provisional(f.conn(), &p, account, "$argon2id$fake", now)
+        .set_provisional(f.conn(), &p, account, &new, now)
         .unwrap();
     let st = status(f, account);
     assert_eq!(st.state, AccountState::Notifie, "{kind:?}");
     assert!(st.must_change, "{kind:?}: changed at next sign-in");
     assert_eq!(st.provisional_expires_at, Some(expiry(now)), "{kind:?}");
     assert_eq!(st.notified_at, Some(now), "{kind:?}");
-    assert!(f.credential_is(account, "$argon2id$fake"), "{kind:?}");
+    assert!(f.credential_is(account, &new), "{kind:?}");
+    // A blocked or deactivated account is refused: a reset must not lift the lock.
+    for state in [AccountState::Bloque, AccountState::Desactive] {
+        let locked = f.account(kind, state, Some(AccountState::Active));
+        let other = provisional("wxyz6789wxyz");
+        let set = store.set_provisional(f.conn(), &p, locked, &other, now);
+        assert!(
+            matches!(set, Err(StoreError::NotPossible(s)) if s == state),
+            "{kind:?} {set:?}"
+        );
+        assert_eq!(status(f, locked).state, state, "{kind:?}");
+        assert!(!f.credential_is(locked, &other), "{kind:?}");
+    }
 }
 
 fn writes_need_a_covering_reset_permit(f: &mut dyn Fixture, kind: AccountKind) {
@@ -108,10 +134,11 @@ fn writes_need_a_covering_reset_permit(f: &mut dyn Fixture, kind: AccountKind) {
         permit(other.reset_action(), HERE),
     ];
     let store = f.store();
+    let nope = provisional("nope2345nope");
     for p in &wrong {
-        let set = store.set_provisional(f.conn(), p, account, "$argon2id$nope", t0());
+        let set = store.set_provisional(f.conn(), p, account, &nope, now());
         assert!(matches!(set, Err(StoreError::NotCovered)), "{kind:?} {p:?}");
-        let change = store.change_state(f.conn(), p, account, StateChange::Deactivate, t0());
+        let change = store.change_state(f.conn(), p, account, StateChange::Deactivate, now());
         assert!(
             matches!(change, Err(StoreError::NotCovered)),
             "{kind:?} {p:?}"
@@ -122,7 +149,7 @@ fn writes_need_a_covering_reset_permit(f: &mut dyn Fixture, kind: AccountKind) {
         AccountState::Active,
         "nothing changed"
     );
-    assert!(!f.credential_is(account, "$argon2id$nope"));
+    assert!(!f.credential_is(account, &nope));
 }
 
 fn state_changes(f: &mut dyn Fixture, kind: AccountKind) {
@@ -130,7 +157,7 @@ fn state_changes(f: &mut dyn Fixture, kind: AccountKind) {
     let p = permit(kind.reset_action(), HERE);
     let store = f.store();
     let blocked = f.account(kind, Bloque, Some(Active));
-    let moved = store.change_state(f.conn(), &p, blocked, StateChange::Unblock, t0());
+    let moved = store.change_state(f.conn(), &p, blocked, StateChange::Unblock, now());
     assert_eq!(
         moved.unwrap(),
         Transition {
@@ -143,14 +170,14 @@ fn state_changes(f: &mut dyn Fixture, kind: AccountKind) {
         Active,
         "{kind:?}: back to the remembered state"
     );
-    let again = store.change_state(f.conn(), &p, blocked, StateChange::Unblock, t0());
+    let again = store.change_state(f.conn(), &p, blocked, StateChange::Unblock, now());
     assert!(
         matches!(again, Err(StoreError::NotPossible(Active))),
         "{kind:?}"
     );
 
     let notified = f.account(kind, Notifie, None);
-    let off = store.change_state(f.conn(), &p, notified, StateChange::Deactivate, t0());
+    let off = store.change_state(f.conn(), &p, notified, StateChange::Deactivate, now());
     assert_eq!(
         off.unwrap(),
         Transition {
@@ -160,9 +187,9 @@ fn state_changes(f: &mut dyn Fixture, kind: AccountKind) {
     );
     let st = status(f, notified);
     assert_eq!((st.state, st.previous_state), (Desactive, Some(Notifie)));
-    let twice = store.change_state(f.conn(), &p, notified, StateChange::Deactivate, t0());
+    let twice = store.change_state(f.conn(), &p, notified, StateChange::Deactivate, now());
     assert!(matches!(twice, Err(StoreError::NotPossible(Desactive))));
-    let on = store.change_state(f.conn(), &p, notified, StateChange::Reactivate, t0());
+    let on = store.change_state(f.conn(), &p, notified, StateChange::Reactivate, now());
     assert_eq!(
         on.unwrap(),
         Transition {
@@ -175,9 +202,9 @@ fn state_changes(f: &mut dyn Fixture, kind: AccountKind) {
 }
 
 /// The SQL store over the test database.
-struct Sql {
-    conn: DbConnection,
-    n: usize,
+pub struct Sql {
+    pub conn: DbConnection,
+    pub n: usize,
 }
 
 impl Fixture for Sql {
@@ -190,6 +217,27 @@ impl Fixture for Sql {
     }
 
     fn account(
+        &mut self,
+        kind: AccountKind,
+        state: AccountState,
+        previous: Option<AccountState>,
+    ) -> AccountRef {
+        self.index_row(kind, state, previous)
+    }
+
+    fn credential_is(&mut self, account: AccountRef, provisional: &Provisional) -> bool {
+        let must_change = status(self, account).must_change;
+        must_change
+            && SqlAccountStore::password_hash(&mut self.conn, account)
+                .unwrap()
+                .as_deref()
+                == Some(provisional.hash.as_str())
+    }
+}
+
+impl Sql {
+    /// A row of the index (the SQL store's own truth) for an account of `kind` in `state`.
+    pub fn index_row(
         &mut self,
         kind: AccountKind,
         state: AccountState,
@@ -233,13 +281,6 @@ impl Fixture for Sql {
             }
         };
         AccountRef { kind, id }
-    }
-
-    fn credential_is(&mut self, account: AccountRef, hash: &str) -> bool {
-        SqlAccountStore::password_hash(&mut self.conn, account)
-            .unwrap()
-            .as_deref()
-            == Some(hash)
     }
 }
 

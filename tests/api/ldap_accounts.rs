@@ -5,7 +5,7 @@
 //! default policy that never locks them out.
 
 use ldap3::exop::PasswordModify;
-use ldap3::{LdapConn, LdapConnSettings, Scope, SearchEntry};
+use ldap3::{LdapConn, Scope, SearchEntry};
 
 use crate::ldap_server::LdapServer;
 
@@ -14,21 +14,7 @@ const PUPIL: &str = "uid=l.martin,ou=eleves,dc=ac-test,dc=fr";
 const STAFF: &str = "uid=cperrin,ou=personnels,dc=ac-test,dc=fr";
 
 fn connect(server: &LdapServer) -> LdapConn {
-    let pem = std::fs::read(&server.ca_file).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    use rustls::pki_types::pem::PemObject;
-    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let tls = rustls::ClientConfig::builder_with_provider(educt_admin::tls::provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let settings = LdapConnSettings::new()
-        .set_starttls(true)
-        .set_config(std::sync::Arc::new(tls));
-    LdapConn::with_settings(settings, &server.url).unwrap()
+    server.connect()
 }
 
 fn bind(server: &LdapServer, dn: &str, password: &str) -> u32 {

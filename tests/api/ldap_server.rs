@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use educt_admin::config::LdapSettings;
+use educt_admin::config::{AccountsLdapSettings, LdapSettings};
 
 pub struct LdapServer {
     /// `ldap://` (StartTLS) and `ldaps://` URLs.
@@ -79,15 +79,16 @@ impl LdapServer {
         let Some((_, pid)) = &self.own else {
             panic!("the shared slapd is not ours to stop");
         };
-        let _ = Command::new("kill").arg(pid.to_string()).status();
-        let proc_dir = PathBuf::from(format!("/proc/{pid}"));
-        for _ in 0..200 {
-            if !proc_dir.exists() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        panic!("slapd {pid} did not stop");
+        stop_pid(*pid);
+    }
+
+    /// Something that stops this test's own slapd from anywhere (a store's pause).
+    pub fn stopper(&self) -> impl Fn() + Send + Sync + 'static {
+        let Some((_, pid)) = &self.own else {
+            panic!("the shared slapd is not ours to stop");
+        };
+        let pid = *pid;
+        move || stop_pid(pid)
     }
 
     /// Starts the same server again (same ports, certificates, data).
@@ -124,6 +125,65 @@ impl LdapServer {
         }
     }
 }
+
+impl LdapServer {
+    /// Settings of the LDAP account store against this server (StartTLS).
+    pub fn accounts_settings(&self) -> AccountsLdapSettings {
+        AccountsLdapSettings {
+            url: self.url.clone(),
+            ca_file: Some(self.ca_file.clone()),
+            bind_dn: SERVICE_DN.into(),
+            bind_password: Some("service-secret".into()),
+            pupils_base: "ou=eleves,dc=ac-test,dc=fr".into(),
+            parents_base: "ou=responsables,dc=ac-test,dc=fr".into(),
+            ..AccountsLdapSettings::default()
+        }
+    }
+
+    /// A connection (StartTLS, this server's CA), not bound yet.
+    pub fn connect(&self) -> ldap3::LdapConn {
+        let pem = std::fs::read(&self.ca_file).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        use rustls::pki_types::pem::PemObject;
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(educt_admin::tls::provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let settings = ldap3::LdapConnSettings::new()
+            .set_starttls(true)
+            .set_config(std::sync::Arc::new(tls));
+        ldap3::LdapConn::with_settings(settings, &self.url).unwrap()
+    }
+
+    /// A connection bound as the service account.
+    pub fn service(&self) -> ldap3::LdapConn {
+        let mut conn = self.connect();
+        conn.simple_bind(SERVICE_DN, "service-secret")
+            .unwrap()
+            .success()
+            .unwrap();
+        conn
+    }
+}
+
+fn stop_pid(pid: u32) {
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    for _ in 0..200 {
+        if !proc_dir.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("slapd {pid} did not stop");
+}
+
+/// The service account of tests/ldap/staff.ldif.
+pub const SERVICE_DN: &str = "cn=educt-admin,ou=services,dc=ac-test,dc=fr";
 
 impl Drop for LdapServer {
     fn drop(&mut self) {

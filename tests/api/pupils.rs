@@ -10,8 +10,8 @@ use secrecy::SecretString;
 
 use crate::delegations::delegate;
 use crate::helpers::{
-    COLLEGE, LYCEE, PRINCIPAL_PW, Page, TestApp, add_agent, add_pupil, audit_rows, captured_logs,
-    hidden_field, seed_staff, t0,
+    COLLEGE, LYCEE, PRINCIPAL_PW, Page, TestApp, TestAppBuilder, add_agent, add_pupil, audit_rows,
+    captured_logs, hidden_field, seed_staff, t0,
 };
 
 pub struct Cast {
@@ -25,7 +25,12 @@ pub struct Cast {
 /// The collège and the lycée with a few pupils, the referent delegated `eleves` on the
 /// collège, the CPE `responsables` only.
 pub async fn app_with_pupils() -> (TestApp, Cast) {
-    let app = TestApp::spawn().await;
+    app_with_pupils_on(TestApp::builder()).await
+}
+
+/// The same, on an app built by `builder` (another account store, say).
+pub async fn app_with_pupils_on(builder: TestAppBuilder) -> (TestApp, Cast) {
+    let app = builder.start().await;
     let mut conn = app.conn();
     seed_staff(&mut conn);
     add_agent(
@@ -284,8 +289,29 @@ async fn an_expired_provisional_password_shows_as_expired_and_can_be_reissued() 
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Notifié (expiré le 24/11/2026)"));
+    assert!(page.contains("Notification expirée (le 24/11/2026)"));
     assert!(page.contains("Réinitialiser le mot de passe"));
+    // The upkeep removes the unused provisional password, once (the app's own job may have
+    // done it already); its audit row names the job.
+    let store = educt_admin::accounts::store::SqlAccountStore;
+    let key = crate::helpers::test_key();
+    let upkeep = || {
+        educt_admin::usecases::account_upkeep::run_once(&mut app.conn(), &key, &store, t0())
+            .unwrap()
+            .provisionals_removed
+    };
+    assert!(upkeep() <= 1);
+    assert_eq!(upkeep(), 0);
+    assert_eq!(
+        pupils::password_hash(&mut app.conn(), cast.hostile).unwrap(),
+        None
+    );
+    let rows = audit_rows(&mut app.conn());
+    let last = rows.last().unwrap();
+    assert_eq!(
+        (last.0.as_str(), last.1.as_str()),
+        ("job:entretien", "eleve.expire_provisional")
+    );
     let csrf = hidden_field(&page, "csrf_token");
     let res = app
         .client

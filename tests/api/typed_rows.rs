@@ -111,7 +111,7 @@ fn an_unknown_state_fails_the_page_the_search_the_class_and_the_counts() {
     undecodable(pupils::search(conn, &college(), &everyone(), 0, 50));
     undecodable(pupils::of_division(conn, &college(), "5B"));
     undecodable(pupils::counts(conn, &college()));
-    let status = SqlAccountStore.status(conn, AccountRef::pupil(id.into()));
+    let status = SqlAccountStore.status(conn, AccountRef::pupil(id.into()), t0());
     assert!(
         matches!(
             status,
@@ -132,7 +132,7 @@ fn an_unknown_previous_state_is_an_error_not_none() {
 
     set(conn, "pupils", id, "previous_state = 'perdu'");
     undecodable(pupils::find(conn, id));
-    let status = SqlAccountStore.status(conn, AccountRef::pupil(id.into()));
+    let status = SqlAccountStore.status(conn, AccountRef::pupil(id.into()), t0());
     assert!(matches!(status, Err(StoreError::Db(_))), "{status:?}");
 }
 
@@ -151,7 +151,7 @@ fn a_parent_whose_state_identifiant_or_child_does_not_decode_is_an_error() {
     set(conn, "parents", id, "state = 'x'");
     undecodable(parents::find(conn, id));
     undecodable(parents::search(conn, &college(), &search, 0, 50));
-    let status = SqlAccountStore.status(conn, AccountRef::parent(id.into()));
+    let status = SqlAccountStore.status(conn, AccountRef::parent(id.into()), t0());
     assert!(matches!(status, Err(StoreError::Db(_))), "{status:?}");
 
     // `identifiant` references the register of identifiants given, which takes any text.

@@ -10,6 +10,7 @@
 pub mod claims;
 pub mod job;
 pub mod lease;
+mod remote;
 mod row;
 pub mod runner;
 pub mod store;
@@ -51,16 +52,19 @@ pub enum Interruption {
     /// A parents' batch whose worker died: the parents' gate must be passed again by a
     /// person before it goes on (the job cannot pass it).
     Gate,
+    /// The account store (the LDAP directory) did not answer: resume later.
+    StoreUnavailable,
 }
 
 impl Interruption {
-    pub const ALL: [Interruption; 6] = [
+    pub const ALL: [Interruption; 7] = [
         Interruption::Revoked,
         Interruption::Expired,
         Interruption::Detached,
         Interruption::AgentGone,
         Interruption::NoRight,
         Interruption::Gate,
+        Interruption::StoreUnavailable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +75,7 @@ impl Interruption {
             Interruption::AgentGone => "agent_gone",
             Interruption::NoRight => "no_right",
             Interruption::Gate => "gate",
+            Interruption::StoreUnavailable => "store_unavailable",
         }
     }
 
@@ -90,6 +95,9 @@ impl Interruption {
                 "le travail s'est arrêté et l'accès aux comptes des responsables doit être \
                  vérifié à nouveau (réseau administratif ou code de l'application \
                  d'authentification)"
+            }
+            Interruption::StoreUnavailable => {
+                "l'annuaire des comptes ne répondait plus ; reprenez le lot dans quelques minutes"
             }
         }
     }

@@ -13,22 +13,36 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use super::{HEARTBEAT_SECS, Interruption, Lease, SEAL_PURPOSE, binding, store};
 use crate::accounts::AccountKind;
-use crate::accounts::reset::{ResetError, apply_reset, new_provisional};
-use crate::accounts::store::{AccountRef, SqlAccountStore};
+use crate::accounts::reset::{ResetError, Started, apply_reset, new_provisional, start_remote};
+use crate::accounts::store::{AccountRef, AccountStore, Provisional};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::SharedClock;
 use crate::clock::local_day;
 use crate::db::{DbConnection, DbPool, PooledConn};
-use crate::delegation::policy::authorize;
+use crate::delegation::policy::{Permit, authorize};
 use crate::delegation::{Delegation, Status, store as delegations};
 use crate::directory::Directory;
 use crate::domain::{Agent, AgentUid};
 use crate::domain::{Division, Uai};
 use crate::secrets::AppKey;
+
+/// `n` fresh provisional passwords, hashed in parallel (the hasher bounds the work).
+fn provisionals(n: usize) -> Vec<Result<Provisional, ResetError>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n).map(|_| s.spawn(new_provisional)).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(ResetError::Crypto("hashing thread failed".into())))
+            })
+            .collect()
+    })
+}
 
 /// A lease owner of this instance: `<instance id>/<run>`.
 pub fn new_owner(instance_id: &str) -> Result<String, ResetError> {
@@ -47,6 +61,7 @@ pub struct Services {
     pub clock: SharedClock,
     pub tz: Tz,
     pub directory: Arc<dyn Directory>,
+    pub store: Arc<dyn AccountStore>,
     /// This instance's stable id; lease owners are `<instance id>/<run>`.
     pub instance_id: String,
 }
@@ -95,9 +110,11 @@ pub fn classify(
     }
 }
 
-enum Step {
+pub(super) enum Step {
     Done,
     Stopped(Interruption),
+    /// A remote store's write begun: the "started" row is committed, the write follows.
+    Started(Box<(Permit, AuditEvent, Started)>),
 }
 
 impl Runner {
@@ -208,20 +225,9 @@ impl Runner {
                 return Ok(RunEnd::Finished);
             }
             // Hash in parallel (the hasher bounds the work), then write one after the other.
-            let prepared: Vec<Result<(SecretString, String), ResetError>> =
-                std::thread::scope(|s| {
-                    let handles: Vec<_> = items.iter().map(|_| s.spawn(new_provisional)).collect();
-                    handles
-                        .into_iter()
-                        .map(|h| {
-                            h.join().unwrap_or_else(|_| {
-                                Err(ResetError::Crypto("hashing thread failed".into()))
-                            })
-                        })
-                        .collect()
-                });
+            let prepared = provisionals(items.len());
             for ((item, account_id), prepared) in items.into_iter().zip(prepared) {
-                let (password, hash) = match prepared {
+                let provisional = match prepared {
                     Ok(p) => p,
                     // Every hashing thread stayed busy: wait a little and take the pending
                     // accounts again (nothing was changed for this one).
@@ -237,23 +243,35 @@ impl Runner {
                     .seal(
                         SEAL_PURPOSE,
                         &binding(batch_id, account_id),
-                        password.expose_secret().as_bytes(),
+                        provisional.password.expose_secret().as_bytes(),
                     )
                     .map_err(|e| ResetError::Crypto(e.to_string()))?;
                 let now = self.services.clock.now();
                 let agent = self.current_agent(now)?;
                 let mut conn = conn_of(&self.services.pool)?;
-                let step = self.one_account(
-                    &mut conn,
-                    (batch_id, owner, &uai, &division),
-                    (item, account_id),
-                    agent.as_ref(),
-                    (&hash, &sealed),
-                    now,
-                );
+                let step = self
+                    .one_account(
+                        &mut conn,
+                        (batch_id, owner, &uai, &division),
+                        (item, account_id),
+                        agent.as_ref(),
+                        (&provisional, &sealed),
+                        now,
+                    )
+                    .and_then(|step| match step {
+                        Step::Started(begun) => self.remote_write(
+                            &mut conn,
+                            (batch_id, owner, item, account_id),
+                            *begun,
+                            (&provisional, &sealed),
+                            now,
+                        ),
+                        other => Ok(other),
+                    });
                 match step {
                     Ok(Step::Done) | Err(ResetError::AlreadyDone) => {}
                     Ok(Step::Stopped(why)) => return Ok(RunEnd::Interrupted(why)),
+                    Ok(Step::Started(..)) => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -279,14 +297,15 @@ impl Runner {
     }
 
     /// One account, in one transaction: the rights check, then the reset with its audit row
-    /// and its sealed password — or the interruption with its refused audit row.
+    /// and its sealed password — or the interruption with its refused audit row. With a
+    /// remote store the transaction ends at the "started" row (`remote.rs` does the rest).
     fn one_account(
         &self,
         conn: &mut DbConnection,
         (batch_id, owner, uai, division): (i64, &str, &Uai, &Division),
         (item, account_id): (i64, i64),
         agent: Option<&Agent>,
-        (hash, sealed): (&str, &str),
+        (provisional, sealed): (&Provisional, &str),
         now: DateTime<Utc>,
     ) -> Result<Step, ResetError> {
         let (kind, tz) = (self.kind, self.services.tz);
@@ -315,15 +334,20 @@ impl Runner {
                 };
                 match verdict {
                     Ok(permit) => {
-                        if !store::complete_item(tx.conn(), item, sealed, now)? {
-                            return Err(ResetError::AlreadyDone);
-                        }
                         let event = base.delegation(permit.delegation_id());
                         let account = AccountRef {
                             kind,
                             id: account_id,
                         };
-                        apply_reset(tx, &SqlAccountStore, &permit, account, hash, now, &event)?;
+                        let store = &*self.services.store;
+                        if store.is_remote() {
+                            let started = start_remote(tx, account, &event, now)?;
+                            return Ok(Step::Started(Box::new((permit, event, started))));
+                        }
+                        if !store::complete_item(tx.conn(), item, sealed, now)? {
+                            return Err(ResetError::AlreadyDone);
+                        }
+                        apply_reset(tx, store, &permit, account, provisional, now, &event)?;
                         Ok(Step::Done)
                     }
                     Err(why) => {

@@ -237,6 +237,17 @@ pub fn complete_item(
     Ok(n == 1)
 }
 
+/// Sets one pending account aside (the store refused it); the batch goes on without it.
+pub fn abandon_item(conn: &mut DbConnection, item: i64) -> QueryResult<usize> {
+    diesel::update(
+        batch_items::table
+            .filter(batch_items::id.eq(item))
+            .filter(batch_items::status.eq("pending")),
+    )
+    .set(batch_items::status.eq("abandoned"))
+    .execute(conn)
+}
+
 pub fn counts(conn: &mut DbConnection, id: impl Into<BatchId>) -> QueryResult<Progress> {
     let id = id.into().get();
     let rows: Vec<String> = batch_items::table

@@ -17,22 +17,17 @@ use crate::accounts::batch::withdraw_account;
 use crate::accounts::parents::{Child, Parent, children_names};
 use crate::accounts::provisional::expiry;
 use crate::accounts::pupils::Pupil;
-use crate::accounts::reset::apply_reset;
-use crate::accounts::store::{AccountStore, StoreError, Transition};
+use crate::accounts::reset::{apply_reset, finish_remote, start_remote};
+pub use crate::accounts::store::Provisional;
+use crate::accounts::store::{AccountStore, StoreError, Transition, refresh_cache};
 use crate::accounts::{AccountKind, AccountOp, AccountState, StateChange};
-use crate::audit::{self, AuditEvent, Outcome};
+use crate::audit::{self, AuditEvent, AuditTx, Outcome};
 use crate::db::DbConnection;
 use crate::domain::{Division, Identifiant};
 use crate::secrets::AppKey;
 
 /// What a state change refused for the account's current state says.
 pub const NOT_POSSIBLE: &str = "Cette action n'est pas possible dans l'état actuel du compte.";
-
-/// A fresh provisional password and its hash (made before, on the hashing pool).
-pub struct Provisional {
-    pub password: SecretString,
-    pub hash: String,
-}
 
 /// What an account's letter needs: one reset account's, or one of a batch's.
 pub struct LetterFacts {
@@ -99,7 +94,8 @@ fn blocked_message(kind: AccountKind) -> &'static str {
 }
 
 /// Gives the account `provisional` (it first leaves any unfinished batch), or refuses a
-/// blocked or deactivated one (audited, 409).
+/// blocked or deactivated one (audited, 409). Through a remote store the reset is audited
+/// as started before the write and its outcome after (`accounts::reset`).
 pub fn reset_password(
     conn: &mut DbConnection,
     key: &AppKey,
@@ -116,16 +112,64 @@ pub fn reset_password(
         return Err(Failure::conflict(blocked_message(opened.account().kind)));
     }
     let done = event(ctx, opened, AccountOp::ResetPassword, Outcome::Success).details("individual");
-    let (account, permit, hash) = (opened.account(), &opened.permit, &provisional.hash);
+    let (account, permit) = (opened.account(), &opened.permit);
     // The account first leaves any unfinished batch: a letter prepared there would carry a
     // dead password.
-    audit::audited(conn, key, ctx.now, |tx| -> Result<(), Failure> {
-        withdraw_account(tx.conn(), account.kind.batch_kind(), account.id, None)?;
-        Ok(apply_reset(
-            tx, store, permit, account, hash, ctx.now, &done,
-        )?)
-    })?;
+    let leave = |tx: &mut AuditTx<'_>| {
+        withdraw_account(tx.conn(), account.kind.batch_kind(), account.id, None)
+    };
+    if store.is_remote() {
+        let started = audit::audited(conn, key, ctx.now, |tx| -> Result<_, Failure> {
+            leave(tx)?;
+            Ok(start_remote(tx, account, &done, ctx.now)?)
+        })?;
+        let written = store.set_provisional(conn, permit, account, &provisional, ctx.now);
+        finish_remote(conn, key, ctx.now, started, written, &done, |_| Ok(()))
+            .map_err(|e| store_failure(e, account.kind))?;
+    } else {
+        audit::audited(conn, key, ctx.now, |tx| -> Result<(), Failure> {
+            leave(tx)?;
+            apply_reset(tx, store, permit, account, &provisional, ctx.now, &done)
+                .map_err(|e| store_failure(e, account.kind))
+        })?;
+    }
     Ok(letter_facts(opened, provisional.password, expiry(ctx.now)))
+}
+
+/// A store's refusal as the page says it (a blocked account's own sentence).
+fn store_failure(e: crate::accounts::reset::ResetError, kind: AccountKind) -> Failure {
+    use crate::accounts::reset::ResetError;
+    match e {
+        ResetError::Store(StoreError::NotPossible(_)) => Failure::conflict(blocked_message(kind)),
+        other => other.into(),
+    }
+}
+
+/// Reads the account's state from its store and refreshes the index (and `opened`) when
+/// the store says otherwise: a pupil who changed his password in the ENT shows "Activé".
+/// A store that does not answer leaves the index's state, which the page shows.
+pub fn refresh(
+    conn: &mut DbConnection,
+    store: &dyn AccountStore,
+    opened: &mut Opened,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    if !store.is_remote() {
+        return Ok(());
+    }
+    let account = opened.account();
+    let status = match store.status(conn, account, now) {
+        Ok(Some(status)) => status,
+        Ok(None) => return Ok(()),
+        Err(StoreError::Db(e)) => return Err(e.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "account store: state not refreshed");
+            return Ok(());
+        }
+    };
+    refresh_cache(conn, account, &status, now).map_err(|e| Failure::internal(e.to_string()))?;
+    opened.set_status(&status);
+    Ok(())
 }
 
 fn letter_facts(opened: &Opened, password: SecretString, expires: DateTime<Utc>) -> LetterFacts {
@@ -161,13 +205,29 @@ pub fn change_state(
         to.as_str()
     ));
     let (account, permit) = (opened.account(), &opened.permit);
+    let refused = |e: StoreError| match e {
+        StoreError::NotPossible(_) => Failure::conflict(NOT_POSSIBLE),
+        other => other.into(),
+    };
+    if store.is_remote() {
+        let started = audit::audited(conn, key, ctx.now, |tx| -> Result<_, Failure> {
+            Ok(start_remote(tx, account, &done, ctx.now)?)
+        })?;
+        let moved = store.change_state(conn, permit, account, change, ctx.now);
+        let (written, moved) = match moved {
+            Ok(m) => (Ok(()), Some(m)),
+            Err(e) => (Err(e), None),
+        };
+        return match finish_remote(conn, key, ctx.now, started, written, &done, |_| Ok(())) {
+            Ok(()) => moved.ok_or_else(|| Failure::internal("no transition")),
+            Err(crate::accounts::reset::ResetError::Store(e)) => Err(refused(e)),
+            Err(e) => Err(e.into()),
+        };
+    }
     audit::audited(conn, key, ctx.now, |tx| -> Result<Transition, Failure> {
         let moved = store
             .change_state(tx.conn(), permit, account, change, ctx.now)
-            .map_err(|e| match e {
-                StoreError::NotPossible(_) => Failure::conflict(NOT_POSSIBLE),
-                other => Failure::internal(other.to_string()),
-            })?;
+            .map_err(refused)?;
         tx.append(&done)?;
         Ok(moved)
     })

@@ -9,7 +9,7 @@ use super::super::authorize::{Attempt, permit, record_refusal};
 use super::super::{Caller, Context, Failure};
 use crate::accounts::parents::{self, Child, Parent};
 use crate::accounts::pupils::{self, Pupil};
-use crate::accounts::store::AccountRef;
+use crate::accounts::store::{AccountRef, AccountStatus};
 use crate::accounts::{AccountKind, AccountOp, AccountState};
 use crate::audit::Outcome;
 use crate::clock::local_day;
@@ -62,6 +62,26 @@ impl Opened {
 
     pub fn state(&self) -> AccountState {
         self.states().0
+    }
+
+    /// Takes the store's word for the account's state.
+    pub fn set_status(&mut self, status: &AccountStatus) {
+        match &mut self.record {
+            Record::Pupil(p) => {
+                p.state = status.state;
+                p.previous_state = status.previous_state;
+                p.must_change = status.must_change;
+                p.provisional_expires_at = status.provisional_expires_at;
+                p.notified_at = status.notified_at;
+            }
+            Record::Parent(r) => {
+                let p = &mut r.parent;
+                p.state = status.state;
+                p.previous_state = status.previous_state;
+                p.provisional_expires_at = status.provisional_expires_at;
+                p.notified_at = status.notified_at;
+            }
+        }
     }
 
     /// The state and the one remembered for an unblock or a reactivation.

@@ -16,7 +16,7 @@ use crate::accounts::store::AccountRef;
 use crate::accounts::{AccountKind, AccountOp};
 use crate::db::DbConnection;
 use crate::secrets::AppKey;
-use crate::usecases::accounts::{Opened, Wanted, open};
+use crate::usecases::accounts::{Opened, Wanted, open, refresh};
 use crate::usecases::{Context, Failure};
 
 /// The account kind of a route (`record::show::<Pupils>`).
@@ -57,13 +57,17 @@ pub(super) async fn visit(
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let account = AccountRef { kind, id };
     let uai = uai.map(str::to_owned);
+    let store = state.accounts.clone();
     let opened = calls::call(state, signed_in, meta, move |conn, c| {
         let wanted = Wanted {
             account,
             op,
             uai: uai.as_deref(),
         };
-        open(conn, &c.caller(), wanted)
+        let caller = c.caller();
+        let mut opened = open(conn, &caller, wanted)?;
+        refresh(conn, &*store, &mut opened, caller.ctx.now)?;
+        Ok(opened)
     })
     .await?;
     tracing::Span::current().record("uai", opened.permit.uai().as_str());

@@ -17,9 +17,8 @@ use super::super::views::pupils::confirm_reset_page;
 use super::pages::{record_page, reset_done};
 use super::{Kind, Parents, Visit, call, visit};
 use crate::accounts::reset::new_provisional;
-use crate::accounts::store::SqlAccountStore;
 use crate::accounts::{AccountKind, AccountOp, StateChange};
-use crate::usecases::accounts::{self, Provisional, Record};
+use crate::usecases::accounts::{self, Record};
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
@@ -84,12 +83,12 @@ pub async fn reset_password<K: Kind>(
     let (state, signed_in, meta) = who.parts();
     let asked = (K::KIND, path.as_str(), AccountOp::ResetPassword);
     let v = posted((&state, &signed_in, &meta), asked, &form).await?;
-    let (password, hash) = web::block(new_provisional)
+    let new = web::block(new_provisional)
         .await
         .map_err(|_| AppError::Internal("blocking pool gone".into()))??;
-    let new = Provisional { password, hash };
+    let store = state.accounts.clone();
     let facts = call(&state, &v, move |conn, key, ctx, opened| {
-        accounts::reset_password(conn, key, &SqlAccountStore, ctx, opened, new)
+        accounts::reset_password(conn, key, &*store, ctx, opened, new)
     })
     .await?;
     reset_done(&state, &signed_in, &v, facts).await
@@ -104,8 +103,9 @@ pub async fn change_state<K: Kind>(
     let change = StateChange::from_path(&which).ok_or(AppError::NotFound)?;
     let asked = (K::KIND, id.as_str(), change.op());
     let v = posted((&state, &signed_in, &meta), asked, &form).await?;
+    let store = state.accounts.clone();
     call(&state, &v, move |conn, key, ctx, opened| {
-        accounts::change_state(conn, key, &SqlAccountStore, ctx, opened, change)
+        accounts::change_state(conn, key, &*store, ctx, opened, change)
     })
     .await?;
     let account = v.opened.account();

@@ -2,12 +2,15 @@
 //! parent. It says where to go, what the first sign-in asks, and the password rule that
 //! applies to its reader (the pupil's level from his class, or the parents' rule).
 
+use std::net::SocketAddr;
+
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use maud::{Markup, html};
 
 use crate::accounts::password_rules::PasswordRules;
 use crate::accounts::provisional::grouped;
+use crate::config::Settings;
 use crate::usecases::accounts::LetterFacts;
 
 /// Where the letters send their readers (built once at start).
@@ -18,6 +21,27 @@ pub struct LetterPortal {
     /// Our first sign-in page is on: the letter says what it asks (a birth date).
     pub ours: bool,
     pub rules: PasswordRules,
+}
+
+impl LetterPortal {
+    /// Where the letters send pupils and parents: `letters.portal_url`, or our first sign-in
+    /// page under the public URL (else `addr`, the address bound), or the EduConnect portal.
+    pub fn of(settings: &Settings, addr: SocketAddr, tls: bool) -> Self {
+        let scheme = if tls { "https" } else { "http" };
+        let url = settings.portal_url(&format!("{scheme}://{addr}"));
+        let guessed = settings.letters.portal_url.is_none() && settings.server.public_url.is_none();
+        if settings.activation_enabled() && guessed && addr.ip().is_unspecified() {
+            tracing::warn!(
+                %url,
+                "the letters print the address bound: set server.public_url (or letters.portal_url)"
+            );
+        }
+        Self {
+            url,
+            ours: settings.activation_enabled(),
+            rules: PasswordRules::from_settings(&settings.passwords),
+        }
+    }
 }
 
 /// What every letter of one print shares: who sends it, where it sends, when.

@@ -19,15 +19,18 @@ fn day(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%d/%m/%Y").to_string()
 }
 
-/// The state as a labelled badge: Non notifié · Notifié (expire le …) · Activé · Bloqué · Désactivé.
+/// The state as a labelled badge: Non notifié · Notifié (expire le …) · Notification
+/// expirée (le …) · Activé · Bloqué · Désactivé.
 pub fn state_badge(p: &Pupil, now: DateTime<Utc>, tz: Tz) -> Markup {
     html! {
         span class=(format!("badge badge--{}", p.state.as_str())) {
-            (p.state.label())
-            @if p.state == AccountState::Notifie {
-                @if let Some(exp) = p.provisional_expires_at {
-                    @if p.provisional_expired(now) { " (expiré le " (day(exp, tz)) ")" }
-                    @else { " (expire le " (day(exp, tz)) ")" }
+            @if p.provisional_expired(now) {
+                "Notification expirée"
+                @if let Some(exp) = p.provisional_expires_at { " (le " (day(exp, tz)) ")" }
+            } @else {
+                (p.state.label())
+                @if p.state == AccountState::Notifie {
+                    @if let Some(exp) = p.provisional_expires_at { " (expire le " (day(exp, tz)) ")" }
                 }
             }
         }

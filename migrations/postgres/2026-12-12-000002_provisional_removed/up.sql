@@ -1,0 +1,4 @@
+-- A provisional password not used within its validity is removed by the upkeep job; the
+-- account then shows "Notification expirée" until a new letter is printed.
+ALTER TABLE pupils ADD COLUMN provisional_removed_at TIMESTAMP;
+ALTER TABLE parents ADD COLUMN provisional_removed_at TIMESTAMP;

@@ -1,0 +1,335 @@
+//! The LDAP account store (`[accounts] store = "ldap"`): pupils' and parents' entries under
+//! configured bases, the LDAP `uid` being our identifiant. The service account is their
+//! password administrator: a reset is a Password Modify (RFC 3062) with our provisional
+//! password, then `pwdReset: TRUE` set explicitly; a state is read from the entry's ppolicy
+//! attributes (`entry.rs`); unblock removes the lock and the failure times, deactivation
+//! writes the permanent lock. Search stays on our index, which this store refreshes at each
+//! read and write. Calls go through a bounded pool of connections (`directory::ldap_pool`),
+//! each within `timeout_ms`; past it the store is unavailable and nothing is half-written
+//! on our side (the caller's "started" audit row covers a write whose outcome is unknown).
+
+pub mod entry;
+mod ops;
+pub mod ppolicy;
+mod upkeep;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Months, Utc};
+use diesel::prelude::*;
+
+use self::entry::{Entry, Lock, PERMANENT_LOCK};
+use self::ops::{Ops, replace};
+use super::provisional::{VALIDITY_MONTHS, expiry};
+use super::store::{
+    AccountRef, AccountStatus, AccountStore, Found, Provisional, StoreError, Transition,
+    cache_state, cached_status, covers, refresh_cache,
+};
+use super::{AccountKind, AccountState, StateChange};
+use crate::config::AccountsLdapSettings;
+use crate::db::DbConnection;
+use crate::db::schema::{parents, pupils};
+use crate::delegation::policy::Permit;
+use crate::directory::DirectoryError;
+use crate::directory::ldap_pool::{Connection, LdapPool};
+use crate::domain::Identifiant;
+
+/// Called between the two writes of a reset (tests stop the server there).
+pub type Pause = Arc<dyn Fn() + Send + Sync>;
+
+pub struct LdapAccountStore {
+    settings: Arc<AccountsLdapSettings>,
+    pool: LdapPool,
+    /// Each policy entry's lockout duration in seconds, read once.
+    lockouts: Arc<Mutex<HashMap<String, Option<i64>>>>,
+    between_writes: Option<Pause>,
+}
+
+impl LdapAccountStore {
+    pub fn new(s: &AccountsLdapSettings) -> Result<Self, DirectoryError> {
+        if [&s.pupils_base, &s.parents_base, &s.bind_dn]
+            .iter()
+            .any(|v| v.trim().is_empty())
+        {
+            return Err(DirectoryError::Config(
+                "accounts.ldap: pupils_base, parents_base and bind_dn are required".into(),
+            ));
+        }
+        let pool = LdapPool::open(&Connection {
+            section: "accounts.ldap",
+            url: &s.url,
+            starttls: s.starttls,
+            ca_file: s.ca_file.as_deref(),
+            allow_insecure: s.allow_insecure,
+            bind_dn: &s.bind_dn,
+            bind_password: s.bind_password.as_ref(),
+            bind_password_file: s.bind_password_file.as_deref(),
+            connect_timeout_ms: s.connect_timeout_ms,
+            timeout_ms: s.timeout_ms,
+            pool_size: s.pool_size,
+            idle_check_ms: s.idle_check_ms,
+        })?;
+        Ok(Self {
+            settings: Arc::new(s.clone()),
+            pool,
+            lockouts: Arc::default(),
+            between_writes: None,
+        })
+    }
+
+    /// Runs `pause` between the Password Modify and the `pwdReset` write (fault tests).
+    #[doc(hidden)]
+    pub fn pausing_between_writes(mut self, pause: Pause) -> Self {
+        self.between_writes = Some(pause);
+        self
+    }
+
+    /// How many connections were opened so far (the others were reused).
+    pub fn connections_opened(&self) -> usize {
+        self.pool.connections_opened()
+    }
+
+    fn base(&self, kind: AccountKind) -> String {
+        match kind {
+            AccountKind::Pupil => self.settings.pupils_base.clone(),
+            AccountKind::Parent => self.settings.parents_base.clone(),
+        }
+    }
+
+    /// Runs `work` on a pooled connection, waiting for it (a blocking thread).
+    fn call<T, F, Fut>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(Ops) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, StoreError>> + Send,
+        T: Send + 'static,
+    {
+        let settings = self.settings.clone();
+        let done = self.pool.run(move |ldap, discard| async move {
+            Ok(work(Ops {
+                ldap,
+                discard,
+                settings,
+            })
+            .await)
+        });
+        match done {
+            Ok(result) => result,
+            Err(e) => Err(StoreError::Unavailable(e.to_string())),
+        }
+    }
+
+    /// The entry of the account, its state and the state a lift of its lock goes back to.
+    fn read(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Read>, StoreError> {
+        let Some(uid) = identifiant_of(conn, account)? else {
+            return Ok(None);
+        };
+        let (base, lockouts) = (self.base(account.kind), self.lockouts.clone());
+        let entry = self.call(move |mut ops| async move {
+            let entry = ops.find(&base, &uid).await?;
+            let lockout = match (&entry.locked, &entry.policy) {
+                (Some(Lock::Since(_)), Some(policy)) => {
+                    lockout_of(&mut ops, &lockouts, policy).await?
+                }
+                _ => None,
+            };
+            Ok((entry, lockout))
+        })?;
+        let (entry, lockout) = entry;
+        let (state, previous) = entry.state(lockout.map(chrono::Duration::seconds), now);
+        Ok(Some(Read {
+            entry,
+            state,
+            previous,
+        }))
+    }
+}
+
+/// An entry read, and what it means now.
+struct Read {
+    entry: Entry,
+    state: AccountState,
+    previous: Option<AccountState>,
+}
+
+async fn lockout_of(
+    ops: &mut Ops,
+    cache: &Mutex<HashMap<String, Option<i64>>>,
+    policy: &str,
+) -> Result<Option<i64>, StoreError> {
+    let known = cache.lock().ok().and_then(|c| c.get(policy).copied());
+    if let Some(secs) = known {
+        return Ok(secs);
+    }
+    let secs = ops.lockout(policy).await?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(policy.to_owned(), secs);
+    }
+    Ok(secs)
+}
+
+/// The account's identifiant on the index, `None` when there is no such account.
+fn identifiant_of(
+    conn: &mut DbConnection,
+    account: AccountRef,
+) -> Result<Option<Identifiant>, StoreError> {
+    let stored: Option<String> = match account.kind {
+        AccountKind::Pupil => pupils::table
+            .filter(pupils::id.eq(account.id))
+            .select(pupils::identifiant)
+            .first(conn)
+            .optional()?,
+        AccountKind::Parent => parents::table
+            .filter(parents::id.eq(account.id))
+            .select(parents::identifiant)
+            .first(conn)
+            .optional()?,
+    };
+    stored
+        .map(|s| {
+            Identifiant::try_from(s)
+                .map_err(|e| StoreError::Db(diesel::result::Error::DeserializationError(e.into())))
+        })
+        .transpose()
+}
+
+impl AccountStore for LdapAccountStore {
+    fn status(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AccountStatus>, StoreError> {
+        let Some(read) = self.read(conn, account, now)? else {
+            return Ok(None);
+        };
+        let cached = cached_status(conn, account)?;
+        let notified_at = cached.as_ref().and_then(|c| c.notified_at);
+        // A provisional password's validity: as our index recorded it at the reset, or, for
+        // one set by another tool, three months after it was set.
+        let expires = read.entry.reset.then(|| {
+            cached
+                .as_ref()
+                .and_then(|c| c.provisional_expires_at)
+                .or_else(|| {
+                    let changed = read.entry.changed?;
+                    changed.checked_add_months(Months::new(VALIDITY_MONTHS))
+                })
+        });
+        Ok(Some(AccountStatus {
+            state: read.state,
+            previous_state: read.previous,
+            must_change: read.entry.reset,
+            provisional_expires_at: expires.flatten(),
+            notified_at,
+        }))
+    }
+
+    fn is_remote(&self) -> bool {
+        true
+    }
+
+    fn ping(&self) -> Result<(), StoreError> {
+        self.call(|mut ops| async move { ops.who_am_i().await })
+    }
+
+    fn remove_provisional(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.remove_unused(conn, account, now)
+    }
+
+    fn reconcile_reset(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+        started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Found, StoreError> {
+        self.reread_reset(conn, account, started_at, now)
+    }
+
+    fn set_provisional(
+        &self,
+        conn: &mut DbConnection,
+        permit: &Permit,
+        account: AccountRef,
+        provisional: &Provisional,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if !covers(conn, permit, account)? {
+            return Err(StoreError::NotCovered);
+        }
+        let read = self.read(conn, account, now)?.ok_or(StoreError::NotFound)?;
+        // A Password Modify lifts any lock, a deactivation's too: refuse it here.
+        if matches!(read.state, AccountState::Bloque | AccountState::Desactive) {
+            return Err(StoreError::NotPossible(read.state));
+        }
+        let (dn, password) = (read.entry.dn, provisional.password.clone());
+        let pause = self.between_writes.clone();
+        self.call(move |mut ops| async move {
+            ops.password_modify(&dn, &password).await?;
+            if let Some(pause) = pause {
+                pause();
+            }
+            ops.modify(&dn, vec![replace("pwdReset", Some("TRUE"))], false)
+                .await
+        })?;
+        let status = AccountStatus {
+            state: AccountState::Notifie,
+            previous_state: None,
+            must_change: true,
+            provisional_expires_at: Some(expiry(now)),
+            notified_at: Some(now),
+        };
+        refresh_cache(conn, account, &status, now)?;
+        Ok(())
+    }
+
+    fn change_state(
+        &self,
+        conn: &mut DbConnection,
+        permit: &Permit,
+        account: AccountRef,
+        change: StateChange,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, StoreError> {
+        if !covers(conn, permit, account)? {
+            return Err(StoreError::NotCovered);
+        }
+        let read = self.read(conn, account, now)?.ok_or(StoreError::NotFound)?;
+        let (to, previous) = change
+            .apply(read.state, read.previous)
+            .ok_or(StoreError::NotPossible(read.state))?;
+        let dn = read.entry.dn;
+        self.call(move |mut ops| async move {
+            match change {
+                StateChange::Deactivate => {
+                    let lock = replace("pwdAccountLockedTime", Some(PERMANENT_LOCK));
+                    ops.modify(&dn, vec![lock], false).await
+                }
+                StateChange::Unblock | StateChange::Reactivate => {
+                    let lift = vec![
+                        replace("pwdAccountLockedTime", None),
+                        replace("pwdFailureTime", None),
+                    ];
+                    ops.modify(&dn, lift, true).await
+                }
+            }
+        })?;
+        cache_state(conn, account, to, previous, now)?;
+        Ok(Transition {
+            from: read.state,
+            to,
+        })
+    }
+}

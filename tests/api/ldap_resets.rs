@@ -1,0 +1,216 @@
+//! Resets that people really sign in with: the app on the LDAP account store (a slapd of each
+//! test's own, with ppolicy), the pages as a referent uses them, and the directory as the
+//! ENT's sign-in service sees it: a bind as the pupil with the letter's password, the policy
+//! saying it must be changed, the pupil changing it, our page showing "Activé". And the
+//! faults: the server stopped before, between and after the reset's two writes.
+
+use diesel::prelude::*;
+use educt_admin::accounts::ldap::ppolicy;
+use educt_admin::accounts::{AccountKind, AccountState, pupils};
+use educt_admin::config::AccountStoreKind;
+use educt_admin::db::schema::pending_account_writes;
+use ldap3::Mod;
+
+use crate::helpers::{Page, TestApp, audit_rows, hidden_field};
+use crate::ldap_server::LdapServer;
+use crate::ldap_store::{OWN_PASSWORD, add_entry, base};
+use crate::pupils::{Cast, app_with_pupils_on};
+
+/// The app on the LDAP store of `server`, with the pupils' entries: Zoë never notified,
+/// Jean-Baptiste activated, Noé locked by failed binds.
+async fn app_on(server: &LdapServer) -> (TestApp, Cast) {
+    let settings = server.accounts_settings();
+    let builder = TestApp::builder().settings(move |s| {
+        s.accounts.store = AccountStoreKind::Ldap;
+        s.accounts.ldap = Some(settings);
+    });
+    let (app, cast) = app_with_pupils_on(builder).await;
+    let mut conn = app.conn();
+    let uid = |id: i64, conn: &mut _| pupils::find(conn, id).unwrap().unwrap().identifiant;
+    // Locked now for slapd (which reads its own clock) and for the app (at t0, before).
+    let lock = educt_admin::accounts::ldap::entry::format_time(chrono::Utc::now());
+    let entries = [
+        (uid(cast.zoe, &mut conn), AccountState::NonNotifie, None),
+        (uid(cast.compound, &mut conn), AccountState::Active, None),
+        (
+            uid(cast.blocked, &mut conn),
+            AccountState::Active,
+            Some(lock),
+        ),
+    ];
+    off_runtime(|| {
+        let mut service = server.service();
+        for (uid, unlocked, lock) in &entries {
+            let uid = uid.as_str();
+            add_entry(
+                &mut service,
+                AccountKind::Pupil,
+                uid,
+                *unlocked,
+                lock.as_deref(),
+            );
+        }
+    });
+    (app, cast)
+}
+
+/// Runs `f` off the test's runtime (ldap3's blocking client starts a runtime of its own).
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().unwrap())
+}
+
+fn dn(app: &TestApp, id: i64) -> String {
+    let p = pupils::find(&mut app.conn(), id).unwrap().unwrap();
+    format!("uid={},{}", p.identifiant, base(AccountKind::Pupil))
+}
+
+/// Posts the reset of pupil `id` as the signed-in agent.
+async fn reset(app: &TestApp, id: i64) -> reqwest::Response {
+    let path = format!("/depannage/eleve/{id}/reinitialisation");
+    let confirm = app.get(&path).await.text().await.unwrap();
+    let csrf = hidden_field(&confirm, "csrf_token");
+    app.client
+        .post(app.url(&path))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn letter_password(body: &str) -> String {
+    Page::parse(body)
+        .definition("Mot de passe provisoire")
+        .expect("the letter")
+        .replace(' ', "")
+}
+
+/// The reset's audit rows: (outcome, details) of `eleve.reset_password`.
+fn reset_rows(app: &TestApp) -> Vec<(String, String)> {
+    audit_rows(&mut app.conn())
+        .into_iter()
+        .filter(|r| r.1 == "eleve.reset_password")
+        .map(|r| (r.2, r.3.unwrap_or_default()))
+        .collect()
+}
+
+fn pending(app: &TestApp) -> i64 {
+    pending_account_writes::table
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_reset_through_the_pages_is_real_in_the_directory() {
+    let server = LdapServer::start_own(false);
+    let (app, cast) = app_on(&server).await;
+    app.signed_in("referent", "Referent-2026").await;
+    let res = reset(&app, cast.zoe).await;
+    assert_eq!(res.status(), 200);
+    let password = letter_password(&res.text().await.unwrap());
+    // The ENT's sign-in service: the letter's password works, and must be changed.
+    let dn = dn(&app, cast.zoe);
+    let (rc, error) = off_runtime(|| {
+        let bound = server
+            .connect()
+            .with_controls(ppolicy::request())
+            .simple_bind(&dn, &password)
+            .unwrap();
+        (bound.rc, ppolicy::error_of(&bound))
+    });
+    assert_eq!(rc, 0);
+    assert_eq!(error, Some(ppolicy::CHANGE_AFTER_RESET));
+    // Audited as started, then done; nothing left pending.
+    let rows = reset_rows(&app);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].0, "started");
+    assert_eq!(rows[1].0, "success");
+    assert!(rows[1].1.contains("suite de l'entrée n°"), "{rows:?}");
+    assert_eq!(pending(&app), 0);
+    let page = app.get(&format!("/depannage/eleve/{}", cast.zoe)).await;
+    assert!(page.text().await.unwrap().contains("Notifié"));
+    // The pupil chooses his own password, as himself.
+    off_runtime(|| {
+        let mut pupil = server.connect();
+        pupil
+            .simple_bind(&dn, &password)
+            .unwrap()
+            .success()
+            .unwrap();
+        let own = "Un-mot-de-passe-bien-a-moi";
+        let change = Mod::Replace("userPassword", [own].into());
+        pupil.modify(&dn, vec![change]).unwrap().success().unwrap();
+    });
+    let page = app.get(&format!("/depannage/eleve/{}", cast.zoe)).await;
+    let body = page.text().await.unwrap();
+    assert!(
+        Page::parse(&body)
+            .definition("État du compte")
+            .unwrap()
+            .contains("Activé"),
+        "the page reads the directory"
+    );
+    let cached = pupils::find(&mut app.conn(), cast.zoe).unwrap().unwrap();
+    assert_eq!(
+        cached.state,
+        AccountState::Active,
+        "and refreshes the index"
+    );
+}
+
+#[tokio::test]
+async fn the_directory_state_wins_and_its_refusals_are_french() {
+    let server = LdapServer::start_own(false);
+    let (app, cast) = app_on(&server).await;
+    app.signed_in("referent", "Referent-2026").await;
+    // Locked by failed binds in the directory, though the index said "active".
+    diesel::update(educt_admin::db::schema::pupils::table.find(cast.blocked))
+        .set(educt_admin::db::schema::pupils::state.eq("active"))
+        .execute(&mut app.conn())
+        .unwrap();
+    let res = reset(&app, cast.blocked).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("bloqué ou désactivé"));
+    let mut conn = app.conn();
+    let cached = pupils::find(&mut conn, cast.blocked).unwrap().unwrap();
+    assert_eq!(cached.state, AccountState::Bloque);
+    // The lock is still there: the reset did not lift it.
+    let noe = dn(&app, cast.blocked);
+    let bind = || off_runtime(|| server.connect().simple_bind(&noe, OWN_PASSWORD).unwrap().rc);
+    assert_eq!(bind(), 49);
+    // Unblocked through the page: the directory lifts the lock, the pupil binds again.
+    let page = app.get(&format!("/depannage/eleve/{}", cast.blocked)).await;
+    let csrf = hidden_field(&page.text().await.unwrap(), "csrf_token");
+    let res = app
+        .client
+        .post(app.url(&format!("/depannage/eleve/{}/deblocage", cast.blocked)))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(bind(), 0);
+    // A pupil the index knows but the directory does not: named, no 500.
+    let res = reset(&app, cast.hostile).await;
+    assert_eq!(res.status(), 409);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("aucune entrée de l'annuaire des comptes"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn readiness_reports_the_account_store() {
+    let mut server = LdapServer::start_own(false);
+    let (app, _) = app_on(&server).await;
+    assert_eq!(app.get("/health/ready").await.status(), 200);
+    server.stop();
+    let asked = std::time::Instant::now();
+    let res = app.get("/health/ready").await;
+    assert!(asked.elapsed().as_secs() < 5);
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.text().await.unwrap(), "account store unavailable\n");
+    server.restart();
+    assert_eq!(app.get("/health/ready").await.status(), 200, "healed");
+}
