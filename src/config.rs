@@ -11,10 +11,14 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 mod accounts;
+mod activation;
 mod directory;
+mod passwords;
 mod values;
 pub use accounts::{AccountAttributes, AccountStoreKind, AccountsLdapSettings, AccountsSettings};
+pub use activation::{ActivationSettings, EDUCONNECT_URL, FIRST_SIGNIN_PATH, LetterSettings};
 pub use directory::{DirectoryKind, DirectorySettings, LdapAttributes, LdapSettings};
+pub use passwords::{MAX_MIN_LENGTH, ParentLevel, PasswordSettings, PupilLevel};
 pub use values::PublicOrigin;
 
 /// Environment variable naming the configuration file when `--config` is absent.
@@ -49,6 +53,8 @@ pub struct Settings {
     pub totp: TotpSettings,
     pub hashing: HashingSettings,
     pub accounts: AccountsSettings,
+    pub passwords: PasswordSettings,
+    pub activation: ActivationSettings,
 }
 
 /// The password-hashing pool (argon2): every hash waits for one of these threads.
@@ -84,21 +90,6 @@ impl Default for TotpSettings {
         Self {
             gate_minutes: 15,
             issuer: "educt-admin".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LetterSettings {
-    /// Where pupils and parents sign in, printed on the letters.
-    pub portal_url: String,
-}
-
-impl Default for LetterSettings {
-    fn default() -> Self {
-        Self {
-            portal_url: "https://educonnect.education.gouv.fr".into(),
         }
     }
 }
@@ -320,7 +311,8 @@ impl Settings {
                 "accounts.store = \"ldap\" needs an [accounts.ldap] section".into(),
             ));
         }
-        Ok(())
+        self.passwords.check()?;
+        self.check_activation()
     }
 
     pub fn time_zone(&self) -> chrono_tz::Tz {

@@ -75,3 +75,12 @@ fn networks_parse_as_cidr() {
     assert_eq!(s.network.admin_networks.len(), 2);
     assert!(with_file("[network]\nadmin_networks = [\"10.0.0.0/33\"]\n").is_err());
 }
+
+#[test]
+fn the_example_file_loads_and_states_the_defaults() {
+    let example = Settings::from_toml(Some(include_str!("../config/example.toml"))).unwrap();
+    let defaults = Settings::from_toml(None).unwrap();
+    assert_eq!(example.passwords, defaults.passwords);
+    assert_eq!(example.activation.enabled, None);
+    assert_eq!(example.letters.portal_url, None);
+}

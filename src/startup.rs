@@ -30,6 +30,7 @@ use crate::secrets::{AppKey, KeyError};
 use crate::telemetry::RequestSpan;
 use crate::tls::{self, TlsError};
 use crate::web::state::AppState;
+use crate::web::views::letters::LetterPortal;
 use crate::web::{errors, input_guard, origin, routes, security_headers, session_guard};
 
 /// `host:port`, the default instance id.
@@ -328,6 +329,7 @@ impl Application {
             .clone()
             .unwrap_or_else(|| default_instance_id(addr.port()));
         release_former_leases(&db, &instance_id)?;
+        let portal = LetterPortal::of(&settings, addr, tls_config.is_some());
         let state = web::Data::new(AppState {
             settings: Arc::new(settings.clone()),
             db,
@@ -337,6 +339,7 @@ impl Application {
             directory,
             accounts,
             instance_id,
+            portal,
         });
         let jobs_alive = Arc::new(());
         crate::jobs::spawn_all(

@@ -16,12 +16,14 @@ macro_rules! on_table {
     };
 }
 
+pub mod activation;
 pub mod batch;
 pub mod identifiants;
 pub mod index;
 pub mod kind;
 pub mod ldap;
 pub mod parents;
+pub mod password_rules;
 pub mod provisional;
 pub mod pupils;
 pub mod reset;

@@ -8,8 +8,10 @@ use crate::auth::password::{PasswordError, generate_from};
 
 /// 31 symbols, lowercase for children: no 0/o, 1/l/i.
 pub const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-/// 11 symbols of 31: 11 × log2(31) ≈ 54.5 bits.
-pub const LENGTH: usize = 11;
+/// 12 symbols of 31: 12 × log2(31) ≈ 59.4 bits. Twelve because the LDAP account store's
+/// policies for lycée pupils and parents ask for 12 characters at least (`pwdMinLength`),
+/// which a provisional password set by the administrator must satisfy too.
+pub const LENGTH: usize = 12;
 pub const VALIDITY_MONTHS: u32 = 3;
 
 pub fn generate() -> Result<SecretString, PasswordError> {
@@ -22,7 +24,7 @@ pub fn expiry(now: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(now)
 }
 
-/// The password in groups of 4, 4 and 3, easier to read aloud and to type.
+/// The password in groups of 4 (4-4-4), easier to read aloud and to type.
 pub fn grouped(password: &SecretString) -> String {
     let chars: Vec<char> = password.expose_secret().chars().collect();
     chars
@@ -30,6 +32,23 @@ pub fn grouped(password: &SecretString) -> String {
         .map(|c| c.iter().collect::<String>())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A password typed from its letter: the grouping's spaces (any white space) dropped.
+pub fn as_typed(typed: &SecretString) -> SecretString {
+    SecretString::from(
+        typed
+            .expose_secret()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>(),
+    )
+}
+
+/// Whether `text` could be a provisional password: only symbols of [`ALPHABET`] (of any
+/// length: letters made before a change of [`LENGTH`] stay valid).
+pub fn could_be(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| ALPHABET.contains(&b))
 }
 
 #[cfg(test)]
@@ -48,9 +67,17 @@ mod tests {
         assert_eq!(p.expose_secret().len(), LENGTH);
         assert!(p.expose_secret().bytes().all(|b| ALPHABET.contains(&b)));
         assert_eq!(
-            grouped(&SecretString::from("abcdefghjkm".to_owned())),
-            "abcd efgh jkm"
+            grouped(&SecretString::from("abcdefghjkmn".to_owned())),
+            "abcd efgh jkmn"
         );
+    }
+
+    #[test]
+    fn a_letter_s_grouping_is_typed_without_its_spaces() {
+        let typed = as_typed(&SecretString::from(" abcd efgh\u{a0}jkmn ".to_owned()));
+        assert_eq!(typed.expose_secret(), "abcdefghjkmn");
+        assert!(could_be("abcdefghjkmn") && could_be("abc"));
+        assert!(!could_be("") && !could_be("abcd efgh") && !could_be("Abcdefghjkmn"));
     }
 
     #[test]

@@ -199,8 +199,9 @@ pub trait AccountStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// Removes a provisional password not used within its validity (the upkeep job; the
-    /// index says which): the account shows "Notification expirée". Whether one was removed.
+    /// Retires a provisional password not used within its validity (the upkeep job; the
+    /// index says which): it no longer signs in, and the account shows "Notification
+    /// expirée". Whether one was retired now.
     fn remove_provisional(
         &self,
         conn: &mut DbConnection,
@@ -296,6 +297,8 @@ impl AccountStore for SqlAccountStore {
         Ok(())
     }
 
+    /// The hash stays: an expired letter is refused by its date, and the first sign-in
+    /// page can still tell its reader that it expired.
     fn remove_provisional(
         &self,
         conn: &mut DbConnection,
@@ -303,20 +306,16 @@ impl AccountStore for SqlAccountStore {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let now = db_instant(now);
-        let removed = on_table!(account.kind, t => diesel::update(
+        let retired = on_table!(account.kind, t => diesel::update(
             t::table
                 .filter(t::id.eq(account.id))
                 .filter(t::state.eq(AccountState::Notifie.as_str()))
                 .filter(t::provisional_expires_at.lt(now))
                 .filter(t::provisional_removed_at.is_null()),
         )
-        .set((
-            t::password_hash.eq(None::<String>),
-            t::provisional_removed_at.eq(Some(now)),
-            t::updated_at.eq(now),
-        ))
+        .set((t::provisional_removed_at.eq(Some(now)), t::updated_at.eq(now)))
         .execute(conn))?;
-        Ok(removed > 0)
+        Ok(retired > 0)
     }
 
     fn change_state(

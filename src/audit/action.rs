@@ -72,6 +72,7 @@ audit_actions! {
     TransferAccept = "transfert.acceptation", "Changement d'établissement accepté";
     JournalRead = "journal.read", "Consultation du journal";
     DemoSeed = "demo.seed", "Données de démonstration";
+    FirstSignIn = "account.first_signin", "Première connexion d'un élève ou d'un responsable";
 }
 
 impl AuditAction {
@@ -122,7 +123,7 @@ mod tests {
              delegation.extend delegation.revoke batch.view batch.print \
              batch.printed batch.resume batch.abandon batch.interrupt batch.wipe import.view \
              import.siecle import.csv import.transfert import.transfert.attente import.purge \
-             transfert.view transfert.acceptation journal.read demo.seed \
+             transfert.view transfert.acceptation journal.read demo.seed account.first_signin \
              eleve.view eleve.search eleve.reset_password eleve.unblock eleve.deactivate \
              eleve.reactivate eleve.show_contacts eleve.batch_create eleve.statistics \
              eleve.export eleve.expire_provisional responsable.view responsable.search responsable.reset_password \

@@ -1,5 +1,6 @@
 //! CSRF tokens (BRIEF rule 12): a per-session token for signed-in forms, and for the
-//! anonymous sign-in form a signed double-submit cookie (no database row per visitor).
+//! anonymous forms (sign-in, first sign-in) a signed double-submit cookie (no database row
+//! per visitor), signed apart for each form.
 
 use base64::Engine;
 use subtle::ConstantTimeEq;
@@ -11,18 +12,30 @@ pub fn tokens_match(expected: &str, given: &str) -> bool {
     !expected.is_empty() && expected.as_bytes().ct_eq(given.as_bytes()).into()
 }
 
-/// The sign-in form's token for the nonce held in its cookie: HMAC under the application key.
-pub fn signin_token(key: &AppKey, nonce: &str) -> String {
+/// An anonymous form's token for the nonce held in its cookie: HMAC under the application
+/// key, bound to the form (`signin`, `first-signin`).
+pub fn form_token(key: &AppKey, form: &str, nonce: &str) -> String {
+    let label = format!("educt-{form}-csrf/1:");
     base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(key.hmac(&[b"educt-signin-csrf/1:", nonce.as_bytes()]))
+        .encode(key.hmac(&[label.as_bytes(), nonce.as_bytes()]))
+}
+
+/// Whether an anonymous form's token is the one signed for the cookie's nonce.
+pub fn form_token_valid(key: &AppKey, form: &str, cookie_nonce: Option<&str>, given: &str) -> bool {
+    match cookie_nonce {
+        Some(nonce) if nonce.len() >= 32 => tokens_match(&form_token(key, form, nonce), given),
+        _ => false,
+    }
+}
+
+/// The sign-in form's token for the nonce held in its cookie.
+pub fn signin_token(key: &AppKey, nonce: &str) -> String {
+    form_token(key, "signin", nonce)
 }
 
 /// Whether the form's token is the one signed for the cookie's nonce.
 pub fn signin_token_valid(key: &AppKey, cookie_nonce: Option<&str>, form_token: &str) -> bool {
-    match cookie_nonce {
-        Some(nonce) if nonce.len() >= 32 => tokens_match(&signin_token(key, nonce), form_token),
-        _ => false,
-    }
+    form_token_valid(key, "signin", cookie_nonce, form_token)
 }
 
 #[cfg(test)]
@@ -48,6 +61,15 @@ mod tests {
             Some("short"),
             &signin_token(&key, "short")
         ));
+        // Each anonymous form signs apart: a sign-in token is no first sign-in token.
+        assert!(!form_token_valid(
+            &key,
+            "first-signin",
+            Some(&nonce),
+            &token
+        ));
+        let first = form_token(&key, "first-signin", &nonce);
+        assert!(form_token_valid(&key, "first-signin", Some(&nonce), &first));
     }
 
     #[test]

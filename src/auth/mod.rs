@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod hash_pool;
 pub mod password;
 pub mod session;
+pub mod step_token;
 pub mod throttle;
 pub mod totp;
 

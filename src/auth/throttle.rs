@@ -12,6 +12,10 @@
 //! count and gives back its place in the address count. An unknown client address (rule 6)
 //! is one bucket, `unknown`. Counters are atomic upserts (`INSERT … ON CONFLICT … RETURNING`,
 //! a dialect branch each, since diesel's `MultiConnection` has no `on_conflict`).
+//!
+//! The first sign-in of pupils and parents (`usecases::first_signin`) counts its provisional
+//! password checks the same way, with the same limits, in a bucket of its own
+//! ([`Bucket::Holders`]), keyed by identifiant instead of staff uid.
 
 use std::sync::Arc;
 
@@ -33,11 +37,37 @@ pub const ADDR_WINDOW_MINUTES: i64 = 10;
 pub const UNKNOWN_ADDR: &str = "unknown";
 
 pub fn pair_key(uid: &str, addr: &str) -> String {
-    format!("pair:{}|{addr}", uid.to_ascii_lowercase())
+    Bucket::Staff.pair_key(uid, addr)
 }
 
 pub fn addr_key(addr: &str) -> String {
-    format!("addr:{addr}")
+    Bucket::Staff.addr_key(addr)
+}
+
+/// Whose passwords a count is about. The staff's and the account holders' (the first sign-in
+/// of pupils and parents) are counted apart, with the same limits: a class trying its letters
+/// from a school's one address never locks its staff out of signing in, nor the reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Staff,
+    Holders,
+}
+
+impl Bucket {
+    pub fn pair_key(self, name: &str, addr: &str) -> String {
+        let name = name.to_ascii_lowercase();
+        match self {
+            Bucket::Staff => format!("pair:{name}|{addr}"),
+            Bucket::Holders => format!("holder:{name}|{addr}"),
+        }
+    }
+
+    pub fn addr_key(self, addr: &str) -> String {
+        match self {
+            Bucket::Staff => format!("addr:{addr}"),
+            Bucket::Holders => format!("holder-addr:{addr}"),
+        }
+    }
 }
 
 /// One counter after the increment: its count and the start of its window.
@@ -116,14 +146,25 @@ pub fn admit(
     addr: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Admission> {
+    admit_in(conn, Bucket::Staff, uid, addr, now)
+}
+
+/// [`admit`] in `bucket`.
+pub fn admit_in(
+    conn: &mut DbConnection,
+    bucket: Bucket,
+    uid: Option<&str>,
+    addr: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Admission> {
     conn.transaction(|conn| {
-        let addr_key = addr_key(addr);
+        let addr_key = bucket.addr_key(addr);
         let by_addr = increment(conn, &addr_key, now, ADDR_WINDOW_MINUTES)?;
         let mut wait = (by_addr.failures > ADDR_MAX_FAILURES)
             .then(|| retry_after(by_addr.window_start, ADDR_WINDOW_MINUTES, now));
         let pair = match uid {
             Some(uid) => {
-                let key = pair_key(uid, addr);
+                let key = bucket.pair_key(uid, addr);
                 let by_pair = increment(conn, &key, now, PAIR_WINDOW_MINUTES)?;
                 if by_pair.failures > PAIR_MAX_FAILURES {
                     let w = retry_after(by_pair.window_start, PAIR_WINDOW_MINUTES, now);
@@ -271,6 +312,14 @@ mod tests {
             "pair:principal.demo|192.0.2.1"
         );
         assert_eq!(addr_key(UNKNOWN_ADDR), "addr:unknown");
+        assert_eq!(
+            Bucket::Holders.pair_key("J.Dupont2", "192.0.2.1"),
+            "holder:j.dupont2|192.0.2.1"
+        );
+        assert_eq!(
+            Bucket::Holders.addr_key("192.0.2.1"),
+            "holder-addr:192.0.2.1"
+        );
     }
 
     #[test]

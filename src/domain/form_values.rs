@@ -28,6 +28,35 @@ pub fn parse_form_day(input: &str, what: &str) -> Result<NaiveDate, ParseError> 
     Ok(day)
 }
 
+/// A birth date as a first sign-in form sends it: `AAAA-MM-JJ` (a date field) or
+/// `JJ/MM/AAAA` (typed where the browser shows a plain text field).
+pub fn parse_birth_date(input: &str) -> Result<NaiveDate, ParseError> {
+    let refuse = || {
+        ParseError::new("La date de naissance doit être une date valide, par exemple 14/05/2012.")
+    };
+    let s = input.trim();
+    if !s.contains('/') {
+        return parse_form_day(s, "de naissance").map_err(|_| refuse());
+    }
+    // Exactly JJ/MM/AAAA in ASCII: chrono would take one-digit fields or a sign.
+    let shape = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| {
+            if i == 2 || i == 5 {
+                b == b'/'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !shape {
+        return Err(refuse());
+    }
+    let day = NaiveDate::parse_from_str(s, "%d/%m/%Y").map_err(|_| refuse())?;
+    if !YEARS.contains(&day.year()) {
+        return Err(refuse());
+    }
+    Ok(day)
+}
+
 /// A page number from a query string: absent or blank is page 1; otherwise 1 to `max`.
 pub fn parse_page_number(input: Option<&str>, max: i64) -> Result<i64, ParseError> {
     let Some(text) = input.map(str::trim).filter(|p| !p.is_empty()) else {
@@ -62,6 +91,27 @@ mod tests {
         ] {
             let e = parse_form_day(s, "de fin").unwrap_err().to_string();
             assert!(e.contains("La date de fin"), "{s:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn birth_dates_either_way() {
+        let day = NaiveDate::from_ymd_opt(2012, 5, 14).unwrap();
+        assert_eq!(parse_birth_date("2012-05-14"), Ok(day));
+        assert_eq!(parse_birth_date(" 14/05/2012 "), Ok(day));
+        for s in [
+            "",
+            "14/5/2012",
+            "14-05-2012",
+            "2012/05/14",
+            "31/02/2012",
+            "14/05/0012",
+            "+4/05/2012",
+            "１4/05/2012",
+            "14/05/2012\0",
+        ] {
+            let e = parse_birth_date(s).unwrap_err().to_string();
+            assert!(e.contains("La date de naissance"), "{s:?}: {e}");
         }
     }
 

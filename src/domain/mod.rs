@@ -15,7 +15,7 @@ mod uai;
 
 pub use agent::{Agent, AgentUid};
 pub use division::Division;
-pub use form_values::{parse_form_day, parse_page_number};
+pub use form_values::{parse_birth_date, parse_form_day, parse_page_number};
 pub use identifiant::{Identifiant, first_free_number, identifiant_base, number_after_base};
 pub use ids::{BatchId, DelegationId, ParentId, PupilId};
 pub use ine::Ine;

@@ -226,6 +226,18 @@ proptest! {
     }
 
     #[test]
+    fn birth_dates_never_panic_and_round_trip(s in hostile(), y in 1900i32..=2999, o in 1u32..=365) {
+        match parse_birth_date(&s) {
+            Ok(day) => prop_assert_eq!(parse_birth_date(&day.format("%d/%m/%Y").to_string()), Ok(day)),
+            Err(e) => assert_french(&e.to_string())?,
+        }
+        let day = chrono::NaiveDate::from_yo_opt(y, o)
+            .ok_or_else(|| TestCaseError::reject("no such day"))?;
+        prop_assert_eq!(parse_birth_date(&day.format("%d/%m/%Y").to_string()), Ok(day));
+        prop_assert_eq!(parse_birth_date(&day.format("%Y-%m-%d").to_string()), Ok(day));
+    }
+
+    #[test]
     fn page_numbers_stay_in_range(s in hostile(), max in 1i64..2_000_000) {
         match parse_page_number(Some(&s), max) {
             Ok(n) => prop_assert!((1..=max).contains(&n)),

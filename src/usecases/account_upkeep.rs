@@ -1,7 +1,8 @@
 //! The accounts' upkeep, done by the holder of the housekeeping lease after each round:
 //! the writes a remote account store left without outcome are read again and their outcome
 //! recorded (`job:entretien`), and the provisional passwords not used within their validity
-//! are removed (the account shows "Notification expirée"), each with its audit row. A store
+//! are retired (the directory's removed; our tables' refused by their date), and the account
+//! shows "Notification expirée", each with its audit row. A store
 //! that does not answer ends the round; the next one tries again.
 
 use chrono::{DateTime, Duration, Utc};
@@ -73,7 +74,7 @@ fn expired_row(
             Outcome::Success,
         )
         .target(account.kind.target(), account.id)
-        .details("mot de passe provisoire non utilisé pendant sa validité : retiré");
+        .details("mot de passe provisoire non utilisé pendant sa validité : il ne permet plus de se connecter");
     audit::audited(conn, key, now, |tx| -> Result<(), Failure> {
         tx.append(&row)?;
         Ok(())

@@ -11,6 +11,7 @@ pub mod batches;
 mod context;
 pub mod delegations;
 mod failure;
+pub mod first_signin;
 mod grant_checks;
 pub mod housekeeping;
 pub mod import;

@@ -95,9 +95,18 @@ pub(super) async fn record(
     now: DateTime<Utc>,
     event: AuditEvent,
 ) -> Result<(), Failure> {
-    let key = auth.key.clone();
-    auth.db
-        .run(move |conn| Ok::<_, Failure>(audit::record(conn, &key, now, &event).map(drop)?))
+    record_in(auth.db, auth.key, now, event).await
+}
+
+/// Records one row, alone in its transaction, on the blocking pool.
+pub(super) async fn record_in(
+    db: &Db,
+    key: &AppKey,
+    now: DateTime<Utc>,
+    event: AuditEvent,
+) -> Result<(), Failure> {
+    let key = key.clone();
+    db.run(move |conn| Ok::<_, Failure>(audit::record(conn, &key, now, &event).map(drop)?))
         .await
 }
 

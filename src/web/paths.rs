@@ -73,6 +73,15 @@ pub fn sign_out() -> Url {
     Url::at("/deconnexion")
 }
 
+/// The first sign-in of pupils and parents (step 1; step 2 posts to its `mot-de-passe`).
+pub fn first_signin() -> Url {
+    Url::at("/premiere-connexion")
+}
+
+pub fn first_signin_choice() -> Url {
+    Url::at("/premiere-connexion/mot-de-passe")
+}
+
 pub fn otp() -> Url {
     Url::at("/otp")
 }
@@ -185,6 +194,13 @@ mod tests {
             (M::GET, home(), "/"),
             (M::POST, sign_in(), "/connexion"),
             (M::POST, sign_out(), "/deconnexion"),
+            (M::GET, first_signin(), "/premiere-connexion"),
+            (M::POST, first_signin(), "/premiere-connexion"),
+            (
+                M::POST,
+                first_signin_choice(),
+                "/premiere-connexion/mot-de-passe",
+            ),
             (M::GET, otp(), "/otp"),
             (M::POST, otp_enrolment(), "/otp/enrolement"),
             (M::POST, otp_confirmation(), "/otp/enrolement/confirmation"),

@@ -11,8 +11,8 @@ use super::import_page;
 use super::parents::search as parent_search;
 use super::pupils::{batch_pages, classes, search, stats};
 use super::{
-    BASE, assets, delegation_changes, delegations, errors, health, home, journal, otp, signin,
-    transfers,
+    BASE, assets, delegation_changes, delegations, errors, first_signin, health, home, journal,
+    otp, signin, transfers,
 };
 use crate::delegation::Scope;
 
@@ -59,7 +59,8 @@ impl Method {
 /// guard that enforces it, so that none of them bends rule 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// No session: sign-in, health, static assets (later: first sign-in, SSO callbacks).
+    /// No session: sign-in, health, static assets, the first sign-in of pupils and parents
+    /// (a 404 unless `[activation] enabled`; later: SSO callbacks).
     Public,
     /// No session, but only from a client address inside `[network] metrics_networks`
     /// (metrics); from anywhere else the route does not exist (404).
@@ -183,6 +184,9 @@ route_table! {
     Get "/connexion" Public => signin::sign_in_form;
     Post "/connexion" Public => signin::sign_in;
     Post "/deconnexion" SignedIn => signin::sign_out;
+    Get "/premiere-connexion" Public => first_signin::proof_form;
+    Post "/premiere-connexion" Public => first_signin::prove;
+    Post "/premiere-connexion/mot-de-passe" Public => first_signin::choose;
     Get "/otp" SignedIn => otp::otp_form;
     Post "/otp" SignedIn => otp::check_code;
     Get "/otp/enrolement" SignedIn => otp::enrol_form;
@@ -258,6 +262,12 @@ mod tests {
     fn a_request_finds_its_route_as_the_router_would() {
         assert_eq!(access(M::GET, "/connexion"), Some(Public));
         assert_eq!(access(M::POST, "/connexion"), Some(Public));
+        assert_eq!(access(M::GET, "/premiere-connexion"), Some(Public));
+        assert_eq!(
+            access(M::POST, "/premiere-connexion/mot-de-passe"),
+            Some(Public)
+        );
+        assert_eq!(access(M::GET, "/premiere-connexion/mot-de-passe"), None);
         assert_eq!(access(M::HEAD, "/health/live"), Some(Public));
         assert_eq!(access(M::GET, "/assets/style.css"), Some(Public));
         assert_eq!(access(M::GET, "/"), Some(SignedIn));
@@ -334,7 +344,7 @@ mod tests {
     }
 
     #[test]
-    fn only_sign_in_health_and_assets_are_public() {
+    fn only_sign_in_first_sign_in_health_and_assets_are_public() {
         let mut public: Vec<String> = ROUTES
             .iter()
             .filter(|r| !r.access.needs_session())
@@ -348,7 +358,10 @@ mod tests {
                 "GET /connexion",
                 "GET /health/live",
                 "GET /health/ready",
+                "GET /premiere-connexion",
                 "POST /connexion",
+                "POST /premiere-connexion",
+                "POST /premiere-connexion/mot-de-passe",
             ]
         );
     }

@@ -2,26 +2,25 @@
 //! only ever sees the generic refusal (the reason goes to the audit).
 
 use crate::web::paths;
-use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::Markup;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::double_submit::SIGNIN;
 use super::errors::{AppError, BUSY_RETRY_AFTER_SECS, retry_after_secs, throttled_message};
 use super::forms::{CsrfForm, empty_secret};
 use super::request::{Asker, RequestMeta};
 use super::session_guard::{removal_cookie, session_cookie};
 use super::views::signin::{SignInView, sign_in_page};
 use crate::auth::session::COOKIE_NAME;
-use crate::auth::{csrf, random_token};
 use crate::domain::AgentUid;
 use crate::usecases::signin::{self, Auth, SignInInput, SignInOutcome};
 use crate::web::state::AppState;
 
 /// The anonymous sign-in form's double-submit cookie.
-pub const SIGNIN_COOKIE: &str = "__Host-educt-signin";
+pub const SIGNIN_COOKIE: &str = SIGNIN.cookie;
 
 pub const GENERIC_REFUSAL: &str = "Identifiant ou mot de passe incorrect.";
 const CSRF_REFUSAL: &str = "Le formulaire a expiré ou ne provient pas de ce site. Rien n'a été fait : saisissez à nouveau vos identifiants.";
@@ -44,18 +43,6 @@ pub struct SignInForm {
     csrf_token: String,
 }
 
-/// The nonce of the double-submit cookie: the visitor's, or a new one.
-fn signin_nonce(req: &HttpRequest) -> Result<(String, bool), AppError> {
-    match req.cookie(SIGNIN_COOKIE) {
-        Some(c) if c.value().len() >= 32 && c.value().len() <= 64 => {
-            Ok((c.value().to_owned(), false))
-        }
-        _ => random_token(32)
-            .map(|n| (n, true))
-            .map_err(|_| AppError::Internal("random generator failed".into())),
-    }
-}
-
 /// Renders the form with `status`, setting the double-submit cookie when it is new.
 fn render_form(
     state: &AppState,
@@ -65,8 +52,7 @@ fn render_form(
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
-    let (nonce, fresh) = signin_nonce(req)?;
-    let token = csrf::signin_token(&state.key, &nonce);
+    let (token, cookie) = SIGNIN.prepare(req, &state.key)?;
     let body: Markup = sign_in_page(&SignInView {
         csrf_token: &token,
         identifiant,
@@ -76,16 +62,8 @@ fn render_form(
     let mut res = HttpResponse::build(status);
     res.content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"));
-    if fresh {
-        res.cookie(
-            Cookie::build(SIGNIN_COOKIE, nonce)
-                .path("/")
-                .secure(true)
-                .http_only(true)
-                .same_site(SameSite::Strict)
-                .max_age(time::Duration::hours(12))
-                .finish(),
-        );
+    if let Some(cookie) = cookie {
+        res.cookie(cookie);
     }
     Ok(res.body(body.into_string()))
 }
@@ -170,9 +148,8 @@ pub async fn sign_in(
         .chars()
         .take(AgentUid::MAX_LEN + 1)
         .collect();
-    let nonce = req.cookie(SIGNIN_COOKIE).map(|c| c.value().to_owned());
     let input = SignInInput {
-        csrf_valid: csrf::signin_token_valid(&state.key, nonce.as_deref(), &form.csrf_token),
+        csrf_valid: SIGNIN.valid(&req, &state.key, &form.csrf_token),
         identifiant: form.identifiant,
         password: form.mot_de_passe,
         addr: meta.throttle_addr(),

@@ -9,6 +9,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::directory::Directory;
 use crate::secrets::AppKey;
+use crate::web::views::letters::LetterPortal;
 
 /// What every handler may read.
 pub struct AppState {
@@ -22,6 +23,8 @@ pub struct AppState {
     pub accounts: Arc<dyn AccountStore>,
     /// This instance's stable name (`[server] instance_id`, default `host:port`).
     pub instance_id: String,
+    /// Where the letters send their readers, and the password rules they state.
+    pub portal: LetterPortal,
 }
 
 impl AppState {

@@ -13,6 +13,8 @@ mod cli_agents;
 mod delegations;
 mod demo;
 mod directory_contract;
+mod first_signin;
+mod first_signin_refusals;
 mod hardening;
 mod health;
 mod helpers;

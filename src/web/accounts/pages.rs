@@ -9,7 +9,7 @@ use super::super::guard::State;
 use super::super::journal::target_history;
 use super::super::parents::search::gate_label;
 use super::super::session_guard::SignedIn;
-use super::super::views::letters::{Letter, letter};
+use super::super::views::letters::{Sender, letter};
 use super::super::views::parents::{ParentView, parent_page, parent_reset_done_page};
 use super::super::views::pupils::{PupilView, pupil_page, reset_done_page};
 use super::Visit;
@@ -88,20 +88,14 @@ pub(super) async fn reset_done(
     let uai = v.opened.permit.uai();
     let name = establishment_name(state, uai).await?;
     let shown = grouped(&facts.password);
-    let the_letter = letter(&Letter {
+    let from = Sender {
         establishment: &name,
         uai: uai.as_str(),
-        first_name: &facts.first_name,
-        last_name: &facts.last_name,
-        division: facts.division.as_deref(),
-        identifiant: &facts.identifiant,
-        password: &shown,
-        expires: facts.expires,
-        portal_url: &state.settings.letters.portal_url,
+        portal: &state.portal,
         tz: state.tz,
         issued: local_day(v.ctx.now, state.tz),
-        children: facts.children.as_deref(),
-    });
+    };
+    let the_letter = letter(&from, &facts);
     let chrome = chrome(signed_in);
     let page = match &v.opened.record {
         Record::Pupil(p) => reset_done_page(&chrome, p, &shown, the_letter),

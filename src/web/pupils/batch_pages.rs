@@ -112,7 +112,7 @@ pub async fn print_letters(page: Page) -> Result<HttpResponse, AppError> {
     let view = LettersView {
         chrome: &chrome(&page.1),
         establishment: &name,
-        portal_url: &page.0.settings.letters.portal_url,
+        portal: &page.0.portal,
         tz: page.0.tz,
         now,
     };

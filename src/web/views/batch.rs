@@ -8,11 +8,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::layout::{Chrome, page, page_refreshing};
-use super::letters::{Letter, letter};
-use crate::accounts::provisional::grouped;
+use super::letters::{LetterPortal, Sender, letter};
 use crate::accounts::{AccountKind, AccountState};
 use crate::clock::local_day;
-use crate::usecases::batches::{BATCH_STATES, LetterItem, Letters, Status, kind_of};
+use crate::usecases::batches::{BATCH_STATES, Letters, Status, kind_of};
 
 pub struct ClassFormView<'a> {
     pub chrome: &'a Chrome<'a>,
@@ -206,34 +205,22 @@ pub fn batch_page(v: &BatchView<'_>) -> Markup {
 pub struct LettersView<'a> {
     pub chrome: &'a Chrome<'a>,
     pub establishment: &'a str,
-    pub portal_url: &'a str,
+    pub portal: &'a LetterPortal,
     pub tz: Tz,
     pub now: DateTime<Utc>,
-}
-
-/// One letter of the document.
-fn batch_letter(v: &LettersView<'_>, uai: &str, item: &LetterItem) -> Markup {
-    let shown = grouped(&item.password);
-    letter(&Letter {
-        establishment: v.establishment,
-        uai,
-        first_name: &item.first_name,
-        last_name: &item.last_name,
-        division: item.division.as_deref(),
-        identifiant: &item.identifiant,
-        password: &shown,
-        expires: item.expires,
-        portal_url: v.portal_url,
-        tz: v.tz,
-        issued: local_day(v.now, v.tz),
-        children: item.children.as_deref(),
-    })
 }
 
 /// The letters to print, one a page, after a note that sends back to the batch's page.
 pub fn letters_document(v: &LettersView<'_>, letters: &Letters) -> Markup {
     let (b, count) = (&letters.batch, letters.items.len());
     let back = paths::batch(kind_of(b), b.id);
+    let from = Sender {
+        establishment: v.establishment,
+        uai: b.uai.as_str(),
+        portal: v.portal,
+        tz: v.tz,
+        issued: local_day(v.now, v.tz),
+    };
     page(
         "Courriers à imprimer",
         Some(v.chrome),
@@ -243,7 +230,7 @@ pub fn letters_document(v: &LettersView<'_>, letters: &Letters) -> Markup {
                 p { "Imprimez ce document avec la commande d'impression de votre navigateur (Ctrl+P) : un courrier par page. "
                     "Puis " a href=(back) { "confirmez l'impression" } " pour effacer les mots de passe." }
             }
-            @for item in &letters.items { (batch_letter(v, b.uai.as_str(), item)) }
+            @for item in &letters.items { (letter(&from, item)) }
         },
     )
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod batch;
 pub mod delegations;
 pub mod errors;
+pub mod first_signin;
 pub mod home;
 pub mod import;
 pub mod journal;
