@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use educt_admin::accounts::ldap::LdapAccountStore;
+use educt_admin::accounts::password_rules::PasswordRules;
 use educt_admin::accounts::store::{AccountRef, AccountStore, Provisional};
-use educt_admin::config::AccountsLdapSettings;
+use educt_admin::config::{AccountsLdapSettings, PasswordSettings};
 use educt_admin::db::schema::{establishments, identifiants, pupils};
 use educt_admin::db::{self, DbConnection};
 use educt_admin::delegation::policy::{Action, authorize};
@@ -183,7 +184,8 @@ fn main() {
         parents_base: "ou=responsables,dc=ac-test,dc=fr".into(),
         ..AccountsLdapSettings::default()
     };
-    let store = LdapAccountStore::new(&settings).unwrap();
+    let rules = PasswordRules::from_settings(&PasswordSettings::default());
+    let store = LdapAccountStore::new(&settings, rules).unwrap();
     let path = tmp.path().join("db.sqlite3");
     let sqlite = diesel::SqliteConnection::establish(&path.to_string_lossy()).unwrap();
     let mut conn = DbConnection::Sqlite(sqlite);

@@ -16,6 +16,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::accounts::batch;
 use crate::accounts::ldap::LdapAccountStore;
+use crate::accounts::password_rules::PasswordRules;
 use crate::accounts::store::{AccountStore, SqlAccountStore};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::AccountStoreKind;
@@ -147,7 +148,8 @@ pub fn open_account_store(settings: &Settings) -> Result<Arc<dyn AccountStore>, 
                     "[accounts] store = \"ldap\" needs an [accounts.ldap] section".into(),
                 )
             })?;
-            Arc::new(LdapAccountStore::new(ldap)?)
+            let rules = PasswordRules::from_settings(&settings.passwords);
+            Arc::new(LdapAccountStore::new(ldap, rules)?)
         }
     })
 }

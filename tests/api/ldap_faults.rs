@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use diesel::prelude::*;
 use educt_admin::accounts::ldap::LdapAccountStore;
+use educt_admin::accounts::password_rules::PasswordRules;
 use educt_admin::accounts::store::{AccountRef, AccountStore};
 use educt_admin::accounts::{AccountKind, AccountState, pupils};
 use educt_admin::db::schema::pending_account_writes;
@@ -113,7 +114,8 @@ fn a_server_stopped_between_the_writes_is_completed_by_the_upkeep() {
         .unwrap();
     let opened = opened(&mut d, zoe);
     let settings = d.server.accounts_settings();
-    let pausing = LdapAccountStore::new(&settings)
+    let no_policies = PasswordRules::from_settings(&Default::default());
+    let pausing = LdapAccountStore::new(&settings, no_policies)
         .unwrap()
         .pausing_between_writes(Arc::new(d.server.stopper()));
     let new = provisional("abcd2345efgh");

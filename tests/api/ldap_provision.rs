@@ -66,7 +66,7 @@ fn entry(server: &LdapServer, ou: &str, uid: &str) -> Option<HashMap<String, Vec
             &format!("ou={ou},dc=ac-test,dc=fr"),
             Scope::Subtree,
             &format!("(uid={uid})"),
-            vec!["*", "pwdAccountLockedTime"],
+            vec!["*", "pwdAccountLockedTime", "pwdPolicySubentry"],
         )
         .unwrap()
         .success()
@@ -80,7 +80,11 @@ fn entry(server: &LdapServer, ou: &str, uid: &str) -> Option<HashMap<String, Vec
 #[test]
 fn an_import_provisions_the_directory_and_keeps_classes_up_to_date() {
     let server = LdapServer::start_own(false);
-    let store = LdapAccountStore::new(&settings(&server, true)).unwrap();
+    let store = LdapAccountStore::new(
+        &settings(&server, true),
+        crate::ldap_server::password_rules(),
+    )
+    .unwrap();
     let db = TestDb::migrated();
     let lines = import_csv(&db, &store, PUPILS);
     assert!(
@@ -93,8 +97,14 @@ fn an_import_provisions_the_directory_and_keeps_classes_up_to_date() {
     assert_eq!(zoe["ENTEleveClasses"], ["3A"]);
     assert_eq!(zoe["ENTPersonDateNaissance"], ["20120514"]);
     assert!(!zoe.contains_key("userPassword"));
+    // Each entry under its level's policy (tests/ldap/accounts.ldif).
+    let policy = |cn: &str| vec![format!("cn={cn},ou=politiques,dc=ac-test,dc=fr")];
+    assert_eq!(zoe["pwdPolicySubentry"], policy("eleves-lycee"));
+    let anais = entry(&server, "eleves", "a.oeuvray").expect("added");
+    assert_eq!(anais["pwdPolicySubentry"], policy("eleves-college"));
     let mother = entry(&server, "responsables", "n.lefevre").expect("the parent too");
     assert_eq!(mother["mail"], ["n.lefevre@exemple.fr"]);
+    assert_eq!(mother["pwdPolicySubentry"], policy("responsables"));
     // Our store reads it as never notified.
     let mut conn = db.connect();
     let id: i64 = {
@@ -110,21 +120,21 @@ fn an_import_provisions_the_directory_and_keeps_classes_up_to_date() {
         .status(&mut conn, AccountRef::pupil(id.into()), t0())
         .unwrap();
     assert_eq!(st.unwrap().state, AccountState::NonNotifie);
-    // Zoë changes class: written; nothing else moves.
-    let moved = PUPILS.replace(";3A\n", ";3B\n");
+    // Zoë changes class, Anaïs changes level: both written, the parent untouched.
+    let moved = PUPILS.replace(";3A\n", ";3B\n").replace(";6B\n", ";4A\n");
     let lines = import_csv(&db, &store, &moved);
     assert!(
-        lines[0].contains("0 entrées créées, 1 mises à jour"),
+        lines[0].contains("0 entrées créées, 2 mises à jour"),
         "{lines:?}"
     );
-    assert_eq!(
-        entry(&server, "eleves", "z.lefevre").unwrap()["ENTEleveClasses"],
-        ["3B"]
-    );
+    let zoe = entry(&server, "eleves", "z.lefevre").unwrap();
+    assert_eq!(zoe["ENTEleveClasses"], ["3B"]);
+    let anais = entry(&server, "eleves", "a.oeuvray").unwrap();
+    assert_eq!(anais["pwdPolicySubentry"], policy("eleves-lycee"));
     let rows = audit_rows(&mut conn);
     assert!(
         rows.iter()
-            .any(|r| r.3.as_deref().is_some_and(|d| d.contains("1 mises à jour")))
+            .any(|r| r.3.as_deref().is_some_and(|d| d.contains("2 mises à jour")))
     );
     // A leaver's entry is locked for good, once.
     let uid = Identifiant::parse("z.lefevre").unwrap();
@@ -145,7 +155,11 @@ fn an_import_provisions_the_directory_and_keeps_classes_up_to_date() {
 #[test]
 fn without_provisioning_the_missing_accounts_are_named() {
     let server = LdapServer::start_own(false);
-    let store = LdapAccountStore::new(&settings(&server, false)).unwrap();
+    let store = LdapAccountStore::new(
+        &settings(&server, false),
+        crate::ldap_server::password_rules(),
+    )
+    .unwrap();
     let db = TestDb::migrated();
     let lines = import_csv(&db, &store, PUPILS);
     assert!(lines[0].contains("0 entrées créées, 0 mises à jour, 3 comptes introuvables"));

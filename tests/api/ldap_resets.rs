@@ -23,6 +23,7 @@ async fn app_on(server: &LdapServer) -> (TestApp, Cast) {
     let builder = TestApp::builder().settings(move |s| {
         s.accounts.store = AccountStoreKind::Ldap;
         s.accounts.ldap = Some(settings);
+        s.passwords = crate::ldap_server::password_settings();
     });
     let (app, cast) = app_with_pupils_on(builder).await;
     let mut conn = app.conn();
@@ -120,6 +121,25 @@ async fn a_reset_through_the_pages_is_real_in_the_directory() {
     });
     assert_eq!(rc, 0);
     assert_eq!(error, Some(ppolicy::CHANGE_AFTER_RESET));
+    // The reset gave the entry its level's policy (3A: 12 characters), not the 6e one.
+    let policy = off_runtime(|| {
+        let (found, _) = server
+            .service()
+            .search(
+                &dn,
+                ldap3::Scope::Base,
+                "(objectClass=*)",
+                vec!["pwdPolicySubentry"],
+            )
+            .unwrap()
+            .success()
+            .unwrap();
+        ldap3::SearchEntry::construct(found.into_iter().next().unwrap()).attrs
+    });
+    assert_eq!(
+        policy["pwdPolicySubentry"],
+        ["cn=eleves-lycee,ou=politiques,dc=ac-test,dc=fr"]
+    );
     // Audited as started, then done; nothing left pending.
     let rows = reset_rows(&app);
     assert_eq!(rows.len(), 2, "{rows:?}");

@@ -182,6 +182,21 @@ fn stop_pid(pid: u32) {
     panic!("slapd {pid} did not stop");
 }
 
+/// The default password rules, each level given its test policy (tests/ldap/accounts.ldif).
+pub fn password_settings() -> educt_admin::config::PasswordSettings {
+    let mut p = educt_admin::config::PasswordSettings::default();
+    let policy = |cn: &str| Some(format!("cn={cn},ou=politiques,dc=ac-test,dc=fr"));
+    p.pupils[0].ldap_policy = policy("eleves-college");
+    p.pupils[1].ldap_policy = policy("eleves-lycee");
+    p.parents.ldap_policy = policy("responsables");
+    p
+}
+
+/// The rules of [`password_settings`].
+pub fn password_rules() -> educt_admin::accounts::password_rules::PasswordRules {
+    educt_admin::accounts::password_rules::PasswordRules::from_settings(&password_settings())
+}
+
 /// The service account of tests/ldap/staff.ldif.
 pub const SERVICE_DN: &str = "cn=educt-admin,ou=services,dc=ac-test,dc=fr";
 

@@ -54,7 +54,11 @@ impl Directory {
         let mut conn = db.connect();
         add_establishment(&mut conn, HERE, "Collège Jean Moulin");
         add_establishment(&mut conn, ELSEWHERE, "Lycée Ampère");
-        let store = LdapAccountStore::new(&server.accounts_settings()).unwrap();
+        let store = LdapAccountStore::new(
+            &server.accounts_settings(),
+            crate::ldap_server::password_rules(),
+        )
+        .unwrap();
         // Letters only: an identifiant's name part has no digits.
         let mut n = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

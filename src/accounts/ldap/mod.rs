@@ -29,19 +29,23 @@ use super::store::{
     Transition, cache_state, cached_status, covers, refresh_cache,
 };
 use super::{AccountKind, AccountState, StateChange};
+use crate::accounts::password_rules::PasswordRules;
 use crate::config::AccountsLdapSettings;
 use crate::db::DbConnection;
 use crate::db::schema::{parents, pupils};
 use crate::delegation::policy::Permit;
 use crate::directory::DirectoryError;
 use crate::directory::ldap_pool::{Connection, LdapPool};
-use crate::domain::{Identifiant, Uai};
+use crate::domain::{Division, Identifiant, Uai};
 
 /// Called between the two writes of a reset (tests stop the server there).
 pub type Pause = Arc<dyn Fn() + Send + Sync>;
 
 pub struct LdapAccountStore {
     settings: Arc<AccountsLdapSettings>,
+    /// Each level's ppolicy subentry (`[passwords] … ldap_policy`), given at reset and at
+    /// provisioning, and again when a class change moves a pupil to another level.
+    rules: Arc<PasswordRules>,
     pool: LdapPool,
     /// Each policy entry's lockout duration in seconds, read once.
     lockouts: Arc<Mutex<HashMap<String, Option<i64>>>>,
@@ -49,7 +53,7 @@ pub struct LdapAccountStore {
 }
 
 impl LdapAccountStore {
-    pub fn new(s: &AccountsLdapSettings) -> Result<Self, DirectoryError> {
+    pub fn new(s: &AccountsLdapSettings, rules: PasswordRules) -> Result<Self, DirectoryError> {
         if [&s.pupils_base, &s.parents_base, &s.bind_dn]
             .iter()
             .any(|v| v.trim().is_empty())
@@ -74,6 +78,7 @@ impl LdapAccountStore {
         })?;
         Ok(Self {
             settings: Arc::new(s.clone()),
+            rules: Arc::new(rules),
             pool,
             lockouts: Arc::default(),
             between_writes: None,
@@ -90,6 +95,33 @@ impl LdapAccountStore {
     /// How many connections were opened so far (the others were reused).
     pub fn connections_opened(&self) -> usize {
         self.pool.connections_opened()
+    }
+
+    /// The ppolicy subentry of a pupil of `division`, or of a parent.
+    fn policy(&self, kind: AccountKind, division: Option<&Division>) -> Option<String> {
+        match kind {
+            AccountKind::Pupil => self.rules.for_pupil(division).ldap_policy.clone(),
+            AccountKind::Parent => self.rules.for_parent().ldap_policy.clone(),
+        }
+    }
+
+    /// The level's ppolicy subentry of an account of the index.
+    fn policy_of(
+        &self,
+        conn: &mut DbConnection,
+        account: AccountRef,
+    ) -> Result<Option<String>, StoreError> {
+        let division = match account.kind {
+            AccountKind::Pupil => pupils::table
+                .filter(pupils::id.eq(account.id))
+                .select(pupils::division)
+                .first::<Option<String>>(conn)
+                .optional()?
+                .flatten()
+                .and_then(|d| Division::parse(&d).ok()),
+            AccountKind::Parent => None,
+        };
+        Ok(self.policy(account.kind, division.as_ref()))
     }
 
     fn base(&self, kind: AccountKind) -> String {
@@ -290,13 +322,17 @@ impl AccountStore for LdapAccountStore {
         }
         let (dn, password) = (read.entry.dn, provisional.password.clone());
         let pause = self.between_writes.clone();
+        let policy = self.policy_of(conn, account)?;
         self.call(move |mut ops| async move {
             ops.password_modify(&dn, &password).await?;
             if let Some(pause) = pause {
                 pause();
             }
-            ops.modify(&dn, vec![replace("pwdReset", Some("TRUE"))], false)
-                .await
+            let mut mods = vec![replace("pwdReset", Some("TRUE"))];
+            if let Some(policy) = policy.as_deref() {
+                mods.push(replace("pwdPolicySubentry", Some(policy)));
+            }
+            ops.modify(&dn, mods, false).await
         })?;
         let status = AccountStatus {
             state: AccountState::Notifie,

@@ -19,7 +19,7 @@ use crate::accounts::store::{StoreError, SyncReport};
 use crate::config::AccountsLdapSettings;
 use crate::db::DbConnection;
 use crate::db::schema::{parents, pupil_parents, pupils};
-use crate::domain::{Identifiant, Uai};
+use crate::domain::{Division, Identifiant, Uai};
 
 /// A person as the index knows him, and as his entry should say.
 struct Person {
@@ -30,6 +30,8 @@ struct Person {
     division: Option<String>,
     birth: Option<NaiveDate>,
     mail: Option<String>,
+    /// His level's ppolicy subentry.
+    policy: Option<String>,
 }
 
 impl Person {
@@ -61,6 +63,9 @@ impl Person {
         if let Some(m) = &self.mail {
             out.push((a.mail.clone(), m.clone()));
         }
+        if let Some(p) = &self.policy {
+            out.push(("pwdPolicySubentry".into(), p.clone()));
+        }
         out.retain(|(attr, value)| !attr.trim().is_empty() && !value.trim().is_empty());
         out
     }
@@ -81,7 +86,12 @@ impl LdapAccountStore {
         _now: DateTime<Utc>,
     ) -> Result<SyncReport, StoreError> {
         let mut report = SyncReport::default();
-        for person in people(conn, uai)? {
+        for mut person in people(conn, uai)? {
+            let division = person
+                .division
+                .as_deref()
+                .and_then(|d| Division::parse(d).ok());
+            person.policy = self.policy(person.kind, division.as_ref());
             match self.sync_one(&person) {
                 Ok(Synced::Added) => report.added += 1,
                 Ok(Synced::Updated) => report.updated += 1,
@@ -218,6 +228,7 @@ fn people(conn: &mut DbConnection, uai: &Uai) -> Result<Vec<Person>, StoreError>
             division,
             birth: Some(birth),
             mail: None,
+            policy: None,
         });
     }
     for (id, last, first, mail) in guardians {
@@ -229,6 +240,7 @@ fn people(conn: &mut DbConnection, uai: &Uai) -> Result<Vec<Person>, StoreError>
             division: None,
             birth: None,
             mail,
+            policy: None,
         });
     }
     Ok(out)
