@@ -30,6 +30,24 @@ fn opened(d: &mut Directory, account: AccountRef) -> Opened {
     }
 }
 
+/// A fresh directory of this test's own, with Zoë never notified.
+fn zoe_alone() -> (Directory, AccountRef) {
+    let mut d = Directory::new(LdapServer::start_own(false));
+    let zoe = d.account(AccountKind::Pupil, AccountState::NonNotifie, None);
+    (d, zoe)
+}
+
+/// Zoë's reset through the use case on `store`, with the letter's password `abcd2345efgh`.
+fn reset_zoe(
+    d: &mut Directory,
+    store: &dyn AccountStore,
+    zoe: AccountRef,
+) -> Result<educt_admin::usecases::accounts::LetterFacts, educt_admin::usecases::Failure> {
+    let opened = opened(d, zoe);
+    let new = provisional("abcd2345efgh");
+    reset_password(&mut d.sql.conn, &test_key(), store, &ctx(), &opened, new)
+}
+
 fn ctx() -> Context {
     Context::new(Actor::Agent("cperrin".into()), now())
 }
@@ -57,15 +75,11 @@ fn upkeep(d: &mut Directory, store: &dyn AccountStore, minutes: i64) -> account_
 
 #[test]
 fn a_server_stopped_before_the_writes_changes_nothing_and_says_so() {
-    let mut d = Directory::new(LdapServer::start_own(false));
+    let (mut d, zoe) = zoe_alone();
     let store = d.store.clone();
-    let zoe = d.account(AccountKind::Pupil, AccountState::NonNotifie, None);
-    let opened = opened(&mut d, zoe);
     d.server.stop();
     let asked = Instant::now();
-    let new = provisional("abcd2345efgh");
-    let key = test_key();
-    let refused = reset_password(&mut d.sql.conn, &key, &*store, &ctx(), &opened, new);
+    let refused = reset_zoe(&mut d, &*store, zoe);
     assert!(asked.elapsed().as_secs() < 5, "within 5 s");
     let failure = refused.err().expect("the store is unavailable");
     assert_eq!(failure.class, FailureClass::StoreUnavailable);
@@ -97,8 +111,7 @@ fn a_server_stopped_before_the_writes_changes_nothing_and_says_so() {
 
 #[test]
 fn a_server_stopped_between_the_writes_is_completed_by_the_upkeep() {
-    let mut d = Directory::new(LdapServer::start_own(false));
-    let zoe = d.account(AccountKind::Pupil, AccountState::NonNotifie, None);
+    let (mut d, zoe) = zoe_alone();
     // Under a policy without pwdMustChange (here slapd's default) the Password Modify does not
     // mark the password to be changed: our second write does (with a service account that
     // only has `write` on userPassword, it is the same).
@@ -112,15 +125,12 @@ fn a_server_stopped_between_the_writes_is_completed_by_the_upkeep() {
         .unwrap()
         .success()
         .unwrap();
-    let opened = opened(&mut d, zoe);
     let settings = d.server.accounts_settings();
     let no_policies = PasswordRules::from_settings(&Default::default());
     let pausing = LdapAccountStore::new(&settings, no_policies)
         .unwrap()
         .pausing_between_writes(Arc::new(d.server.stopper()));
-    let new = provisional("abcd2345efgh");
-    let key = test_key();
-    let refused = reset_password(&mut d.sql.conn, &key, &pausing, &ctx(), &opened, new);
+    let refused = reset_zoe(&mut d, &pausing, zoe);
     assert_eq!(refused.err().unwrap().class, FailureClass::StoreUnavailable);
     assert_eq!(pending(&mut d), 1);
     d.server.restart();
@@ -142,13 +152,9 @@ fn a_server_stopped_between_the_writes_is_completed_by_the_upkeep() {
 
 #[test]
 fn a_server_stopped_after_the_writes_leaves_a_complete_reset() {
-    let mut d = Directory::new(LdapServer::start_own(false));
+    let (mut d, zoe) = zoe_alone();
     let store = d.store.clone();
-    let zoe = d.account(AccountKind::Pupil, AccountState::NonNotifie, None);
-    let opened = opened(&mut d, zoe);
-    let new = provisional("abcd2345efgh");
-    let key = test_key();
-    reset_password(&mut d.sql.conn, &key, &*store, &ctx(), &opened, new).unwrap();
+    reset_zoe(&mut d, &*store, zoe).unwrap();
     d.server.stop();
     let r = rows(&mut d);
     assert_eq!(
@@ -167,13 +173,9 @@ fn a_server_stopped_after_the_writes_leaves_a_complete_reset() {
 
 #[test]
 fn an_unused_provisional_password_is_removed_after_its_validity() {
-    let mut d = Directory::new(LdapServer::start_own(false));
+    let (mut d, zoe) = zoe_alone();
     let store = d.store.clone();
-    let zoe = d.account(AccountKind::Pupil, AccountState::NonNotifie, None);
-    let opened = opened(&mut d, zoe);
-    let new = provisional("abcd2345efgh");
-    let key = test_key();
-    reset_password(&mut d.sql.conn, &key, &*store, &ctx(), &opened, new).unwrap();
+    reset_zoe(&mut d, &*store, zoe).unwrap();
     // Not yet: valid three months.
     assert_eq!(upkeep(&mut d, &*store, 60).provisionals_removed, 0);
     let past = 60 * 24 * 100;

@@ -67,12 +67,21 @@ fn dn(app: &TestApp, id: i64) -> String {
 
 /// Posts the reset of pupil `id` as the signed-in agent.
 async fn reset(app: &TestApp, id: i64) -> reqwest::Response {
+    let csrf = confirm(app, id).await;
+    post_reset(app, id, &csrf).await
+}
+
+/// The reset's confirmation page: its CSRF token.
+async fn confirm(app: &TestApp, id: i64) -> String {
     let path = format!("/depannage/eleve/{id}/reinitialisation");
-    let confirm = app.get(&path).await.text().await.unwrap();
-    let csrf = hidden_field(&confirm, "csrf_token");
+    hidden_field(&app.get(&path).await.text().await.unwrap(), "csrf_token")
+}
+
+async fn post_reset(app: &TestApp, id: i64, csrf: &str) -> reqwest::Response {
+    let path = format!("/depannage/eleve/{id}/reinitialisation");
     app.client
         .post(app.url(&path))
-        .form(&[("csrf_token", csrf.as_str())])
+        .form(&[("csrf_token", csrf)])
         .send()
         .await
         .unwrap()
@@ -240,17 +249,9 @@ async fn a_directory_that_stops_gets_a_french_503_and_the_journal_shows_the_unkn
     let mut server = LdapServer::start_own(false);
     let (app, cast) = app_on(&server).await;
     app.signed_in("referent", "Referent-2026").await;
-    let path = format!("/depannage/eleve/{}/reinitialisation", cast.zoe);
-    let confirm = app.get(&path).await.text().await.unwrap();
-    let csrf = hidden_field(&confirm, "csrf_token");
+    let csrf = confirm(&app, cast.zoe).await;
     server.stop();
-    let res = app
-        .client
-        .post(app.url(&path))
-        .form(&[("csrf_token", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = post_reset(&app, cast.zoe, &csrf).await;
     assert_eq!(res.status(), 503);
     assert_eq!(res.headers()["retry-after"], "5");
     let body = res.text().await.unwrap();
