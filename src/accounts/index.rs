@@ -94,6 +94,15 @@ pub fn mark_removed(
     Ok(())
 }
 
+/// Notes in the index that the account has a new provisional password (the upkeep will
+/// retire it in its turn).
+pub fn unmark_removed(conn: &mut DbConnection, account: AccountRef) -> Result<(), StoreError> {
+    on_table!(account.kind, t => diesel::update(t::table.filter(t::id.eq(account.id)))
+        .set(t::provisional_removed_at.eq(None::<chrono::NaiveDateTime>))
+        .execute(conn))?;
+    Ok(())
+}
+
 /// Writes a state into the index (and the state an unblock or a reactivation goes back to).
 pub fn cache_state(
     conn: &mut DbConnection,

@@ -13,6 +13,7 @@ use secrecy::SecretString;
 
 pub use super::index::{
     cache_state, cached_status, covers, expired_provisionals, mark_removed, refresh_cache,
+    unmark_removed,
 };
 use super::provisional::expiry;
 use super::{AccountKind, AccountState, StateChange};

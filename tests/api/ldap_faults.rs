@@ -202,4 +202,9 @@ fn an_unused_provisional_password_is_removed_after_its_validity() {
         .filter(|r| r.1 == "eleve.expire_provisional")
         .count();
     assert_eq!(expired, 1);
+    // A new letter is retired in its turn when unused.
+    reset_zoe(&mut d, &*store, zoe).unwrap();
+    assert_eq!(d.bind_as(zoe, "abcd2345efgh"), (0, Some(2)));
+    assert_eq!(upkeep(&mut d, &*store, past).provisionals_removed, 1);
+    assert_eq!(d.bind_as(zoe, "abcd2345efgh").0, 49);
 }

@@ -37,6 +37,8 @@ pub struct Entry {
     pub reset: bool,
     pub changed: Option<DateTime<Utc>>,
     pub locked: Option<Lock>,
+    /// `pwdAccountLockedTime` as stored (a write conditional on it asserts this value).
+    pub lock_value: Option<String>,
     pub policy: Option<String>,
 }
 
@@ -86,6 +88,7 @@ impl Entry {
             reset: get("pwdReset").is_some_and(|v| v.eq_ignore_ascii_case("TRUE")),
             changed: get("pwdChangedTime").and_then(parse_time),
             locked,
+            lock_value: get("pwdAccountLockedTime").map(str::to_owned),
             policy: get("pwdPolicySubentry").map(str::to_owned),
         }
     }
@@ -114,7 +117,9 @@ impl Entry {
         let unlocked = self.unlocked_state();
         match self.locked {
             Some(Lock::Permanent) => (AccountState::Desactive, Some(unlocked)),
-            Some(Lock::Since(at)) if lockout.is_none_or(|d| at + d > now) => {
+            Some(Lock::Since(at))
+                if lockout.is_none_or(|d| at.checked_add_signed(d).is_none_or(|end| end > now)) =>
+            {
                 (AccountState::Bloque, Some(unlocked))
             }
             _ => (unlocked, None),

@@ -26,7 +26,7 @@ use self::ops::{Ops, replace};
 use super::provisional::{VALIDITY_MONTHS, expiry};
 use super::store::{
     AccountRef, AccountStatus, AccountStore, Found, Provisional, StoreError, SyncReport,
-    Transition, cache_state, cached_status, covers, refresh_cache,
+    Transition, cache_state, cached_status, covers, refresh_cache, unmark_removed,
 };
 use super::{AccountKind, AccountState, StateChange};
 use crate::accounts::password_rules::PasswordRules;
@@ -184,6 +184,14 @@ impl LdapAccountStore {
     }
 }
 
+/// A failure once the directory was written: its outcome is for the reconciliation to read.
+fn after_write(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(_) => e,
+        other => StoreError::Unavailable(format!("after the first write: {other}")),
+    }
+}
+
 /// An entry read, and what it means now.
 struct Read {
     entry: Entry,
@@ -332,7 +340,9 @@ impl AccountStore for LdapAccountStore {
             if let Some(policy) = policy.as_deref() {
                 mods.push(replace("pwdPolicySubentry", Some(policy)));
             }
-            ops.modify(&dn, mods, false).await
+            // The password is set: whatever fails now leaves the outcome to the
+            // reconciliation (the caller keeps its pending mark).
+            ops.modify(&dn, mods, false).await.map_err(after_write)
         })?;
         let status = AccountStatus {
             state: AccountState::Notifie,
@@ -341,7 +351,9 @@ impl AccountStore for LdapAccountStore {
             provisional_expires_at: Some(expiry(now)),
             notified_at: Some(now),
         };
-        refresh_cache(conn, account, &status, now)?;
+        refresh_cache(conn, account, &status, now).map_err(after_write)?;
+        // A new letter: the upkeep retires it in its turn when unused.
+        unmark_removed(conn, account).map_err(after_write)?;
         Ok(())
     }
 
@@ -360,7 +372,7 @@ impl AccountStore for LdapAccountStore {
         let (to, previous) = change
             .apply(read.state, read.previous)
             .ok_or(StoreError::NotPossible(read.state))?;
-        let dn = read.entry.dn;
+        let (dn, lock_read) = (read.entry.dn, read.entry.lock_value);
         self.call(move |mut ops| async move {
             match change {
                 StateChange::Deactivate => {
@@ -372,11 +384,14 @@ impl AccountStore for LdapAccountStore {
                         replace("pwdAccountLockedTime", None),
                         replace("pwdFailureTime", None),
                     ];
-                    ops.modify(&dn, lift, true).await
+                    // Only the lock read: a deactivation written since is not lifted.
+                    let still = lock_read
+                        .map(|v| format!("(pwdAccountLockedTime={})", ldap3::ldap_escape(&v)));
+                    ops.modify_if(&dn, lift, true, still).await
                 }
             }
         })?;
-        cache_state(conn, account, to, previous, now)?;
+        cache_state(conn, account, to, previous, now).map_err(after_write)?;
         Ok(Transition {
             from: read.state,
             to,

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ldap3::controls::{MakeCritical, RawControl, RelaxRules};
+use ldap3::controls::{Assertion, MakeCritical, RawControl, RelaxRules};
 use ldap3::exop::PasswordModify;
 use ldap3::{Ldap, LdapError, LdapResult, Mod, Scope, SearchEntry, SearchOptions, ldap_escape};
 use secrecy::{ExposeSecret, SecretString};
@@ -163,10 +163,25 @@ impl Ops {
         mods: Vec<Mod<S>>,
         relax: bool,
     ) -> Result<(), StoreError> {
+        self.modify_if(dn, mods, relax, None).await
+    }
+
+    /// [`Ops::modify`] done only if the entry still matches `assertion` (RFC 4528, critical:
+    /// the server refuses the write otherwise, rc 122).
+    pub async fn modify_if<S: AsRef<[u8]> + Eq + std::hash::Hash>(
+        &mut self,
+        dn: &str,
+        mods: Vec<Mod<S>>,
+        relax: bool,
+        assertion: Option<String>,
+    ) -> Result<(), StoreError> {
         let timeout = self.timeout();
         let mut controls: Vec<RawControl> = vec![ppolicy::request()];
         if relax {
             controls.push(RelaxRules.critical().into());
+        }
+        if let Some(filter) = assertion {
+            controls.push(Assertion { filter }.critical().into());
         }
         let answer = self
             .ldap

@@ -49,6 +49,7 @@ pub fn reason(result: &LdapResult) -> String {
             32 => "l'entrée du compte n'existe plus dans l'annuaire",
             50 => "le compte de service n'a pas le droit de faire ce changement",
             53 => "l'annuaire refuse d'effectuer ce changement",
+            122 => "le compte a changé dans l'annuaire entre-temps ; rechargez la page",
             _ => "l'annuaire a refusé le changement",
         },
     };
