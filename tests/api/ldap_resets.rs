@@ -271,3 +271,50 @@ async fn a_directory_that_stops_gets_a_french_503_and_the_journal_shows_the_unkn
     );
     server.restart();
 }
+
+#[tokio::test]
+async fn a_class_batch_leaves_aside_an_account_activated_since_the_index_was_read() {
+    use educt_admin::accounts::batch::store as batch_store;
+    let server = LdapServer::start_own(false);
+    let (app, cast) = app_on(&server).await;
+    // The index still says "never notified", but Jean-Baptiste chose his password in the ENT.
+    diesel::update(educt_admin::db::schema::pupils::table.find(cast.compound))
+        .set(educt_admin::db::schema::pupils::state.eq("non_notifie"))
+        .execute(&mut app.conn())
+        .unwrap();
+    app.signed_in("referent", "Referent-2026").await;
+    let (csrf, key) = crate::batches::form_fields(&app).await;
+    let res = crate::batches::submit(&app, &csrf, &key, "3A", &["non_notifie"]).await;
+    assert_eq!(res.status(), 303);
+    let id = crate::batches::batch_id(&res);
+    let mut tries = 0;
+    let counts = loop {
+        tries += 1;
+        assert!(tries < 500, "the batch never settled");
+        let c = batch_store::counts(&mut app.conn(), id).unwrap();
+        let leased: Option<String> = educt_admin::db::schema::batches::table
+            .find(id)
+            .select(educt_admin::db::schema::batches::lease_owner)
+            .first(&mut app.conn())
+            .unwrap();
+        if c.pending == 0 && leased.is_none() {
+            break c;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        (counts.done, counts.abandoned),
+        (1, 1),
+        "Zoë done, Jean-Baptiste aside"
+    );
+    // His own password still works; the journal says why he was left aside.
+    let his = dn(&app, cast.compound);
+    let rc = off_runtime(|| server.connect().simple_bind(&his, OWN_PASSWORD).unwrap().rc);
+    assert_eq!(rc, 0);
+    let rows = reset_rows(&app);
+    assert!(
+        rows.iter()
+            .any(|r| r.0 == "refused" && r.1.contains("« Activé » dans l'annuaire")),
+        "{rows:?}"
+    );
+}

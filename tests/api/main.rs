@@ -7,7 +7,7 @@ mod account_store_contract;
 mod audit;
 mod batch_rights;
 mod batch_usecases;
-mod batches;
+pub mod batches;
 mod cli;
 mod cli_agents;
 mod delegations;

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::runner::{Runner, Step};
 use super::{Interruption, Lease, store};
+use crate::accounts::AccountState;
 use crate::accounts::reset::{ResetError, Started, finish_remote};
 use crate::accounts::store::{AccountRef, Provisional, StoreError};
 use crate::audit::AuditEvent;
@@ -18,7 +19,7 @@ impl Runner {
     pub(super) fn remote_write(
         &self,
         conn: &mut DbConnection,
-        (batch_id, owner, item, account_id): (i64, &str, i64, i64),
+        (batch_id, owner, item, account_id, states): (i64, &str, i64, i64, &[AccountState]),
         (permit, event, started): (Permit, AuditEvent, Started),
         (provisional, sealed): (&Provisional, &str),
         now: DateTime<Utc>,
@@ -28,7 +29,16 @@ impl Runner {
             id: account_id,
         };
         let store = &*self.services.store;
-        let written = store.set_provisional(conn, &permit, account, provisional, now);
+        // The account's state in the directory now (a pupil may have activated since the
+        // class form): one that left the batch's states is set aside, not reset.
+        let written = match store.status(conn, account, now) {
+            Ok(Some(live)) if !states.contains(&live.state) => {
+                Err(StoreError::NotPossible(live.state))
+            }
+            Ok(None) => Err(StoreError::NotFound),
+            Err(e) => Err(e),
+            Ok(Some(_)) => store.set_provisional(conn, &permit, account, provisional, now),
+        };
         let key = &self.services.key;
         let done = finish_remote(conn, key, now, started, written, &event, |tx| {
             if store::complete_item(tx.conn(), item, sealed, now)? {

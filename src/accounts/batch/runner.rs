@@ -16,9 +16,9 @@ use chrono_tz::Tz;
 use secrecy::ExposeSecret;
 
 use super::{HEARTBEAT_SECS, Interruption, Lease, SEAL_PURPOSE, binding, store};
-use crate::accounts::AccountKind;
 use crate::accounts::reset::{ResetError, Started, apply_reset, new_provisional, start_remote};
 use crate::accounts::store::{AccountRef, AccountStore, Provisional};
+use crate::accounts::{AccountKind, AccountState};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::SharedClock;
 use crate::clock::local_day;
@@ -29,6 +29,17 @@ use crate::directory::Directory;
 use crate::domain::{Agent, AgentUid};
 use crate::domain::{Division, Uai};
 use crate::secrets::AppKey;
+
+/// The refused row of an account set aside because its state moved out of the batch's.
+pub(super) fn moved_on(event: &AuditEvent, state: AccountState) -> AuditEvent {
+    let mut row = event.clone();
+    row.outcome = Outcome::Refused;
+    let before = row.details.clone().unwrap_or_default();
+    row.details(format!(
+        "{before} : compte laissé de côté, il est maintenant « {} »",
+        state.label()
+    ))
+}
 
 /// `n` fresh provisional passwords, hashed in parallel (the hasher bounds the work).
 fn provisionals(n: usize) -> Vec<Result<Provisional, ResetError>> {
@@ -209,10 +220,10 @@ impl Runner {
         owner: &str,
         lost: &AtomicBool,
     ) -> Result<RunEnd, ResetError> {
-        let (uai, division) = {
+        let (uai, division, states) = {
             let mut conn = conn_of(&self.services.pool)?;
             match store::find(&mut conn, batch_id)? {
-                Some(b) if !b.is_closed() => (b.uai, b.division),
+                Some(b) if !b.is_closed() => (b.uai, b.division, b.states),
                 _ => return Ok(RunEnd::Finished),
             }
         };
@@ -252,7 +263,7 @@ impl Runner {
                 let step = self
                     .one_account(
                         &mut conn,
-                        (batch_id, owner, &uai, &division),
+                        (batch_id, owner, &uai, &division, &states),
                         (item, account_id),
                         agent.as_ref(),
                         (&provisional, &sealed),
@@ -261,7 +272,7 @@ impl Runner {
                     .and_then(|step| match step {
                         Step::Started(begun) => self.remote_write(
                             &mut conn,
-                            (batch_id, owner, item, account_id),
+                            (batch_id, owner, item, account_id, &states),
                             *begun,
                             (&provisional, &sealed),
                             now,
@@ -302,7 +313,7 @@ impl Runner {
     fn one_account(
         &self,
         conn: &mut DbConnection,
-        (batch_id, owner, uai, division): (i64, &str, &Uai, &Division),
+        (batch_id, owner, uai, division, states): (i64, &str, &Uai, &Division, &[AccountState]),
         (item, account_id): (i64, i64),
         agent: Option<&Agent>,
         (provisional, sealed): (&Provisional, &str),
@@ -340,9 +351,20 @@ impl Runner {
                             id: account_id,
                         };
                         let store = &*self.services.store;
+                        // Withdrawn meanwhile (an individual reset): nothing to write.
+                        if !store::item_pending(tx.conn(), item)? {
+                            return Err(ResetError::AlreadyDone);
+                        }
                         if store.is_remote() {
                             let started = start_remote(tx, account, &event, now)?;
                             return Ok(Step::Started(Box::new((permit, event, started))));
+                        }
+                        // The account's state now, not the one the class form saw.
+                        let live = store.status(tx.conn(), account, now)?.map(|s| s.state);
+                        if let Some(state) = live.filter(|s| !states.contains(s)) {
+                            store::abandon_item(tx.conn(), item)?;
+                            tx.append(&moved_on(&event, state))?;
+                            return Ok(Step::Done);
                         }
                         if !store::complete_item(tx.conn(), item, sealed, now)? {
                             return Err(ResetError::AlreadyDone);

@@ -237,6 +237,16 @@ pub fn complete_item(
     Ok(n == 1)
 }
 
+/// Whether the item is still to be done (not withdrawn, not done elsewhere).
+pub fn item_pending(conn: &mut DbConnection, item: i64) -> QueryResult<bool> {
+    let n: i64 = batch_items::table
+        .filter(batch_items::id.eq(item))
+        .filter(batch_items::status.eq("pending"))
+        .count()
+        .get_result(conn)?;
+    Ok(n == 1)
+}
+
 /// Sets one pending account aside (the store refused it); the batch goes on without it.
 pub fn abandon_item(conn: &mut DbConnection, item: i64) -> QueryResult<usize> {
     diesel::update(
