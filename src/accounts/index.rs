@@ -94,6 +94,47 @@ pub fn mark_removed(
     Ok(())
 }
 
+/// The accounts whose state was read from a remote store longest ago (never first): at
+/// most `limit` of each kind, those that may change on their own (notified: the holder
+/// activates; blocked: the lock lapses) when `changing`, else any.
+pub fn stale_accounts(
+    conn: &mut DbConnection,
+    changing: bool,
+    limit: i64,
+) -> Result<Vec<AccountRef>, StoreError> {
+    let states: Vec<&str> = if changing {
+        vec![
+            AccountState::Notifie.as_str(),
+            AccountState::Bloque.as_str(),
+        ]
+    } else {
+        AccountState::ALL.iter().map(|s| s.as_str()).collect()
+    };
+    let mut out = Vec::new();
+    for kind in AccountKind::ALL {
+        let ids: Vec<i64> = on_table!(kind, t => t::table
+            .filter(t::state.eq_any(&states))
+            .order((t::state_checked_at.is_not_null(), t::state_checked_at, t::id))
+            .select(t::id)
+            .limit(limit)
+            .load(conn))?;
+        out.extend(ids.into_iter().map(|id| AccountRef { kind, id }));
+    }
+    Ok(out)
+}
+
+/// Notes when the account's state was last read from its store.
+pub fn mark_checked(
+    conn: &mut DbConnection,
+    account: AccountRef,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    on_table!(account.kind, t => diesel::update(t::table.filter(t::id.eq(account.id)))
+        .set(t::state_checked_at.eq(Some(db_instant(now))))
+        .execute(conn))?;
+    Ok(())
+}
+
 /// Notes in the index that the account has a new provisional password (the upkeep will
 /// retire it in its turn).
 pub fn unmark_removed(conn: &mut DbConnection, account: AccountRef) -> Result<(), StoreError> {

@@ -122,11 +122,11 @@ pub fn finish_remote<T>(
             match written {
                 Ok(()) => {
                     let out = on_done(tx)?;
-                    tx.append(&done.clone().details(outcome_details(done, started, None)))?;
+                    tx.append(done)?;
                     Ok(Ok(out))
                 }
                 Err(e) => {
-                    tx.append(&failed(done, started, &e))?;
+                    tx.append(&failed(done, &e))?;
                     Ok(Err(e.into()))
                 }
             }
@@ -140,26 +140,19 @@ pub fn settle(conn: &mut DbConnection, started: Started) -> QueryResult<usize> {
 }
 
 /// `done` as a refusal (the store said no, nothing changed) or a failure (unknown outcome).
-pub fn failed(done: &AuditEvent, started: Started, e: &StoreError) -> AuditEvent {
+pub fn failed(done: &AuditEvent, e: &StoreError) -> AuditEvent {
     let mut row = done.clone();
     row.outcome = match e {
         StoreError::Unavailable(_) => Outcome::Failure,
         _ => Outcome::Refused,
     };
-    row.details(outcome_details(done, started, Some(&store_reason(e))))
-}
-
-fn outcome_details(done: &AuditEvent, started: Started, why: Option<&str>) -> String {
-    let mut text = done.details.clone().unwrap_or_default();
-    if !text.is_empty() {
-        text.push_str(" ; ");
-    }
-    text.push_str(&format!("suite de l'entrée n° {}", started.0));
-    if let Some(why) = why {
-        text.push_str(" : ");
-        text.push_str(why);
-    }
-    text
+    let before = done.details.clone().unwrap_or_default();
+    let why = store_reason(e);
+    row.details(if before.is_empty() {
+        why
+    } else {
+        format!("{before} : {why}")
+    })
 }
 
 /// What a store's refusal or failure says, in French (pages and journal).

@@ -12,8 +12,8 @@ use diesel::prelude::*;
 use secrecy::SecretString;
 
 pub use super::index::{
-    cache_state, cached_status, covers, expired_provisionals, mark_removed, refresh_cache,
-    unmark_removed,
+    cache_state, cached_status, covers, expired_provisionals, mark_checked, mark_removed,
+    refresh_cache, stale_accounts, unmark_removed,
 };
 use super::provisional::expiry;
 use super::{AccountKind, AccountState, StateChange};
@@ -82,12 +82,18 @@ pub struct SyncReport {
 impl SyncReport {
     /// One French sentence (the audit row's details, the import page's line).
     pub fn summary(&self) -> String {
+        let count =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n < 2 { one } else { many });
         let mut s = format!(
-            "annuaire des comptes : {} entrées créées, {} mises à jour, {} comptes introuvables, {} refus",
-            self.added,
-            self.updated,
-            self.missing.len(),
-            self.refused.len()
+            "annuaire des comptes : {}, {}, {}, {}",
+            count(self.added, "entrée créée", "entrées créées"),
+            count(self.updated, "mise à jour", "mises à jour"),
+            count(
+                self.missing.len(),
+                "compte introuvable",
+                "comptes introuvables"
+            ),
+            count(self.refused.len(), "refus", "refus"),
         );
         if self.interrupted {
             s.push_str(

@@ -67,6 +67,7 @@ diesel::table! {
         siecle_id -> Nullable<Text>,
         departure_date -> Nullable<Date>,
         provisional_removed_at -> Nullable<Timestamp>,
+        state_checked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -91,6 +92,7 @@ diesel::table! {
         password_changed_at -> Nullable<Timestamp>,
         previous_state -> Nullable<Text>,
         provisional_removed_at -> Nullable<Timestamp>,
+        state_checked_at -> Nullable<Timestamp>,
     }
 }
 

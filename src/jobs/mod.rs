@@ -51,8 +51,13 @@ pub fn spawn_housekeeping(
                         // The lease holder also keeps the accounts (pending writes, expiries).
                         if swept.is_some() {
                             let store = &*services.store;
-                            let upkept =
-                                account_upkeep::run_once(&mut conn, &services.key, store, now)?;
+                            let upkept = account_upkeep::run_once(
+                                &mut conn,
+                                &services.key,
+                                store,
+                                now,
+                                services.tz,
+                            )?;
                             if upkept != Upkept::default() {
                                 tracing::info!(?upkept, "accounts upkeep done");
                             }

@@ -6,18 +6,21 @@
 //! that does not answer ends the round; the next one tries again.
 
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 use diesel::prelude::*;
 
 use super::housekeeping::ACTOR;
 use super::{Context, Failure, FailureClass};
-use crate::accounts::AccountOp;
 use crate::accounts::reset::{Pending, pending_before, settle, store_reason};
 use crate::accounts::store::{
-    AccountRef, AccountStore, Found, StoreError, expired_provisionals, refresh_cache,
+    AccountRef, AccountStore, Found, StoreError, expired_provisionals, mark_checked, refresh_cache,
+    stale_accounts,
 };
+use crate::accounts::{AccountKind, AccountOp, AccountState, parents, pupils};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::db::DbConnection;
 use crate::db::schema::audit_events;
+use crate::domain::Uai;
 use crate::secrets::AppKey;
 
 /// A write left pending is read again once it is this old (the request may still be on it).
@@ -29,6 +32,8 @@ const PER_ROUND: i64 = 200;
 pub struct Upkept {
     pub reconciled: usize,
     pub provisionals_removed: usize,
+    /// Accounts whose cached state was read again from a remote store.
+    pub refreshed: usize,
 }
 
 pub fn run_once(
@@ -36,12 +41,14 @@ pub fn run_once(
     key: &AppKey,
     store: &dyn AccountStore,
     now: DateTime<Utc>,
+    tz: Tz,
 ) -> Result<Upkept, Failure> {
     let mut done = Upkept::default();
     let before = now - Duration::seconds(RECONCILE_AFTER_SECS);
     for mark in pending_before(conn, before, PER_ROUND)? {
-        match reconcile(conn, key, store, &mark, now) {
-            Ok(()) => done.reconciled += 1,
+        match reconcile(conn, key, store, &mark, (now, tz)) {
+            Ok(true) => done.reconciled += 1,
+            Ok(false) => {}
             Err(f) if f.class == FailureClass::StoreUnavailable => return Ok(done),
             Err(f) => return Err(f),
         }
@@ -59,7 +66,38 @@ pub fn run_once(
             Err(e) => tracing::warn!(error = %e, "provisional password not removed"),
         }
     }
+    if store.is_remote() {
+        done.refreshed = refresh_stale(conn, store, now)?;
+    }
     Ok(done)
+}
+
+/// Reads again the state of the accounts read longest ago (the ones that change on their
+/// own first), so that search, statistics and class forms see what the directory says.
+fn refresh_stale(
+    conn: &mut DbConnection,
+    store: &dyn AccountStore,
+    now: DateTime<Utc>,
+) -> Result<usize, Failure> {
+    let mut accounts = stale_accounts(conn, true, PER_ROUND)?;
+    accounts.extend(stale_accounts(conn, false, PER_ROUND / 4)?);
+    accounts.dedup();
+    let mut refreshed = 0;
+    for account in accounts {
+        match store.status(conn, account, now) {
+            Ok(Some(status)) => {
+                refresh_cache(conn, account, &status, now)?;
+                refreshed += 1;
+            }
+            Ok(None) => {}
+            Err(StoreError::Unavailable(_)) => return Ok(refreshed),
+            Err(StoreError::Db(e)) => return Err(e.into()),
+            // An entry missing or duplicated: named in the log, read again in its turn.
+            Err(e) => tracing::warn!(error = %e, "account state not refreshed"),
+        }
+        mark_checked(conn, account, now)?;
+    }
+    Ok(refreshed)
 }
 
 fn expired_row(
@@ -75,20 +113,34 @@ fn expired_row(
         )
         .target(account.kind.target(), account.id)
         .details("mot de passe provisoire non utilisé pendant sa validité : il ne permet plus de se connecter");
+    // In each establishment's journal: the pupil's, or each of a parent's children's.
+    let uais: Vec<Uai> = match account.kind {
+        AccountKind::Pupil => pupils::find(conn, account.id)?
+            .map(|p| p.uai)
+            .into_iter()
+            .collect(),
+        AccountKind::Parent => parents::establishments(conn, account.id)?,
+    };
     audit::audited(conn, key, now, |tx| -> Result<(), Failure> {
-        tx.append(&row)?;
+        if uais.is_empty() {
+            tx.append(&row)?;
+        }
+        for uai in &uais {
+            tx.append(&row.clone().uai(uai.as_str()))?;
+        }
         Ok(())
     })
 }
 
-/// Reads the store again for one pending write and records what it found.
+/// Reads the store again for one pending write and records what it found; `false` when
+/// another instance settled it meanwhile (its row is the one kept).
 fn reconcile(
     conn: &mut DbConnection,
     key: &AppKey,
     store: &dyn AccountStore,
     mark: &Pending,
-    now: DateTime<Utc>,
-) -> Result<(), Failure> {
+    (now, tz): (DateTime<Utc>, Tz),
+) -> Result<bool, Failure> {
     let started: AuditEvent = audit_events::table
         .find(mark.started.0)
         .select(AuditEvent::as_select())
@@ -118,11 +170,7 @@ fn reconcile(
         match store.status(conn, mark.account, now) {
             Ok(Some(status)) => {
                 refresh_cache(conn, mark.account, &status, now)?;
-                let state = status.state.label();
-                (
-                    Outcome::Success,
-                    format!("état constaté dans l'annuaire : {state}"),
-                )
+                state_found(&started, mark, status.state)
             }
             Ok(None) => refused(StoreError::NotFound)?,
             Err(e) => refused(e)?,
@@ -132,15 +180,45 @@ fn reconcile(
     row.actor = ACTOR.stored();
     row.outcome = outcome;
     row.request_id = None;
+    let when = mark
+        .started_at
+        .with_timezone(&tz)
+        .format("%d/%m/%Y à %H:%M");
     row.details = Some(format!(
-        "rattrapage de l'entrée n° {} : {said}",
-        mark.started.0
+        "vérification d'une tentative du {when} (par {}) dont l'issue n'avait pas été enregistrée : {said}",
+        started.actor
     ));
-    audit::audited(conn, key, now, |tx| -> Result<(), Failure> {
-        settle(tx.conn(), mark.started)?;
+    audit::audited(conn, key, now, |tx| -> Result<bool, Failure> {
+        if settle(tx.conn(), mark.started)? != 1 {
+            return Ok(false);
+        }
         tx.append(&row)?;
-        Ok(())
+        Ok(true)
     })
+}
+
+/// Whether a state change left pending reached its aim, as the store shows the account:
+/// deactivating aims at Désactivé, unblocking and reactivating at no lock.
+fn state_found(started: &AuditEvent, mark: &Pending, state: AccountState) -> (Outcome, String) {
+    let deactivating = started.action == mark.account.kind.audit(AccountOp::Deactivate);
+    let locked = matches!(state, AccountState::Bloque | AccountState::Desactive);
+    let reached = if deactivating {
+        state == AccountState::Desactive
+    } else {
+        !locked
+    };
+    let said = format!("l'annuaire montre le compte « {} »", state.label());
+    if reached {
+        (
+            Outcome::Success,
+            format!("{said} : le changement a eu lieu"),
+        )
+    } else {
+        (
+            Outcome::Failure,
+            format!("{said} : le changement n'a pas eu lieu"),
+        )
+    }
 }
 
 /// A store's answer that settles the mark as a failure, or the failure that ends the round.

@@ -152,7 +152,14 @@ async fn an_expired_letter_is_said_only_when_all_three_match() {
     let store = educt_admin::accounts::store::SqlAccountStore;
     let key = crate::helpers::test_key();
     let now = educt_admin::clock::Clock::now(&*app.clock);
-    educt_admin::usecases::account_upkeep::run_once(&mut app.conn(), &key, &store, now).unwrap();
+    educt_admin::usecases::account_upkeep::run_once(
+        &mut app.conn(),
+        &key,
+        &store,
+        now,
+        chrono_tz::Europe::Paris,
+    )
+    .unwrap();
     let again = visitor.prove("z.lefevre", LETTER, BORN).await;
     assert_eq!(again.status(), 410);
 }

@@ -70,7 +70,14 @@ fn pending(d: &mut Directory) -> i64 {
 
 fn upkeep(d: &mut Directory, store: &dyn AccountStore, minutes: i64) -> account_upkeep::Upkept {
     let later = now() + chrono::Duration::minutes(minutes);
-    account_upkeep::run_once(&mut d.sql.conn, &test_key(), store, later).unwrap()
+    account_upkeep::run_once(
+        &mut d.sql.conn,
+        &test_key(),
+        store,
+        later,
+        chrono_tz::Europe::Paris,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -207,4 +214,20 @@ fn an_unused_provisional_password_is_removed_after_its_validity() {
     assert_eq!(d.bind_as(zoe, "abcd2345efgh"), (0, Some(2)));
     assert_eq!(upkeep(&mut d, &*store, past).provisionals_removed, 1);
     assert_eq!(d.bind_as(zoe, "abcd2345efgh").0, 49);
+}
+
+#[test]
+fn the_upkeep_refreshes_the_index_from_the_directory() {
+    let mut d = Directory::new(LdapServer::start_own(false));
+    let store = d.store.clone();
+    // Zoë chose her password in the ENT; the index still says she is notified.
+    let zoe = d.account(AccountKind::Pupil, AccountState::Active, None);
+    diesel::update(educt_admin::db::schema::pupils::table.find(zoe.id))
+        .set(educt_admin::db::schema::pupils::state.eq("notifie"))
+        .execute(&mut d.sql.conn)
+        .unwrap();
+    let done = upkeep(&mut d, &*store, 2);
+    assert!(done.refreshed >= 1, "{done:?}");
+    let cached = pupils::find(&mut d.sql.conn, zoe.id).unwrap().unwrap();
+    assert_eq!(cached.state, AccountState::Active);
 }

@@ -88,7 +88,7 @@ fn an_import_provisions_the_directory_and_keeps_classes_up_to_date() {
     let db = TestDb::migrated();
     let lines = import_csv(&db, &store, PUPILS);
     assert!(
-        lines[0].starts_with("annuaire des comptes : 3 entrées créées, 0 mises à jour"),
+        lines[0].starts_with("annuaire des comptes : 3 entrées créées, 0 mise à jour"),
         "{lines:?}"
     );
     let zoe = entry(&server, "eleves", "z.lefevre").expect("added");
@@ -124,7 +124,7 @@ fn an_import_provisions_the_directory_and_keeps_classes_up_to_date() {
     let moved = PUPILS.replace(";3A\n", ";3B\n").replace(";6B\n", ";4A\n");
     let lines = import_csv(&db, &store, &moved);
     assert!(
-        lines[0].contains("0 entrées créées, 2 mises à jour"),
+        lines[0].contains("0 entrée créée, 2 mises à jour"),
         "{lines:?}"
     );
     let zoe = entry(&server, "eleves", "z.lefevre").unwrap();
@@ -162,7 +162,7 @@ fn without_provisioning_the_missing_accounts_are_named() {
     .unwrap();
     let db = TestDb::migrated();
     let lines = import_csv(&db, &store, PUPILS);
-    assert!(lines[0].contains("0 entrées créées, 0 mises à jour, 3 comptes introuvables"));
+    assert!(lines[0].contains("0 entrée créée, 0 mise à jour, 3 comptes introuvables"));
     assert!(
         lines.contains(&"Zoë Lefèvre (z.lefevre, 3A) : aucun compte dans l'annuaire".to_owned()),
         "{lines:?}"

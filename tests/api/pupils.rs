@@ -298,9 +298,15 @@ async fn an_expired_provisional_password_shows_as_expired_and_can_be_reissued() 
     let key = crate::helpers::test_key();
     let before = pupils::password_hash(&mut app.conn(), cast.hostile).unwrap();
     let upkeep = || {
-        educt_admin::usecases::account_upkeep::run_once(&mut app.conn(), &key, &store, t0())
-            .unwrap()
-            .provisionals_removed
+        educt_admin::usecases::account_upkeep::run_once(
+            &mut app.conn(),
+            &key,
+            &store,
+            t0(),
+            chrono_tz::Europe::Paris,
+        )
+        .unwrap()
+        .provisionals_removed
     };
     assert!(upkeep() <= 1);
     assert_eq!(upkeep(), 0);
