@@ -147,29 +147,30 @@ fn store_failure(e: crate::accounts::reset::ResetError, kind: AccountKind) -> Fa
 
 /// Reads the account's state from its store and refreshes the index (and `opened`) when
 /// the store says otherwise: a pupil who changed his password in the ENT shows "Activé".
-/// A store that does not answer leaves the index's state, which the page shows.
+/// `false` when the store could not be read: the index's state stays, and the page says it
+/// is the last one known.
 pub fn refresh(
     conn: &mut DbConnection,
     store: &dyn AccountStore,
     opened: &mut Opened,
     now: DateTime<Utc>,
-) -> Result<(), Failure> {
+) -> Result<bool, Failure> {
     if !store.is_remote() {
-        return Ok(());
+        return Ok(true);
     }
     let account = opened.account();
     let status = match store.status(conn, account, now) {
         Ok(Some(status)) => status,
-        Ok(None) => return Ok(()),
+        Ok(None) => return Ok(true),
         Err(StoreError::Db(e)) => return Err(e.into()),
         Err(e) => {
             tracing::warn!(error = %e, "account store: state not refreshed");
-            return Ok(());
+            return Ok(false);
         }
     };
     refresh_cache(conn, account, &status, now).map_err(|e| Failure::internal(e.to_string()))?;
     opened.set_status(&status);
-    Ok(())
+    Ok(true)
 }
 
 fn letter_facts(opened: &Opened, password: SecretString, expires: DateTime<Utc>) -> LetterFacts {

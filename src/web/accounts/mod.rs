@@ -42,6 +42,8 @@ pub(super) struct Visit {
     pub opened: Opened,
     pub ctx: Context,
     pub gate: Option<Gate>,
+    /// The account store did not answer: the state is the index's last known one.
+    pub stale: bool,
 }
 
 /// Opens the account of the path for `op` (404 for an id that does not parse), then passes
@@ -58,7 +60,7 @@ pub(super) async fn visit(
     let account = AccountRef { kind, id };
     let uai = uai.map(str::to_owned);
     let store = state.accounts.clone();
-    let opened = calls::call(state, signed_in, meta, move |conn, c| {
+    let (opened, stale) = calls::call(state, signed_in, meta, move |conn, c| {
         let wanted = Wanted {
             account,
             op,
@@ -66,15 +68,20 @@ pub(super) async fn visit(
         };
         let caller = c.caller();
         let mut opened = open(conn, &caller, wanted)?;
-        refresh(conn, &*store, &mut opened, caller.ctx.now)?;
-        Ok(opened)
+        let fresh = refresh(conn, &*store, &mut opened, caller.ctx.now)?;
+        Ok((opened, !fresh))
     })
     .await?;
     tracing::Span::current().record("uai", opened.permit.uai().as_str());
     let attempt = Attempt::new(kind.action(op)).on(kind.target(), id);
     let checks = Checks::of_kind(kind, opened.permit.uai(), &attempt, csrf);
     let Admitted { gate, ctx } = admit(state, signed_in, meta, checks).await?;
-    Ok(Visit { opened, ctx, gate })
+    Ok(Visit {
+        opened,
+        ctx,
+        gate,
+        stale,
+    })
 }
 
 /// Runs a use case on the visited account, on the blocking pool.

@@ -24,6 +24,10 @@ fn html(body: String) -> HttpResponse {
         .body(body)
 }
 
+/// What the page says when the account store could not be read.
+pub const STALE: &str = "L'annuaire des comptes ne répond pas pour le moment : l'état affiché \
+    est le dernier connu. Réessayez dans quelques instants pour le voir à jour.";
+
 /// The record's page (a parent's is never cached: it may show his contacts).
 pub(super) async fn record_page(
     state: &State,
@@ -34,6 +38,8 @@ pub(super) async fn record_page(
 ) -> Result<HttpResponse, AppError> {
     let uai = v.opened.permit.uai();
     let establishment = establishment_name(state, uai).await?;
+    // The account store did not answer: the state shown is the index's.
+    let notice = notice.or(v.stale.then_some(STALE));
     match &v.opened.record {
         Record::Pupil(pupil) => {
             let (id, tz) = (pupil.id, state.tz);
