@@ -43,10 +43,17 @@ pub enum ResetError {
     Busy,
 }
 
-/// A fresh provisional password and its argon2id hash (slow: the blocking pool).
-pub fn new_provisional() -> Result<Provisional, ResetError> {
+/// A fresh provisional password for `store`, with its argon2id hash when the store keeps
+/// hashes (slow: the blocking pool); a directory hashes it itself, so none is made for it.
+pub fn new_provisional(store: &dyn AccountStore) -> Result<Provisional, ResetError> {
     let password: SecretString =
         provisional::generate().map_err(|e| ResetError::Crypto(e.to_string()))?;
+    if store.is_remote() {
+        return Ok(Provisional {
+            password,
+            hash: String::new(),
+        });
+    }
     let hash = hash_password(&password).map_err(|e| match e {
         PasswordError::Busy => ResetError::Busy,
         other => ResetError::Crypto(other.to_string()),

@@ -181,3 +181,40 @@ fn without_provisioning_the_missing_accounts_are_named() {
             .unwrap()
     );
 }
+
+#[test]
+fn an_entry_of_the_same_uid_born_another_day_is_never_adopted() {
+    let server = LdapServer::start_own(false);
+    let store = LdapAccountStore::new(
+        &settings(&server, true),
+        crate::ldap_server::password_rules(),
+    )
+    .unwrap();
+    // Another Zoë Lefèvre, of another school, already holds the uid.
+    let attrs = vec![
+        ("objectClass", ["inetOrgPerson", "ENTTestCompte"].into()),
+        ("uid", ["z.lefevre"].into()),
+        ("cn", ["Zoé Lefèvre"].into()),
+        ("sn", ["Lefèvre"].into()),
+        ("givenName", ["Zoé"].into()),
+        ("ENTPersonDateNaissance", ["20110101"].into()),
+    ];
+    server
+        .service()
+        .add("uid=z.lefevre,ou=eleves,dc=ac-test,dc=fr", attrs)
+        .unwrap()
+        .success()
+        .unwrap();
+    let db = TestDb::migrated();
+    let lines = import_csv(&db, &store, PUPILS);
+    assert!(lines[0].contains("1 refus"), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Zoë Lefèvre (z.lefevre, 3A) : ")
+                && l.contains("autre date de naissance")),
+        "{lines:?}"
+    );
+    let theirs = entry(&server, "eleves", "z.lefevre").unwrap();
+    assert_eq!(theirs["givenName"], ["Zoé"], "untouched");
+}

@@ -42,9 +42,9 @@ pub(super) fn moved_on(event: &AuditEvent, state: AccountState) -> AuditEvent {
 }
 
 /// `n` fresh provisional passwords, hashed in parallel (the hasher bounds the work).
-fn provisionals(n: usize) -> Vec<Result<Provisional, ResetError>> {
+fn provisionals(store: &dyn AccountStore, n: usize) -> Vec<Result<Provisional, ResetError>> {
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..n).map(|_| s.spawn(new_provisional)).collect();
+        let handles: Vec<_> = (0..n).map(|_| s.spawn(|| new_provisional(store))).collect();
         handles
             .into_iter()
             .map(|h| {
@@ -236,7 +236,7 @@ impl Runner {
                 return Ok(RunEnd::Finished);
             }
             // Hash in parallel (the hasher bounds the work), then write one after the other.
-            let prepared = provisionals(items.len());
+            let prepared = provisionals(&*self.services.store, items.len());
             for ((item, account_id), prepared) in items.into_iter().zip(prepared) {
                 let provisional = match prepared {
                     Ok(p) => p,

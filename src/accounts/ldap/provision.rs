@@ -115,6 +115,7 @@ impl LdapAccountStore {
         let base = self.base(person.kind);
         let uid = person.uid.clone();
         let wanted = person.wanted(&s);
+        let birth = person.birth.map(|b| b.format("%Y%m%d").to_string());
         let read: Vec<String> = wanted.iter().map(|(a, _)| a.clone()).collect();
         self.call(move |mut ops| async move {
             match ops.find_with(&base, &uid, read).await {
@@ -124,6 +125,15 @@ impl LdapAccountStore {
                         .into_iter()
                         .map(|(k, v)| (k.to_ascii_lowercase(), v))
                         .collect();
+                    // An entry of this uid born another day is someone else's: never adopted.
+                    if let Some(born) = &birth {
+                        let theirs = held.get(&s.attributes.birth_date.to_ascii_lowercase());
+                        if theirs.is_some_and(|v| !v.contains(born)) {
+                            return Err(StoreError::Refused(
+                                "l'entrée de l'annuaire qui porte cet identifiant a une autre date de naissance : elle n'a pas été modifiée".into(),
+                            ));
+                        }
+                    }
                     let changes: Vec<Mod<String>> = wanted
                         .into_iter()
                         .filter(|(a, v)| {

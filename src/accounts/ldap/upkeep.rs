@@ -25,8 +25,10 @@ impl LdapAccountStore {
         let removed = read.entry.reset && read.entry.has_password;
         if removed {
             let dn = read.entry.dn;
+            // Only while still to change: a holder who activated meanwhile keeps his own.
+            let still = Some("(pwdReset=TRUE)".to_owned());
             self.call(move |mut ops| async move {
-                ops.modify(&dn, vec![replace("userPassword", None)], false)
+                ops.modify_if(&dn, vec![replace("userPassword", None)], false, still)
                     .await
             })?;
         }

@@ -83,7 +83,8 @@ pub async fn reset_password<K: Kind>(
     let (state, signed_in, meta) = who.parts();
     let asked = (K::KIND, path.as_str(), AccountOp::ResetPassword);
     let v = posted((&state, &signed_in, &meta), asked, &form).await?;
-    let new = web::block(new_provisional)
+    let store = state.accounts.clone();
+    let new = web::block(move || new_provisional(&*store))
         .await
         .map_err(|_| AppError::Internal("blocking pool gone".into()))??;
     let store = state.accounts.clone();
