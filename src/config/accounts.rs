@@ -92,7 +92,7 @@ impl Default for AccountsLdapSettings {
             provision_object_classes: vec!["inetOrgPerson".into()],
             provision: false,
             connect_timeout_ms: 2000,
-            timeout_ms: 5000,
+            timeout_ms: 4000,
             pool_size: 8,
             idle_check_ms: 10_000,
             attributes: AccountAttributes::default(),

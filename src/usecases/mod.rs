@@ -21,4 +21,4 @@ pub mod totp;
 pub mod transfers;
 
 pub use context::{Actor, Caller, Context, RequestStamp};
-pub use failure::{Failure, FailureClass, retry_after_secs, throttled_message};
+pub use failure::{Failure, FailureClass, STORE_UNAVAILABLE, retry_after_secs, throttled_message};

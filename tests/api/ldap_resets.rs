@@ -250,11 +250,50 @@ async fn a_directory_that_stops_gets_a_french_503_and_the_journal_shows_the_unkn
     app.signed_in("referent", "Referent-2026").await;
     let csrf = confirm(&app, cast.zoe).await;
     server.stop();
+    // The account could not be read: no write is tried, the answer is the French 503.
     let res = post_reset(&app, cast.zoe, &csrf).await;
     assert_eq!(res.status(), 503);
     assert_eq!(res.headers()["retry-after"], "5");
     let body = res.text().await.unwrap();
     assert!(body.contains("Annuaire des comptes indisponible"), "{body}");
+    assert!(reset_rows(&app).is_empty());
+    // The page still opens, with the last known state and a word on why.
+    let page = app.get(&format!("/depannage/eleve/{}", cast.zoe)).await;
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.unwrap();
+    assert!(
+        body.contains("l'état affiché est le dernier connu"),
+        "{body}"
+    );
+    // A reset begun just before the server died (the use case, as in ldap_faults) stays in
+    // the principal's journal as without outcome until the upkeep reads the directory.
+    let opened = educt_admin::usecases::accounts::Opened {
+        record: educt_admin::usecases::accounts::Record::Pupil(
+            pupils::find(&mut app.conn(), cast.zoe).unwrap().unwrap(),
+        ),
+        permit: crate::account_store_contract::permit(
+            educt_admin::delegation::policy::Action::ResetPupil,
+            crate::helpers::COLLEGE,
+        ),
+    };
+    let settings = server.accounts_settings();
+    let mut conn = app.conn();
+    let refused = off_runtime(move || {
+        let store = educt_admin::accounts::ldap::LdapAccountStore::new(
+            &settings,
+            crate::ldap_server::password_rules(),
+        )
+        .unwrap();
+        let ctx = educt_admin::usecases::Context::new(
+            educt_admin::usecases::Actor::Agent("referent".into()),
+            crate::helpers::t0(),
+        );
+        let new = crate::account_store_contract::provisional("abcd2345efgh");
+        let key = crate::helpers::test_key();
+        educt_admin::usecases::accounts::reset_password(&mut conn, &key, &store, &ctx, &opened, new)
+            .is_err()
+    });
+    assert!(refused);
     assert_eq!(pending(&app), 1);
     app.signed_in("principal", crate::helpers::PRINCIPAL_PW)
         .await;
@@ -316,4 +355,28 @@ async fn a_class_batch_leaves_aside_an_account_activated_since_the_index_was_rea
             .any(|r| r.0 == "refused" && r.1.contains("« Activé » dans l'annuaire")),
         "{rows:?}"
     );
+}
+
+#[tokio::test]
+async fn a_directory_that_hangs_gets_the_french_503_within_5_seconds() {
+    let server = LdapServer::start_own(false);
+    let (app, cast) = app_on(&server).await;
+    app.signed_in("referent", "Referent-2026").await;
+    let csrf = confirm(&app, cast.zoe).await;
+    server.freeze(true);
+    let asked = std::time::Instant::now();
+    let res = post_reset(&app, cast.zoe, &csrf).await;
+    let took = asked.elapsed();
+    server.freeze(false);
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    assert_eq!(res.status(), 503);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Annuaire des comptes indisponible")
+    );
+    // Nothing was begun: no write was tried.
+    assert!(reset_rows(&app).is_empty());
+    assert_eq!(pending(&app), 0);
 }

@@ -82,6 +82,17 @@ impl LdapServer {
         stop_pid(*pid);
     }
 
+    /// Freezes (`true`) or thaws this test's own slapd: a server that accepts and never answers.
+    pub fn freeze(&self, frozen: bool) {
+        let Some((_, pid)) = &self.own else {
+            panic!("the shared slapd is not ours to freeze");
+        };
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let _ = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status();
+    }
+
     /// Something that stops this test's own slapd from anywhere (a store's pause).
     pub fn stopper(&self) -> impl Fn() + Send + Sync + 'static {
         let Some((_, pid)) = &self.own else {

@@ -147,8 +147,8 @@ fn store_failure(e: crate::accounts::reset::ResetError, kind: AccountKind) -> Fa
 
 /// Reads the account's state from its store and refreshes the index (and `opened`) when
 /// the store says otherwise: a pupil who changed his password in the ENT shows "Activé".
-/// `false` when the store could not be read: the index's state stays, and the page says it
-/// is the last one known.
+/// `false` when the store did not answer: the index's state stays, the page says it is the
+/// last one known, and a write is refused at once (the request keeps within its deadline).
 pub fn refresh(
     conn: &mut DbConnection,
     store: &dyn AccountStore,
@@ -163,9 +163,15 @@ pub fn refresh(
         Ok(Some(status)) => status,
         Ok(None) => return Ok(true),
         Err(StoreError::Db(e)) => return Err(e.into()),
+        Err(StoreError::Unavailable(e)) => {
+            tracing::warn!(error = %e, "account store unavailable: state not refreshed");
+            return Ok(false);
+        }
+        // An entry missing or duplicated: the page shows the index's state; a write names
+        // the entry.
         Err(e) => {
             tracing::warn!(error = %e, "account store: state not refreshed");
-            return Ok(false);
+            return Ok(true);
         }
     };
     refresh_cache(conn, account, &status, now).map_err(|e| Failure::internal(e.to_string()))?;

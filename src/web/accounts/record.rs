@@ -18,6 +18,7 @@ use super::pages::{record_page, reset_done};
 use super::{Kind, Parents, Visit, call, visit};
 use crate::accounts::reset::new_provisional;
 use crate::accounts::{AccountKind, AccountOp, StateChange};
+use crate::usecases::STORE_UNAVAILABLE;
 use crate::usecases::accounts::{self, Record};
 
 #[derive(Debug, Deserialize)]
@@ -45,6 +46,15 @@ async fn posted(
 ) -> Result<Visit, AppError> {
     let asked = (Some(form.uai.as_str()), Some(form.csrf_token.as_str()));
     visit(state, (signed_in, meta), (kind, id), asked, op).await
+}
+
+/// The account store did not answer when the account was opened: a write is not tried (it
+/// would wait as long again), the answer is its French 503 at once.
+fn unavailable_if_stale(v: &Visit) -> Result<(), AppError> {
+    if v.stale {
+        return Err(AppError::AccountStoreUnavailable(STORE_UNAVAILABLE.into()));
+    }
+    Ok(())
 }
 
 /// `GET /depannage/{kind}/{id}`
@@ -83,6 +93,7 @@ pub async fn reset_password<K: Kind>(
     let (state, signed_in, meta) = who.parts();
     let asked = (K::KIND, path.as_str(), AccountOp::ResetPassword);
     let v = posted((&state, &signed_in, &meta), asked, &form).await?;
+    unavailable_if_stale(&v)?;
     let store = state.accounts.clone();
     let new = web::block(move || new_provisional(&*store))
         .await
@@ -104,6 +115,7 @@ pub async fn change_state<K: Kind>(
     let change = StateChange::from_path(&which).ok_or(AppError::NotFound)?;
     let asked = (K::KIND, id.as_str(), change.op());
     let v = posted((&state, &signed_in, &meta), asked, &form).await?;
+    unavailable_if_stale(&v)?;
     let store = state.accounts.clone();
     call(&state, &v, move |conn, key, ctx, opened| {
         accounts::change_state(conn, key, &*store, ctx, opened, change)
