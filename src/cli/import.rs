@@ -178,13 +178,14 @@ pub fn run_purge(
     }
     // The leavers' entries are locked for good first (with provisioning): a directory that
     // does not answer stops the purge before anything is deleted.
-    let mut locked = 0;
+    let mut locked = Vec::new();
     for (_, identifiant) in purgeable(conn, today)? {
         let Ok(uid) = Identifiant::parse(&identifiant) else {
             continue;
         };
         match store.retire(AccountKind::Pupil, &uid) {
-            Ok(done) => locked += usize::from(done),
+            Ok(true) => locked.push(identifiant),
+            Ok(false) => {}
             Err(e) => {
                 return Err(ImportError::Refused(format!(
                     "Purge arrêtée, rien n'a été supprimé : {}.",
@@ -193,8 +194,9 @@ pub fn run_purge(
             }
         }
     }
-    let (pupils, parents) = purge(conn, key, now, today, &cli_actor())?;
+    let (pupils, parents) = purge(conn, key, now, today, &cli_actor(), &locked)?;
     Ok(format!(
-        "{pupils} pupil(s) and {parents} parent(s) deleted; their identifiants stay reserved; {locked} directory entr(y/ies) locked"
+        "{pupils} pupil(s) and {parents} parent(s) deleted; their identifiants stay reserved; {} directory entr(y/ies) locked",
+        locked.len()
     ))
 }

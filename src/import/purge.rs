@@ -21,6 +21,20 @@ pub fn purgeable(conn: &mut DbConnection, today: NaiveDate) -> QueryResult<Vec<(
         .load(conn)
 }
 
+/// The purge's audit details: what was deleted, and the leavers' entries locked for good in
+/// the account directory (provisioning).
+fn purge_details(pupils: usize, parents: usize, locked: &[String]) -> String {
+    let mut text = format!("élèves supprimés : {pupils} ; responsables supprimés : {parents}");
+    if !locked.is_empty() {
+        let shown: Vec<&str> = locked.iter().take(50).map(String::as_str).collect();
+        text.push_str(&format!(
+            " ; comptes verrouillés définitivement dans l'annuaire : {}",
+            shown.join(", ")
+        ));
+    }
+    text
+}
+
 /// Deletes those leavers, and the parents left without a child; identifiants stay taken
 /// (their tombstones). Returns (pupils, parents) deleted.
 pub fn purge(
@@ -29,6 +43,7 @@ pub fn purge(
     now: DateTime<Utc>,
     today: NaiveDate,
     actor: &str,
+    locked: &[String],
 ) -> Result<(usize, usize), ImportError> {
     let outcome = audit::audited(
         conn,
@@ -69,9 +84,8 @@ pub fn purge(
                 }
             }
             tx.append(
-                &AuditEvent::new(actor, AuditAction::ImportPurge, Outcome::Success).details(
-                    format!("{} pupils and {orphans} parents deleted", ids.len()),
-                ),
+                &AuditEvent::new(actor, AuditAction::ImportPurge, Outcome::Success)
+                    .details(purge_details(ids.len(), orphans, locked)),
             )?;
             Ok((ids.len(), orphans))
         },

@@ -54,11 +54,31 @@ pub fn run_once(
         }
     }
     for account in expired_provisionals(conn, now, PER_ROUND)? {
-        match store.remove_provisional(conn, account, now) {
-            Ok(true) => {
-                expired_row(conn, key, account, now)?;
-                done.provisionals_removed += 1;
-            }
+        let rows = expiry_rows(conn, account, now)?;
+        // Our own tables: the retirement and its rows in one transaction. A directory
+        // cannot join it: its rows follow its write.
+        let retired = if store.is_remote() {
+            store
+                .remove_provisional(conn, account, now)
+                .and_then(|removed| {
+                    if removed {
+                        append_all(conn, key, now, &rows)?;
+                    }
+                    Ok(removed)
+                })
+        } else {
+            audit::audited(conn, key, now, |tx| -> Result<bool, StoreError> {
+                let removed = store.remove_provisional(tx.conn(), account, now)?;
+                if removed {
+                    for row in &rows {
+                        tx.append(row)?;
+                    }
+                }
+                Ok(removed)
+            })
+        };
+        match retired {
+            Ok(true) => done.provisionals_removed += 1,
             Ok(false) => {}
             Err(StoreError::Unavailable(_)) => return Ok(done),
             Err(StoreError::Db(e)) => return Err(e.into()),
@@ -100,12 +120,13 @@ fn refresh_stale(
     Ok(refreshed)
 }
 
-fn expired_row(
+/// The audit rows of an expiry: one in each establishment's journal (the pupil's, or each
+/// of a parent's children's).
+fn expiry_rows(
     conn: &mut DbConnection,
-    key: &AppKey,
     account: AccountRef,
     now: DateTime<Utc>,
-) -> Result<(), Failure> {
+) -> Result<Vec<AuditEvent>, Failure> {
     let row = Context::new(ACTOR, now)
         .event(
             account.kind.action(AccountOp::ExpireProvisional),
@@ -113,7 +134,6 @@ fn expired_row(
         )
         .target(account.kind.target(), account.id)
         .details("mot de passe provisoire non utilisé pendant sa validité : il ne permet plus de se connecter");
-    // In each establishment's journal: the pupil's, or each of a parent's children's.
     let uais: Vec<Uai> = match account.kind {
         AccountKind::Pupil => pupils::find(conn, account.id)?
             .map(|p| p.uai)
@@ -121,12 +141,24 @@ fn expired_row(
             .collect(),
         AccountKind::Parent => parents::establishments(conn, account.id)?,
     };
-    audit::audited(conn, key, now, |tx| -> Result<(), Failure> {
-        if uais.is_empty() {
-            tx.append(&row)?;
-        }
-        for uai in &uais {
-            tx.append(&row.clone().uai(uai.as_str()))?;
+    if uais.is_empty() {
+        return Ok(vec![row]);
+    }
+    Ok(uais
+        .iter()
+        .map(|uai| row.clone().uai(uai.as_str()))
+        .collect())
+}
+
+fn append_all(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    now: DateTime<Utc>,
+    rows: &[AuditEvent],
+) -> Result<(), StoreError> {
+    audit::audited(conn, key, now, |tx| -> Result<(), StoreError> {
+        for row in rows {
+            tx.append(row)?;
         }
         Ok(())
     })

@@ -258,6 +258,7 @@ fn a_new_school_year_updates_adds_and_marks_leavers() {
         t0() + Duration::days(91),
         later,
         "cli:test",
+        &[],
     )
     .unwrap();
     assert_eq!(p, 21);
