@@ -14,15 +14,14 @@ pub mod ppolicy;
 mod provision;
 mod upkeep;
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Months, Utc};
 use diesel::prelude::*;
 
 use self::entry::{Entry, Lock, PERMANENT_LOCK};
-use self::ops::{Ops, replace};
+use self::ops::{Lockouts, Ops, lockout_of, replace};
 use super::provisional::{VALIDITY_MONTHS, expiry};
 use super::store::{
     AccountRef, AccountStatus, AccountStore, Found, Provisional, StoreError, SyncReport,
@@ -47,8 +46,8 @@ pub struct LdapAccountStore {
     /// provisioning, and again when a class change moves a pupil to another level.
     rules: Arc<PasswordRules>,
     pool: LdapPool,
-    /// Each policy entry's lockout duration in seconds, read once.
-    lockouts: Arc<Mutex<HashMap<String, Option<i64>>>>,
+    /// Each policy entry's lockout duration, read again after a while.
+    lockouts: Arc<Lockouts>,
     between_writes: Option<Pause>,
 }
 
@@ -197,22 +196,6 @@ struct Read {
     entry: Entry,
     state: AccountState,
     previous: Option<AccountState>,
-}
-
-async fn lockout_of(
-    ops: &mut Ops,
-    cache: &Mutex<HashMap<String, Option<i64>>>,
-    policy: &str,
-) -> Result<Option<i64>, StoreError> {
-    let known = cache.lock().ok().and_then(|c| c.get(policy).copied());
-    if let Some(secs) = known {
-        return Ok(secs);
-    }
-    let secs = ops.lockout(policy).await?;
-    if let Ok(mut c) = cache.lock() {
-        c.insert(policy.to_owned(), secs);
-    }
-    Ok(secs)
 }
 
 /// The account's identifiant on the index, `None` when there is no such account.

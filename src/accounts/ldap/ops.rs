@@ -3,9 +3,9 @@
 //! policy's lockout duration, Password Modify (RFC 3062) and modify, each with the password
 //! policy control so a refusal comes back with its reason.
 
-use std::collections::HashSet;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ldap3::controls::{Assertion, MakeCritical, RawControl, RelaxRules};
 use ldap3::exop::PasswordModify;
@@ -213,6 +213,31 @@ impl Ops {
             )))
         }
     }
+}
+
+/// The policies' lockout durations in seconds, each with when it was read.
+pub type Lockouts = Mutex<HashMap<String, (Option<i64>, Instant)>>;
+
+/// A policy read this long ago is read again (an administrator may change its duration).
+const LOCKOUT_TTL: Duration = Duration::from_secs(300);
+
+/// A policy entry's lockout duration, from the cache when read recently.
+pub async fn lockout_of(
+    ops: &mut Ops,
+    cache: &Lockouts,
+    policy: &str,
+) -> Result<Option<i64>, StoreError> {
+    let known = cache.lock().ok().and_then(|c| c.get(policy).copied());
+    if let Some((secs, at)) = known
+        && at.elapsed() < LOCKOUT_TTL
+    {
+        return Ok(secs);
+    }
+    let secs = ops.lockout(policy).await?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(policy.to_owned(), (secs, Instant::now()));
+    }
+    Ok(secs)
 }
 
 fn refused_unless_done(result: LdapResult) -> Result<(), StoreError> {
