@@ -11,6 +11,7 @@ use crate::clock::db_instant;
 use crate::db::DbConnection;
 use crate::db::schema::{parents, pupil_parents, pupils};
 use crate::delegation::policy::Permit;
+use crate::domain::Identifiant;
 
 /// Whether `permit` allows changing `account`: a reset permit of its kind, on the pupil's
 /// establishment or on one of the parent's children's (read on the index: every store).
@@ -186,4 +187,29 @@ pub fn refresh_cache(
         ))
         .execute(conn))?;
     Ok(true)
+}
+
+/// The account's identifiant on the index, `None` when there is no such account.
+pub fn identifiant_of(
+    conn: &mut DbConnection,
+    account: AccountRef,
+) -> Result<Option<Identifiant>, StoreError> {
+    let stored: Option<String> = match account.kind {
+        AccountKind::Pupil => pupils::table
+            .filter(pupils::id.eq(account.id))
+            .select(pupils::identifiant)
+            .first(conn)
+            .optional()?,
+        AccountKind::Parent => parents::table
+            .filter(parents::id.eq(account.id))
+            .select(parents::identifiant)
+            .first(conn)
+            .optional()?,
+    };
+    stored
+        .map(|s| {
+            Identifiant::try_from(s)
+                .map_err(|e| StoreError::Db(diesel::result::Error::DeserializationError(e.into())))
+        })
+        .transpose()
 }

@@ -12,8 +12,8 @@ use diesel::prelude::*;
 use secrecy::SecretString;
 
 pub use super::index::{
-    cache_state, cached_status, covers, expired_provisionals, mark_checked, mark_removed,
-    refresh_cache, stale_accounts, unmark_removed,
+    cache_state, cached_status, covers, expired_provisionals, identifiant_of, mark_checked,
+    mark_removed, refresh_cache, stale_accounts, unmark_removed,
 };
 use super::provisional::expiry;
 use super::{AccountKind, AccountState, StateChange};
@@ -187,6 +187,19 @@ pub trait AccountStore: Send + Sync {
     /// Whether the store answers (readiness probe): a local store always does.
     fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// The account's state read from a remote store without our database (`cached`, the
+    /// index's, gives what only the index keeps); `None` from a local store, whose state is
+    /// the index's. Callers use it to read a directory without holding a database connection.
+    fn remote_status(
+        &self,
+        _kind: AccountKind,
+        _identifiant: &Identifiant,
+        _cached: &AccountStatus,
+        _now: DateTime<Utc>,
+    ) -> Result<Option<AccountStatus>, StoreError> {
+        Ok(None)
     }
 
     /// Whether writes leave our database: then a reset is audited as started before the

@@ -25,13 +25,13 @@ use self::ops::{Lockouts, Ops, lockout_of, replace};
 use super::provisional::{VALIDITY_MONTHS, expiry};
 use super::store::{
     AccountRef, AccountStatus, AccountStore, Found, Provisional, StoreError, SyncReport,
-    Transition, cache_state, cached_status, covers, refresh_cache, unmark_removed,
+    Transition, cache_state, cached_status, covers, identifiant_of, refresh_cache, unmark_removed,
 };
 use super::{AccountKind, AccountState, StateChange};
 use crate::accounts::password_rules::PasswordRules;
 use crate::config::AccountsLdapSettings;
 use crate::db::DbConnection;
-use crate::db::schema::{parents, pupils};
+use crate::db::schema::pupils;
 use crate::delegation::policy::Permit;
 use crate::directory::DirectoryError;
 use crate::directory::ldap_pool::{Connection, LdapPool};
@@ -162,7 +162,18 @@ impl LdapAccountStore {
         let Some(uid) = identifiant_of(conn, account)? else {
             return Ok(None);
         };
-        let (base, lockouts) = (self.base(account.kind), self.lockouts.clone());
+        self.read_entry(account.kind, uid, now).map(Some)
+    }
+
+    /// The entry of `uid`, its state and the state a lift of its lock goes back to (the
+    /// directory alone: no database).
+    fn read_entry(
+        &self,
+        kind: AccountKind,
+        uid: Identifiant,
+        now: DateTime<Utc>,
+    ) -> Result<Read, StoreError> {
+        let (base, lockouts) = (self.base(kind), self.lockouts.clone());
         let entry = self.call(move |mut ops| async move {
             let entry = ops.find(&base, &uid).await?;
             let lockout = match (&entry.locked, &entry.policy) {
@@ -175,11 +186,32 @@ impl LdapAccountStore {
         })?;
         let (entry, lockout) = entry;
         let (state, previous) = entry.state(lockout.map(chrono::Duration::seconds), now);
-        Ok(Some(Read {
+        Ok(Read {
             entry,
             state,
             previous,
-        }))
+        })
+    }
+
+    /// The status an entry read means, completed by what only the index keeps (`cached`:
+    /// when the letter was issued, until when it is valid).
+    fn status_of(read: &Read, cached: Option<&AccountStatus>) -> AccountStatus {
+        let notified_at = cached.and_then(|c| c.notified_at);
+        // A provisional password's validity: as our index recorded it at the reset, or, for
+        // one set by another tool, three months after it was set.
+        let expires = read.entry.reset.then(|| {
+            cached.and_then(|c| c.provisional_expires_at).or_else(|| {
+                let changed = read.entry.changed?;
+                changed.checked_add_months(Months::new(VALIDITY_MONTHS))
+            })
+        });
+        AccountStatus {
+            state: read.state,
+            previous_state: read.previous,
+            must_change: read.entry.reset,
+            provisional_expires_at: expires.flatten(),
+            notified_at,
+        }
     }
 }
 
@@ -198,31 +230,6 @@ struct Read {
     previous: Option<AccountState>,
 }
 
-/// The account's identifiant on the index, `None` when there is no such account.
-fn identifiant_of(
-    conn: &mut DbConnection,
-    account: AccountRef,
-) -> Result<Option<Identifiant>, StoreError> {
-    let stored: Option<String> = match account.kind {
-        AccountKind::Pupil => pupils::table
-            .filter(pupils::id.eq(account.id))
-            .select(pupils::identifiant)
-            .first(conn)
-            .optional()?,
-        AccountKind::Parent => parents::table
-            .filter(parents::id.eq(account.id))
-            .select(parents::identifiant)
-            .first(conn)
-            .optional()?,
-    };
-    stored
-        .map(|s| {
-            Identifiant::try_from(s)
-                .map_err(|e| StoreError::Db(diesel::result::Error::DeserializationError(e.into())))
-        })
-        .transpose()
-}
-
 impl AccountStore for LdapAccountStore {
     fn status(
         &self,
@@ -234,25 +241,18 @@ impl AccountStore for LdapAccountStore {
             return Ok(None);
         };
         let cached = cached_status(conn, account)?;
-        let notified_at = cached.as_ref().and_then(|c| c.notified_at);
-        // A provisional password's validity: as our index recorded it at the reset, or, for
-        // one set by another tool, three months after it was set.
-        let expires = read.entry.reset.then(|| {
-            cached
-                .as_ref()
-                .and_then(|c| c.provisional_expires_at)
-                .or_else(|| {
-                    let changed = read.entry.changed?;
-                    changed.checked_add_months(Months::new(VALIDITY_MONTHS))
-                })
-        });
-        Ok(Some(AccountStatus {
-            state: read.state,
-            previous_state: read.previous,
-            must_change: read.entry.reset,
-            provisional_expires_at: expires.flatten(),
-            notified_at,
-        }))
+        Ok(Some(Self::status_of(&read, cached.as_ref())))
+    }
+
+    fn remote_status(
+        &self,
+        kind: AccountKind,
+        identifiant: &Identifiant,
+        cached: &AccountStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AccountStatus>, StoreError> {
+        let read = self.read_entry(kind, identifiant.clone(), now)?;
+        Ok(Some(Self::status_of(&read, Some(cached))))
     }
 
     fn is_remote(&self) -> bool {

@@ -19,7 +19,7 @@ use crate::accounts::provisional::expiry;
 use crate::accounts::pupils::Pupil;
 use crate::accounts::reset::{apply_reset, finish_remote, start_remote};
 pub use crate::accounts::store::Provisional;
-use crate::accounts::store::{AccountStore, StoreError, Transition, refresh_cache};
+use crate::accounts::store::{AccountStatus, AccountStore, StoreError, Transition, refresh_cache};
 use crate::accounts::{AccountKind, AccountOp, AccountState, StateChange};
 use crate::audit::{self, AuditEvent, AuditTx, Outcome};
 use crate::db::DbConnection;
@@ -145,38 +145,28 @@ fn store_failure(e: crate::accounts::reset::ResetError, kind: AccountKind) -> Fa
     }
 }
 
-/// Reads the account's state from its store and refreshes the index (and `opened`) when
-/// the store says otherwise: a pupil who changed his password in the ENT shows "Activé".
-/// `false` when the store did not answer: the index's state stays, the page says it is the
-/// last one known, and a write is refused at once (the request keeps within its deadline).
-pub fn refresh(
-    conn: &mut DbConnection,
+/// The account's state as a remote store has it, read without our database (the caller
+/// holds no connection meanwhile); `None` with a local store, whose state is the index's.
+pub fn read_remote(
     store: &dyn AccountStore,
-    opened: &mut Opened,
+    opened: &Opened,
     now: DateTime<Utc>,
-) -> Result<bool, Failure> {
-    if !store.is_remote() {
-        return Ok(true);
-    }
+) -> Result<Option<AccountStatus>, StoreError> {
     let account = opened.account();
-    let status = match store.status(conn, account, now) {
-        Ok(Some(status)) => status,
-        Ok(None) => return Ok(true),
-        Err(StoreError::Db(e)) => return Err(e.into()),
-        Err(StoreError::Unavailable(e)) => {
-            tracing::warn!(error = %e, "account store unavailable: state not refreshed");
-            return Ok(false);
-        }
-        // An entry missing or duplicated: the page shows the index's state; a write names
-        // the entry.
-        Err(e) => {
-            tracing::warn!(error = %e, "account store: state not refreshed");
-            return Ok(true);
-        }
-    };
-    refresh_cache(conn, account, &status, now).map_err(|e| Failure::internal(e.to_string()))?;
-    opened.set_status(&status);
-    Ok(true)
+    store.remote_status(account.kind, opened.identifiant(), &opened.cached(), now)
+}
+
+/// Keeps what the store said: the index's cache refreshed, and `opened` shows it (a pupil
+/// who changed his password in the ENT shows "Activé").
+pub fn keep_status(
+    conn: &mut DbConnection,
+    opened: &mut Opened,
+    status: &AccountStatus,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    refresh_cache(conn, opened.account(), status, now)?;
+    opened.set_status(status);
+    Ok(())
 }
 
 fn letter_facts(opened: &Opened, password: SecretString, expires: DateTime<Utc>) -> LetterFacts {

@@ -16,7 +16,7 @@ use crate::clock::local_day;
 use crate::db::DbConnection;
 use crate::delegation::policy::{Action, Permit, Refusal, authorize, scopes_on};
 use crate::delegation::{Delegation, Scope, store as delegations};
-use crate::domain::{Agent, Uai};
+use crate::domain::{Agent, Identifiant, Uai};
 
 /// What is asked: which account, for what, and (parents) in which of the children's
 /// establishments.
@@ -62,6 +62,34 @@ impl Opened {
 
     pub fn state(&self) -> AccountState {
         self.states().0
+    }
+
+    /// The account's identifiant.
+    pub fn identifiant(&self) -> &Identifiant {
+        match &self.record {
+            Record::Pupil(p) => &p.identifiant,
+            Record::Parent(r) => &r.parent.identifiant,
+        }
+    }
+
+    /// What the index holds of the account's state (as read with the record).
+    pub fn cached(&self) -> AccountStatus {
+        match &self.record {
+            Record::Pupil(p) => AccountStatus {
+                state: p.state,
+                previous_state: p.previous_state,
+                must_change: p.must_change,
+                provisional_expires_at: p.provisional_expires_at,
+                notified_at: p.notified_at,
+            },
+            Record::Parent(r) => AccountStatus {
+                state: r.parent.state,
+                previous_state: r.parent.previous_state,
+                must_change: r.parent.state == AccountState::Notifie,
+                provisional_expires_at: r.parent.provisional_expires_at,
+                notified_at: r.parent.notified_at,
+            },
+        }
     }
 
     /// Takes the store's word for the account's state.

@@ -13,10 +13,11 @@ use super::parents_gate::Gate;
 use super::request::RequestMeta;
 use super::session_guard::SignedIn;
 use crate::accounts::store::AccountRef;
+use crate::accounts::store::StoreError;
 use crate::accounts::{AccountKind, AccountOp};
 use crate::db::DbConnection;
 use crate::secrets::AppKey;
-use crate::usecases::accounts::{Opened, Wanted, open, refresh};
+use crate::usecases::accounts::{Opened, Wanted, keep_status, open, read_remote};
 use crate::usecases::{Context, Failure};
 
 /// The account kind of a route (`record::show::<Pupils>`).
@@ -59,29 +60,62 @@ pub(super) async fn visit(
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let account = AccountRef { kind, id };
     let uai = uai.map(str::to_owned);
-    let store = state.accounts.clone();
-    let (opened, stale) = calls::call(state, signed_in, meta, move |conn, c| {
+    let mut opened = calls::call(state, signed_in, meta, move |conn, c| {
         let wanted = Wanted {
             account,
             op,
             uai: uai.as_deref(),
         };
-        let caller = c.caller();
-        let mut opened = open(conn, &caller, wanted)?;
-        let fresh = refresh(conn, &*store, &mut opened, caller.ctx.now)?;
-        Ok((opened, !fresh))
+        open(conn, &c.caller(), wanted)
     })
     .await?;
     tracing::Span::current().record("uai", opened.permit.uai().as_str());
     let attempt = Attempt::new(kind.action(op)).on(kind.target(), id);
     let checks = Checks::of_kind(kind, opened.permit.uai(), &attempt, csrf);
     let Admitted { gate, ctx } = admit(state, signed_in, meta, checks).await?;
+    let stale = !fresh_state(state, &mut opened, &ctx).await?;
     Ok(Visit {
         opened,
         ctx,
         gate,
         stale,
     })
+}
+
+/// Reads the account's state from a remote store (a directory), holding no database
+/// connection meanwhile, and keeps it; `false` when the store did not answer (the page
+/// shows the index's last known state and says so).
+async fn fresh_state(state: &State, opened: &mut Opened, ctx: &Context) -> Result<bool, AppError> {
+    if !state.accounts.is_remote() {
+        return Ok(true);
+    }
+    let (store, read, now) = (state.accounts.clone(), opened.clone(), ctx.now);
+    let said = actix_web::web::block(move || read_remote(&*store, &read, now))
+        .await
+        .map_err(|_| AppError::Internal("blocking pool gone".into()))?;
+    let status = match said {
+        Ok(Some(status)) => status,
+        Ok(None) => return Ok(true),
+        Err(StoreError::Unavailable(e)) => {
+            tracing::warn!(error = %e, "account store unavailable: state not refreshed");
+            return Ok(false);
+        }
+        // An entry missing or duplicated: the index's state is shown; a write names it.
+        Err(e) => {
+            tracing::warn!(error = %e, "account store: state not refreshed");
+            return Ok(true);
+        }
+    };
+    let mut kept = opened.clone();
+    let kept = state
+        .db
+        .run(move |conn| {
+            keep_status(conn, &mut kept, &status, now)?;
+            Ok::<_, AppError>(kept)
+        })
+        .await?;
+    *opened = kept;
+    Ok(true)
 }
 
 /// Runs a use case on the visited account, on the blocking pool.
