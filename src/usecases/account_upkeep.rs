@@ -13,8 +13,8 @@ use super::housekeeping::ACTOR;
 use super::{Context, Failure, FailureClass};
 use crate::accounts::reset::{Pending, pending_before, settle, store_reason};
 use crate::accounts::store::{
-    AccountRef, AccountStore, Found, StoreError, expired_provisionals, mark_checked, refresh_cache,
-    stale_accounts,
+    AccountRef, AccountStore, Found, StoreError, expired_provisionals, mark_checked, mark_removed,
+    refresh_cache, stale_accounts,
 };
 use crate::accounts::{AccountKind, AccountOp, AccountState, parents, pupils};
 use crate::audit::{self, AuditEvent, Outcome};
@@ -82,8 +82,12 @@ pub fn run_once(
             Ok(false) => {}
             Err(StoreError::Unavailable(_)) => return Ok(done),
             Err(StoreError::Db(e)) => return Err(e.into()),
-            // An entry missing or duplicated: named in the log, the others go on.
-            Err(e) => tracing::warn!(error = %e, "provisional password not removed"),
+            // An entry missing or duplicated, or a holder who activated meanwhile: named in
+            // the log and not tried again (the refresh below reads its state).
+            Err(e) => {
+                tracing::warn!(error = %e, "provisional password not removed");
+                mark_removed(conn, account, now)?;
+            }
         }
     }
     if store.is_remote() {
