@@ -65,9 +65,15 @@ impl StepToken {
             .decode(mac)
             .ok()
             .filter(|m| m.len() == 32)?;
+        // One text per token: the expiry in its canonical form only (no sign, no leading
+        // zero), so a token cannot be re-spelled and still verify.
+        let at: i64 = expires.parse().ok()?;
+        if at.to_string() != expires {
+            return None;
+        }
         Some(Self {
             identifiant: identifiant.to_owned(),
-            expires: expires.parse().ok()?,
+            expires: at,
             mac,
         })
     }
@@ -122,6 +128,9 @@ mod tests {
             "a~1~b~c",
             "z.lefevre~1~%%%",
             &format!("{}~1~{}", "a".repeat(65), "A".repeat(43)),
+            // a valid token's expiry re-spelled (found by an attack on the page)
+            &format!("z.lefevre~+1796688417~{}", "A".repeat(43)),
+            &format!("z.lefevre~01796688417~{}", "A".repeat(43)),
         ] {
             assert_eq!(StepToken::parse(bad), None, "{bad:?}");
         }

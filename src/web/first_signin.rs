@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::double_submit::FIRST_SIGNIN;
 use super::errors::{AppError, retry_after_secs};
 use super::forms::empty_secret;
+use super::paths;
 use super::request::RequestMeta;
 use super::session_guard::removal_cookie;
 use super::state::AppState;
@@ -180,6 +181,15 @@ fn first_blank(form: &ProofForm) -> &'static str {
 }
 
 /// `POST /premiere-connexion`: the letter's proof; the second step's form when it holds.
+/// `GET /premiere-connexion/mot-de-passe` (a reload or a bookmark of the second step, whose
+/// proof travels only in its form): back to the first step, not to the staff's sign-in.
+pub async fn start_again(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if !state.settings.activation_enabled() {
+        return Err(AppError::NotFound);
+    }
+    Ok(super::calls::see_other(paths::first_signin().to_string()))
+}
+
 pub async fn prove(
     ((state, req, meta), form): (Asked, web::Form<ProofForm>),
 ) -> Result<HttpResponse, AppError> {

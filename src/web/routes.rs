@@ -187,6 +187,7 @@ route_table! {
     Get "/premiere-connexion" Public => first_signin::proof_form;
     Post "/premiere-connexion" Public => first_signin::prove;
     Post "/premiere-connexion/mot-de-passe" Public => first_signin::choose;
+    Get "/premiere-connexion/mot-de-passe" Public => first_signin::start_again;
     Get "/otp" SignedIn => otp::otp_form;
     Post "/otp" SignedIn => otp::check_code;
     Get "/otp/enrolement" SignedIn => otp::enrol_form;
@@ -267,7 +268,10 @@ mod tests {
             access(M::POST, "/premiere-connexion/mot-de-passe"),
             Some(Public)
         );
-        assert_eq!(access(M::GET, "/premiere-connexion/mot-de-passe"), None);
+        assert_eq!(
+            access(M::GET, "/premiere-connexion/mot-de-passe"),
+            Some(Public)
+        );
         assert_eq!(access(M::HEAD, "/health/live"), Some(Public));
         assert_eq!(access(M::GET, "/assets/style.css"), Some(Public));
         assert_eq!(access(M::GET, "/"), Some(SignedIn));
@@ -359,6 +363,7 @@ mod tests {
                 "GET /health/live",
                 "GET /health/ready",
                 "GET /premiere-connexion",
+                "GET /premiere-connexion/mot-de-passe",
                 "POST /connexion",
                 "POST /premiere-connexion",
                 "POST /premiere-connexion/mot-de-passe",

@@ -301,8 +301,10 @@ async fn the_page_does_not_exist_where_activation_is_off_and_letters_say_educonn
     let (app, zoe) = app_with_zoe(|s| s.activation.enabled = Some(false)).await;
     notify(&mut app.conn(), false, zoe, "abcdefghjkmn", 30);
     let visitor = Visitor::new(&app);
-    let get = visitor.client.get(app.url("/premiere-connexion")).send();
-    assert_eq!(get.await.unwrap().status(), 404);
+    for path in ["/premiere-connexion", "/premiere-connexion/mot-de-passe"] {
+        let get = visitor.client.get(app.url(path)).send();
+        assert_eq!(get.await.unwrap().status(), 404, "GET {path}");
+    }
     for path in ["/premiere-connexion", "/premiere-connexion/mot-de-passe"] {
         let res = visitor.post(path, &[("identifiant", "z.lefevre")]).await;
         assert_eq!(res.status(), 404, "{path}");
@@ -310,6 +312,23 @@ async fn the_page_does_not_exist_where_activation_is_off_and_letters_say_educonn
     let (_, letter) = reset_letter(&app, &format!("/depannage/eleve/{zoe}/reinitialisation")).await;
     assert!(letter.contains("https://educonnect.education.gouv.fr"));
     assert!(!letter.contains("premiere-connexion"));
+}
+
+#[tokio::test]
+async fn reloading_the_second_step_goes_back_to_the_first_not_to_the_staff_sign_in() {
+    let (app, _) = app_with_zoe(|_| {}).await;
+    let visitor = Visitor::new(&app);
+    let res = visitor
+        .client
+        .get(app.url("/premiere-connexion/mot-de-passe"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        "/educt-admin-comptes/premiere-connexion"
+    );
 }
 
 #[tokio::test]
