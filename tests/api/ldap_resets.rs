@@ -315,6 +315,25 @@ async fn a_class_batch_leaves_aside_an_account_activated_since_the_index_was_rea
     use educt_admin::accounts::batch::store as batch_store;
     let server = LdapServer::start_own(false);
     let (app, cast) = app_on(&server).await;
+    // The app's first upkeep round may read the directory into the index: let it pass (the
+    // next one is a minute away) before making the index stale. It begins with the
+    // housekeeping lease; a pupil it reads gets his state_checked_at.
+    use educt_admin::db::schema::{job_leases, pupils as t};
+    for i in 0..300 {
+        let leased: i64 = job_leases::table
+            .count()
+            .get_result(&mut app.conn())
+            .unwrap();
+        let checked: Option<chrono::NaiveDateTime> = t::table
+            .find(cast.compound)
+            .select(t::state_checked_at)
+            .first(&mut app.conn())
+            .unwrap();
+        if checked.is_some() || (leased > 0 && i >= 50) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     // The index still says "never notified", but Jean-Baptiste chose his password in the ENT.
     diesel::update(educt_admin::db::schema::pupils::table.find(cast.compound))
         .set(educt_admin::db::schema::pupils::state.eq("non_notifie"))

@@ -107,11 +107,12 @@ pub fn reset_password(
     let state = opened.state();
     if matches!(state, AccountState::Bloque | AccountState::Desactive) {
         let refused = event(ctx, opened, AccountOp::ResetPassword, Outcome::Refused)
-            .details(format!("state {}", state.as_str()));
+            .details(format!("compte « {} »", state.label()));
         record_refusal(conn, key, ctx.now, &refused)?;
         return Err(Failure::conflict(blocked_message(opened.account().kind)));
     }
-    let done = event(ctx, opened, AccountOp::ResetPassword, Outcome::Success).details("individual");
+    let done = event(ctx, opened, AccountOp::ResetPassword, Outcome::Success)
+        .details("réinitialisation individuelle");
     let (account, permit) = (opened.account(), &opened.permit);
     // The account first leaves any unfinished batch: a letter prepared there would carry a
     // dead password.
@@ -192,14 +193,14 @@ pub fn change_state(
     let (state, previous) = opened.states();
     let Some((to, _)) = change.apply(state, previous) else {
         let refused = event(ctx, opened, change.op(), Outcome::Refused)
-            .details(format!("not possible from state {}", state.as_str()));
+            .details(format!("impossible depuis l'état « {} »", state.label()));
         record_refusal(conn, key, ctx.now, &refused)?;
         return Err(Failure::conflict(NOT_POSSIBLE));
     };
     let done = event(ctx, opened, change.op(), Outcome::Success).details(format!(
-        "{} → {}",
-        state.as_str(),
-        to.as_str()
+        "« {} » → « {} »",
+        state.label(),
+        to.label()
     ));
     let (account, permit) = (opened.account(), &opened.permit);
     let refused = |e: StoreError| match e {
