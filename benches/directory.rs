@@ -11,7 +11,9 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::Path;
+#[path = "support/slapd.rs"]
+mod slapd;
+
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,8 +23,6 @@ use educt_admin::directory::Directory;
 use educt_admin::directory::ldap::LdapDirectory;
 use educt_admin::domain::AgentUid;
 use ldap3::{LdapConn, LdapConnSettings, Scope};
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 use secrecy::SecretString;
 
 const RUNS: usize = 200;
@@ -47,29 +47,6 @@ fn timed(mut op: impl FnMut()) -> Duration {
     )
 }
 
-/// The slapd's URL, CA file and pid.
-fn start_slapd(dir: &Path) -> (String, std::path::PathBuf, u32) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ldap/start-slapd");
-    let out = Command::new(script).arg(dir).output().expect("start-slapd");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .expect(k)
-            .to_owned()
-    };
-    (
-        get("LDAP_URL"),
-        get("LDAP_CA_FILE").into(),
-        get("SLAPD_PID").parse().expect("pid"),
-    )
-}
-
 /// One look-up the former way: a connection of its own for one operation.
 fn lookup_on_a_new_connection(s: &LdapSettings, tls: Arc<rustls::ClientConfig>) {
     let settings = LdapConnSettings::new().set_starttls(true).set_config(tls);
@@ -89,7 +66,7 @@ fn lookup_on_a_new_connection(s: &LdapSettings, tls: Arc<rustls::ClientConfig>) 
 
 fn main() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (url, ca_file, pid) = start_slapd(&tmp.path().join("slapd"));
+    let (url, ca_file, pid) = slapd::start(&tmp.path().join("slapd"), None);
     let settings = LdapSettings {
         url,
         starttls: true,
@@ -111,18 +88,7 @@ fn main() {
     });
     let opened = dir.connections_opened();
 
-    let pem = std::fs::read(&ca_file).expect("ca");
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&pem) {
-        roots.add(cert.expect("pem")).expect("root");
-    }
-    let tls = Arc::new(
-        rustls::ClientConfig::builder_with_provider(educt_admin::tls::provider())
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    );
+    let tls = slapd::client_tls(&ca_file);
     let fresh_lookup = timed(|| lookup_on_a_new_connection(&settings, tls.clone()));
     let _ = Command::new("kill").arg(pid.to_string()).status();
 

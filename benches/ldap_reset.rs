@@ -14,6 +14,9 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[path = "support/slapd.rs"]
+mod slapd;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -33,8 +36,6 @@ use educt_admin::usecases::accounts::{Opened, Record, reset_password};
 use educt_admin::usecases::{Actor, Context};
 use ldap3::exop::PasswordModify;
 use ldap3::{LdapConn, LdapConnSettings};
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 
 const RUNS: usize = 200;
 const WARM: usize = 10;
@@ -76,32 +77,6 @@ fn ldif(path: &Path, entries: usize) {
         )
         .unwrap();
     }
-}
-
-fn start_slapd(dir: &Path, extra: &Path) -> (String, std::path::PathBuf, u32) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ldap/start-slapd");
-    let out = Command::new(script)
-        .arg(dir)
-        .env("EXTRA_LDIF", extra)
-        .output()
-        .expect("start-slapd");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .expect(k)
-            .to_owned()
-    };
-    (
-        get("LDAP_URL"),
-        get("LDAP_CA_FILE").into(),
-        get("SLAPD_PID").parse().unwrap(),
-    )
 }
 
 /// The index rows of the accounts measured (the directory holds many more).
@@ -149,21 +124,6 @@ fn index(conn: &mut DbConnection, n: usize) -> Vec<i64> {
         .collect()
 }
 
-fn tls(ca_file: &Path) -> std::sync::Arc<rustls::ClientConfig> {
-    let pem = std::fs::read(ca_file).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&pem) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    std::sync::Arc::new(
-        rustls::ClientConfig::builder_with_provider(educt_admin::tls::provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
-}
-
 fn main() {
     let entries: usize = std::env::args()
         .skip(1)
@@ -173,7 +133,7 @@ fn main() {
     let extra = tmp.path().join("pupils.ldif");
     ldif(&extra, entries);
     let loading = Instant::now();
-    let (url, ca_file, pid) = start_slapd(&tmp.path().join("slapd"), &extra);
+    let (url, ca_file, pid) = slapd::start(&tmp.path().join("slapd"), Some(&extra));
     let loaded = loading.elapsed();
     let settings = AccountsLdapSettings {
         url: url.clone(),
@@ -210,7 +170,7 @@ fn main() {
     let mut service = LdapConn::with_settings(
         LdapConnSettings::new()
             .set_starttls(true)
-            .set_config(tls(&ca_file)),
+            .set_config(slapd::client_tls(&ca_file)),
         &url,
     )
     .unwrap();
