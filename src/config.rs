@@ -14,11 +14,13 @@ mod accounts;
 mod activation;
 mod directory;
 mod passwords;
+mod sso;
 mod values;
 pub use accounts::{AccountAttributes, AccountStoreKind, AccountsLdapSettings, AccountsSettings};
 pub use activation::{ActivationSettings, EDUCONNECT_URL, FIRST_SIGNIN_PATH, LetterSettings};
 pub use directory::{DirectoryKind, DirectorySettings, LdapAttributes, LdapSettings};
 pub use passwords::{MAX_MIN_LENGTH, ParentLevel, PasswordSettings, PupilLevel};
+pub use sso::{CasSettings, DEFAULT_SSO_LABEL, OidcSettings, SsoSettings};
 pub use values::PublicOrigin;
 
 /// Environment variable naming the configuration file when `--config` is absent.
@@ -55,6 +57,7 @@ pub struct Settings {
     pub accounts: AccountsSettings,
     pub passwords: PasswordSettings,
     pub activation: ActivationSettings,
+    pub sso: SsoSettings,
 }
 
 /// The password-hashing pool (argon2): every hash waits for one of these threads.
@@ -312,6 +315,7 @@ impl Settings {
             ));
         }
         self.passwords.check()?;
+        self.check_sso()?;
         self.check_activation()
     }
 

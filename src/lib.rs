@@ -14,6 +14,7 @@ pub mod establishments;
 pub mod import;
 pub mod jobs;
 pub mod secrets;
+pub mod sso;
 pub mod startup;
 pub mod telemetry;
 pub mod tls;

@@ -57,6 +57,8 @@ pub enum StartupError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     Directory(#[from] DirectoryError),
+    #[error(transparent)]
+    Sso(#[from] crate::sso::SsoError),
     #[error("demo data: {0}")]
     Demo(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -179,6 +181,21 @@ fn form_error(err: UrlencodedError) -> actix_web::Error {
 
 /// Refuses an address the settings do not allow (the demo listens on loopback only, plain
 /// HTTP only on loopback or behind a TLS proxy); the TLS configuration when there is one.
+/// The ENT connectors, with our callbacks under `server.public_url` or the address bound.
+fn open_connectors(
+    settings: &Settings,
+    addr: SocketAddr,
+    tls: bool,
+) -> Result<Arc<crate::sso::Connectors>, StartupError> {
+    let scheme = if tls { "https" } else { "http" };
+    let origin = settings
+        .server
+        .public_url
+        .as_ref()
+        .map_or_else(|| format!("{scheme}://{addr}"), |o| o.as_str().to_owned());
+    Ok(Arc::new(crate::sso::Connectors::build(settings, &origin)?))
+}
+
 fn tls_for(settings: &Settings, demo: bool) -> Result<Option<rustls::ServerConfig>, StartupError> {
     let bind = settings.server.bind;
     let tls_config = settings
@@ -332,6 +349,7 @@ impl Application {
             .unwrap_or_else(|| default_instance_id(addr.port()));
         release_former_leases(&db, &instance_id)?;
         let portal = LetterPortal::of(&settings, addr, tls_config.is_some());
+        let sso = open_connectors(&settings, addr, tls_config.is_some())?;
         let state = web::Data::new(AppState {
             settings: Arc::new(settings.clone()),
             db,
@@ -342,6 +360,7 @@ impl Application {
             accounts,
             instance_id,
             portal,
+            sso,
         });
         let jobs_alive = Arc::new(());
         crate::jobs::spawn_all(

@@ -1,8 +1,8 @@
-//! rustls server configuration: the `ring` provider only, TLS 1.2 and 1.3.
+//! rustls configurations, server and client: the `ring` provider only, TLS 1.2 and 1.3.
 
 use std::sync::Arc;
 
-use rustls::ServerConfig;
+use rustls::{ClientConfig, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -20,6 +20,37 @@ pub enum TlsError {
 
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A client configuration that trusts the CA certificate(s) of `ca_file` (PEM) only, or,
+/// without one, the system's trust store. The error says what is wrong with the file.
+pub fn client_config(ca_file: Option<&std::path::Path>) -> Result<ClientConfig, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| e.to_string())?;
+            if certs.is_empty() {
+                return Err("no certificate found".into());
+            }
+            for cert in certs {
+                roots.add(cert).map_err(|e| e.to_string())?;
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _) = roots.add_parsable_certificates(found.certs);
+            if added == 0 {
+                return Err("no certificate in the system's trust store".into());
+            }
+        }
+    }
+    Ok(ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 pub fn server_config(settings: &TlsSettings) -> Result<ServerConfig, TlsError> {

@@ -46,6 +46,58 @@ pub struct Session {
     pub last_seen_at: DateTime<Utc>,
     pub directory_checked_at: DateTime<Utc>,
     pub totp_verified_at: Option<DateTime<Utc>>,
+    /// How it was opened: a password, or an ENT connector and the provider's session.
+    pub origin: Origin,
+    /// When the agent last proved himself again at the provider (SSO sessions).
+    pub reauthenticated_at: Option<DateTime<Utc>>,
+}
+
+/// How a session was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Password,
+    Cas,
+    Oidc,
+}
+
+impl Via {
+    /// As the audit and the `sessions.via` column write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Password => "password",
+            Via::Cas => "cas",
+            Via::Oidc => "oidc",
+        }
+    }
+
+    fn stored(self) -> Option<&'static str> {
+        (self != Via::Password).then(|| self.as_str())
+    }
+
+    fn parse(stored: Option<&str>) -> Self {
+        match stored {
+            Some("cas") => Via::Cas,
+            Some("oidc") => Via::Oidc,
+            _ => Via::Password,
+        }
+    }
+}
+
+/// The way in, and the provider's names for the session (OIDC `sid` and `sub`) that its
+/// back-channel logout uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub via: Via,
+    pub provider_session: Option<String>,
+    pub provider_subject: Option<String>,
+}
+
+impl Origin {
+    pub const PASSWORD: Origin = Origin {
+        via: Via::Password,
+        provider_session: None,
+        provider_subject: None,
+    };
 }
 
 /// Why a session is no longer valid.
@@ -79,11 +131,21 @@ fn join_uais(uais: &[Uai]) -> String {
     uais.iter().map(Uai::as_str).collect::<Vec<_>>().join(" ")
 }
 
-/// Creates a session for `agent`; returns the cookie value and the session.
+/// Creates a password session for `agent`; returns the cookie value and the session.
 pub fn create(
     conn: &mut DbConnection,
     agent: &Agent,
     now: DateTime<Utc>,
+) -> Result<(String, Session), SessionError> {
+    create_via(conn, agent, now, &Origin::PASSWORD)
+}
+
+/// Creates a session for `agent` opened through `origin`.
+pub fn create_via(
+    conn: &mut DbConnection,
+    agent: &Agent,
+    now: DateTime<Utc>,
+    origin: &Origin,
 ) -> Result<(String, Session), SessionError> {
     let token = new_token()?;
     let csrf = new_token()?;
@@ -100,6 +162,9 @@ pub fn create(
             sessions::created_at.eq(at),
             sessions::last_seen_at.eq(at),
             sessions::directory_checked_at.eq(at),
+            sessions::via.eq(origin.via.stored()),
+            sessions::sso_session.eq(&origin.provider_session),
+            sessions::sso_subject.eq(&origin.provider_subject),
         ))
         .returning(sessions::id)
         .get_result(conn)?;
@@ -114,6 +179,8 @@ pub fn create(
             last_seen_at: at,
             directory_checked_at: at,
             totp_verified_at: None,
+            origin: origin.clone(),
+            reauthenticated_at: None,
         },
     ))
 }
@@ -140,6 +207,11 @@ struct SessionRow {
     directory_checked_at: DateTime<Utc>,
     #[diesel(deserialize_as = Maybe<UtcStamp>)]
     totp_verified_at: Option<DateTime<Utc>>,
+    via: Option<String>,
+    sso_session: Option<String>,
+    sso_subject: Option<String>,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
+    reauthenticated_at: Option<DateTime<Utc>>,
 }
 
 impl From<SessionRow> for Session {
@@ -158,6 +230,12 @@ impl From<SessionRow> for Session {
             last_seen_at: r.last_seen_at,
             directory_checked_at: r.directory_checked_at,
             totp_verified_at: r.totp_verified_at,
+            origin: Origin {
+                via: Via::parse(r.via.as_deref()),
+                provider_session: r.sso_session,
+                provider_subject: r.sso_subject,
+            },
+            reauthenticated_at: r.reauthenticated_at,
         }
     }
 }
@@ -215,6 +293,50 @@ pub fn mark_totp(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> QueryR
         .map(drop)
 }
 
+/// The agent proved himself again at his provider in this session now.
+pub fn mark_reauthenticated(
+    conn: &mut DbConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(sessions::table.filter(sessions::id.eq(id)))
+        .set(sessions::reauthenticated_at.eq(Some(db_instant(now))))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The re-authentication was used (an enrolment started): the next one asks again.
+pub fn spend_reauthentication(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    diesel::update(sessions::table.filter(sessions::id.eq(id)))
+        .set(sessions::reauthenticated_at.eq(None::<chrono::NaiveDateTime>))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Ends the sessions a provider's back-channel logout names: those opened through `via`
+/// with its session id `sid`, or, when it names none, every one of its subject `sub`.
+/// Returns the uids whose session ended.
+pub fn delete_by_provider(
+    conn: &mut DbConnection,
+    via: Via,
+    sid: Option<&str>,
+    sub: Option<&str>,
+) -> QueryResult<Vec<String>> {
+    let mut query = sessions::table
+        .filter(sessions::via.eq(via.stored()))
+        .select((sessions::id, sessions::agent_uid))
+        .into_boxed();
+    query = match (sid, sub) {
+        (Some(sid), _) => query.filter(sessions::sso_session.eq(sid)),
+        (None, Some(sub)) => query.filter(sessions::sso_subject.eq(sub)),
+        (None, None) => return Ok(Vec::new()),
+    };
+    let found: Vec<(i64, String)> = query.load(conn)?;
+    let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+    diesel::delete(sessions::table.filter(sessions::id.eq_any(ids))).execute(conn)?;
+    Ok(found.into_iter().map(|(_, uid)| uid).collect())
+}
+
 /// Ends every session of `uid` (disabled, TOTP reset, `agents logout`): the TOTP passes
 /// they hold go with them. Returns how many ended.
 pub fn delete_all_of(conn: &mut DbConnection, uid: &str) -> QueryResult<usize> {
@@ -245,55 +367,5 @@ pub fn purge_expired(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn session(created: DateTime<Utc>, seen: DateTime<Utc>) -> Session {
-        Session {
-            id: 1,
-            agent: Agent {
-                uid: "a".into(),
-                display_name: "A".into(),
-                mail: None,
-                attached: vec![],
-                responsible_for: vec![],
-            },
-            csrf_token: String::new(),
-            created_at: created,
-            last_seen_at: seen,
-            directory_checked_at: seen,
-            totp_verified_at: None,
-        }
-    }
-
-    #[test]
-    fn expiry_at_the_boundaries() {
-        let t0 = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap();
-        let idle = Duration::minutes(30);
-        let abs = Duration::hours(12);
-        let expiry = |s: &Session, at| s.expiry(at, idle, abs);
-        let tick = Duration::microseconds(1);
-        let s = session(t0, t0);
-        assert_eq!(expiry(&s, t0 + idle - tick), None);
-        assert_eq!(expiry(&s, t0 + idle), Some(Expiry::Idle));
-        let busy = session(t0, t0 + abs - Duration::seconds(1));
-        assert_eq!(expiry(&busy, t0 + abs - tick), None);
-        assert_eq!(expiry(&busy, t0 + abs), Some(Expiry::Absolute));
-    }
-
-    #[test]
-    fn directory_data_is_stale_after_60_seconds() {
-        let t0 = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap();
-        let s = session(t0, t0);
-        assert!(!s.directory_is_stale(t0 + Duration::seconds(60) - Duration::microseconds(1)));
-        assert!(s.directory_is_stale(t0 + Duration::seconds(60)));
-    }
-
-    #[test]
-    fn tokens_are_stored_hashed() {
-        let h = hash_token("abc");
-        assert_eq!(h.len(), 64);
-        assert_ne!(h, "abc");
-    }
-}
+#[path = "session_tests.rs"]
+mod tests;

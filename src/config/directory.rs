@@ -13,12 +13,25 @@ pub enum DirectoryKind {
     Ldap,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DirectorySettings {
     /// `local` (agents in the database) or `ldap` (the académie directory).
     pub kind: DirectoryKind,
+    /// Whether staff may sign in with a password on `/connexion`; `false` when the académie
+    /// wants its ENT connectors (`[sso]`) only: the form is hidden and refused.
+    pub password_sign_in: bool,
     pub ldap: Option<LdapSettings>,
+}
+
+impl Default for DirectorySettings {
+    fn default() -> Self {
+        Self {
+            kind: DirectoryKind::default(),
+            password_sign_in: true,
+            ldap: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

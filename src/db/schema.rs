@@ -147,6 +147,10 @@ diesel::table! {
         last_seen_at -> Timestamp,
         directory_checked_at -> Timestamp,
         totp_verified_at -> Nullable<Timestamp>,
+        via -> Nullable<Text>,
+        sso_session -> Nullable<Text>,
+        sso_subject -> Nullable<Text>,
+        reauthenticated_at -> Nullable<Timestamp>,
     }
 }
 

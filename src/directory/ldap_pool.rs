@@ -18,8 +18,6 @@ use std::time::{Duration, Instant};
 
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings};
 use rustls::ClientConfig;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
@@ -300,21 +298,7 @@ pub async fn bind_service(ldap: &mut Ldap, endpoint: &Endpoint) -> Result<(), Di
 
 /// rustls client configuration trusting only `ca_file`, with the ring provider.
 fn client_config(section: &str, ca_file: &std::path::Path) -> Result<ClientConfig, DirectoryError> {
-    let err =
-        |m: String| DirectoryError::Config(format!("{section}.ca_file {}: {m}", ca_file.display()));
-    let mut roots = rustls::RootCertStore::empty();
-    let certs = CertificateDer::pem_file_iter(ca_file)
-        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| err(e.to_string()))?;
-    if certs.is_empty() {
-        return Err(err("no certificate found".into()));
-    }
-    for cert in certs {
-        roots.add(cert).map_err(|e| err(e.to_string()))?;
-    }
-    Ok(ClientConfig::builder_with_provider(crate::tls::provider())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| err(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    crate::tls::client_config(Some(ca_file)).map_err(|m| {
+        DirectoryError::Config(format!("{section}.ca_file {}: {m}", ca_file.display()))
+    })
 }

@@ -15,7 +15,7 @@ pub mod siecle;
 pub mod synthetic;
 pub mod transfer_lines;
 pub mod transfers;
-mod xml;
+pub(crate) mod xml;
 mod xml_errors;
 
 use chrono::{NaiveDate, NaiveDateTime};

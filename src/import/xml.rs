@@ -109,6 +109,22 @@ impl Lines<'_> {
     }
 }
 
+/// The character of an XML reference: a character reference or one of the five predefined
+/// entities (an XML document without a DTD knows no other).
+pub(crate) fn resolve_reference(r: &BytesRef<'_>) -> Option<char> {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => Some(c),
+        _ => match &**r {
+            b"amp" => Some('&'),
+            b"lt" => Some('<'),
+            b"gt" => Some('>'),
+            b"apos" => Some('\''),
+            b"quot" => Some('"'),
+            _ => None,
+        },
+    }
+}
+
 pub(super) fn name_of(e: &BytesStart<'_>) -> String {
     String::from_utf8_lossy(e.local_name().as_ref()).into_owned()
 }
@@ -273,18 +289,7 @@ impl<'w> Walker<'w> {
 
     /// An entity or character reference inside a text.
     fn reference(&mut self, r: &BytesRef<'_>, pos: u64) -> Result<(), ImportError> {
-        let resolved = match r.resolve_char_ref() {
-            Ok(Some(c)) => Some(c),
-            _ => match &**r {
-                b"amp" => Some('&'),
-                b"lt" => Some('<'),
-                b"gt" => Some('>'),
-                b"apos" => Some('\''),
-                b"quot" => Some('"'),
-                _ => None,
-            },
-        };
-        let Some(c) = resolved else {
+        let Some(c) = resolve_reference(r) else {
             return Err(ImportError::fatal(
                 self.file,
                 format!(

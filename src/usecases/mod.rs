@@ -17,6 +17,7 @@ pub mod housekeeping;
 pub mod import;
 pub mod sessions;
 pub mod signin;
+pub mod sso;
 pub mod totp;
 pub mod transfers;
 

@@ -178,6 +178,20 @@ pub async fn sign_in(
     Ok(SignInOutcome::SignedIn { token })
 }
 
+/// Records a password sign-in refused because the password form is off (`[directory]
+/// password_sign_in = false`): nothing was checked.
+pub async fn refuse_password_off(auth: &Auth<'_>, stamp: &RequestStamp) -> Result<(), Failure> {
+    let now = auth.clock.now();
+    let event = attempt_event(
+        stamp,
+        now,
+        None,
+        Outcome::Refused,
+        "password sign-in disabled",
+    );
+    record(auth, now, event).await
+}
+
 /// Ends the signed-in agent's session, when the form carries the session's CSRF token
 /// (else a 403, audited, and nothing ends).
 pub fn sign_out(

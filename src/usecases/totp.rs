@@ -1,5 +1,6 @@
 //! TOTP (BRIEF rules 5 and 7): the check that opens the parents' gate for a session, the
-//! enrolment (the password again, through the one throttle; an enrolled agent cannot enrol
+//! enrolment (the password again, through the one throttle, or a sign-in again at the ENT's
+//! provider for a session opened through it; an enrolled agent cannot enrol
 //! again by himself) and its reset by an operator (a lost phone). Each step is one audited
 //! transaction; a passed check gives the session a new id (a privilege change).
 
@@ -171,8 +172,17 @@ pub enum EnrolStart {
     /// He has one already: only an administrator resets it.
     AlreadyEnrolled,
     WrongPassword,
+    /// An SSO session that has not signed in again at its provider just now.
+    NeedsReauth,
     /// The directory did not answer: nothing checked, nothing counted.
     DirectoryDown(String),
+}
+
+/// How the agent proves himself before an enrolment: his password, or (a session opened
+/// through an ENT connector) a sign-in again at the provider just before.
+pub enum Proof {
+    Password(SecretString),
+    Provider,
 }
 
 /// Records one refused enrolment step, alone in its transaction.
@@ -181,13 +191,14 @@ async fn refuse(auth: &Auth<'_>, event: AuditEvent) -> Result<(), Failure> {
 }
 
 /// Starts an enrolment: the password again (through the throttle, counted per account and
-/// address like the sign-in), then a new secret.
+/// address like the sign-in), or a recent sign-in again at the ENT's provider, then a new
+/// secret.
 pub async fn start_enrolment(
     auth: &Auth<'_>,
     ctx: &Context,
     session: &Session,
     addr: &str,
-    password: SecretString,
+    proof: Proof,
 ) -> Result<EnrolStart, Failure> {
     let uid = session.agent.uid.clone();
     let refused = |details: &str| own(ctx, session, ENROL, Outcome::Refused).details(details);
@@ -196,6 +207,16 @@ pub async fn start_enrolment(
         refuse(auth, refused("already enrolled")).await?;
         return Ok(EnrolStart::AlreadyEnrolled);
     }
+    let password = match proof {
+        Proof::Password(p) => p,
+        Proof::Provider if super::sso::reauth_is_recent(session, auth.clock.now()) => {
+            return begin_enrolment(auth, ctx, session, uid).await;
+        }
+        Proof::Provider => {
+            refuse(auth, refused("no recent sign-in at the provider")).await?;
+            return Ok(EnrolStart::NeedsReauth);
+        }
+    };
     let (db, directory) = (auth.db, auth.directory.clone());
     let parsed = AgentUid::parse(&uid);
     match throttle::check_password(db, directory, auth.clock.now(), parsed, addr, password).await? {
@@ -211,15 +232,27 @@ pub async fn start_enrolment(
             return Ok(EnrolStart::WrongPassword);
         }
     }
+    begin_enrolment(auth, ctx, session, uid).await
+}
+
+/// A new secret, sealed and stored unconfirmed; a provider's re-authentication is spent.
+async fn begin_enrolment(
+    auth: &Auth<'_>,
+    ctx: &Context,
+    session: &Session,
+    uid: String,
+) -> Result<EnrolStart, Failure> {
     let internal = |e: totp::TotpError| Failure::internal(e.to_string());
     let secret = TotpSecret::generate().map_err(internal)?;
     let sealed = secret.seal(auth.key, &uid).map_err(internal)?;
     let (key, now) = (auth.key.clone(), auth.clock.now());
     let event = own(ctx, session, ENROL, Outcome::Success).details("enrolment started");
+    let session_id = session.id;
     let started = auth
         .db
         .run(move |conn| {
             audit::audited(conn, &key, now, |tx| -> Result<bool, Failure> {
+                session::spend_reauthentication(tx.conn(), session_id)?;
                 let ok = totp::begin(tx.conn(), &uid, &sealed, now)?;
                 if ok {
                     tx.append(&event)?;

@@ -28,6 +28,7 @@ pub mod routes;
 pub mod security_headers;
 pub mod session_guard;
 pub mod signin;
+pub mod sso;
 pub mod state;
 pub mod transfers;
 pub mod views;

@@ -15,12 +15,13 @@ use super::guard::{Attempt, State, require_csrf};
 use super::request::{Asker, RequestMeta};
 use super::session_guard::{SignedIn, session_cookie};
 use super::signin::auth_of;
-use super::views::otp::{enrol_password_page, enrol_qr_page, otp_page};
+use super::views::otp::{EnrolProof, enrol_password_page, enrol_qr_page, otp_page};
 use crate::audit::AuditAction;
+use crate::auth::session::Via;
 use crate::auth::totp::TotpSecret;
 use crate::db::DbConnection;
 use crate::secrets::AppKey;
-use crate::usecases::totp::{self, Code, CodeCheck, Confirmation, EnrolStart};
+use crate::usecases::totp::{self, Code, CodeCheck, Confirmation, EnrolStart, Proof};
 use crate::usecases::{Context, Failure};
 #[derive(Debug, Deserialize)]
 pub struct CodeForm {
@@ -131,9 +132,25 @@ pub async fn check_code(who: Asker, form: web::Form<CodeForm>) -> Result<HttpRes
     Ok(html(StatusCode::BAD_REQUEST, page))
 }
 
+/// What this session proves itself with before enrolling.
+fn proof_of(state: &State, signed_in: &SignedIn) -> EnrolProof {
+    let session = &signed_in.0;
+    if session.origin.via == Via::Password {
+        return EnrolProof::Password;
+    }
+    let done = crate::usecases::sso::reauth_is_recent(session, state.clock.now());
+    EnrolProof::Provider { done }
+}
+
 pub async fn enrol_form(state: State, signed_in: SignedIn) -> Result<Markup, AppError> {
     let enrolled = enrolled(&state, &signed_in).await?;
-    Ok(enrol_password_page(&chrome(&signed_in), enrolled, None))
+    let proof = proof_of(&state, &signed_in);
+    Ok(enrol_password_page(
+        &chrome(&signed_in),
+        enrolled,
+        proof,
+        None,
+    ))
 }
 
 /// The QR code page of `secret`, with `error` when the first code was wrong.
@@ -164,18 +181,29 @@ pub async fn start_enrolment(
         AuditAction::TotpEnrol,
     )
     .await?;
-    let password = form.into_inner().mot_de_passe;
+    let kind = proof_of(&state, &signed_in);
+    let proof = match kind {
+        EnrolProof::Password => Proof::Password(form.into_inner().mot_de_passe),
+        EnrolProof::Provider { .. } => Proof::Provider,
+    };
     let addr = meta.throttle_addr();
     let auth = auth_of(&state);
-    match totp::start_enrolment(&auth, &ctx, &signed_in.0, &addr, password).await? {
+    let page = |enrolled, error| enrol_password_page(&chrome(&signed_in), enrolled, kind, error);
+    match totp::start_enrolment(&auth, &ctx, &signed_in.0, &addr, proof).await? {
         EnrolStart::Started(secret) => qr_page(&state, &signed_in, &secret, StatusCode::OK, None),
-        EnrolStart::AlreadyEnrolled => Ok(html(
-            StatusCode::CONFLICT,
-            enrol_password_page(&chrome(&signed_in), true, None),
-        )),
+        EnrolStart::AlreadyEnrolled => Ok(html(StatusCode::CONFLICT, page(true, None))),
         EnrolStart::WrongPassword => Ok(html(
             StatusCode::UNAUTHORIZED,
-            enrol_password_page(&chrome(&signed_in), false, Some("Mot de passe incorrect.")),
+            page(false, Some("Mot de passe incorrect.")),
+        )),
+        EnrolStart::NeedsReauth => Ok(html(
+            StatusCode::FORBIDDEN,
+            page(
+                false,
+                Some(
+                    "L'ENT n'a pas confirmé votre identité à l'instant : identifiez-vous à nouveau.",
+                ),
+            ),
         )),
         EnrolStart::DirectoryDown(e) => Err(AppError::DirectoryUnavailable(e)),
     }

@@ -90,6 +90,20 @@ pub fn otp_enrolment() -> Url {
     Url::at("/otp/enrolement")
 }
 
+/// An SSO session proves itself again at its provider before an enrolment.
+pub fn otp_enrolment_at_provider() -> Url {
+    Url::at("/otp/enrolement/ent")
+}
+
+/// The ENT connectors: where the sign-in page's buttons go.
+pub fn sso_cas() -> Url {
+    Url::at("/connexion/cas")
+}
+
+pub fn sso_oidc() -> Url {
+    Url::at("/connexion/oidc")
+}
+
 pub fn otp_confirmation() -> Url {
     Url::at("/otp/enrolement/confirmation")
 }
@@ -204,6 +218,9 @@ mod tests {
             (M::GET, otp(), "/otp"),
             (M::POST, otp_enrolment(), "/otp/enrolement"),
             (M::POST, otp_confirmation(), "/otp/enrolement/confirmation"),
+            (M::GET, otp_enrolment_at_provider(), "/otp/enrolement/ent"),
+            (M::GET, sso_cas(), "/connexion/cas"),
+            (M::GET, sso_oidc(), "/connexion/oidc"),
             (M::GET, delegations(uai), "/delegations"),
             (M::POST, revocation(7), "/delegations/{id}/revocation"),
             (M::POST, extension(7), "/delegations/{id}/prolongation"),

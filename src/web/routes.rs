@@ -12,7 +12,7 @@ use super::parents::search as parent_search;
 use super::pupils::{batch_pages, classes, search, stats};
 use super::{
     BASE, assets, delegation_changes, delegations, errors, first_signin, health, home, journal,
-    otp, signin, transfers,
+    otp, signin, sso, transfers,
 };
 use crate::delegation::Scope;
 
@@ -59,8 +59,9 @@ impl Method {
 /// guard that enforces it, so that none of them bends rule 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// No session: sign-in, health, static assets, the first sign-in of pupils and parents
-    /// (a 404 unless `[activation] enabled`; later: SSO callbacks).
+    /// No session: sign-in (and the ENT connectors' starts, callbacks and back-channel
+    /// logout: 404 unless configured), health, static assets, the first sign-in of pupils
+    /// and parents (a 404 unless `[activation] enabled`).
     Public,
     /// No session, but only from a client address inside `[network] metrics_networks`
     /// (metrics); from anywhere else the route does not exist (404).
@@ -184,6 +185,11 @@ route_table! {
     Get "/connexion" Public => signin::sign_in_form;
     Post "/connexion" Public => signin::sign_in;
     Post "/deconnexion" SignedIn => signin::sign_out;
+    Get "/connexion/cas" Public => sso::cas_start;
+    Get "/connexion/cas/retour" Public => sso::cas_return;
+    Get "/connexion/oidc" Public => sso::oidc_start;
+    Get "/connexion/oidc/retour" Public => sso::oidc_return;
+    Post "/connexion/oidc/deconnexion-canal-arriere" Public => sso::backchannel_logout;
     Get "/premiere-connexion" Public => first_signin::proof_form;
     Post "/premiere-connexion" Public => first_signin::prove;
     Post "/premiere-connexion/mot-de-passe" Public => first_signin::choose;
@@ -193,6 +199,7 @@ route_table! {
     Get "/otp/enrolement" SignedIn => otp::enrol_form;
     Post "/otp/enrolement" SignedIn => otp::start_enrolment;
     Post "/otp/enrolement/confirmation" SignedIn => otp::confirm_enrolment;
+    Get "/otp/enrolement/ent" SignedIn => sso::reauth_at_provider;
     Get "/delegations" PrincipalOnly => delegations::show_delegations;
     Post "/delegations" PrincipalOnly => delegations::grant_delegation;
     Get "/delegations/{id}/revocation" PrincipalOnly => delegation_changes::confirm_revocation;
@@ -348,7 +355,7 @@ mod tests {
     }
 
     #[test]
-    fn only_sign_in_first_sign_in_health_and_assets_are_public() {
+    fn only_sign_in_sso_first_sign_in_health_and_assets_are_public() {
         let mut public: Vec<String> = ROUTES
             .iter()
             .filter(|r| !r.access.needs_session())
@@ -360,11 +367,16 @@ mod tests {
             [
                 "GET /assets/{file}",
                 "GET /connexion",
+                "GET /connexion/cas",
+                "GET /connexion/cas/retour",
+                "GET /connexion/oidc",
+                "GET /connexion/oidc/retour",
                 "GET /health/live",
                 "GET /health/ready",
                 "GET /premiere-connexion",
                 "GET /premiere-connexion/mot-de-passe",
                 "POST /connexion",
+                "POST /connexion/oidc/deconnexion-canal-arriere",
                 "POST /premiere-connexion",
                 "POST /premiere-connexion/mot-de-passe",
             ]

@@ -14,7 +14,7 @@ use super::forms::{CsrfForm, empty_secret};
 use super::request::{Asker, RequestMeta};
 use super::session_guard::{removal_cookie, session_cookie};
 use super::views::signin::{SignInView, sign_in_page};
-use crate::auth::session::COOKIE_NAME;
+use crate::auth::session::{COOKIE_NAME, Via};
 use crate::domain::AgentUid;
 use crate::usecases::signin::{self, Auth, SignInInput, SignInOutcome};
 use crate::web::state::AppState;
@@ -31,7 +31,13 @@ pub const DIRECTORY_DOWN: &str =
 #[derive(Debug, Deserialize)]
 pub struct SignInQuery {
     session: Option<String>,
+    /// After signing out of an SSO session: its connector (`cas`, `oidc`).
+    ent: Option<String>,
 }
+
+/// The password form is off (`[directory] password_sign_in = false`).
+const PASSWORD_OFF: &str =
+    "La connexion par mot de passe n'est pas ouverte ici : connectez-vous depuis l'ENT.";
 
 #[derive(Deserialize)]
 pub struct SignInForm {
@@ -49,8 +55,8 @@ fn render_form(
     req: &HttpRequest,
     status: StatusCode,
     identifiant: &str,
-    error: Option<&str>,
-    notice: Option<&str>,
+    (error, notice): (Option<&str>, Option<&str>),
+    provider_logout: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     let (token, cookie) = SIGNIN.prepare(req, &state.key)?;
     let body: Markup = sign_in_page(&SignInView {
@@ -58,6 +64,9 @@ fn render_form(
         identifiant,
         error,
         notice,
+        password_form: state.settings.password_sign_in(),
+        connectors: connectors_of(state),
+        provider_logout,
     });
     let mut res = HttpResponse::build(status);
     res.content_type("text/html; charset=utf-8")
@@ -68,17 +77,41 @@ fn render_form(
     Ok(res.body(body.into_string()))
 }
 
+/// The sign-in page's buttons: one per configured connector.
+fn connectors_of(state: &AppState) -> Vec<(String, paths::Url)> {
+    let mut out = Vec::new();
+    if let Some(cas) = &state.sso.cas {
+        out.push((cas.label.clone(), paths::sso_cas()));
+    }
+    if let Some(oidc) = &state.sso.oidc {
+        out.push((oidc.label.clone(), paths::sso_oidc()));
+    }
+    out
+}
+
+/// The provider's logout, after signing out of a session opened through connector `ent`.
+async fn provider_logout(state: &AppState, ent: Option<&str>) -> Option<String> {
+    match ent? {
+        "cas" => state.sso.cas.as_ref().map(|c| c.logout_url()),
+        "oidc" => state.sso.oidc.as_ref()?.end_session_url().await,
+        _ => None,
+    }
+}
+
 pub async fn sign_in_form(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<SignInQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let notice = match query.session.as_deref() {
-        Some("expiree") => Some("Votre session a expiré. Reconnectez-vous."),
-        Some("terminee") => Some("Vous êtes déconnecté."),
-        _ => None,
+    let (notice, logout) = match query.session.as_deref() {
+        Some("expiree") => (Some("Votre session a expiré. Reconnectez-vous."), None),
+        Some("terminee") => (
+            Some("Vous êtes déconnecté."),
+            provider_logout(&state, query.ent.as_deref()).await,
+        ),
+        _ => (None, None),
     };
-    render_form(&state, &req, StatusCode::OK, "", None, notice)
+    render_form(&state, &req, StatusCode::OK, "", (None, notice), logout)
 }
 
 /// The sign-in use case's services, from the state.
@@ -114,7 +147,7 @@ fn refused(
             (StatusCode::UNAUTHORIZED, GENERIC_REFUSAL.to_owned())
         }
     };
-    let mut res = render_form(state, req, status, typed, Some(&message), None)?;
+    let mut res = render_form(state, req, status, typed, (Some(&message), None), None)?;
     let retry_after = match outcome {
         SignInOutcome::Throttled { wait } => Some(retry_after_secs(wait)),
         SignInOutcome::DirectoryDown => Some(BUSY_RETRY_AFTER_SECS),
@@ -141,6 +174,11 @@ pub async fn sign_in(
     meta: RequestMeta,
     form: web::Form<SignInForm>,
 ) -> Result<HttpResponse, AppError> {
+    if !state.settings.password_sign_in() {
+        crate::usecases::signin::refuse_password_off(&auth_of(&state), &meta.stamp_of()).await?;
+        let page = (Some(PASSWORD_OFF), None);
+        return render_form(&state, &req, StatusCode::FORBIDDEN, "", page, None);
+    }
     let form = form.into_inner();
     let typed: String = form
         .identifiant
@@ -168,13 +206,16 @@ pub async fn sign_out(who: Asker, form: web::Form<CsrfForm>) -> Result<HttpRespo
     let (state, signed_in, meta) = who.parts();
     let ctx = meta.context_of(&signed_in, state.clock.now());
     let key = state.key.clone();
+    let via = signed_in.0.origin.via;
     state
         .db
         .run(move |conn| signin::sign_out(conn, &key, &ctx, &signed_in.0, &form.csrf_token))
         .await?;
-    Ok(
-        see_other(paths::sign_in().with("session", "terminee").to_string())
-            .cookie(removal_cookie(COOKIE_NAME))
-            .finish(),
-    )
+    let mut to = paths::sign_in().with("session", "terminee");
+    if via != Via::Password {
+        to = to.with("ent", via.as_str());
+    }
+    Ok(see_other(to.to_string())
+        .cookie(removal_cookie(COOKIE_NAME))
+        .finish())
 }

@@ -25,6 +25,8 @@ pub struct AppState {
     pub instance_id: String,
     /// Where the letters send their readers, and the password rules they state.
     pub portal: LetterPortal,
+    /// The ENT connectors (`[sso]`).
+    pub sso: Arc<crate::sso::Connectors>,
 }
 
 impl AppState {

@@ -29,14 +29,30 @@ pub fn page_refreshing(
     refresh: Option<u32>,
     content: Markup,
 ) -> Markup {
+    frame(title, chrome, refresh.map(|s| s.to_string()), content)
+}
+
+/// A page that sends the browser on to `to` at once (from this site, so that `Strict`
+/// cookies go along), with `content` for a browser that does not follow.
+pub fn page_forwarding(title: &str, to: &paths::Url, content: Markup) -> Markup {
+    frame(title, None, Some(format!("0; url={to}")), content)
+}
+
+/// The frame itself; `refresh` is the value of a `refresh` meta element.
+fn frame(
+    title: &str,
+    chrome: Option<&Chrome<'_>>,
+    refresh: Option<String>,
+    content: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="fr" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                @if let Some(seconds) = refresh {
-                    meta http-equiv="refresh" content=(seconds);
+                @if let Some(refresh) = refresh {
+                    meta http-equiv="refresh" content=(refresh);
                 }
                 title { (title) " — " (APP_TITLE) }
                 link rel="stylesheet" href=(format!("{BASE}{STYLESHEET_PATH}"));

@@ -16,5 +16,6 @@ pub mod parents;
 pub mod parts;
 pub mod pupils;
 pub mod signin;
+pub mod sso;
 pub mod stats;
 pub mod transfers;

@@ -37,7 +37,20 @@ pub fn otp_page(
     )
 }
 
-pub fn enrol_password_page(chrome: &Chrome<'_>, already: bool, error: Option<&str>) -> Markup {
+/// How the agent proves himself before enrolling: his password, or (a session opened
+/// through the ENT) a sign-in again there, `done` once it happened just now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolProof {
+    Password,
+    Provider { done: bool },
+}
+
+pub fn enrol_password_page(
+    chrome: &Chrome<'_>,
+    already: bool,
+    proof: EnrolProof,
+    error: Option<&str>,
+) -> Markup {
     page(
         "Enregistrer une application d'authentification",
         Some(chrome),
@@ -48,14 +61,29 @@ pub fn enrol_password_page(chrome: &Chrome<'_>, already: bool, error: Option<&st
                     "demandez à l'administrateur de la plateforme de la réinitialiser." }
             } @else {
                 @if let Some(e) = error { p class="message message--error" role="alert" { (e) } }
-                p { "Pour des raisons de sécurité, confirmez d'abord votre mot de passe." }
-                form method="post" action=(paths::otp_enrolment()) {
-                    (csrf_field(chrome.csrf_token))
-                    div class="field" {
-                        label for="mot_de_passe" { "Mot de passe" }
-                        input type="password" id="mot_de_passe" name="mot_de_passe" autocomplete="current-password" required autofocus;
+                @match proof {
+                    EnrolProof::Password => {
+                        p { "Pour des raisons de sécurité, confirmez d'abord votre mot de passe." }
+                        form method="post" action=(paths::otp_enrolment()) {
+                            (csrf_field(chrome.csrf_token))
+                            div class="field" {
+                                label for="mot_de_passe" { "Mot de passe" }
+                                input type="password" id="mot_de_passe" name="mot_de_passe" autocomplete="current-password" required autofocus;
+                            }
+                            button type="submit" { "Continuer" }
+                        }
                     }
-                    button type="submit" { "Continuer" }
+                    EnrolProof::Provider { done: false } => {
+                        p { "Pour des raisons de sécurité, l'ENT va vous demander de vous identifier à nouveau." }
+                        p { a class="button" href=(paths::otp_enrolment_at_provider()) { "M'identifier à nouveau sur l'ENT" } }
+                    }
+                    EnrolProof::Provider { done: true } => {
+                        p { "L'ENT a confirmé votre identité." }
+                        form method="post" action=(paths::otp_enrolment()) {
+                            (csrf_field(chrome.csrf_token))
+                            button type="submit" { "Continuer" }
+                        }
+                    }
                 }
             }
         },

@@ -10,6 +10,12 @@ pub struct SignInView<'a> {
     pub identifiant: &'a str,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
+    /// Whether the password form is offered (`[directory] password_sign_in`).
+    pub password_form: bool,
+    /// One button per ENT connector: its label and where it goes.
+    pub connectors: Vec<(String, paths::Url)>,
+    /// After signing out of an SSO session: the provider's logout.
+    pub provider_logout: Option<String>,
 }
 
 pub fn sign_in_page(v: &SignInView<'_>) -> Markup {
@@ -18,27 +24,47 @@ pub fn sign_in_page(v: &SignInView<'_>) -> Markup {
         None,
         html! {
             h1 { "Connexion" }
-            p class="lead" { "Connectez-vous avec votre identifiant et votre mot de passe académiques." }
+            @if v.password_form {
+                p class="lead" { "Connectez-vous avec votre identifiant et votre mot de passe académiques." }
+            } @else {
+                p class="lead" { "Connectez-vous depuis l'ENT, avec votre compte académique." }
+            }
             @if let Some(notice) = v.notice {
                 p class="message" role="status" { (notice) }
+            }
+            @if let Some(url) = &v.provider_logout {
+                p { "Vous êtes peut-être encore connecté à l'ENT. "
+                    a href=(url) { "Se déconnecter aussi de l'ENT" } }
             }
             @if let Some(error) = v.error {
                 p class="message message--error" role="alert" id="erreur-connexion" { (error) }
             }
-            form method="post" action=(paths::sign_in()) class="signin" {
-                (csrf_field(v.csrf_token))
-                div class="field" {
-                    label for="identifiant" { "Identifiant" }
-                    input type="text" id="identifiant" name="identifiant" value=(v.identifiant)
-                        autocomplete="username" autocapitalize="none" spellcheck="false" required
-                        autofocus[v.identifiant.is_empty()];
+            @if !v.connectors.is_empty() {
+                ul class="connectors" {
+                    @for (label, url) in &v.connectors {
+                        li { a class="button" href=(url) { (label) } }
+                    }
                 }
-                div class="field" {
-                    label for="mot_de_passe" { "Mot de passe" }
-                    input type="password" id="mot_de_passe" name="mot_de_passe"
-                        autocomplete="current-password" required autofocus[!v.identifiant.is_empty()];
+            }
+            @if v.password_form {
+                @if !v.connectors.is_empty() {
+                    h2 { "Avec votre mot de passe" }
                 }
-                button type="submit" { "Se connecter" }
+                form method="post" action=(paths::sign_in()) class="signin" {
+                    (csrf_field(v.csrf_token))
+                    div class="field" {
+                        label for="identifiant" { "Identifiant" }
+                        input type="text" id="identifiant" name="identifiant" value=(v.identifiant)
+                            autocomplete="username" autocapitalize="none" spellcheck="false" required
+                            autofocus[v.identifiant.is_empty()];
+                    }
+                    div class="field" {
+                        label for="mot_de_passe" { "Mot de passe" }
+                        input type="password" id="mot_de_passe" name="mot_de_passe"
+                            autocomplete="current-password" required autofocus[!v.identifiant.is_empty()];
+                    }
+                    button type="submit" { "Se connecter" }
+                }
             }
         },
     )

@@ -1,0 +1,247 @@
+//! An OpenID Connect relying party (the `openidconnect` crate): authorization code flow with
+//! PKCE (S256), `state` and `nonce`; the provider's discovery document and signing keys are
+//! cached and read again when old or when a token names a key we do not know; the ID token's
+//! signature, issuer, audience, expiry and nonce are checked, and `auth_time` when the person
+//! had to sign in again.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use openidconnect::core::{CoreAuthPrompt, CoreClient, CoreResponseType};
+use openidconnect::{
+    AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
+    CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout,
+    RedirectUrl, RequestTokenError, Scope, SignatureVerificationError, TokenResponse,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use super::{OIDC_RETURN_PATH, SIGN_IN_PATH, SsoError, http_client, logout_token};
+use crate::config::OidcSettings;
+
+type Metadata = ProviderMetadataWithLogout;
+
+/// What the browser is sent to, and what must come back with it (kept in the flow cookie).
+pub struct OidcStart {
+    pub url: String,
+    pub state: String,
+    pub nonce: String,
+    pub verifier: String,
+}
+
+/// Who the provider vouches for, from a verified ID token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcIdentity {
+    /// The configured claim (`uid_claim`).
+    pub uid: String,
+    pub subject: String,
+    /// The provider's session id (`sid`), named by its back-channel logout.
+    pub sid: Option<String>,
+    pub auth_time: Option<DateTime<Utc>>,
+}
+
+pub struct Oidc {
+    issuer: IssuerUrl,
+    client_id: ClientId,
+    secret: SecretString,
+    redirect: RedirectUrl,
+    post_logout: String,
+    scopes: Vec<String>,
+    uid_claim: String,
+    max_age: Duration,
+    http: reqwest::Client,
+    cache: Mutex<Option<(Arc<Metadata>, Instant)>>,
+    pub label: String,
+}
+
+impl Oidc {
+    pub fn new(settings: &OidcSettings, origin: &str) -> Result<Self, SsoError> {
+        let config = |m: String| SsoError::Config(format!("sso.oidc: {m}"));
+        let secret = match (&settings.client_secret, &settings.client_secret_file) {
+            (Some(s), _) => s.clone(),
+            (None, Some(path)) => SecretString::from(
+                std::fs::read_to_string(path)
+                    .map_err(|e| config(format!("cannot read {}: {e}", path.display())))?
+                    .trim()
+                    .to_owned(),
+            ),
+            (None, None) => return Err(config("no client secret".into())),
+        };
+        let issuer = IssuerUrl::new(settings.issuer.trim().trim_end_matches('/').to_owned())
+            .map_err(|e| config(format!("issuer: {e}")))?;
+        let redirect = RedirectUrl::new(format!("{origin}{OIDC_RETURN_PATH}"))
+            .map_err(|e| config(format!("redirect URL: {e}")))?;
+        Ok(Self {
+            issuer,
+            client_id: ClientId::new(settings.client_id.trim().to_owned()),
+            secret,
+            redirect,
+            post_logout: format!("{origin}{SIGN_IN_PATH}"),
+            scopes: settings.scopes.clone(),
+            uid_claim: settings.uid_claim.trim().to_owned(),
+            max_age: Duration::from_secs(settings.metadata_max_age_secs),
+            http: http_client("sso.oidc", settings.ca_file.as_deref(), settings.timeout_ms)?,
+            cache: Mutex::new(None),
+            label: settings.label.clone(),
+        })
+    }
+
+    /// The provider's discovery document with its keys: the cached one unless `fresh` or
+    /// older than `metadata_max_age_secs`.
+    async fn metadata(&self, fresh: bool) -> Result<Arc<Metadata>, SsoError> {
+        let mut cache = self.cache.lock().await;
+        if !fresh
+            && let Some((meta, at)) = cache.as_ref()
+            && at.elapsed() < self.max_age
+        {
+            return Ok(meta.clone());
+        }
+        let meta = Metadata::discover_async(self.issuer.clone(), &self.http)
+            .await
+            .map_err(|e| match e {
+                openidconnect::DiscoveryError::Request(e) => SsoError::Unreachable(e.to_string()),
+                other => SsoError::Garbage(format!("discovery: {other}")),
+            })?;
+        let meta = Arc::new(meta);
+        *cache = Some((meta.clone(), Instant::now()));
+        Ok(meta)
+    }
+
+    fn client(
+        &self,
+        meta: &Metadata,
+    ) -> CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    > {
+        let secret = ClientSecret::new(self.secret.expose_secret().to_owned());
+        CoreClient::from_provider_metadata(meta.clone(), self.client_id.clone(), Some(secret))
+            .set_redirect_uri(self.redirect.clone())
+    }
+
+    /// The authorization request. `reauth`: the provider must ask for the password again
+    /// (`prompt=login`, `max_age=0`).
+    pub async fn start(&self, reauth: bool) -> Result<OidcStart, SsoError> {
+        let meta = self.metadata(false).await?;
+        let client = self.client(&meta);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(
+                AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .set_pkce_challenge(challenge);
+        for scope in self.scopes.iter().filter(|s| s.as_str() != "openid") {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        if reauth {
+            request = request
+                .add_prompt(CoreAuthPrompt::Login)
+                .set_max_age(Duration::ZERO);
+        }
+        let (url, state, nonce) = request.url();
+        Ok(OidcStart {
+            url: url.to_string(),
+            state: state.secret().clone(),
+            nonce: nonce.secret().clone(),
+            verifier: verifier.secret().clone(),
+        })
+    }
+
+    /// Exchanges `code` (with the PKCE verifier) and verifies the ID token against `nonce`
+    /// at `now`.
+    pub async fn finish(
+        &self,
+        code: &str,
+        nonce: &str,
+        verifier: &str,
+        now: DateTime<Utc>,
+    ) -> Result<OidcIdentity, SsoError> {
+        let meta = self.metadata(false).await?;
+        let client = self.client(&meta);
+        let token = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .map_err(|e| SsoError::Config(format!("token endpoint: {e}")))?
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match e {
+                RequestTokenError::Request(e) => SsoError::Unreachable(e.to_string()),
+                RequestTokenError::ServerResponse(r) => {
+                    SsoError::Refused(format!("token endpoint: {}", r.error()))
+                }
+                other => SsoError::Garbage(format!("token endpoint: {other}")),
+            })?;
+        let id_token = token
+            .id_token()
+            .ok_or_else(|| SsoError::Garbage("the token answer has no ID token".into()))?;
+        let nonce = Nonce::new(nonce.to_owned());
+        let verify = |meta: &Metadata| {
+            let client = self.client(meta);
+            let verifier = client.id_token_verifier().set_time_fn(move || now);
+            id_token.claims(&verifier, &nonce).map(|c| c.auth_time())
+        };
+        let auth_time = match verify(&meta) {
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => {
+                // The provider may have rolled its keys: read them again, once.
+                let meta = self.metadata(true).await?;
+                verify(&meta)
+            }
+            other => other,
+        }
+        .map_err(|e| SsoError::Refused(format!("ID token: {e}")))?;
+        // The signature is checked: the payload's claims can be read as they are.
+        let claims = logout_token::payload(&id_token.to_string())?;
+        let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+        let uid = text(&self.uid_claim).ok_or_else(|| {
+            SsoError::Refused(format!("the ID token has no claim {}", self.uid_claim))
+        })?;
+        Ok(OidcIdentity {
+            uid,
+            subject: text("sub").unwrap_or_default(),
+            sid: text("sid"),
+            auth_time,
+        })
+    }
+
+    /// The provider's end-session endpoint, sending the browser back to our sign-in page
+    /// (when the provider offers one).
+    pub async fn end_session_url(&self) -> Option<String> {
+        let meta = self.metadata(false).await.ok()?;
+        let endpoint = meta.additional_metadata().end_session_endpoint.as_ref()?;
+        let mut url = endpoint.url().clone();
+        url.query_pairs_mut()
+            .append_pair("client_id", self.client_id.as_str())
+            .append_pair("post_logout_redirect_uri", &self.post_logout);
+        Some(url.to_string())
+    }
+
+    /// Verifies a back-channel logout token at `now`: who it logs out.
+    pub async fn logout(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<logout_token::LogoutClaims, SsoError> {
+        let meta = self.metadata(false).await?;
+        let check = |meta: &Metadata| {
+            logout_token::verify(token, meta.jwks(), &self.issuer, &self.client_id, now)
+        };
+        match check(&meta) {
+            Err(logout_token::LogoutError::UnknownKey) => {
+                let meta = self.metadata(true).await?;
+                check(&meta)
+            }
+            other => other,
+        }
+        .map_err(|e| SsoError::Refused(format!("logout token: {e}")))
+    }
+}

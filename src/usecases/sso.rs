@@ -1,0 +1,243 @@
+//! Staff who arrive through an ENT connector (CAS or OpenID Connect). The provider only says
+//! who the person is: he must be in the staff directory, whose data and the delegations give
+//! his rights exactly as after a password sign-in (a brand-new session, its own CSRF token,
+//! the same re-reads). Every arrival, refusal and re-authentication writes an audit row whose
+//! access path (`gate`) is the connector (`cas`, `oidc`).
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::signin::{Auth, record};
+use super::{Actor, Context, Failure, RequestStamp};
+use crate::audit::{self, AuditAction, AuditEvent, Outcome};
+use crate::auth::session::{self, Origin, Session, Via};
+use crate::db::DbConnection;
+use crate::directory::DirectoryError;
+use crate::domain::AgentUid;
+use crate::secrets::AppKey;
+
+/// A re-authentication at the provider opens the TOTP enrolment for this long.
+pub const REAUTH_VALID_MINUTES: i64 = 5;
+/// The actor of an arrival whose person is not a well-formed uid.
+const ANONYMOUS: &str = "anonymous";
+
+/// What a connector's arrival came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Arrival {
+    /// A new session: the cookie value.
+    SignedIn { token: String },
+    /// The provider named nobody the staff directory knows.
+    UnknownUser,
+    /// The directory did not answer.
+    DirectoryDown,
+}
+
+/// The row of one arrival through `via`.
+fn arrival_event(
+    stamp: &RequestStamp,
+    now: DateTime<Utc>,
+    via: Via,
+    uid: Option<&AgentUid>,
+    outcome: Outcome,
+    details: &str,
+) -> AuditEvent {
+    let actor = uid.map_or(ANONYMOUS, AgentUid::as_str).to_owned();
+    let mut event = Context::new(Actor::Agent(actor), now)
+        .stamped(stamp.clone())
+        .event(AuditAction::SignIn, outcome)
+        .gate(via.as_str())
+        .details(details);
+    if let Some(u) = uid {
+        event = event.target("agent", u);
+    }
+    event
+}
+
+/// Records a connector's refusal before anybody was named (a bad ticket, a forged token,
+/// an unreachable provider): `details` says why, in the audit only.
+pub async fn record_refusal(
+    auth: &Auth<'_>,
+    stamp: &RequestStamp,
+    via: Via,
+    details: &str,
+) -> Result<(), Failure> {
+    let now = auth.clock.now();
+    let outcome = Outcome::Refused;
+    record(
+        auth,
+        now,
+        arrival_event(stamp, now, via, None, outcome, details),
+    )
+    .await
+}
+
+/// Signs in the person the provider vouched for (`uid` from its answer), with the provider's
+/// session names in `origin`.
+pub async fn arrive(
+    auth: &Auth<'_>,
+    stamp: &RequestStamp,
+    uid: &str,
+    origin: Origin,
+) -> Result<Arrival, Failure> {
+    let now = auth.clock.now();
+    let via = origin.via;
+    let Some(parsed) = AgentUid::parse(uid) else {
+        let event = arrival_event(stamp, now, via, None, Outcome::Refused, "not a staff uid");
+        record(auth, now, event).await?;
+        return Ok(Arrival::UnknownUser);
+    };
+    let directory = auth.directory.clone();
+    let lookup_uid = parsed.clone();
+    let found = tokio::task::spawn_blocking(move || directory.lookup(&lookup_uid))
+        .await
+        .map_err(|_| Failure::internal("blocking pool gone"))?;
+    let row =
+        |outcome, details: &str| arrival_event(stamp, now, via, Some(&parsed), outcome, details);
+    let agent = match found {
+        Ok(Some(agent)) => agent,
+        Ok(None) => {
+            let event = row(
+                Outcome::Refused,
+                "unknown to the staff directory or disabled",
+            );
+            record(auth, now, event).await?;
+            return Ok(Arrival::UnknownUser);
+        }
+        Err(DirectoryError::Unavailable(e)) => {
+            tracing::warn!(error = %e, "directory unavailable at an SSO arrival");
+            record(auth, now, row(Outcome::Failure, "directory unavailable")).await?;
+            return Ok(Arrival::DirectoryDown);
+        }
+        Err(e) => return Err(Failure::internal(e.to_string())),
+    };
+    let success = row(Outcome::Success, "signed in");
+    let key = auth.key.clone();
+    let token = auth
+        .db
+        .run(move |conn| {
+            audit::audited(conn, &key, now, |tx| -> Result<String, Failure> {
+                let (token, _) = session::create_via(tx.conn(), &agent, now, &origin)
+                    .map_err(|e| Failure::internal(e.to_string()))?;
+                tx.append(&success)?;
+                Ok(token)
+            })
+        })
+        .await?;
+    Ok(Arrival::SignedIn { token })
+}
+
+/// The person of session `session_id` (whose uid was `expected`) signed in again at the
+/// provider of `via`, which vouched for `uid` at `auth_time`: the session is marked
+/// re-authenticated. Another person, another connector or an old sign-in is refused (403),
+/// audited.
+pub fn reauthenticated(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    ctx: &Context,
+    (session_id, expected): (i64, &str),
+    (via, uid): (Via, &str),
+    proof: ReauthProof,
+) -> Result<(), Failure> {
+    let reason = match proof {
+        _ if uid != expected => Some("the provider named another person"),
+        ReauthProof::Stale => Some("the provider did not ask for the password again"),
+        ReauthProof::Fresh => None,
+    };
+    let outcome = if reason.is_some() {
+        Outcome::Refused
+    } else {
+        Outcome::Success
+    };
+    let event = ctx
+        .event(AuditAction::SignIn, outcome)
+        .target("agent", expected)
+        .gate(via.as_str())
+        .details(reason.unwrap_or("signed in again at the provider (TOTP enrolment)"));
+    audit::audited(conn, key, ctx.now, |tx| -> Result<(), Failure> {
+        if reason.is_none() {
+            session::mark_reauthenticated(tx.conn(), session_id, ctx.now)?;
+        }
+        tx.append(&event)?;
+        Ok(())
+    })?;
+    match reason {
+        None => Ok(()),
+        Some(_) => Err(Failure::forbidden(
+            "L'ENT n'a pas confirmé votre identité : reprenez l'enrôlement depuis le début.",
+        )),
+    }
+}
+
+/// Whether the provider's answer proves a sign-in made after the request (CAS `renew`
+/// honoured, or an OIDC `auth_time` after the redirect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReauthProof {
+    Fresh,
+    Stale,
+}
+
+impl ReauthProof {
+    /// An OIDC `auth_time` proves a sign-in made after `asked_at` (a minute of clock skew
+    /// between the provider and us is allowed).
+    pub fn of_auth_time(auth_time: Option<DateTime<Utc>>, asked_at: DateTime<Utc>) -> Self {
+        match auth_time {
+            Some(t) if t >= asked_at - Duration::minutes(1) => ReauthProof::Fresh,
+            _ => ReauthProof::Stale,
+        }
+    }
+}
+
+/// Whether `session` proved itself again at its provider recently enough to enrol.
+pub fn reauth_is_recent(session: &Session, now: DateTime<Utc>) -> bool {
+    session.origin.via != Via::Password
+        && session
+            .reauthenticated_at
+            .is_some_and(|at| now - at < Duration::minutes(REAUTH_VALID_MINUTES) && at <= now)
+}
+
+/// The provider's back-channel logout ended its session: ours end with it, audited (one row
+/// per agent whose session ended). Returns how many ended.
+pub fn provider_logout(
+    conn: &mut DbConnection,
+    key: &AppKey,
+    ctx: &Context,
+    via: Via,
+    (sid, sub): (Option<&str>, Option<&str>),
+) -> Result<usize, Failure> {
+    audit::audited(conn, key, ctx.now, |tx| -> Result<usize, Failure> {
+        let ended = session::delete_by_provider(tx.conn(), via, sid, sub)?;
+        for uid in &ended {
+            let event = ctx
+                .event(AuditAction::SignOut, Outcome::Success)
+                .target("agent", uid)
+                .gate(via.as_str())
+                .details("signed out at the provider (back-channel logout)");
+            tx.append(&event)?;
+        }
+        Ok(ended.len())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn an_auth_time_must_follow_the_request() {
+        let asked = Utc.with_ymd_and_hms(2026, 12, 8, 9, 0, 0).unwrap();
+        let fresh = ReauthProof::of_auth_time;
+        assert_eq!(
+            fresh(Some(asked + Duration::seconds(5)), asked),
+            ReauthProof::Fresh
+        );
+        assert_eq!(
+            fresh(Some(asked - Duration::seconds(59)), asked),
+            ReauthProof::Fresh
+        );
+        assert_eq!(
+            fresh(Some(asked - Duration::minutes(10)), asked),
+            ReauthProof::Stale
+        );
+        assert_eq!(fresh(None, asked), ReauthProof::Stale);
+    }
+}

@@ -1,0 +1,95 @@
+//! The flow cookie: what must come back with the browser from the provider (the `state`,
+//! and for OIDC the `nonce` and the PKCE verifier), sealed under the application key
+//! (AES-256-GCM) in a cookie of this browser. `SameSite=Lax`: the provider sends the browser
+//! back with a top-level GET from its own site, which a `Strict` cookie would not follow.
+//! Ten minutes to come back; one use.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite, time};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::session::Via;
+use crate::secrets::AppKey;
+
+pub const FLOW_COOKIE: &str = "__Host-educt-sso";
+const PURPOSE: &str = "sso-flow";
+/// How long the person has to sign in at the provider.
+const FLOW_MINUTES: i64 = 10;
+
+/// A sign-in under way at a provider.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Flow {
+    pub via: String,
+    pub state: String,
+    #[serde(default)]
+    pub nonce: String,
+    #[serde(default)]
+    pub verifier: String,
+    /// When the browser was sent to the provider (Unix seconds, the app's clock).
+    pub started: i64,
+    /// A re-authentication of this session (its id and uid) rather than a sign-in.
+    #[serde(default)]
+    pub reauth: Option<(i64, String)>,
+}
+
+impl Flow {
+    pub fn new(via: Via, state: String, now: DateTime<Utc>) -> Self {
+        Self {
+            via: via.as_str().to_owned(),
+            state,
+            nonce: String::new(),
+            verifier: String::new(),
+            started: now.timestamp(),
+            reauth: None,
+        }
+    }
+
+    pub fn started_at(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.started, 0).unwrap_or_default()
+    }
+
+    /// The cookie that carries it.
+    pub fn cookie(&self, key: &AppKey) -> Option<Cookie<'static>> {
+        let json = serde_json::to_vec(self).ok()?;
+        let sealed = key.seal(PURPOSE, b"", &json).ok()?;
+        Some(
+            Cookie::build(FLOW_COOKIE, sealed)
+                .path("/")
+                .secure(true)
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .max_age(time::Duration::minutes(FLOW_MINUTES))
+                .finish(),
+        )
+    }
+
+    /// The flow of `via` this browser started, if its cookie opens, is recent and its state
+    /// is `state` (compared in constant time).
+    pub fn of(
+        req: &HttpRequest,
+        key: &AppKey,
+        via: Via,
+        state: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Self> {
+        let sealed = req.cookie(FLOW_COOKIE)?;
+        let json = key.open(PURPOSE, b"", sealed.value()).ok()?;
+        let flow: Flow = serde_json::from_slice(&json).ok()?;
+        let age = now - flow.started_at();
+        let fresh = age >= Duration::zero() && age < Duration::minutes(FLOW_MINUTES);
+        let same_state = crate::auth::csrf::tokens_match(&flow.state, state);
+        (fresh && same_state && flow.via == via.as_str() && !state.is_empty()).then_some(flow)
+    }
+}
+
+/// Removes the flow cookie (it is spent, whatever the outcome).
+pub fn spent() -> Cookie<'static> {
+    Cookie::build(FLOW_COOKIE, "")
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::ZERO)
+        .finish()
+}

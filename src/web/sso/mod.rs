@@ -1,0 +1,292 @@
+//! The ENT connectors' pages: `/connexion/cas` and `/connexion/oidc` send the browser to the
+//! provider; their `…/retour` callbacks check that this browser started the flow, have the
+//! provider's answer verified (`crate::sso`), and hand the person to the sign-in use case
+//! (`usecases::sso`). Every refusal is a French page and an audit row, never a session.
+
+pub mod flow;
+mod provider_logout;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+pub use self::provider_logout::{backchannel_logout, reauth_at_provider};
+use super::calls::html;
+use super::errors::{AppError, BUSY_RETRY_AFTER_SECS};
+use super::request::RequestMeta;
+use super::session_guard::{removal_cookie, session_cookie};
+use super::signin::{DIRECTORY_DOWN, SIGNIN_COOKIE, auth_of};
+use super::state::AppState;
+use super::views::sso::{forward_page, refusal_page};
+use crate::auth::random_token;
+use crate::auth::session::{Origin, Via};
+use crate::sso::SsoError;
+use crate::usecases::sso::{self as sso_usecase, Arrival, ReauthProof};
+use crate::usecases::{Actor, Context};
+use crate::web::paths;
+use flow::Flow;
+
+/// A flow this browser did not start, or started too long ago.
+const FLOW_REFUSED: &str = "Cette connexion par l'ENT n'a pas été demandée depuis ce navigateur, ou elle a expiré. Reprenez la connexion depuis le début.";
+
+#[derive(Debug, Deserialize)]
+pub struct CasReturn {
+    #[serde(default)]
+    etat: String,
+    #[serde(default)]
+    ticket: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OidcReturn {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    code: String,
+    error: Option<String>,
+}
+
+fn new_state() -> Result<String, AppError> {
+    random_token(24).map_err(|_| AppError::Internal("random generator failed".into()))
+}
+
+/// A 303 to the provider, with the flow's cookie.
+fn to_provider(url: String, flow: &Flow, state: &AppState) -> Result<HttpResponse, AppError> {
+    let cookie = flow
+        .cookie(&state.key)
+        .ok_or_else(|| AppError::Internal("flow cookie".into()))?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, url))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(cookie)
+        .finish())
+}
+
+/// The refusal page of `status` with its French `message`; the flow is spent. `details`
+/// goes to the audit.
+async fn refuse(
+    state: &AppState,
+    meta: &RequestMeta,
+    via: Via,
+    (status, message): (StatusCode, &str),
+    details: &str,
+) -> Result<HttpResponse, AppError> {
+    sso_usecase::record_refusal(&auth_of(state), &meta.stamp_of(), via, details).await?;
+    let mut res = html(status, refusal_page(message));
+    res.add_cookie(&flow::spent())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(BUSY_RETRY_AFTER_SECS),
+        );
+    }
+    Ok(res)
+}
+
+/// The page and status of a provider's failure.
+fn failure_of(e: &SsoError) -> (StatusCode, &'static str) {
+    let status = match e {
+        SsoError::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        SsoError::Garbage(_) | SsoError::Config(_) => StatusCode::BAD_GATEWAY,
+        SsoError::Refused(_) => StatusCode::FORBIDDEN,
+    };
+    (status, e.french())
+}
+
+async fn refuse_sso(
+    state: &AppState,
+    meta: &RequestMeta,
+    via: Via,
+    e: &SsoError,
+) -> Result<HttpResponse, AppError> {
+    tracing::warn!(via = via.as_str(), error = %e, "SSO refused");
+    refuse(state, meta, via, failure_of(e), &e.to_string()).await
+}
+
+/// A page that sends the browser on to `to` from this site: the session cookie is
+/// `SameSite=Strict`, and a redirect chain that started at the provider would not carry it.
+fn forward(to: paths::Url) -> HttpResponse {
+    html(StatusCode::OK, forward_page(&to))
+}
+
+pub async fn cas_start(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let cas = state.sso.cas.as_ref().ok_or(AppError::NotFound)?;
+    let flow = Flow::new(Via::Cas, new_state()?, state.clock.now());
+    to_provider(
+        cas.login_url(&cas.service(&flow.state), false),
+        &flow,
+        &state,
+    )
+}
+
+pub async fn oidc_start(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+) -> Result<HttpResponse, AppError> {
+    let oidc = state.sso.oidc.as_ref().ok_or(AppError::NotFound)?;
+    let start = match oidc.start(false).await {
+        Ok(start) => start,
+        Err(e) => return refuse_sso(&state, &meta, Via::Oidc, &e).await,
+    };
+    let mut flow = Flow::new(Via::Oidc, start.state, state.clock.now());
+    flow.nonce = start.nonce;
+    flow.verifier = start.verifier;
+    to_provider(start.url, &flow, &state)
+}
+
+pub async fn cas_return(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    meta: RequestMeta,
+    query: web::Query<CasReturn>,
+) -> Result<HttpResponse, AppError> {
+    let cas = state.sso.cas.as_ref().ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let bad_flow = (StatusCode::BAD_REQUEST, FLOW_REFUSED);
+    let Some(flow) = Flow::of(&req, &state.key, Via::Cas, &query.etat, now) else {
+        return refuse(&state, &meta, Via::Cas, bad_flow, "state missing or wrong").await;
+    };
+    if query.ticket.is_empty() {
+        return refuse(&state, &meta, Via::Cas, bad_flow, "no ticket").await;
+    }
+    let renew = flow.reauth.is_some();
+    let service = cas.service(&flow.state);
+    match cas.validate(&query.ticket, &service, renew).await {
+        Err(e) => refuse_sso(&state, &meta, Via::Cas, &e).await,
+        // `renew=true` validated: the server vouches for a sign-in made just now.
+        Ok(id) => match flow.reauth {
+            Some(of) => {
+                reauthenticated(&state, &meta, of, (Via::Cas, &id.uid), ReauthProof::Fresh).await
+            }
+            None => {
+                arrive(
+                    &state,
+                    &meta,
+                    &id.uid,
+                    Origin {
+                        via: Via::Cas,
+                        provider_session: None,
+                        provider_subject: None,
+                    },
+                )
+                .await
+            }
+        },
+    }
+}
+
+pub async fn oidc_return(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    meta: RequestMeta,
+    query: web::Query<OidcReturn>,
+) -> Result<HttpResponse, AppError> {
+    let oidc = state.sso.oidc.as_ref().ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let bad_flow = (StatusCode::BAD_REQUEST, FLOW_REFUSED);
+    let Some(flow) = Flow::of(&req, &state.key, Via::Oidc, &query.state, now) else {
+        return refuse(&state, &meta, Via::Oidc, bad_flow, "state missing or wrong").await;
+    };
+    if let Some(error) = &query.error {
+        let details = format!(
+            "the provider answered {}",
+            error.chars().take(60).collect::<String>()
+        );
+        let page = (
+            StatusCode::FORBIDDEN,
+            "L'ENT n'a pas accepté la connexion. Reprenez la connexion depuis le début.",
+        );
+        return refuse(&state, &meta, Via::Oidc, page, &details).await;
+    }
+    if query.code.is_empty() {
+        return refuse(&state, &meta, Via::Oidc, bad_flow, "no code").await;
+    }
+    let id = match oidc
+        .finish(&query.code, &flow.nonce, &flow.verifier, now)
+        .await
+    {
+        Ok(id) => id,
+        Err(e) => return refuse_sso(&state, &meta, Via::Oidc, &e).await,
+    };
+    let asked_at = flow.started_at();
+    match flow.reauth {
+        Some(of) => {
+            let proof = ReauthProof::of_auth_time(id.auth_time, asked_at);
+            reauthenticated(&state, &meta, of, (Via::Oidc, &id.uid), proof).await
+        }
+        None => {
+            let origin = Origin {
+                via: Via::Oidc,
+                provider_session: id.sid,
+                provider_subject: Some(id.subject),
+            };
+            arrive(&state, &meta, &id.uid, origin).await
+        }
+    }
+}
+
+/// The person the provider named signs in, if the staff directory knows him.
+async fn arrive(
+    state: &AppState,
+    meta: &RequestMeta,
+    uid: &str,
+    origin: Origin,
+) -> Result<HttpResponse, AppError> {
+    let via = origin.via;
+    match sso_usecase::arrive(&auth_of(state), &meta.stamp_of(), uid, origin).await? {
+        Arrival::SignedIn { token } => {
+            let mut res = forward(paths::home());
+            for cookie in [
+                session_cookie(&token),
+                removal_cookie(SIGNIN_COOKIE),
+                flow::spent(),
+            ] {
+                res.add_cookie(&cookie)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+            }
+            Ok(res)
+        }
+        Arrival::UnknownUser => {
+            let mut res = html(StatusCode::FORBIDDEN, super::views::sso::unknown_page(uid));
+            res.add_cookie(&flow::spent())
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            Ok(res)
+        }
+        Arrival::DirectoryDown => {
+            let page = (StatusCode::SERVICE_UNAVAILABLE, DIRECTORY_DOWN);
+            refuse(state, meta, via, page, "directory unavailable").await
+        }
+    }
+}
+
+/// The provider vouched again for the person of session `of` (id, uid): on to the
+/// enrolment, which no longer asks for a password.
+async fn reauthenticated(
+    state: &AppState,
+    meta: &RequestMeta,
+    (session_id, expected): (i64, String),
+    (via, uid): (Via, &str),
+    proof: ReauthProof,
+) -> Result<HttpResponse, AppError> {
+    let ctx =
+        Context::new(Actor::Agent(expected.clone()), state.clock.now()).stamped(meta.stamp_of());
+    let (key, uid) = (state.key.clone(), uid.to_owned());
+    state
+        .db
+        .run(move |conn| {
+            sso_usecase::reauthenticated(
+                conn,
+                &key,
+                &ctx,
+                (session_id, &expected),
+                (via, &uid),
+                proof,
+            )
+        })
+        .await?;
+    let mut res = forward(paths::otp_enrolment());
+    res.add_cookie(&flow::spent())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(res)
+}

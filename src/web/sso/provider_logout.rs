@@ -1,0 +1,96 @@
+//! What goes back and forth with the provider once signed in: the OIDC back-channel logout
+//! (the provider ends our sessions of its session) and the re-authentication at the provider
+//! that the TOTP enrolment asks of an SSO session instead of a password.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::flow::Flow;
+use super::{new_state, refuse, refuse_sso, to_provider};
+use crate::auth::session::Via;
+use crate::usecases::sso as sso_usecase;
+use crate::usecases::{Actor, Context};
+use crate::web::errors::AppError;
+use crate::web::paths;
+use crate::web::request::{Asker, RequestMeta};
+use crate::web::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    logout_token: String,
+}
+
+/// `POST …/connexion/oidc/deconnexion-canal-arriere` (from the provider's server, no
+/// cookie): a verified logout token ends the sessions it names (200); any other is refused
+/// (400, as the spec asks), audited.
+pub async fn backchannel_logout(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, AppError> {
+    let oidc = state.sso.oidc.as_ref().ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let claims = match oidc.logout(&form.logout_token, now).await {
+        Ok(claims) => claims,
+        Err(e) => {
+            tracing::warn!(error = %e, "back-channel logout refused");
+            let page = (StatusCode::BAD_REQUEST, e.french());
+            return refuse(&state, &meta, Via::Oidc, page, &e.to_string()).await;
+        }
+    };
+    let ctx = Context::new(Actor::Job("oidc-backchannel-logout"), now).stamped(meta.stamp_of());
+    let key = state.key.clone();
+    state
+        .db
+        .run(move |conn| {
+            sso_usecase::provider_logout(
+                conn,
+                &key,
+                &ctx,
+                Via::Oidc,
+                (claims.sid.as_deref(), claims.sub.as_deref()),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
+
+/// `GET …/otp/enrolement/ent`: an SSO session proves itself again at its provider (CAS
+/// `renew=true`, OIDC `prompt=login` with `max_age=0`) before an enrolment; a password
+/// session has nothing to do there.
+pub async fn reauth_at_provider(who: Asker) -> Result<HttpResponse, AppError> {
+    let (state, signed_in, meta) = who.parts();
+    let session = &signed_in.0;
+    let now = state.clock.now();
+    let via = session.origin.via;
+    let mut flow = Flow::new(via, new_state()?, now);
+    flow.reauth = Some((session.id, session.agent.uid.clone()));
+    match via {
+        Via::Password => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, paths::otp_enrolment().to_string()))
+            .finish()),
+        Via::Cas => {
+            let cas = state.sso.cas.as_ref().ok_or(AppError::NotFound)?;
+            to_provider(
+                cas.login_url(&cas.service(&flow.state), true),
+                &flow,
+                &state,
+            )
+        }
+        Via::Oidc => {
+            let oidc = state.sso.oidc.as_ref().ok_or(AppError::NotFound)?;
+            let start = match oidc.start(true).await {
+                Ok(start) => start,
+                Err(e) => return refuse_sso(&state, &meta, via, &e).await,
+            };
+            flow.state = start.state;
+            flow.nonce = start.nonce;
+            flow.verifier = start.verifier;
+            to_provider(start.url, &flow, &state)
+        }
+    }
+}
