@@ -53,6 +53,25 @@ fn direction_pages(uai: &str) -> [String; 4] {
     ]
 }
 
+/// Grants `eleves` on the collège to `grantee`, as the signed-in agent.
+async fn grant(app: &TestApp, grantee: &str, motive: &str) -> reqwest::Response {
+    let csrf = app.session_csrf().await;
+    app.client
+        .post(app.url("/delegations"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("uai", COLLEGE),
+            ("grantee", grantee),
+            ("scope", "eleves"),
+            ("valid_from", "2026-11-26"),
+            ("valid_until", "2027-08-31"),
+            ("motive", motive),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_deputy_head_from_the_directory_holds_every_right_on_her_main_attachment_only() {
     let server = LdapServer::shared();
@@ -85,23 +104,17 @@ async fn a_deputy_head_from_the_directory_holds_every_right_on_her_main_attachme
             "{direction}"
         );
     }
-    let csrf = app.session_csrf().await;
-    let res = app
-        .client
-        .post(app.url("/delegations"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("uai", COLLEGE),
-            ("grantee", "slefevre"),
-            ("scope", "eleves"),
-            ("valid_from", "2026-11-26"),
-            ("valid_until", "2027-08-31"),
-            ("motive", "Référente numérique du collège"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = grant(&app, "slefevre", "Référente numérique du collège").await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    // Another member of the direction already holds everything: no delegation for him.
+    let res = grant(&app, "cperrin", "Essai").await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("fait déjà partie de la direction")
+    );
     let granted_by: Vec<String> = delegations::table
         .select(delegations::granted_by)
         .load(&mut app.conn())
