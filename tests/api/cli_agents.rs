@@ -177,20 +177,11 @@ fn agents_commands_refuse_bad_input_and_change_nothing() {
 #[test]
 fn a_deputy_head_is_added_and_relinked_with_direction() {
     let db = TestDb::migrated();
-    let (ok, out, err) = agents(
-        &db,
-        &[
-            "add",
-            "adurand",
-            "--name",
-            "Anne Durand",
-            "--attach",
-            "0692418D",
-            "--direction",
-            "0691234S",
-        ],
-        "Un-mot-de-passe-long\n",
-    );
+    let mut add: Vec<&str> = "add adurand --attach 0692418D --direction 0691234S --name"
+        .split(' ')
+        .collect();
+    add.push("Anne Durand");
+    let (ok, out, err) = agents(&db, &add, "Un-mot-de-passe-long\n");
     assert!(ok, "{out}{err}");
     let listed = |db: &TestDb| agents(db, &["list"], "").1;
     assert!(listed(&db).starts_with("uid\tname\tstate\tattached\tresponsible\tdirection\n"));

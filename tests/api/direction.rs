@@ -6,9 +6,10 @@
 use chrono::Duration;
 use diesel::prelude::*;
 use educt_admin::config::DirectoryKind;
-use educt_admin::db::schema::{agent_uais, agents, delegations};
+use educt_admin::db::schema::delegations;
 use educt_admin::directory::Directory;
 use educt_admin::directory::ldap::LdapDirectory;
+use educt_admin::directory::local::{self, Role};
 use educt_admin::domain::{AgentUid, Uai};
 
 use crate::helpers::{
@@ -41,6 +42,17 @@ async fn ldap_app(
 
 async fn status(app: &TestApp, path: &str) -> u16 {
     app.get(path).await.status().as_u16()
+}
+
+/// What `client` is answered at `path`: status and body.
+async fn answer(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let res = client.get(app.url(path)).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// The status and body of a response.
+async fn read(res: reqwest::Response) -> (u16, String) {
+    (res.status().as_u16(), res.text().await.unwrap())
 }
 
 /// The pages only direction staff open, and one every right opens, on `uai`.
@@ -91,30 +103,14 @@ async fn a_deputy_head_from_the_directory_holds_every_right_on_her_main_attachme
         assert_eq!(status(&app, &path).await, 404, "{path}");
     }
     // She grants delegations on the collège, to staff who are not direction staff.
-    let page = app
-        .get(&format!("/delegations?uai={COLLEGE}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(page.contains(r#"value="slefevre""#), "{page}");
-    for direction in ["adurand", "cperrin"] {
-        assert!(
-            !page.contains(&format!(r#"value="{direction}""#)),
-            "{direction}"
-        );
-    }
-    let res = grant(&app, "slefevre", "Référente numérique du collège").await;
-    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let (_, page) = answer(&app.client, &app, &direction_pages(COLLEGE)[0]).await;
+    let offered = |uid: &str| page.contains(&format!(r#"value="{uid}""#));
+    assert!(offered("slefevre") && !offered("adurand") && !offered("cperrin"));
+    let (granted, body) = read(grant(&app, "slefevre", "Référente du collège").await).await;
+    assert_eq!(granted, 303, "{body}");
     // Another member of the direction already holds everything: no delegation for him.
-    let res = grant(&app, "cperrin", "Essai").await;
-    assert_eq!(res.status(), 400);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("fait déjà partie de la direction")
-    );
+    let (refused, body) = read(grant(&app, "cperrin", "Essai").await).await;
+    assert!(refused == 400 && body.contains("fait déjà partie de la direction"));
     let granted_by: Vec<String> = delegations::table
         .select(delegations::granted_by)
         .load(&mut app.conn())
@@ -136,12 +132,8 @@ async fn a_function_that_is_not_a_direction_one_gives_nothing() {
     let principal = app.new_client();
     app.sign_in_with(&principal, "cperrin", "Principal-2026")
         .await;
-    let res = principal
-        .get(app.url(&format!("/delegations?uai={COLLEGE}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let (opened, _) = answer(&principal, &app, &direction_pages(COLLEGE)[0]).await;
+    assert_eq!(opened, 200);
 }
 
 /// Two more agents of the académie: direction function but a main attachment he is not
@@ -203,37 +195,34 @@ async fn local_app() -> TestApp {
     let app = TestApp::spawn().await;
     let mut conn = app.conn();
     seed_staff(&mut conn);
-    add_agent(
-        &mut conn,
-        "adjointe",
-        "Anne Durand",
-        DEPUTY_PW,
-        &[COLLEGE, LYCEE],
-        &[],
-    );
+    let both = [COLLEGE, LYCEE];
+    add_agent(&mut conn, "adjointe", "Anne Durand", DEPUTY_PW, &both, &[]);
     add_direction(&mut conn, "adjointe", COLLEGE);
     app
 }
 
-#[tokio::test]
-async fn a_deputy_whose_direction_ends_in_the_directory_loses_his_rights_within_a_minute() {
+/// Signed in as the local directory's deputy; her journal's path on the collège, which she
+/// opens.
+async fn deputy_signed_in() -> (TestApp, String) {
     let app = local_app().await;
     app.signed_in("adjointe", DEPUTY_PW).await;
     let journal = format!("/journal?uai={COLLEGE}");
     assert_eq!(status(&app, &journal).await, 200);
+    (app, journal)
+}
+
+#[tokio::test]
+async fn a_deputy_whose_direction_ends_in_the_directory_loses_his_rights_within_a_minute() {
+    let (app, journal) = deputy_signed_in().await;
     assert_eq!(status(&app, &format!("/journal?uai={LYCEE}")).await, 404);
-    let id: i64 = agents::table
-        .filter(agents::uid.eq("adjointe"))
-        .select(agents::id)
-        .first(&mut app.conn())
-        .unwrap();
-    diesel::delete(
-        agent_uais::table
-            .filter(agent_uais::agent_id.eq(id))
-            .filter(agent_uais::role.eq("direction")),
-    )
-    .execute(&mut app.conn())
-    .unwrap();
+    // The direction link goes, as an administrator of the directory would remove it.
+    let mut conn = app.conn();
+    let id = local::agent_id(&mut conn, "adjointe").unwrap().unwrap();
+    let college = Uai::parse(COLLEGE).unwrap();
+    assert_eq!(
+        local::unlink(&mut conn, id, &college, Role::Direction).unwrap(),
+        1
+    );
     app.clock.advance(Duration::seconds(59));
     assert_eq!(status(&app, &journal).await, 200, "cached for 60 seconds");
     app.clock.advance(Duration::seconds(1));
@@ -244,35 +233,27 @@ async fn a_deputy_whose_direction_ends_in_the_directory_loses_his_rights_within_
     );
     assert!(res.text().await.unwrap().contains("aucun droit"));
     assert_eq!(status(&app, &journal).await, 404);
-    let changed = audit_rows(&mut app.conn())
+    let changed = audit_rows(&mut conn)
         .into_iter()
         .find(|r| r.1 == "agent.rights_changed")
-        .unwrap();
+        .and_then(|r| r.3)
+        .unwrap_or_default();
     assert!(
-        changed
-            .3
-            .unwrap_or_default()
-            .contains(&format!("responsible: {COLLEGE} → -")),
-        "the audit says what changed"
+        changed.contains(&format!("responsible: {COLLEGE} → -")),
+        "{changed}"
     );
 }
 
 #[tokio::test]
 async fn a_deputy_detached_from_his_school_loses_his_direction_there() {
-    let app = local_app().await;
-    app.signed_in("adjointe", DEPUTY_PW).await;
-    let journal = format!("/journal?uai={COLLEGE}");
-    assert_eq!(status(&app, &journal).await, 200);
+    let (app, journal) = deputy_signed_in().await;
     let out = agents_cli(&app, &["detach", "adjointe", COLLEGE]);
     assert!(out.contains("no longer attached nor direction"), "{out}");
     app.clock.advance(Duration::seconds(60));
     assert_eq!(status(&app, &journal).await, 404);
     let list = agents_cli(&app, &["list"]);
-    assert!(
-        list.lines()
-            .any(|l| l == format!("adjointe\tAnne Durand\tactive\t{LYCEE}\t\t")),
-        "{list}"
-    );
+    let line = format!("adjointe\tAnne Durand\tactive\t{LYCEE}\t\t");
+    assert!(list.lines().any(|l| l == line), "{list}");
     // Attached again as direction: every right again.
     agents_cli(&app, &["attach", "adjointe", COLLEGE, "--direction"]);
     app.clock.advance(Duration::seconds(60));

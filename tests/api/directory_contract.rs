@@ -128,20 +128,20 @@ fn contract(dir: &dyn Directory) {
 fn local_directory_keeps_the_contract() {
     let db = TestDb::migrated();
     let mut conn = db.connect();
-    for agent in fixture_staff() {
+    for (uid, name, password, attached, responsible, direction) in fixture_staff() {
         let uais = |attribute: &str, values: &[String]| -> Vec<String> {
-            parse_uai_values(&agent.uid, attribute, values.iter().map(String::as_str))
+            parse_uai_values(&uid, attribute, values.iter().map(String::as_str))
                 .iter()
                 .map(|u| u.as_str().to_owned())
                 .collect()
         };
-        let attached = uais("FrEduRne", &agent.attached);
-        let responsible = uais("FrEduRneResp", &agent.responsible);
+        let attached = uais("FrEduRne", &attached);
+        let responsible = uais("FrEduRneResp", &responsible);
         let a: Vec<&str> = attached.iter().map(String::as_str).collect();
         let r: Vec<&str> = responsible.iter().map(String::as_str).collect();
-        add_agent(&mut conn, &agent.uid, &agent.name, &agent.password, &a, &r);
-        for main in uais("rne", &agent.direction) {
-            add_direction(&mut conn, &agent.uid, &main);
+        add_agent(&mut conn, &uid, &name, &password, &a, &r);
+        for main in uais("rne", &direction) {
+            add_direction(&mut conn, &uid, &main);
         }
     }
     let dir = LocalDirectory::new(db.pool().pool().clone()).unwrap();

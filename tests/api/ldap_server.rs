@@ -230,18 +230,12 @@ impl Drop for LdapServer {
 }
 
 /// The staff of tests/ldap/staff.ldif, read from the LDIF so that both directory backends
-/// hold the same people.
-pub struct FixtureAgent {
-    pub uid: String,
-    pub name: String,
-    pub password: String,
-    /// `FrEduRne` values.
-    pub attached: Vec<String>,
-    /// `FrEduRneResp` values.
-    pub responsible: Vec<String>,
-    /// The main attachment (`rne`) of direction staff by function (`FrEduFonctAdm: DIR`).
-    pub direction: Vec<String>,
-}
+/// hold the same people: uid, display name, password, FrEduRne values, FrEduRneResp values,
+/// and the main attachment (`rne`) of direction staff by function (`FrEduFonctAdm: DIR`).
+pub type FixtureAgent = (String, String, String, Values, Values, Values);
+
+/// An attribute's values.
+pub type Values = Vec<String>;
 
 pub fn fixture_staff() -> Vec<FixtureAgent> {
     let text = std::fs::read_to_string(
@@ -270,14 +264,9 @@ pub fn fixture_staff() -> Vec<FixtureAgent> {
         } else {
             Vec::new()
         };
-        out.push(FixtureAgent {
-            uid,
-            name,
-            password: all("userPassword").pop().unwrap(),
-            attached: all("FrEduRne"),
-            responsible: all("FrEduRneResp"),
-            direction,
-        });
+        let password = all("userPassword").pop().unwrap();
+        let (attached, responsible) = (all("FrEduRne"), all("FrEduRneResp"));
+        out.push((uid, name, password, attached, responsible, direction));
     }
     out
 }

@@ -61,20 +61,10 @@ pub fn add_agent(
 /// Makes a local agent direction staff of `uai` by function (a deputy head, role
 /// `direction`); like `agents attach --direction`, he must be attached there for it to count.
 pub fn add_direction(conn: &mut DbConnection, uid: &str, uai: &str) {
-    use educt_admin::db::schema::{agent_uais, agents};
-    let id: i64 = agents::table
-        .filter(agents::uid.eq(uid))
-        .select(agents::id)
-        .first(conn)
-        .unwrap();
-    diesel::insert_into(agent_uais::table)
-        .values((
-            agent_uais::agent_id.eq(id),
-            agent_uais::uai.eq(uai),
-            agent_uais::role.eq("direction"),
-        ))
-        .execute(conn)
-        .unwrap();
+    use educt_admin::directory::local::{Role, agent_id, link};
+    let id = agent_id(conn, uid).unwrap().unwrap();
+    let uai = educt_admin::domain::Uai::parse(uai).unwrap();
+    link(conn, id, &uai, Role::Direction).unwrap();
 }
 
 /// argon2id hashes (production parameters) made once per password per run: each test
