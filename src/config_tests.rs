@@ -84,3 +84,22 @@ fn the_example_file_loads_and_states_the_defaults() {
     assert_eq!(example.activation.enabled, None);
     assert_eq!(example.letters.portal_url, None);
 }
+
+#[test]
+fn direction_by_function_is_configured_under_directory_ldap() {
+    let defaults = crate::config::LdapSettings::default();
+    assert_eq!(defaults.direction_functions, ["DIR"]);
+    assert_eq!(defaults.attributes.function, "FrEduFonctAdm");
+    assert_eq!(defaults.attributes.main_attachment, "rne");
+    let s = with_file(
+        "[directory.ldap]\ndirection_functions = [\"DIR\", \"PERDIR\"]\n\
+         [directory.ldap.attributes]\nfunction = \"title\"\nmain_attachment = \"FrEduRneAffPrinc\"\n",
+    )
+    .unwrap();
+    let ldap = s.directory.ldap.unwrap();
+    assert_eq!(ldap.direction_functions, ["DIR", "PERDIR"]);
+    assert_eq!(ldap.attributes.function, "title");
+    assert_eq!(ldap.attributes.main_attachment, "FrEduRneAffPrinc");
+    assert_eq!(ldap.attributes.responsible, "FrEduRneResp", "untouched");
+    assert!(with_file("[directory.ldap]\ndirection_function = [\"DIR\"]\n").is_err());
+}

@@ -10,8 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::audit::{self, AuditAction, AuditEvent, Outcome, cli_actor};
 use crate::auth::password::hash_password;
 use crate::db::DbConnection;
-use crate::db::schema::{agent_uais, agents};
-use crate::directory::local::{agent_id, insert_agent, list_agents, role_name};
+use crate::db::schema::agents;
+use crate::directory::local::{Role, agent_id, insert_agent, link, list_agents, unlink};
 use crate::domain::AgentUid;
 use crate::domain::Uai;
 use crate::secrets::AppKey;
@@ -36,6 +36,10 @@ pub enum AgentsCommand {
         /// UAI of an establishment he is principal of (repeatable).
         #[arg(long = "responsible", value_name = "UAI")]
         responsible: Vec<String>,
+        /// UAI of an establishment whose direction he belongs to, as a deputy head
+        /// (repeatable; attaches him there too).
+        #[arg(long = "direction", value_name = "UAI")]
+        direction: Vec<String>,
     },
     /// Set an agent's password (read from standard input or asked twice on a terminal).
     Passwd { uid: String },
@@ -48,19 +52,25 @@ pub enum AgentsCommand {
     ResetTotp { uid: String },
     /// End every open session of an agent (local or LDAP directory) at once.
     Logout { uid: String },
-    /// Attach an agent to an establishment (as staff, or with --responsible as principal).
+    /// Attach an agent to an establishment (as staff, with --responsible as principal, with
+    /// --direction as a deputy head, which attaches him too).
     Attach {
         uid: String,
         uai: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "direction")]
         responsible: bool,
+        #[arg(long)]
+        direction: bool,
     },
-    /// Detach an agent from an establishment.
+    /// Detach an agent from an establishment (as staff, which also ends a direction there;
+    /// with --responsible or --direction, only that role).
     Detach {
         uid: String,
         uai: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "direction")]
         responsible: bool,
+        #[arg(long)]
+        direction: bool,
     },
 }
 
@@ -145,9 +155,14 @@ pub fn run(
             mail,
             attach,
             responsible,
+            direction,
         } => {
-            let uais = (parse_uais(&attach)?, parse_uais(&responsible)?);
-            op.add(&parse_uid(&uid)?, &name, mail.as_deref(), &uais)
+            let links = Links {
+                attached: parse_uais(&attach)?,
+                responsible: parse_uais(&responsible)?,
+                direction: parse_uais(&direction)?,
+            };
+            op.add(&parse_uid(&uid)?, &name, mail.as_deref(), links)
         }
         AgentsCommand::Passwd { uid } => op.passwd(&parse_uid(&uid)?),
         AgentsCommand::List => op.list(),
@@ -178,12 +193,52 @@ pub fn run(
             uid,
             uai,
             responsible,
-        } => op.relink(&parse_uid(&uid)?, &parse_uai(&uai)?, responsible, true),
+            direction,
+        } => {
+            let role = role_of(responsible, direction);
+            op.relink(&parse_uid(&uid)?, &parse_uai(&uai)?, role, true)
+        }
         AgentsCommand::Detach {
             uid,
             uai,
             responsible,
-        } => op.relink(&parse_uid(&uid)?, &parse_uai(&uai)?, responsible, false),
+            direction,
+        } => {
+            let role = role_of(responsible, direction);
+            op.relink(&parse_uid(&uid)?, &parse_uai(&uai)?, role, false)
+        }
+    }
+}
+
+/// The role a link command is about (clap refuses both flags at once).
+fn role_of(responsible: bool, direction: bool) -> Role {
+    match (responsible, direction) {
+        (true, _) => Role::Responsible,
+        (_, true) => Role::Direction,
+        _ => Role::Attached,
+    }
+}
+
+/// The links of a new agent. A direction holds only where he is attached: each of its UAIs
+/// is added to his attachments.
+struct Links {
+    attached: Vec<Uai>,
+    responsible: Vec<Uai>,
+    direction: Vec<Uai>,
+}
+
+impl Links {
+    fn by_role(mut self) -> [(Role, Vec<Uai>); 3] {
+        for uai in &self.direction {
+            if !self.attached.contains(uai) {
+                self.attached.push(uai.clone());
+            }
+        }
+        [
+            (Role::Attached, self.attached),
+            (Role::Responsible, self.responsible),
+            (Role::Direction, self.direction),
+        ]
     }
 }
 
@@ -212,7 +267,7 @@ impl Op<'_> {
         uid: &AgentUid,
         name: &str,
         mail: Option<&str>,
-        (attach, responsible): &(Vec<Uai>, Vec<Uai>),
+        links: Links,
     ) -> Result<String, AgentsError> {
         let name = crate::domain::PersonName::parse(name)
             .map_err(|e| AgentsError::Invalid(e.to_string()))?;
@@ -220,17 +275,18 @@ impl Op<'_> {
             return Err(AgentsError::Exists(uid.to_string()));
         }
         let hash = hash(&read_password()?)?;
-        let details = format!(
-            "attached={} responsible={}",
-            joined(attach),
-            joined(responsible)
-        );
+        let links = links.by_role();
+        let details = links
+            .iter()
+            .map(|(role, uais)| format!("{}={}", role.as_str(), joined(uais)))
+            .collect::<Vec<_>>()
+            .join(" ");
         let now = self.now;
         audit::audited(self.conn, self.key, now, |tx| -> Result<(), AgentsError> {
             let id = insert_agent(tx.conn(), uid, name.as_str(), mail, &hash, now)?;
-            for (uais, responsible) in [(attach, false), (responsible, true)] {
+            for (role, uais) in &links {
                 for uai in uais {
-                    link(tx.conn(), id, uai, responsible)?;
+                    link(tx.conn(), id, uai, *role)?;
                 }
             }
             tx.append(&event(AuditAction::AgentCreate, uid).details(details))?;
@@ -257,57 +313,59 @@ impl Op<'_> {
     }
 
     fn list(&mut self) -> Result<String, AgentsError> {
-        let mut out = String::from("uid\tname\tstate\tattached\tresponsible\n");
+        let mut out = String::from("uid\tname\tstate\tattached\tresponsible\tdirection\n");
         for a in list_agents(self.conn)? {
             out.push_str(&format!(
-                "{}\t{}\t{}\t{}\t{}\n",
+                "{}\t{}\t{}\t{}\t{}\t{}\n",
                 a.uid,
                 a.display_name,
                 if a.disabled { "disabled" } else { "active" },
                 a.attached.join(","),
-                a.responsible.join(",")
+                a.responsible.join(","),
+                a.direction.join(",")
             ));
         }
         Ok(out.trim_end_matches('\n').to_owned())
     }
 
-    /// Adds (`attach`) or removes the link of `uid` to `uai`, audited.
+    /// Adds (`attach`) or removes the link of `uid` to `uai` as `role`, audited. A direction
+    /// holds only where he is attached: attaching one attaches him, detaching him ends it.
     fn relink(
         &mut self,
         uid: &AgentUid,
         uai: &Uai,
-        responsible: bool,
+        role: Role,
         attach: bool,
     ) -> Result<String, AgentsError> {
         let id = require_agent(self.conn, uid)?;
-        let role = role_name(responsible);
-        let action = if attach {
-            AuditAction::AgentAttach
-        } else {
-            AuditAction::AgentDetach
+        let (action, roles) = match (attach, role) {
+            (true, Role::Direction) => (AuditAction::AgentAttach, vec![Role::Attached, role]),
+            (true, _) => (AuditAction::AgentAttach, vec![role]),
+            (false, Role::Attached) => (AuditAction::AgentDetach, vec![role, Role::Direction]),
+            (false, _) => (AuditAction::AgentDetach, vec![role]),
         };
         let changed = audit::audited(self.conn, self.key, self.now, |tx| {
-            let n = if attach {
-                link(tx.conn(), id, uai, responsible)?;
-                1
-            } else {
-                diesel::delete(
-                    agent_uais::table
-                        .filter(agent_uais::agent_id.eq(id))
-                        .filter(agent_uais::uai.eq(uai.as_str()))
-                        .filter(agent_uais::role.eq(role)),
-                )
-                .execute(tx.conn())?
-            };
-            if n > 0 {
-                tx.append(&event(action, uid).uai(uai.as_str()).details(role))?;
+            let mut changed = Vec::new();
+            for r in roles {
+                if attach {
+                    link(tx.conn(), id, uai, r)?;
+                } else if unlink(tx.conn(), id, uai, r)? == 0 {
+                    continue;
+                }
+                changed.push(r.as_str());
             }
-            Ok::<_, AgentsError>(n)
+            if !changed.is_empty() {
+                let details = changed.join(",");
+                tx.append(&event(action, uid).uai(uai.as_str()).details(details))?;
+            }
+            Ok::<_, AgentsError>(changed)
         })?;
-        match (attach, changed) {
+        let role = role.as_str();
+        match (attach, changed.as_slice()) {
             (true, _) => Ok(format!("{uid} {role} {uai}")),
-            (false, 0) => Err(AgentsError::Invalid(format!("{uid} is not {role} {uai}"))),
-            (false, _) => Ok(format!("{uid} no longer {role} {uai}")),
+            (false, []) => Err(AgentsError::Invalid(format!("{uid} is not {role} {uai}"))),
+            (false, [_]) => Ok(format!("{uid} no longer {role} {uai}")),
+            (false, _) => Ok(format!("{uid} no longer {} {uai}", changed.join(" nor "))),
         }
     }
 }
@@ -315,24 +373,4 @@ impl Op<'_> {
 /// The audit context of the operator running this command.
 fn operator(now: chrono::DateTime<chrono::Utc>) -> Context {
     Context::new(Actor::cli_operator(), now)
-}
-
-/// Inserts an agent–UAI link unless it is there already.
-fn link(conn: &mut DbConnection, id: i64, uai: &Uai, responsible: bool) -> QueryResult<()> {
-    let exists: i64 = agent_uais::table
-        .filter(agent_uais::agent_id.eq(id))
-        .filter(agent_uais::uai.eq(uai.as_str()))
-        .filter(agent_uais::role.eq(role_name(responsible)))
-        .count()
-        .get_result(conn)?;
-    if exists == 0 {
-        diesel::insert_into(agent_uais::table)
-            .values((
-                agent_uais::agent_id.eq(id),
-                agent_uais::uai.eq(uai.as_str()),
-                agent_uais::role.eq(role_name(responsible)),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
 }

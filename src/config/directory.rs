@@ -62,6 +62,10 @@ pub struct LdapSettings {
     /// A pooled connection idle for longer is asked who it is bound as before reuse (a
     /// firewall may drop idle connections without a word); 0: before every reuse.
     pub idle_check_ms: u64,
+    /// Values of the function attribute that make an agent direction staff (a deputy head)
+    /// on his main attachment, compared case-insensitively on the value's first `$` field;
+    /// empty: nobody is direction staff by function.
+    pub direction_functions: Vec<String>,
     pub attributes: LdapAttributes,
 }
 
@@ -77,8 +81,13 @@ pub struct LdapAttributes {
     pub mail: String,
     /// UAIs of attachment (values may go on with `$`-separated fields).
     pub attached: String,
-    /// UAIs of responsibility.
+    /// UAIs of responsibility (principals).
     pub responsible: String,
+    /// The agent's function (`FrEduFonctAdm`; `DIR`: direction staff).
+    pub function: String,
+    /// The UAI of his main attachment (`rne` in académie directories), where a direction
+    /// function counts; it must also be one of his attachments.
+    pub main_attachment: String,
 }
 
 impl Default for LdapSettings {
@@ -97,6 +106,7 @@ impl Default for LdapSettings {
             timeout_ms: 5000,
             pool_size: 4,
             idle_check_ms: 10_000,
+            direction_functions: vec!["DIR".into()],
             attributes: LdapAttributes::default(),
         }
     }
@@ -113,6 +123,8 @@ impl Default for LdapAttributes {
             mail: "mail".into(),
             attached: "FrEduRne".into(),
             responsible: "FrEduRneResp".into(),
+            function: "FrEduFonctAdm".into(),
+            main_attachment: "rne".into(),
         }
     }
 }

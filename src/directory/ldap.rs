@@ -74,6 +74,8 @@ fn attribute_list(s: &LdapSettings) -> Vec<String> {
         a.mail.clone(),
         a.attached.clone(),
         a.responsible.clone(),
+        a.function.clone(),
+        a.main_attachment.clone(),
     ]
 }
 
@@ -129,26 +131,45 @@ fn to_agent(s: &LdapSettings, entry: SearchEntry) -> Agent {
     let all = |name: &str| {
         attrs
             .get(&name.to_ascii_lowercase())
-            .cloned()
+            .map(|v| v.iter().map(String::as_str).collect::<Vec<_>>())
             .unwrap_or_default()
     };
     let uid = first(&a.uid).unwrap_or_default();
     let display_name = first(&a.display_name)
         .or_else(|| first(&a.common_name))
         .unwrap_or_else(|| uid.clone());
-    let attached = all(&a.attached);
-    let responsible = all(&a.responsible);
-    Agent {
-        attached: parse_uai_values(&uid, &a.attached, attached.iter().map(String::as_str)),
-        responsible_for: parse_uai_values(
-            &uid,
-            &a.responsible,
-            responsible.iter().map(String::as_str),
-        ),
+    let mut agent = Agent {
+        attached: parse_uai_values(&uid, &a.attached, all(&a.attached)),
+        responsible_for: parse_uai_values(&uid, &a.responsible, all(&a.responsible)),
         mail: first(&a.mail),
         display_name,
         uid,
+    };
+    if has_direction_function(&s.direction_functions, &all(&a.function)) {
+        let main = parse_uai_values(&agent.uid, &a.main_attachment, all(&a.main_attachment));
+        match main.as_slice() {
+            [main] => agent.add_direction_on_attachment(main),
+            [] => {}
+            _ => tracing::warn!(
+                agent = agent.uid,
+                attribute = a.main_attachment,
+                "several main attachments: the direction function counts on none"
+            ),
+        }
     }
+    agent
+}
+
+/// Whether one of the function values is a direction one: its first `$` field, compared
+/// case-insensitively (`DIR`, `dir$…`).
+fn has_direction_function(direction: &[String], values: &[&str]) -> bool {
+    values.iter().any(|value| {
+        let head = value.split('$').next().unwrap_or_default().trim();
+        !head.is_empty()
+            && direction
+                .iter()
+                .any(|d| d.trim().eq_ignore_ascii_case(head))
+    })
 }
 
 pub(crate) fn lowercase_keys(attrs: HashMap<String, Vec<String>>) -> HashMap<String, Vec<String>> {
@@ -248,3 +269,7 @@ fn user_bind_outcome(rc: u32, found: Option<(String, Agent)>) -> Result<Agent, D
         ))),
     }
 }
+
+#[cfg(test)]
+#[path = "ldap_tests.rs"]
+mod tests;

@@ -155,31 +155,43 @@ pub fn load_agent(conn: &mut DbConnection, uid: &str) -> QueryResult<Option<Agen
         .order(agent_uais::uai)
         .select(Link::as_select())
         .load(conn)?;
-    Ok(Some(Agent {
+    let mut agent = Agent {
         uid: uid.to_owned(),
         display_name,
         mail,
         attached: uais_as(&links, id, Role::Attached).cloned().collect(),
         responsible_for: uais_as(&links, id, Role::Responsible).cloned().collect(),
-    }))
+    };
+    for uai in uais_as(&links, id, Role::Direction) {
+        agent.add_direction_on_attachment(uai);
+    }
+    Ok(Some(agent))
 }
 
 /// What an agent is to an establishment (`agent_uais.role`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// Staff of the establishment.
     Attached,
+    /// Its principal.
     Responsible,
+    /// Direction staff by function (a deputy head): counts only where he is also attached.
+    Direction,
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Attached, Role::Responsible, Role::Direction];
+
     pub fn as_str(self) -> &'static str {
-        role_name(self == Role::Responsible)
+        match self {
+            Role::Attached => "attached",
+            Role::Responsible => "responsible",
+            Role::Direction => "direction",
+        }
     }
 
     fn parse(stored: &str) -> Option<Self> {
-        [Role::Attached, Role::Responsible]
-            .into_iter()
-            .find(|r| r.as_str() == stored)
+        Role::ALL.into_iter().find(|r| r.as_str() == stored)
     }
 }
 
@@ -212,6 +224,7 @@ pub struct AgentListing {
     pub disabled: bool,
     pub attached: Vec<String>,
     pub responsible: Vec<String>,
+    pub direction: Vec<String>,
 }
 
 pub fn list_agents(conn: &mut DbConnection) -> QueryResult<Vec<AgentListing>> {
@@ -238,6 +251,7 @@ pub fn list_agents(conn: &mut DbConnection) -> QueryResult<Vec<AgentListing>> {
                 disabled,
                 attached: of(Role::Attached),
                 responsible: of(Role::Responsible),
+                direction: of(Role::Direction),
             }
         })
         .collect())
@@ -285,13 +299,35 @@ pub fn disable_agent(conn: &mut DbConnection, uid: &str, now: DateTime<Utc>) -> 
     Ok(n == 1)
 }
 
-/// The role column of `agent_uais`.
-pub fn role_name(responsible: bool) -> &'static str {
-    if responsible {
-        "responsible"
-    } else {
-        "attached"
+/// Inserts an agent–UAI link unless it is there already.
+pub fn link(conn: &mut DbConnection, id: i64, uai: &Uai, role: Role) -> QueryResult<()> {
+    let exists: i64 = agent_uais::table
+        .filter(agent_uais::agent_id.eq(id))
+        .filter(agent_uais::uai.eq(uai.as_str()))
+        .filter(agent_uais::role.eq(role.as_str()))
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        diesel::insert_into(agent_uais::table)
+            .values((
+                agent_uais::agent_id.eq(id),
+                agent_uais::uai.eq(uai.as_str()),
+                agent_uais::role.eq(role.as_str()),
+            ))
+            .execute(conn)?;
     }
+    Ok(())
+}
+
+/// Removes an agent–UAI link; how many rows went (0 or 1).
+pub fn unlink(conn: &mut DbConnection, id: i64, uai: &Uai, role: Role) -> QueryResult<usize> {
+    diesel::delete(
+        agent_uais::table
+            .filter(agent_uais::agent_id.eq(id))
+            .filter(agent_uais::uai.eq(uai.as_str()))
+            .filter(agent_uais::role.eq(role.as_str())),
+    )
+    .execute(conn)
 }
 
 #[cfg(test)]

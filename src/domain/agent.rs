@@ -13,13 +13,28 @@ pub struct Agent {
     pub mail: Option<String>,
     /// UAIs he works in (`FrEduRne`).
     pub attached: Vec<Uai>,
-    /// UAIs he is principal of (`FrEduRneResp`).
+    /// UAIs whose direction he belongs to, sorted: the principal's (the responsibility
+    /// attribute, `FrEduRneResp`) and a deputy's (a direction function, on his main
+    /// attachment only: [`Agent::add_direction_on_attachment`]). Both count as principal.
     pub responsible_for: Vec<Uai>,
 }
 
 impl Agent {
+    /// Whether he belongs to the direction of `uai` (principal or deputy): every right there.
     pub fn is_principal_of(&self, uai: &Uai) -> bool {
         self.responsible_for.contains(uai)
+    }
+
+    /// Direction by function (a deputy head: `FrEduFonctAdm` = `DIR` in an académie
+    /// directory, `agents add --direction` in the local one). The function belongs to the
+    /// person, not to an establishment: the directory names the one attachment it counts on
+    /// (his main one), and it counts only while he is attached there. Anywhere else he holds
+    /// what delegations give him.
+    pub fn add_direction_on_attachment(&mut self, uai: &Uai) {
+        if self.is_attached_to(uai) && !self.is_principal_of(uai) {
+            self.responsible_for.push(uai.clone());
+            self.responsible_for.sort();
+        }
     }
 
     pub fn is_attached_to(&self, uai: &Uai) -> bool {

@@ -161,7 +161,7 @@ fn grantee(
     if grantee.is_principal_of(uai) {
         return Err(GrantRefusal::bad(
             "grantee already principal",
-            "Ce personnel est déjà chef de cet établissement : il a déjà tous les droits.",
+            "Ce personnel fait déjà partie de la direction de cet établissement : il a déjà tous les droits.",
         ));
     }
     if !grantee.is_attached_to(uai) {

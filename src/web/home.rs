@@ -33,7 +33,8 @@ pub async fn show_home(who: Asker) -> Result<Markup, AppError> {
     Ok(home_page(&chrome(&signed_in), &rights, gate.as_deref()))
 }
 
-/// What the agent may do where: his establishments as principal, then his delegations.
+/// What the agent may do where: the establishments whose direction he belongs to (principal
+/// or deputy), then his delegations.
 fn rights_of(
     agent: &Agent,
     held: &[Delegation],
@@ -54,7 +55,7 @@ fn rights_of(
             name: name_of(uai),
             uai: uai.to_string(),
             scopes: vec!["Élèves", "Responsables"],
-            basis: "Chef d'établissement".into(),
+            basis: "Direction de l'établissement".into(),
             until: "Tant que vous en avez la responsabilité".into(),
             principal: true,
         })

@@ -82,7 +82,7 @@ fn agents_are_managed_from_the_command_line_and_audited() {
     let (_, out, _) = agents(&db, &["list"], "");
     assert!(
         out.lines()
-            .any(|l| l == "cperrin\tClaire Perrin\tactive\t0691234S,0692418D\t"),
+            .any(|l| l == "cperrin\tClaire Perrin\tactive\t0691234S,0692418D\t\t"),
         "{out}"
     );
 
@@ -136,6 +136,16 @@ fn agents_commands_refuse_bad_input_and_change_nothing() {
         ),
         (&["disable", "nobody"], "", "no agent nobody"),
         (&["attach", "nobody", "0691234S"], "", "no agent nobody"),
+        (
+            &["add", "cperrin", "--name", "X", "--direction", "0691234T"],
+            "Un-mot-de-passe-long\n",
+            "0691234T",
+        ),
+        (
+            &["attach", "nobody", "0691234S", "--direction"],
+            "",
+            "no agent nobody",
+        ),
     ];
     for (args, stdin, needle) in refusals {
         let (ok, _, err) = agents(&db, args, stdin);
@@ -160,6 +170,79 @@ fn agents_commands_refuse_bad_input_and_change_nothing() {
     assert!(!ok && err.contains("already exists"), "{err}");
     let (ok, _, err) = agents(&db, &["detach", "cperrin", "0691234S"], "");
     assert!(!ok && err.contains("is not attached"), "{err}");
+}
+
+/// A deputy head in the local directory: `--direction` (which attaches him there too), its
+/// own column in the listing, and the rights it gives.
+#[test]
+fn a_deputy_head_is_added_and_relinked_with_direction() {
+    let db = TestDb::migrated();
+    let mut add: Vec<&str> = "add adurand --attach 0692418D --direction 0691234S --name"
+        .split(' ')
+        .collect();
+    add.push("Anne Durand");
+    let (ok, out, err) = agents(&db, &add, "Un-mot-de-passe-long\n");
+    assert!(ok, "{out}{err}");
+    let listed = |db: &TestDb| agents(db, &["list"], "").1;
+    assert!(listed(&db).starts_with("uid\tname\tstate\tattached\tresponsible\tdirection\n"));
+    assert!(
+        listed(&db)
+            .lines()
+            .any(|l| l == "adurand\tAnne Durand\tactive\t0691234S,0692418D\t\t0691234S"),
+        "{}",
+        listed(&db)
+    );
+    let anne = || {
+        LocalDirectory::new(db.pool().pool().clone())
+            .unwrap()
+            .lookup(&AgentUid::parse("adurand").unwrap())
+            .unwrap()
+            .unwrap()
+    };
+    let (college, lycee) = (uai("0691234S"), uai("0692418D"));
+    assert!(anne().is_principal_of(&college));
+    assert!(!anne().is_principal_of(&lycee), "a secondary attachment");
+
+    // Only the direction goes: still attached, nothing by right.
+    let (ok, out, _) = agents(&db, &["detach", "adurand", "0691234S", "--direction"], "");
+    assert!(ok && out.contains("no longer direction 0691234S"), "{out}");
+    assert!(anne().is_attached_to(&college) && !anne().is_principal_of(&college));
+    // Back, on the lycée this time; both flags at once are refused.
+    assert!(agents(&db, &["attach", "adurand", "0692418D", "--direction"], "").0);
+    assert_eq!(anne().responsible_for, vec![lycee.clone()]);
+    let (ok, _, err) = agents(
+        &db,
+        &[
+            "attach",
+            "adurand",
+            "0692418D",
+            "--direction",
+            "--responsible",
+        ],
+        "",
+    );
+    assert!(!ok && err.contains("cannot be used with"), "{err}");
+
+    let rows = audit_rows(&mut db.connect());
+    let details: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.1.as_str(), r.3.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        details,
+        [
+            (
+                "agent.create",
+                "attached=0692418D,0691234S responsible= direction=0691234S"
+            ),
+            ("agent.detach", "direction"),
+            ("agent.attach", "attached,direction"),
+        ]
+    );
+}
+
+fn uai(s: &str) -> educt_admin::domain::Uai {
+    educt_admin::domain::Uai::parse(s).unwrap()
 }
 
 #[test]

@@ -8,7 +8,7 @@ use educt_admin::domain::AgentUid;
 use educt_admin::domain::Uai;
 use secrecy::SecretString;
 
-use crate::helpers::{TestDb, add_agent};
+use crate::helpers::{TestDb, add_agent, add_direction};
 use crate::ldap_server::{LdapServer, fixture_staff};
 
 fn uid(s: &str) -> AgentUid {
@@ -39,6 +39,14 @@ fn contract(dir: &dyn Directory) {
         .unwrap();
     assert_eq!(sophie.attached, vec![uai("0691234S"), uai("0692418D")]);
     assert!(sophie.responsible_for.is_empty());
+    // A deputy head by function: direction on her main attachment only.
+    let anne = dir
+        .authenticate(&uid("adurand"), &pw("Adjointe-2026"))
+        .unwrap();
+    assert_eq!(anne.attached, vec![uai("0691234S"), uai("0692418D")]);
+    assert_eq!(anne.responsible_for, vec![uai("0691234S")]);
+    assert!(anne.is_principal_of(&uai("0691234S")));
+    assert!(!anne.is_principal_of(&uai("0692418D")));
     let marc = dir
         .authenticate(&uid("mdubois"), &pw("Enseignant-2026"))
         .unwrap();
@@ -84,7 +92,7 @@ fn contract(dir: &dyn Directory) {
     let college = uai("0691234S");
     assert_eq!(
         uids(&dir.search_staff(&college, "", 50).unwrap()),
-        ["cperrin", "mdubois", "slefevre"]
+        ["adurand", "cperrin", "mdubois", "slefevre"]
     );
     assert_eq!(
         uids(&dir.search_staff(&college, "lef", 50).unwrap()),
@@ -101,7 +109,7 @@ fn contract(dir: &dyn Directory) {
     assert_eq!(uids(&dir.search_staff(&college, "", 2).unwrap()).len(), 2);
     assert_eq!(
         uids(&dir.search_staff(&uai("0692418D"), "", 50).unwrap()),
-        ["hnguessan", "slefevre"]
+        ["adurand", "hnguessan", "slefevre"]
     );
     assert!(
         dir.search_staff(&uai("0330001X"), "", 50)
@@ -120,20 +128,21 @@ fn contract(dir: &dyn Directory) {
 fn local_directory_keeps_the_contract() {
     let db = TestDb::migrated();
     let mut conn = db.connect();
-    for (uid, name, password, attached, responsible) in fixture_staff() {
-        let attached: Vec<String> =
-            parse_uai_values(&uid, "FrEduRne", attached.iter().map(String::as_str))
+    for (uid, name, password, attached, responsible, direction) in fixture_staff() {
+        let uais = |attribute: &str, values: &[String]| -> Vec<String> {
+            parse_uai_values(&uid, attribute, values.iter().map(String::as_str))
                 .iter()
                 .map(|u| u.as_str().to_owned())
-                .collect();
-        let responsible: Vec<String> =
-            parse_uai_values(&uid, "FrEduRneResp", responsible.iter().map(String::as_str))
-                .iter()
-                .map(|u| u.as_str().to_owned())
-                .collect();
+                .collect()
+        };
+        let attached = uais("FrEduRne", &attached);
+        let responsible = uais("FrEduRneResp", &responsible);
         let a: Vec<&str> = attached.iter().map(String::as_str).collect();
         let r: Vec<&str> = responsible.iter().map(String::as_str).collect();
         add_agent(&mut conn, &uid, &name, &password, &a, &r);
+        for main in uais("rne", &direction) {
+            add_direction(&mut conn, &uid, &main);
+        }
     }
     let dir = LocalDirectory::new(db.pool().pool().clone()).unwrap();
     contract(&dir);

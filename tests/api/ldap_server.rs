@@ -53,11 +53,21 @@ impl LdapServer {
 
     /// A slapd of this test's own (its own CA too).
     pub fn start_own(allow_anon_bind: bool) -> Self {
+        Self::start_own_with(allow_anon_bind, None)
+    }
+
+    /// A slapd of this test's own holding `extra_ldif`'s entries besides the fixed ones.
+    pub fn start_own_with(allow_anon_bind: bool, extra_ldif: Option<&str>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(script());
         cmd.arg(dir.path().join("slapd"));
         if allow_anon_bind {
             cmd.arg("--allow-anon-bind");
+        }
+        if let Some(ldif) = extra_ldif {
+            let path = dir.path().join("extra.ldif");
+            std::fs::write(&path, ldif).unwrap();
+            cmd.env("EXTRA_LDIF", path);
         }
         let out = cmd.output().unwrap();
         assert!(
@@ -219,10 +229,13 @@ impl Drop for LdapServer {
     }
 }
 
-/// The staff of tests/ldap/staff.ldif as (uid, display name, password, attached, responsible),
-/// read from the LDIF so that both directory backends hold the same people.
-/// uid, display name, password, FrEduRne values, FrEduRneResp values.
-pub type FixtureAgent = (String, String, String, Vec<String>, Vec<String>);
+/// The staff of tests/ldap/staff.ldif, read from the LDIF so that both directory backends
+/// hold the same people: uid, display name, password, FrEduRne values, FrEduRneResp values,
+/// and the main attachment (`rne`) of direction staff by function (`FrEduFonctAdm: DIR`).
+pub type FixtureAgent = (String, String, String, Values, Values, Values);
+
+/// An attribute's values.
+pub type Values = Vec<String>;
 
 pub fn fixture_staff() -> Vec<FixtureAgent> {
     let text = std::fs::read_to_string(
@@ -246,8 +259,14 @@ pub fn fixture_staff() -> Vec<FixtureAgent> {
             .pop()
             .or_else(|| all("cn").pop())
             .unwrap();
+        let direction = if all("FrEduFonctAdm").iter().any(|f| f == "DIR") {
+            all("rne")
+        } else {
+            Vec::new()
+        };
         let password = all("userPassword").pop().unwrap();
-        out.push((uid, name, password, all("FrEduRne"), all("FrEduRneResp")));
+        let (attached, responsible) = (all("FrEduRne"), all("FrEduRneResp"));
+        out.push((uid, name, password, attached, responsible, direction));
     }
     out
 }

@@ -12,6 +12,7 @@ mod cli;
 mod cli_agents;
 mod delegations;
 mod demo;
+mod direction;
 mod directory_contract;
 mod first_signin;
 mod first_signin_refusals;

@@ -35,7 +35,7 @@ async fn app_with(f: impl FnOnce(&mut educt_admin::config::Settings)) -> TestApp
 }
 
 /// `educt-admin agents ARGS` on the app's database, as the OS user `operateur`.
-fn agents_cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+pub fn agents_cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let key = hex::encode(TEST_KEY);
     let mut all = vec!["agents"];
     all.extend_from_slice(args);

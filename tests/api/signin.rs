@@ -18,7 +18,7 @@ fn session_count(app: &TestApp) -> i64 {
     sessions::table.count().get_result(&mut app.conn()).unwrap()
 }
 
-fn session_cookie(res: &reqwest::Response) -> Option<String> {
+pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
     res.cookies()
         .find(|c| c.name() == "__Host-educt-session" && !c.value().is_empty())
         .map(|c| c.value().to_owned())

@@ -303,3 +303,6 @@ fn only_a_principal_of_the_origin_accepts_a_transfer() {
 
 // When a delegation starts and ends, in Paris time.
 mod time_window;
+
+// Direction staff: principals and their deputies.
+mod direction;

@@ -159,7 +159,7 @@ pub fn batch_page(v: &BatchView<'_>) -> Markup {
                             @if v.done == 0 { "Aucun compte n'a été modifié. " }
                             @else { "Les comptes déjà traités gardent leur nouveau mot de passe ; les "
                                 (v.pending) " autres n'ont pas été modifiés. " }
-                            "Un chef d'établissement peut reprendre le lot"
+                            "La direction de l'établissement peut reprendre le lot"
                             @if v.done > 0 { ", imprimer les courriers déjà prêts" }
                             " ou abandonner ce qui reste."
                         }

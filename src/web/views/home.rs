@@ -34,7 +34,7 @@ pub fn home_page(
                 @if rights.is_empty() {
                     p class="message" {
                         "Vous n'avez aucun droit sur un établissement pour le moment. "
-                        "Votre chef d'établissement peut vous déléguer la gestion des comptes (DelegCE)."
+                        "La direction de votre établissement (chef d'établissement ou adjoint) peut vous déléguer la gestion des comptes (DelegCE)."
                     }
                 } @else {
                     table {

@@ -58,6 +58,15 @@ pub fn add_agent(
     }
 }
 
+/// Makes a local agent direction staff of `uai` by function (a deputy head, role
+/// `direction`); like `agents attach --direction`, he must be attached there for it to count.
+pub fn add_direction(conn: &mut DbConnection, uid: &str, uai: &str) {
+    use educt_admin::directory::local::{Role, agent_id, link};
+    let id = agent_id(conn, uid).unwrap().unwrap();
+    let uai = educt_admin::domain::Uai::parse(uai).unwrap();
+    link(conn, id, &uai, Role::Direction).unwrap();
+}
+
 /// argon2id hashes (production parameters) made once per password per run: each test
 /// database gets the same salted hash, which is all the tests need.
 pub fn cached_hash(password: &str) -> String {
