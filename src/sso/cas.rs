@@ -102,6 +102,11 @@ impl Cas {
                 "serviceValidate answered {status}"
             )));
         }
+        if body.trim() == "no" {
+            // A CAS 1.0 refusal, which some servers give to `renew=true` with a ticket that
+            // did not come from a sign-in just now.
+            return Err(SsoError::Refused("CAS answered no".into()));
+        }
         match parse_answer(&body)? {
             CasAnswer::Failure { code, message } => Err(SsoError::Refused(format!(
                 "CAS {code}: {}",

@@ -56,24 +56,25 @@ fn json_part(part: &str) -> Option<Map<String, Value>> {
     }
 }
 
-/// Asymmetric algorithms only: `none` and the HMAC ones (keyed with the client secret,
-/// which we would share with anyone who holds it) are refused.
+/// The signatures a provider's tokens may carry: asymmetric ones only. `none` and the HMAC
+/// ones (keyed with the client secret, which proves nothing about the provider) are refused.
+pub const ASYMMETRIC: [CoreJwsSigningAlgorithm; 9] = [
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha384,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha512,
+    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+    CoreJwsSigningAlgorithm::EdDsa,
+];
+
 fn algorithm(name: &str) -> Result<CoreJwsSigningAlgorithm, LogoutError> {
-    use CoreJwsSigningAlgorithm as A;
-    let alg: A = serde_json::from_value(Value::String(name.to_owned()))
-        .map_err(|_| LogoutError::Algorithm(name.to_owned()))?;
-    match alg {
-        A::RsaSsaPkcs1V15Sha256
-        | A::RsaSsaPkcs1V15Sha384
-        | A::RsaSsaPkcs1V15Sha512
-        | A::RsaSsaPssSha256
-        | A::RsaSsaPssSha384
-        | A::RsaSsaPssSha512
-        | A::EcdsaP256Sha256
-        | A::EcdsaP384Sha384
-        | A::EdDsa => Ok(alg),
-        _ => Err(LogoutError::Algorithm(name.to_owned())),
-    }
+    serde_json::from_value(Value::String(name.to_owned()))
+        .ok()
+        .filter(|alg| ASYMMETRIC.contains(alg))
+        .ok_or_else(|| LogoutError::Algorithm(name.to_owned()))
 }
 
 /// Verifies `token` against the provider's `keys`, `issuer` and our `client_id` at `now`.

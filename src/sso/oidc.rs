@@ -8,14 +8,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use openidconnect::core::{CoreAuthPrompt, CoreClient, CoreResponseType};
+use std::str::FromStr;
+
+use openidconnect::core::{
+    CoreAuthPrompt, CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet,
+    CoreResponseType,
+};
 use openidconnect::{
     AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
     CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout,
     RedirectUrl, RequestTokenError, Scope, SignatureVerificationError, TokenResponse,
 };
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
 use super::{OIDC_RETURN_PATH, SIGN_IN_PATH, SsoError, http_client, logout_token};
@@ -54,6 +59,53 @@ pub struct Oidc {
     http: reqwest::Client,
     cache: Mutex<Option<(Arc<Metadata>, Instant)>>,
     pub label: String,
+}
+
+/// Why an ID token was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IdTokenError {
+    #[error("not a JWT")]
+    Malformed,
+    #[error("signed with a key the provider does not list")]
+    UnknownKey,
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Verifies the ID token `raw` with the provider's `keys`: an asymmetric signature (never
+/// `none`, never an HMAC keyed with our secret), the issuer, our client id as audience, the
+/// expiry at `now` and the `nonce` of this flow. Returns its claims and `auth_time`.
+pub fn check_id_token(
+    raw: &str,
+    keys: &CoreJsonWebKeySet,
+    (issuer, client_id): (&IssuerUrl, &ClientId),
+    nonce: &str,
+    now: DateTime<Utc>,
+) -> Result<VerifiedIdToken, IdTokenError> {
+    let token = CoreIdToken::from_str(raw).map_err(|_| IdTokenError::Malformed)?;
+    let keys = CoreJsonWebKeySet::new(keys.keys().clone());
+    let verifier = CoreIdTokenVerifier::new_public_client(client_id.clone(), issuer.clone(), keys)
+        .set_allowed_algs(logout_token::ASYMMETRIC.iter().cloned())
+        .set_time_fn(move || now);
+    let claims = token
+        .claims(&verifier, &Nonce::new(nonce.to_owned()))
+        .map_err(|e| match e {
+            ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            ) => IdTokenError::UnknownKey,
+            other => IdTokenError::Refused(other.to_string()),
+        })?;
+    let auth_time = claims.auth_time();
+    // The signature is checked: the payload's claims can be read as they are.
+    let claims = logout_token::payload(raw).map_err(|_| IdTokenError::Malformed)?;
+    Ok(VerifiedIdToken { claims, auth_time })
+}
+
+/// A verified ID token: every claim, and when the person signed in at the provider.
+#[derive(Debug)]
+pub struct VerifiedIdToken {
+    pub claims: Map<String, Value>,
+    pub auth_time: Option<DateTime<Utc>>,
 }
 
 impl Oidc {
@@ -179,28 +231,28 @@ impl Oidc {
                 }
                 other => SsoError::Garbage(format!("token endpoint: {other}")),
             })?;
-        let id_token = token
+        let raw = token
             .id_token()
-            .ok_or_else(|| SsoError::Garbage("the token answer has no ID token".into()))?;
-        let nonce = Nonce::new(nonce.to_owned());
-        let verify = |meta: &Metadata| {
-            let client = self.client(meta);
-            let verifier = client.id_token_verifier().set_time_fn(move || now);
-            id_token.claims(&verifier, &nonce).map(|c| c.auth_time())
+            .ok_or_else(|| SsoError::Garbage("the token answer has no ID token".into()))?
+            .to_string();
+        let check = |meta: &Metadata| {
+            check_id_token(
+                &raw,
+                meta.jwks(),
+                (&self.issuer, &self.client_id),
+                nonce,
+                now,
+            )
         };
-        let auth_time = match verify(&meta) {
-            Err(ClaimsVerificationError::SignatureVerification(
-                SignatureVerificationError::NoMatchingKey,
-            )) => {
+        let VerifiedIdToken { claims, auth_time } = match check(&meta) {
+            Err(IdTokenError::UnknownKey) => {
                 // The provider may have rolled its keys: read them again, once.
                 let meta = self.metadata(true).await?;
-                verify(&meta)
+                check(&meta)
             }
             other => other,
         }
         .map_err(|e| SsoError::Refused(format!("ID token: {e}")))?;
-        // The signature is checked: the payload's claims can be read as they are.
-        let claims = logout_token::payload(&id_token.to_string())?;
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let uid = text(&self.uid_claim).ok_or_else(|| {
             SsoError::Refused(format!("the ID token has no claim {}", self.uid_claim))

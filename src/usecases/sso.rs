@@ -176,11 +176,12 @@ pub enum ReauthProof {
 }
 
 impl ReauthProof {
-    /// An OIDC `auth_time` proves a sign-in made after `asked_at` (a minute of clock skew
-    /// between the provider and us is allowed).
+    /// An OIDC `auth_time` proves a sign-in made after `asked_at` (a few seconds of clock
+    /// skew between the provider and us are allowed, no more: a sign-in a minute old is
+    /// not a new one).
     pub fn of_auth_time(auth_time: Option<DateTime<Utc>>, asked_at: DateTime<Utc>) -> Self {
         match auth_time {
-            Some(t) if t >= asked_at - Duration::minutes(1) => ReauthProof::Fresh,
+            Some(t) if t >= asked_at - Duration::seconds(5) => ReauthProof::Fresh,
             _ => ReauthProof::Stale,
         }
     }

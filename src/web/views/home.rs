@@ -34,7 +34,8 @@ pub fn home_page(
                 @if rights.is_empty() {
                     p class="message" {
                         "Vous n'avez aucun droit sur un établissement pour le moment. "
-                        "La direction de votre établissement (chef d'établissement ou adjoint) peut vous déléguer la gestion des comptes (DelegCE)."
+                        "Pour gérer les comptes des élèves ou des responsables, votre chef d'établissement doit vous accorder une délégation DelegCE "
+                        "(son adjoint peut aussi le faire) : demandez-la-lui, en précisant l'établissement et les comptes concernés."
                     }
                 } @else {
                     table {

@@ -1,0 +1,395 @@
+//! What the connectors check in the provider's tokens and what they do after the sign-in:
+//! the ID token's checks one by one (tokens signed here with a key made by openssl), the
+//! re-authentication at the provider before a TOTP enrolment, and the OIDC back-channel
+//! logout (tokens signed with the test provider's own key, as it would sign them).
+
+use std::process::Command;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use educt_admin::auth::session::{self as stored_session, Via};
+use educt_admin::clock::Clock;
+use educt_admin::sso::oidc::{IdTokenError, check_id_token};
+use educt_admin::usecases::sso::{ReauthProof, reauthenticated};
+use educt_admin::usecases::{Actor, Context};
+use openidconnect::core::{
+    CoreIdToken, CoreIdTokenClaims, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+    CoreRsaPrivateSigningKey,
+};
+use openidconnect::{
+    Audience, ClientId, EmptyAdditionalClaims, IssuerUrl, JsonWebKeyId, Nonce, PrivateSigningKey,
+    StandardClaims, SubjectIdentifier,
+};
+use serde_json::json;
+
+use crate::helpers::{hidden_field, test_key};
+use crate::sso::{last_row, location, sso_app, through};
+use crate::sso_idp::{AppPort, Idp, sign_in_at_idp};
+
+/// An RSA key made now by openssl, in the PKCS#1 PEM the signing key type reads; or the
+/// provider's own key (`from`) converted to it.
+fn rsa_pem(from: Option<&std::path::Path>) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("key.pem");
+    let source = match from {
+        Some(p) => p.to_owned(),
+        None => {
+            let made = dir.path().join("made.pem");
+            let ok = Command::new("openssl")
+                .args(["genrsa", "-out"])
+                .arg(&made)
+                .arg("2048")
+                .output()
+                .unwrap();
+            assert!(ok.status.success());
+            made
+        }
+    };
+    let out = Command::new("openssl")
+        .args(["rsa", "-traditional", "-in"])
+        .arg(&source)
+        .arg("-out")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn signing_key(pem: &str, kid: &str) -> CoreRsaPrivateSigningKey {
+    CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(kid.into()))).unwrap()
+}
+
+/// A JWT of `claims` signed RS256 by `key` under `kid`.
+fn jwt(key: &CoreRsaPrivateSigningKey, kid: &str, claims: &serde_json::Value) -> String {
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": kid});
+    let part = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+    let input = format!("{}.{}", part(&header), part(claims));
+    let alg = CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256;
+    let signature = key.sign(&alg, input.as_bytes()).unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// An unsigned JWT (`alg` as given, signature `signature`).
+fn unsigned(alg: &str, claims: &serde_json::Value, signature: &[u8]) -> String {
+    let part = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+    let header = json!({"alg": alg, "typ": "JWT"});
+    format!(
+        "{}.{}.{}",
+        part(&header),
+        part(claims),
+        URL_SAFE_NO_PAD.encode(signature)
+    )
+}
+
+#[test]
+fn an_id_token_is_checked_claim_by_claim() {
+    let pem = rsa_pem(None);
+    let key = signing_key(&pem, "k1");
+    let keys = CoreJsonWebKeySet::new(vec![key.as_verification_key()]);
+    let issuer = IssuerUrl::new("https://idp.ac-test.fr".into()).unwrap();
+    let client = ClientId::new("educt-admin".into());
+    let now: DateTime<Utc> = Utc::now();
+    let token =
+        |iss: &str, aud: &str, exp: DateTime<Utc>, nonce: &str, key: &CoreRsaPrivateSigningKey| {
+            let claims = CoreIdTokenClaims::new(
+                IssuerUrl::new(iss.into()).unwrap(),
+                vec![Audience::new(aud.into())],
+                exp,
+                now - Duration::minutes(1),
+                StandardClaims::new(SubjectIdentifier::new("slefevre".into())),
+                EmptyAdditionalClaims {},
+            )
+            .set_nonce(Some(Nonce::new(nonce.into())))
+            .set_auth_time(Some(now - Duration::minutes(1)));
+            let alg = CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256;
+            CoreIdToken::new(claims, key, alg, None, None)
+                .unwrap()
+                .to_string()
+        };
+    let check = |raw: &str| check_id_token(raw, &keys, (&issuer, &client), "n-1", now);
+    let later = now + Duration::minutes(10);
+    let good = check(&token(
+        "https://idp.ac-test.fr",
+        "educt-admin",
+        later,
+        "n-1",
+        &key,
+    ))
+    .unwrap();
+    assert_eq!(good.claims["sub"], "slefevre");
+    assert!(good.auth_time.is_some());
+    let refused = |raw: String, why: &str| {
+        assert!(
+            matches!(check(&raw), Err(IdTokenError::Refused(_))),
+            "{why}: {:?}",
+            check(&raw)
+        );
+    };
+    refused(
+        token(
+            "https://idp.ac-test.fr",
+            "educt-admin",
+            now - Duration::seconds(1),
+            "n-1",
+            &key,
+        ),
+        "expired",
+    );
+    refused(
+        token(
+            "https://idp.ac-test.fr",
+            "un-autre-client",
+            later,
+            "n-1",
+            &key,
+        ),
+        "audience",
+    );
+    refused(
+        token("https://faux.ac-test.fr", "educt-admin", later, "n-1", &key),
+        "issuer",
+    );
+    refused(
+        token("https://idp.ac-test.fr", "educt-admin", later, "n-2", &key),
+        "nonce",
+    );
+    // Signed by a key the provider does not list under this id: the keys are read again.
+    let stranger = signing_key(&rsa_pem(None), "k2");
+    let forged = token(
+        "https://idp.ac-test.fr",
+        "educt-admin",
+        later,
+        "n-1",
+        &stranger,
+    );
+    assert_eq!(check(&forged).unwrap_err(), IdTokenError::UnknownKey);
+    // The same key id, another key: a bad signature.
+    let impostor = signing_key(&rsa_pem(None), "k1");
+    refused(
+        token(
+            "https://idp.ac-test.fr",
+            "educt-admin",
+            later,
+            "n-1",
+            &impostor,
+        ),
+        "signature",
+    );
+    // No signature, or an HMAC keyed with something anyone holding our secret could use.
+    let claims = json!({"iss": "https://idp.ac-test.fr", "aud": "educt-admin", "sub": "x",
+        "exp": later.timestamp(), "iat": now.timestamp(), "nonce": "n-1"});
+    for raw in [
+        unsigned("none", &claims, b""),
+        unsigned("HS256", &claims, b"mac"),
+    ] {
+        assert!(check(&raw).is_err(), "{raw}");
+    }
+    assert_eq!(check("pas-un-jeton").unwrap_err(), IdTokenError::Malformed);
+}
+
+#[tokio::test]
+async fn an_sso_session_signs_in_again_at_its_provider_before_enrolling_an_authenticator() {
+    let idp = Idp::shared();
+    let port = AppPort::take(&idp).await;
+    let app = sso_app(&idp, Some(&port), |_| {}).await;
+    for (connector, who) in [
+        ("oidc", ("slefevre", "Referent-2026")),
+        ("cas", ("mdubois", "Enseignant-2026")),
+    ] {
+        let browser = idp.browser();
+        through(&app, &idp, &browser, connector, who).await;
+        let page = browser
+            .get(app.url("/otp/enrolement"))
+            .send()
+            .await
+            .unwrap();
+        let page = page.text().await.unwrap();
+        assert!(
+            page.contains("M'identifier à nouveau sur l'ENT") && !page.contains("mot_de_passe")
+        );
+        let csrf = hidden_field(
+            &browser
+                .get(app.url("/"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+            "csrf_token",
+        );
+        let early = browser
+            .post(app.url("/otp/enrolement"))
+            .form(&[("csrf_token", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            early.status(),
+            403,
+            "{connector}: no enrolment without a new sign-in"
+        );
+        // The provider asks again only once its session is older than its interval.
+        tokio::time::sleep(std::time::Duration::from_secs(idp.force_interval + 1)).await;
+        let go = browser
+            .get(app.url("/otp/enrolement/ent"))
+            .send()
+            .await
+            .unwrap();
+        let to = location(&go);
+        let forced = if connector == "oidc" {
+            "prompt=login"
+        } else {
+            "renew=true"
+        };
+        assert!(to.contains(forced), "{to}");
+        let back = app.url(&format!("/connexion/{connector}/retour"));
+        let url = sign_in_at_idp(&browser, &idp, &to, who, &back).await;
+        assert_eq!(
+            browser.get(&url).send().await.unwrap().status(),
+            200,
+            "{connector}"
+        );
+        let row = last_row(&app);
+        assert_eq!(
+            (row.2.as_str(), row.3.as_deref()),
+            ("success", Some(connector)),
+            "{row:?}"
+        );
+        let page = browser
+            .get(app.url("/otp/enrolement"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("L'ENT a confirmé votre identité"), "{page}");
+        let qr = browser
+            .post(app.url("/otp/enrolement"))
+            .form(&[("csrf_token", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(qr.status(), 200);
+        assert!(qr.text().await.unwrap().contains("Scanner le code"));
+    }
+}
+
+#[tokio::test]
+async fn a_re_authentication_for_another_person_or_without_a_new_sign_in_is_refused() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let agent = educt_admin::domain::Agent {
+        uid: "slefevre".into(),
+        display_name: "Sophie Lefèvre".into(),
+        mail: None,
+        attached: vec![],
+        responsible_for: vec![],
+    };
+    let origin = stored_session::Origin {
+        via: Via::Cas,
+        provider_session: None,
+        provider_subject: None,
+    };
+    let now = app.clock.now();
+    let (token, session) =
+        stored_session::create_via(&mut app.conn(), &agent, now, &origin).unwrap();
+    let ctx = Context::new(Actor::Agent("slefevre".into()), now);
+    for (uid, proof) in [
+        ("cperrin", ReauthProof::Fresh),
+        ("slefevre", ReauthProof::Stale),
+    ] {
+        let got = reauthenticated(
+            &mut app.conn(),
+            &test_key(),
+            &ctx,
+            (session.id, "slefevre"),
+            (Via::Cas, uid),
+            proof,
+        );
+        assert_eq!(
+            got.unwrap_err().class,
+            educt_admin::usecases::FailureClass::Forbidden
+        );
+        assert_eq!(last_row(&app).2, "refused");
+    }
+    let reread = stored_session::find(&mut app.conn(), &token)
+        .unwrap()
+        .unwrap();
+    assert_eq!(reread.reauthenticated_at, None);
+}
+
+#[tokio::test]
+async fn the_providers_back_channel_logout_ends_the_session_and_nothing_else_does() {
+    let idp = Idp::shared();
+    let port = AppPort::take(&idp).await;
+    let app = sso_app(&idp, Some(&port), |_| {}).await;
+    let browser = idp.browser();
+    through(&app, &idp, &browser, "oidc", ("slefevre", "Referent-2026")).await;
+    // Fetched as the app would, without the person's provider cookie.
+    let jwks = idp
+        .browser()
+        .get(format!("{}/oauth2/jwks", idp.url))
+        .send()
+        .await
+        .unwrap();
+    let jwks: serde_json::Value = serde_json::from_str(&jwks.text().await.unwrap()).unwrap();
+    let kid = jwks["keys"][0]["kid"]
+        .as_str()
+        .expect(&jwks.to_string())
+        .to_owned();
+    let theirs = signing_key(&rsa_pem(Some(&idp.signing_key)), &kid);
+    let now = app.clock.now().timestamp();
+    let claims = |aud: &str| {
+        json!({"iss": idp.issuer, "aud": aud, "iat": now, "jti": format!("j-{aud}"), "sub": "slefevre",
+            "events": {"http://schemas.openid.net/event/backchannel-logout": {}}})
+    };
+    let endpoint = app.url("/connexion/oidc/deconnexion-canal-arriere");
+    let post = |token: String| {
+        let client = reqwest::Client::new();
+        let endpoint = endpoint.clone();
+        async move {
+            client
+                .post(endpoint)
+                .form(&[("logout_token", token)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let impostor = signing_key(&rsa_pem(None), &kid);
+    for forged in [
+        jwt(&theirs, &kid, &claims("un-autre-client")),
+        jwt(&impostor, &kid, &claims(&idp.client_id)),
+        unsigned("HS256", &claims(&idp.client_id), b"mac"),
+        "pas-un-jeton".to_owned(),
+    ] {
+        let res = post(forged).await;
+        assert_eq!(res.status(), 400);
+        let row = last_row(&app);
+        assert_eq!(
+            (row.2.as_str(), row.3.as_deref()),
+            ("refused", Some("oidc"))
+        );
+        assert_eq!(
+            browser.get(app.url("/")).send().await.unwrap().status(),
+            200,
+            "still signed in"
+        );
+    }
+    let res = post(jwt(&theirs, &kid, &claims(&idp.client_id))).await;
+    assert_eq!(res.status(), 200);
+    let row = last_row(&app);
+    assert_eq!(
+        (row.0.as_str(), row.1.as_str()),
+        ("job:oidc-backchannel-logout", "auth.sign_out")
+    );
+    let home = browser.get(app.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), 303, "the session ended");
+}
