@@ -342,7 +342,7 @@ async fn the_providers_back_channel_logout_ends_the_session_and_nothing_else_doe
     let jwks: serde_json::Value = serde_json::from_str(&jwks.text().await.unwrap()).unwrap();
     let kid = jwks["keys"][0]["kid"]
         .as_str()
-        .expect(&jwks.to_string())
+        .unwrap_or_else(|| panic!("{jwks}"))
         .to_owned();
     let theirs = signing_key(&rsa_pem(Some(&idp.signing_key)), &kid);
     let now = app.clock.now().timestamp();
