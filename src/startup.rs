@@ -181,21 +181,6 @@ fn form_error(err: UrlencodedError) -> actix_web::Error {
 
 /// Refuses an address the settings do not allow (the demo listens on loopback only, plain
 /// HTTP only on loopback or behind a TLS proxy); the TLS configuration when there is one.
-/// The ENT connectors, with our callbacks under `server.public_url` or the address bound.
-fn open_connectors(
-    settings: &Settings,
-    addr: SocketAddr,
-    tls: bool,
-) -> Result<Arc<crate::sso::Connectors>, StartupError> {
-    let scheme = if tls { "https" } else { "http" };
-    let origin = settings
-        .server
-        .public_url
-        .as_ref()
-        .map_or_else(|| format!("{scheme}://{addr}"), |o| o.as_str().to_owned());
-    Ok(Arc::new(crate::sso::Connectors::build(settings, &origin)?))
-}
-
 fn tls_for(settings: &Settings, demo: bool) -> Result<Option<rustls::ServerConfig>, StartupError> {
     let bind = settings.server.bind;
     let tls_config = settings
@@ -349,7 +334,11 @@ impl Application {
             .unwrap_or_else(|| default_instance_id(addr.port()));
         release_former_leases(&db, &instance_id)?;
         let portal = LetterPortal::of(&settings, addr, tls_config.is_some());
-        let sso = open_connectors(&settings, addr, tls_config.is_some())?;
+        let sso = Arc::new(crate::sso::Connectors::for_server(
+            &settings,
+            addr,
+            tls_config.is_some(),
+        )?);
         let state = web::Data::new(AppState {
             settings: Arc::new(settings.clone()),
             db,

@@ -87,20 +87,33 @@ impl Connectors {
     /// address bound), for the callback URLs the providers send the browser to.
     pub fn build(settings: &Settings, origin: &str) -> Result<Self, SsoError> {
         let SsoSettings { cas, oidc } = &settings.sso;
+        if let (Some(c), Some(o)) = (cas, oidc)
+            && c.label == o.label
+        {
+            tracing::warn!(
+                label = %c.label,
+                "sso.cas and sso.oidc show the same label: give each its own (sso.*.label)"
+            );
+        }
         Ok(Self {
             cas: cas.as_ref().map(|c| Cas::new(c, origin)).transpose()?,
             oidc: oidc.as_ref().map(|o| Oidc::new(o, origin)).transpose()?,
         })
     }
 
-    pub fn none() -> Self {
-        Self {
-            cas: None,
-            oidc: None,
-        }
-    }
-
-    pub fn any(&self) -> bool {
-        self.cas.is_some() || self.oidc.is_some()
+    /// The connectors of a server listening on `addr` (`tls`: over HTTPS): our callbacks are
+    /// under `server.public_url`, else that address.
+    pub fn for_server(
+        settings: &Settings,
+        addr: std::net::SocketAddr,
+        tls: bool,
+    ) -> Result<Self, SsoError> {
+        let scheme = if tls { "https" } else { "http" };
+        let origin = settings
+            .server
+            .public_url
+            .as_ref()
+            .map_or_else(|| format!("{scheme}://{addr}"), |o| o.as_str().to_owned());
+        Self::build(settings, &origin)
     }
 }

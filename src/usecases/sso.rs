@@ -232,11 +232,11 @@ mod tests {
             ReauthProof::Fresh
         );
         assert_eq!(
-            fresh(Some(asked - Duration::seconds(59)), asked),
+            fresh(Some(asked - Duration::seconds(5)), asked),
             ReauthProof::Fresh
         );
         assert_eq!(
-            fresh(Some(asked - Duration::minutes(10)), asked),
+            fresh(Some(asked - Duration::seconds(30)), asked),
             ReauthProof::Stale
         );
         assert_eq!(fresh(None, asked), ReauthProof::Stale);

@@ -201,10 +201,9 @@ mod tests {
         routes::find(&method, &format!("{BASE}{}", url.path())).map(|r| r.path)
     }
 
-    #[test]
-    fn every_builder_lands_on_the_route_it_names() {
-        let uai = Some("0750001A");
-        let mut cases: Vec<(M, Url, &str)> = vec![
+    /// The builders of the sign-in, TOTP and first sign-in routes.
+    fn sign_in_cases() -> Vec<(M, Url, &'static str)> {
+        vec![
             (M::GET, home(), "/"),
             (M::POST, sign_in(), "/connexion"),
             (M::POST, sign_out(), "/deconnexion"),
@@ -221,6 +220,14 @@ mod tests {
             (M::GET, otp_enrolment_at_provider(), "/otp/enrolement/ent"),
             (M::GET, sso_cas(), "/connexion/cas"),
             (M::GET, sso_oidc(), "/connexion/oidc"),
+        ]
+    }
+
+    #[test]
+    fn every_builder_lands_on_the_route_it_names() {
+        let uai = Some("0750001A");
+        let mut cases = sign_in_cases();
+        cases.extend([
             (M::GET, delegations(uai), "/delegations"),
             (M::POST, revocation(7), "/delegations/{id}/revocation"),
             (M::POST, extension(7), "/delegations/{id}/prolongation"),
@@ -248,7 +255,7 @@ mod tests {
                 account_action(Parent, 12, "coordonnees"),
                 "/depannage/responsable/{id}/coordonnees",
             ),
-        ];
+        ]);
         for kind in [Pupil, Parent] {
             let at = |rest: &str| format!("/depannage/{}{rest}", kind.path_segment());
             let templates = |rest: &str| -> &'static str {

@@ -393,7 +393,42 @@ async fn an_unreachable_or_confused_provider_gives_a_french_page_quickly() {
         assert_eq!(sessions(&app), 0);
         assert_eq!(last_row(&app).2, "refused");
     }
+    // An OpenID provider whose discovery does not answer: the start itself says so.
+    let port = silent.local_addr().unwrap().port();
+    let app = sso_app(&idp, None, |s| {
+        let oidc = s.sso.oidc.as_mut().unwrap();
+        oidc.issuer = format!("https://127.0.0.1:{port}");
+        oidc.timeout_ms = 1000;
+    })
+    .await;
+    let began = Instant::now();
+    let res = idp
+        .browser()
+        .get(app.url("/connexion/oidc"))
+        .send()
+        .await
+        .unwrap();
+    assert!(began.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().contains_key("retry-after"));
+    assert!(res.text().await.unwrap().contains("ne répond pas"));
+    assert_eq!(last_row(&app).3.as_deref(), Some("oidc"));
     drop(silent);
+}
+
+#[tokio::test]
+async fn the_uid_comes_from_the_configured_cas_attribute() {
+    let idp = Idp::shared();
+    for (attribute, status) in [("uid", 200), ("cn", 403), ("absent", 403)] {
+        let app = sso_app(&idp, None, |s| {
+            s.sso.cas.as_mut().unwrap().user_attribute = attribute.into();
+        })
+        .await;
+        let browser = idp.browser();
+        let res = through(&app, &idp, &browser, "cas", ("slefevre", "Referent-2026")).await;
+        assert_eq!(res.status(), status, "{attribute}");
+        assert_eq!(sessions(&app), i64::from(status == 200), "{attribute}");
+    }
 }
 
 #[tokio::test]
@@ -430,37 +465,42 @@ async fn sso_only_hides_and_refuses_the_password_form() {
 }
 
 #[tokio::test]
-async fn signing_out_of_a_cas_session_offers_the_cas_logout() {
+async fn signing_out_of_an_sso_session_offers_the_providers_logout() {
     let idp = Idp::shared();
-    let app = sso_app(&idp, None, |_| {}).await;
-    let browser = idp.browser();
-    through(&app, &idp, &browser, "cas", ("cperrin", "Principal-2026")).await;
-    let home = browser
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden_field(&home, "csrf_token");
-    let out = browser
-        .post(app.url("/deconnexion"))
-        .form(&[("csrf_token", csrf)])
-        .send()
-        .await
-        .unwrap();
-    let to = location(&out);
-    assert!(to.ends_with("session=terminee&ent=cas"), "{to}");
-    let page = browser
-        .get(format!("http://{}{to}", app.addr))
-        .send()
-        .await
-        .unwrap();
-    let page = page.text().await.unwrap();
-    assert!(page.contains("Se déconnecter aussi de l'ENT"), "{page}");
-    assert!(
-        page.contains(&format!("{}/logout?service=", idp.cas_url)),
-        "{page}"
-    );
+    let port = AppPort::take(&idp).await;
+    let app = sso_app(&idp, Some(&port), |_| {}).await;
+    let cas_logout = format!("{}/logout?service=", idp.cas_url);
+    let oidc_logout = format!("{}/oauth2/logout?client_id=educt-admin", idp.url);
+    for (connector, link) in [("cas", cas_logout), ("oidc", oidc_logout)] {
+        let browser = idp.browser();
+        through(
+            &app,
+            &idp,
+            &browser,
+            connector,
+            ("cperrin", "Principal-2026"),
+        )
+        .await;
+        let home = browser.get(app.url("/")).send().await.unwrap();
+        let csrf = hidden_field(&home.text().await.unwrap(), "csrf_token");
+        let out = browser
+            .post(app.url("/deconnexion"))
+            .form(&[("csrf_token", csrf)])
+            .send()
+            .await
+            .unwrap();
+        let to = location(&out);
+        assert!(
+            to.ends_with(&format!("session=terminee&ent={connector}")),
+            "{to}"
+        );
+        let page = browser
+            .get(format!("http://{}{to}", app.addr))
+            .send()
+            .await
+            .unwrap();
+        let page = page.text().await.unwrap();
+        assert!(page.contains("Se déconnecter aussi de l'ENT"), "{page}");
+        assert!(page.contains(&link), "{connector}: {page}");
+    }
 }

@@ -62,6 +62,7 @@ impl Idp {
             client_id: self.client_id.clone(),
             client_secret_file: Some(self.secret_file.clone()),
             uid_claim: "uid".into(),
+            label: "Se connecter avec le compte académique".into(),
             ca_file: Some(self.ca_file.clone()),
             ..OidcSettings::default()
         }
