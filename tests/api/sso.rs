@@ -49,8 +49,23 @@ pub fn location(res: &reqwest::Response) -> String {
         .to_owned()
 }
 
-/// Signs `uid` in through `connector` (`cas`, `oidc`) in `browser`: the app's answer to the
-/// provider's return (the page that sends the browser on to the home page).
+/// Starts a sign-in through `connector` (`cas`, `oidc`) in `browser` and signs `who` in at
+/// the provider: the URL the provider sends the browser back to (not followed yet).
+pub async fn provider_return(
+    app: &TestApp,
+    idp: &Idp,
+    browser: &reqwest::Client,
+    connector: &str,
+    who: (&str, &str),
+) -> String {
+    let start = get(browser, app.url(&format!("/connexion/{connector}"))).await;
+    assert_eq!(start.status(), 303, "{connector} start");
+    let back = app.url(&format!("/connexion/{connector}/retour"));
+    sign_in_at_idp(browser, idp, &location(&start), who, &back).await
+}
+
+/// Signs `who` in through `connector` in `browser`: the app's answer to the provider's
+/// return (the page that sends the browser on to the home page).
 pub async fn through(
     app: &TestApp,
     idp: &Idp,
@@ -58,14 +73,12 @@ pub async fn through(
     connector: &str,
     who: (&str, &str),
 ) -> reqwest::Response {
-    let start = browser
-        .get(app.url(&format!("/connexion/{connector}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(start.status(), 303, "{connector} start");
-    let back = app.url(&format!("/connexion/{connector}/retour"));
-    let url = sign_in_at_idp(browser, idp, &location(&start), who, &back).await;
+    let url = provider_return(app, idp, browser, connector, who).await;
+    get(browser, url).await
+}
+
+/// A GET in `browser`.
+pub async fn get(browser: &reqwest::Client, url: impl reqwest::IntoUrl) -> reqwest::Response {
     browser.get(url).send().await.unwrap()
 }
 
@@ -108,7 +121,7 @@ async fn a_delegate_signs_in_through_cas_and_a_revocation_refuses_him_at_the_nex
     let landed = through(&app, &idp, &browser, "cas", ("slefevre", "Referent-2026")).await;
     assert_eq!(landed.status(), 200);
     assert!(landed.text().await.unwrap().contains("Continuer"));
-    let home = browser.get(app.url("/")).send().await.unwrap();
+    let home = get(&browser, app.url("/")).await;
     assert_eq!(home.status(), 200);
     let home = home.text().await.unwrap();
     assert!(
@@ -126,12 +139,9 @@ async fn a_delegate_signs_in_through_cas_and_a_revocation_refuses_him_at_the_nex
         ("slefevre", "auth.sign_in", "success", Some("cas"))
     );
     let search = format!("/depannage/eleve?uai={COLLEGE}");
-    assert_eq!(
-        browser.get(app.url(&search)).send().await.unwrap().status(),
-        200
-    );
+    assert_eq!(get(&browser, app.url(&search)).await.status(), 200);
     store::revoke(&mut app.conn(), id, "cperrin", app.clock.now()).unwrap();
-    let refused = browser.get(app.url(&search)).send().await.unwrap();
+    let refused = get(&browser, app.url(&search)).await;
     assert!(
         matches!(refused.status().as_u16(), 403 | 404),
         "{}",
@@ -147,24 +157,13 @@ async fn a_deputy_head_signs_in_through_oidc_with_the_principals_rights() {
     let browser = idp.browser();
     let landed = through(&app, &idp, &browser, "oidc", ("adurand", "Adjointe-2026")).await;
     assert_eq!(landed.status(), 200);
-    let home = browser
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = get(&browser, app.url("/")).await.text().await.unwrap();
     assert!(
         home.contains("Anne Durand") && home.contains("Collège Jean Moulin"),
         "{home}"
     );
     assert!(home.contains("Direction de l'établissement"), "{home}");
-    let grants = browser
-        .get(app.url(&format!("/delegations?uai={COLLEGE}")))
-        .send()
-        .await
-        .unwrap();
+    let grants = get(&browser, app.url(&format!("/delegations?uai={COLLEGE}"))).await;
     assert_eq!(grants.status(), 200, "the deputy manages the delegations");
     let row = last_row(&app);
     assert_eq!(
@@ -179,14 +178,7 @@ async fn a_staff_member_without_rights_is_told_what_to_ask_for() {
     let app = sso_app(&idp, None, |_| {}).await;
     let browser = idp.browser();
     through(&app, &idp, &browser, "cas", ("mdubois", "Enseignant-2026")).await;
-    let home = browser
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = get(&browser, app.url("/")).await.text().await.unwrap();
     assert!(
         home.contains("votre chef d'établissement doit vous accorder une délégation DelegCE"),
         "{home}"
@@ -228,24 +220,16 @@ async fn a_cas_ticket_is_good_once_and_for_its_own_service_only() {
     let app = sso_app(&idp, None, |_| {}).await;
     let browser = idp.browser();
     let back = app.url(CAS_RETURN);
-    let start = browser.get(app.url("/connexion/cas")).send().await.unwrap();
-    let url = sign_in_at_idp(
-        &browser,
-        &idp,
-        &location(&start),
-        ("slefevre", "Referent-2026"),
-        &back,
-    )
-    .await;
-    assert_eq!(browser.get(&url).send().await.unwrap().status(), 200);
+    let url = provider_return(&app, &idp, &browser, "cas", ("slefevre", "Referent-2026")).await;
+    assert_eq!(get(&browser, &url).await.status(), 200);
     let ticket = query_value(&url, "ticket");
     // The same ticket in a new flow of this browser: the server knows it no more.
     let fresh = idp.browser();
-    let start = fresh.get(app.url("/connexion/cas")).send().await.unwrap();
+    let start = get(&fresh, app.url("/connexion/cas")).await;
     let service = query_value(&location(&start), "service");
     let etat = query_value(&service, "etat");
     let replay = format!("{back}?etat={etat}&ticket={ticket}");
-    let res = fresh.get(&replay).send().await.unwrap();
+    let res = get(&fresh, &replay).await;
     assert_eq!(res.status(), 403);
     assert!(
         res.text()
@@ -255,26 +239,18 @@ async fn a_cas_ticket_is_good_once_and_for_its_own_service_only() {
     );
     assert!(last_row(&app).4.unwrap().contains("INVALID_TICKET"));
     // A ticket issued for another service (another flow's URL), shown with this flow.
-    let start = fresh.get(app.url("/connexion/cas")).send().await.unwrap();
+    let start = get(&fresh, app.url("/connexion/cas")).await;
     let etat = query_value(&query_value(&location(&start), "service"), "etat");
     let other = format!("{back}?etat=autre");
     let login = format!("{}/login?service={}", idp.cas_url, urlencode(&other));
     let url = sign_in_at_idp(&fresh, &idp, &login, ("slefevre", "Referent-2026"), &back).await;
     let ticket = query_value(&url, "ticket");
-    let res = fresh
-        .get(format!("{back}?etat={etat}&ticket={ticket}"))
-        .send()
-        .await
-        .unwrap();
+    let res = get(&fresh, format!("{back}?etat={etat}&ticket={ticket}")).await;
     assert_eq!(res.status(), 403);
     assert!(last_row(&app).4.unwrap().contains("INVALID_SERVICE"));
     // A return this browser never started.
     let stranger = idp.browser();
-    let res = stranger
-        .get(format!("{back}?etat={etat}&ticket=ST-1"))
-        .send()
-        .await
-        .unwrap();
+    let res = get(&stranger, format!("{back}?etat={etat}&ticket=ST-1")).await;
     assert_eq!(res.status(), 400);
     let row = last_row(&app);
     assert_eq!((row.2.as_str(), row.3.as_deref()), ("refused", Some("cas")));
@@ -308,47 +284,19 @@ async fn oidc_refuses_a_missing_state_a_spent_code_and_an_expired_id_token() {
     );
     // A code is good once.
     let browser = idp.browser();
-    let start = browser
-        .get(app.url("/connexion/oidc"))
-        .send()
-        .await
-        .unwrap();
-    let url = sign_in_at_idp(
-        &browser,
-        &idp,
-        &location(&start),
-        ("slefevre", "Referent-2026"),
-        &back,
-    )
-    .await;
-    assert_eq!(browser.get(&url).send().await.unwrap().status(), 200);
+    let url = provider_return(&app, &idp, &browser, "oidc", ("slefevre", "Referent-2026")).await;
+    assert_eq!(get(&browser, &url).await.status(), 200);
     let code = query_value(&url, "code");
-    let start = browser
-        .get(app.url("/connexion/oidc"))
-        .send()
-        .await
-        .unwrap();
+    let start = get(&browser, app.url("/connexion/oidc")).await;
     let state = query_value(&location(&start), "state");
-    let res = browser
-        .get(format!("{back}?code={code}&state={state}"))
-        .send()
-        .await
-        .unwrap();
+    let res = get(&browser, format!("{back}?code={code}&state={state}")).await;
     assert_eq!(res.status(), 403);
     assert!(last_row(&app).4.unwrap().contains("invalid_grant"));
     // An ID token read an hour after it was issued (it lives ten minutes).
     app.clock.set(Utc::now() + Duration::hours(1));
     let fresh = idp.browser();
-    let start = fresh.get(app.url("/connexion/oidc")).send().await.unwrap();
-    let url = sign_in_at_idp(
-        &fresh,
-        &idp,
-        &location(&start),
-        ("slefevre", "Referent-2026"),
-        &back,
-    )
-    .await;
-    let res = fresh.get(&url).send().await.unwrap();
+    let url = provider_return(&app, &idp, &fresh, "oidc", ("slefevre", "Referent-2026")).await;
+    let res = get(&fresh, &url).await;
     assert_eq!(res.status(), 403);
     assert!(
         last_row(&app).4.unwrap().contains("ID token"),
@@ -379,14 +327,14 @@ async fn an_unreachable_or_confused_provider_gives_a_french_page_quickly() {
         })
         .await;
         let browser = idp.browser();
-        let start = browser.get(app.url("/connexion/cas")).send().await.unwrap();
+        let start = get(&browser, app.url("/connexion/cas")).await;
         let etat = query_value(&query_value(&location(&start), "service"), "etat");
         let began = Instant::now();
-        let res = browser
-            .get(app.url(&format!("{CAS_RETURN}?etat={etat}&ticket=ST-1")))
-            .send()
-            .await
-            .unwrap();
+        let res = get(
+            &browser,
+            app.url(&format!("{CAS_RETURN}?etat={etat}&ticket=ST-1")),
+        )
+        .await;
         assert!(began.elapsed() < std::time::Duration::from_secs(5));
         assert_eq!(res.status(), status, "{url}");
         assert!(res.text().await.unwrap().contains(words), "{url}");
@@ -481,7 +429,7 @@ async fn signing_out_of_an_sso_session_offers_the_providers_logout() {
             ("cperrin", "Principal-2026"),
         )
         .await;
-        let home = browser.get(app.url("/")).send().await.unwrap();
+        let home = get(&browser, app.url("/")).await;
         let csrf = hidden_field(&home.text().await.unwrap(), "csrf_token");
         let out = browser
             .post(app.url("/deconnexion"))
@@ -494,11 +442,7 @@ async fn signing_out_of_an_sso_session_offers_the_providers_logout() {
             to.ends_with(&format!("session=terminee&ent={connector}")),
             "{to}"
         );
-        let page = browser
-            .get(format!("http://{}{to}", app.addr))
-            .send()
-            .await
-            .unwrap();
+        let page = get(&browser, format!("http://{}{to}", app.addr)).await;
         let page = page.text().await.unwrap();
         assert!(page.contains("Se déconnecter aussi de l'ENT"), "{page}");
         assert!(page.contains(&link), "{connector}: {page}");

@@ -24,7 +24,7 @@ use openidconnect::{
 use serde_json::json;
 
 use crate::helpers::{hidden_field, test_key};
-use crate::sso::{last_row, location, sso_app, through};
+use crate::sso::{get, last_row, location, sso_app, through};
 use crate::sso_idp::{AppPort, Idp, sign_in_at_idp};
 
 /// An RSA key made now by openssl, in the PKCS#1 PEM the signing key type reads; or the
@@ -204,24 +204,13 @@ async fn an_sso_session_signs_in_again_at_its_provider_before_enrolling_an_authe
     ] {
         let browser = idp.browser();
         through(&app, &idp, &browser, connector, who).await;
-        let page = browser
-            .get(app.url("/otp/enrolement"))
-            .send()
-            .await
-            .unwrap();
+        let page = get(&browser, app.url("/otp/enrolement")).await;
         let page = page.text().await.unwrap();
         assert!(
             page.contains("M'identifier à nouveau sur l'ENT") && !page.contains("mot_de_passe")
         );
         let csrf = hidden_field(
-            &browser
-                .get(app.url("/"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap(),
+            &get(&browser, app.url("/")).await.text().await.unwrap(),
             "csrf_token",
         );
         let early = browser
@@ -237,11 +226,7 @@ async fn an_sso_session_signs_in_again_at_its_provider_before_enrolling_an_authe
         );
         // The provider asks again only once its session is older than its interval.
         tokio::time::sleep(std::time::Duration::from_secs(idp.force_interval + 1)).await;
-        let go = browser
-            .get(app.url("/otp/enrolement/ent"))
-            .send()
-            .await
-            .unwrap();
+        let go = get(&browser, app.url("/otp/enrolement/ent")).await;
         let to = location(&go);
         let forced = if connector == "oidc" {
             "prompt=login"
@@ -251,22 +236,15 @@ async fn an_sso_session_signs_in_again_at_its_provider_before_enrolling_an_authe
         assert!(to.contains(forced), "{to}");
         let back = app.url(&format!("/connexion/{connector}/retour"));
         let url = sign_in_at_idp(&browser, &idp, &to, who, &back).await;
-        assert_eq!(
-            browser.get(&url).send().await.unwrap().status(),
-            200,
-            "{connector}"
-        );
+        assert_eq!(get(&browser, &url).await.status(), 200, "{connector}");
         let row = last_row(&app);
         assert_eq!(
             (row.2.as_str(), row.3.as_deref()),
             ("success", Some(connector)),
             "{row:?}"
         );
-        let page = browser
-            .get(app.url("/otp/enrolement"))
-            .send()
+        let page = get(&browser, app.url("/otp/enrolement"))
             .await
-            .unwrap()
             .text()
             .await
             .unwrap();
@@ -378,7 +356,7 @@ async fn the_providers_back_channel_logout_ends_the_session_and_nothing_else_doe
             ("refused", Some("oidc"))
         );
         assert_eq!(
-            browser.get(app.url("/")).send().await.unwrap().status(),
+            get(&browser, app.url("/")).await.status(),
             200,
             "still signed in"
         );
@@ -390,6 +368,6 @@ async fn the_providers_back_channel_logout_ends_the_session_and_nothing_else_doe
         (row.0.as_str(), row.1.as_str()),
         ("job:oidc-backchannel-logout", "auth.sign_out")
     );
-    let home = browser.get(app.url("/")).send().await.unwrap();
+    let home = get(&browser, app.url("/")).await;
     assert_eq!(home.status(), 303, "the session ended");
 }

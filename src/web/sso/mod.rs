@@ -135,6 +135,25 @@ pub async fn oidc_start(
     to_provider(start.url, &flow, &state)
 }
 
+/// The flow this browser started with `via`, if the returned `given` state is its own and
+/// recent; else the refusal page (audited).
+async fn returned_flow(
+    state: &AppState,
+    req: &HttpRequest,
+    meta: &RequestMeta,
+    via: Via,
+    given: &str,
+) -> Result<Result<Flow, HttpResponse>, AppError> {
+    match Flow::of(req, &state.key, via, given, state.clock.now()) {
+        Some(flow) => Ok(Ok(flow)),
+        None => {
+            let bad_flow = (StatusCode::BAD_REQUEST, FLOW_REFUSED);
+            let page = refuse(state, meta, via, bad_flow, "state missing or wrong").await?;
+            Ok(Err(page))
+        }
+    }
+}
+
 pub async fn cas_return(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -142,12 +161,12 @@ pub async fn cas_return(
     query: web::Query<CasReturn>,
 ) -> Result<HttpResponse, AppError> {
     let cas = state.sso.cas.as_ref().ok_or(AppError::NotFound)?;
-    let now = state.clock.now();
-    let bad_flow = (StatusCode::BAD_REQUEST, FLOW_REFUSED);
-    let Some(flow) = Flow::of(&req, &state.key, Via::Cas, &query.etat, now) else {
-        return refuse(&state, &meta, Via::Cas, bad_flow, "state missing or wrong").await;
+    let flow = match returned_flow(&state, &req, &meta, Via::Cas, &query.etat).await? {
+        Ok(flow) => flow,
+        Err(refusal) => return Ok(refusal),
     };
     if query.ticket.is_empty() {
+        let bad_flow = (StatusCode::BAD_REQUEST, FLOW_REFUSED);
         return refuse(&state, &meta, Via::Cas, bad_flow, "no ticket").await;
     }
     let renew = flow.reauth.is_some();
@@ -160,17 +179,12 @@ pub async fn cas_return(
                 reauthenticated(&state, &meta, of, (Via::Cas, &id.uid), ReauthProof::Fresh).await
             }
             None => {
-                arrive(
-                    &state,
-                    &meta,
-                    &id.uid,
-                    Origin {
-                        via: Via::Cas,
-                        provider_session: None,
-                        provider_subject: None,
-                    },
-                )
-                .await
+                let origin = Origin {
+                    via: Via::Cas,
+                    provider_session: None,
+                    provider_subject: None,
+                };
+                arrive(&state, &meta, &id.uid, origin).await
             }
         },
     }
@@ -185,8 +199,9 @@ pub async fn oidc_return(
     let oidc = state.sso.oidc.as_ref().ok_or(AppError::NotFound)?;
     let now = state.clock.now();
     let bad_flow = (StatusCode::BAD_REQUEST, FLOW_REFUSED);
-    let Some(flow) = Flow::of(&req, &state.key, Via::Oidc, &query.state, now) else {
-        return refuse(&state, &meta, Via::Oidc, bad_flow, "state missing or wrong").await;
+    let flow = match returned_flow(&state, &req, &meta, Via::Oidc, &query.state).await? {
+        Ok(flow) => flow,
+        Err(refusal) => return Ok(refusal),
     };
     if let Some(error) = &query.error {
         let details = format!(

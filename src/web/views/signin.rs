@@ -24,10 +24,12 @@ pub fn sign_in_page(v: &SignInView<'_>) -> Markup {
         None,
         html! {
             h1 { "Connexion" }
-            @if v.password_form {
+            @if !v.password_form {
+                p class="lead" { "Connectez-vous depuis l'ENT, avec votre compte académique." }
+            } @else if v.connectors.is_empty() {
                 p class="lead" { "Connectez-vous avec votre identifiant et votre mot de passe académiques." }
             } @else {
-                p class="lead" { "Connectez-vous depuis l'ENT, avec votre compte académique." }
+                p class="lead" { "Connectez-vous depuis l'ENT, ou avec votre identifiant et votre mot de passe académiques." }
             }
             @if let Some(notice) = v.notice {
                 p class="message" role="status" { (notice) }
