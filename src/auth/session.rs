@@ -52,54 +52,6 @@ pub struct Session {
     pub reauthenticated_at: Option<DateTime<Utc>>,
 }
 
-/// How a session was opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    Password,
-    Cas,
-    Oidc,
-}
-
-impl Via {
-    /// As the audit and the `sessions.via` column write it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Via::Password => "password",
-            Via::Cas => "cas",
-            Via::Oidc => "oidc",
-        }
-    }
-
-    fn stored(self) -> Option<&'static str> {
-        (self != Via::Password).then(|| self.as_str())
-    }
-
-    fn parse(stored: Option<&str>) -> Self {
-        match stored {
-            Some("cas") => Via::Cas,
-            Some("oidc") => Via::Oidc,
-            _ => Via::Password,
-        }
-    }
-}
-
-/// The way in, and the provider's names for the session (OIDC `sid` and `sub`) that its
-/// back-channel logout uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub via: Via,
-    pub provider_session: Option<String>,
-    pub provider_subject: Option<String>,
-}
-
-impl Origin {
-    pub const PASSWORD: Origin = Origin {
-        via: Via::Password,
-        provider_session: None,
-        provider_subject: None,
-    };
-}
-
 /// Why a session is no longer valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expiry {
@@ -293,28 +245,55 @@ pub fn mark_totp(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> QueryR
         .map(drop)
 }
 
-/// The agent proved himself again at his provider in this session now.
+/// The agent of session `id`, opened through `via`, proved himself again at his provider
+/// now, which named its new session `sid` and the person `sub` (OIDC; CAS names neither):
+/// they replace the stored ones, so that the provider's logout of its new session still ends
+/// ours. A subject must be the one the session was opened with. False when there is no such
+/// session (ended meanwhile, opened otherwise, or another subject).
 pub fn mark_reauthenticated(
     conn: &mut DbConnection,
-    id: i64,
+    (id, via): (i64, Via),
+    (sid, sub): (Option<&str>, Option<&str>),
     now: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::update(sessions::table.filter(sessions::id.eq(id)))
-        .set(sessions::reauthenticated_at.eq(Some(db_instant(now))))
-        .execute(conn)
-        .map(drop)
+) -> QueryResult<bool> {
+    let target = sessions::table
+        .filter(sessions::id.eq(id))
+        .filter(sessions::via.eq(via.stored()));
+    let changed = match sub {
+        Some(sub) => diesel::update(target.filter(sessions::sso_subject.eq(sub)))
+            .set((
+                sessions::reauthenticated_at.eq(Some(db_instant(now))),
+                sessions::sso_session.eq(sid),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set(sessions::reauthenticated_at.eq(Some(db_instant(now))))
+            .execute(conn)?,
+    };
+    Ok(changed == 1)
 }
 
-/// The re-authentication was used (an enrolment started): the next one asks again.
-pub fn spend_reauthentication(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
-    diesel::update(sessions::table.filter(sessions::id.eq(id)))
-        .set(sessions::reauthenticated_at.eq(None::<chrono::NaiveDateTime>))
-        .execute(conn)
-        .map(drop)
+/// Spends the re-authentication of session `id` made at `since` or later (an enrolment
+/// starts): true when there was one. One statement, so two parallel enrolments cannot both
+/// spend it.
+pub fn spend_reauthentication(
+    conn: &mut DbConnection,
+    id: i64,
+    since: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let spent = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::reauthenticated_at.ge(db_instant(since))),
+    )
+    .set(sessions::reauthenticated_at.eq(None::<chrono::NaiveDateTime>))
+    .execute(conn)?;
+    Ok(spent == 1)
 }
 
 /// Ends the sessions a provider's back-channel logout names: those opened through `via`
-/// with its session id `sid`, or, when it names none, every one of its subject `sub`.
+/// with its session id `sid` (and its subject `sub` when it names both), or, when it names
+/// no session, every one of its subject `sub`.
 /// Returns the uids whose session ended.
 pub fn delete_by_provider(
     conn: &mut DbConnection,
@@ -327,7 +306,10 @@ pub fn delete_by_provider(
         .select((sessions::id, sessions::agent_uid))
         .into_boxed();
     query = match (sid, sub) {
-        (Some(sid), _) => query.filter(sessions::sso_session.eq(sid)),
+        (Some(sid), Some(sub)) => query
+            .filter(sessions::sso_session.eq(sid))
+            .filter(sessions::sso_subject.eq(sub)),
+        (Some(sid), None) => query.filter(sessions::sso_session.eq(sid)),
         (None, Some(sub)) => query.filter(sessions::sso_subject.eq(sub)),
         (None, None) => return Ok(Vec::new()),
     };
@@ -365,6 +347,10 @@ pub fn purge_expired(
     )
     .execute(conn)
 }
+
+#[path = "session_origin.rs"]
+mod origin;
+pub use origin::{Origin, Via};
 
 #[cfg(test)]
 #[path = "session_tests.rs"]

@@ -62,7 +62,9 @@ pub struct OidcSettings {
     pub client_secret_file: Option<PathBuf>,
     /// Scopes asked for (`openid` is always asked).
     pub scopes: Vec<String>,
-    /// The ID token claim that holds the staff uid.
+    /// The ID token claim that holds the staff uid. `sub` by default: the one claim a
+    /// provider must keep unique and stable; `preferred_username` is neither (OIDC Core
+    /// 5.7), so name another claim only if the provider guarantees it.
     pub uid_claim: String,
     /// The sign-in page's button.
     pub label: String,
@@ -83,7 +85,7 @@ impl Default for OidcSettings {
             client_secret: None,
             client_secret_file: None,
             scopes: vec!["openid".into(), "profile".into()],
-            uid_claim: "preferred_username".into(),
+            uid_claim: "sub".into(),
             label: DEFAULT_SSO_LABEL.into(),
             ca_file: None,
             timeout_ms: 4000,
@@ -105,6 +107,12 @@ impl Settings {
         if !self.directory.password_sign_in && self.sso.cas.is_none() && self.sso.oidc.is_none() {
             return invalid(
                 "directory.password_sign_in = false needs [sso.cas] or [sso.oidc]: nobody could sign in",
+            );
+        }
+        let any = self.sso.cas.is_some() || self.sso.oidc.is_some();
+        if any && self.server.public_url.is_none() && !self.server.bind.ip().is_loopback() {
+            return invalid(
+                "[sso] needs server.public_url: the providers send browsers back to it (the address bound is not what they reach)",
             );
         }
         if let Some(cas) = &self.sso.cas {
@@ -158,9 +166,19 @@ mod tests {
         )
         .unwrap();
         let oidc = ok.sso.oidc.unwrap();
-        assert_eq!(oidc.uid_claim, "preferred_username");
+        assert_eq!(oidc.uid_claim, "sub");
         assert_eq!(oidc.label, DEFAULT_SSO_LABEL);
         assert!(!format!("{oidc:?}").contains("\"s\""));
+    }
+
+    #[test]
+    fn connectors_off_loopback_need_the_public_url() {
+        let cas = "[sso.cas]\nurl = \"https://cas.ac-test.fr/cas\"\n";
+        let off = load(&format!("[server]\nbind = \"0.0.0.0:8080\"\n{cas}")).unwrap_err();
+        assert!(off.to_string().contains("public_url"), "{off}");
+        let public =
+            "[server]\nbind = \"0.0.0.0:8080\"\npublic_url = \"https://comptes.ac-test.fr\"\n";
+        assert!(load(&format!("{public}{cas}")).is_ok());
     }
 
     #[test]

@@ -10,6 +10,9 @@ use super::{CAS_RETURN_PATH, SIGN_IN_PATH, SsoError, http_client};
 use crate::config::CasSettings;
 use crate::import::xml::resolve_reference;
 
+/// A validation answer larger than this is not a CAS answer.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
 /// Who the CAS server vouches for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CasIdentity {
@@ -24,10 +27,9 @@ pub enum CasAnswer {
         user: String,
         attributes: Vec<(String, String)>,
     },
-    Failure {
-        code: String,
-        message: String,
-    },
+    /// The server's code (`INVALID_TICKET`…); its message is not kept (it may quote the
+    /// ticket).
+    Failure { code: String },
 }
 
 pub struct Cas {
@@ -85,32 +87,40 @@ impl Cas {
             query.push(("renew", "true"));
         }
         let url = format!("{}/p3/serviceValidate", self.base);
-        let response = self
+        // reqwest's errors name the URL, which holds the ticket: never in a log or the audit.
+        let unreachable = |e: reqwest::Error| SsoError::Unreachable(e.without_url().to_string());
+        let mut response = self
             .http
             .get(&url)
             .query(&query)
             .send()
             .await
-            .map_err(|e| SsoError::Unreachable(e.to_string()))?;
+            .map_err(unreachable)?;
         let status = response.status();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| SsoError::Unreachable(e.to_string()))?;
         if !status.is_success() {
             return Err(SsoError::Garbage(format!(
                 "serviceValidate answered {status}"
             )));
         }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(SsoError::Garbage("serviceValidate answer too large".into()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = String::from_utf8(body)
+            .map_err(|_| SsoError::Garbage("serviceValidate answer is not UTF-8".into()))?;
         if body.trim() == "no" {
             // A CAS 1.0 refusal, which some servers give to `renew=true` with a ticket that
             // did not come from a sign-in just now.
             return Err(SsoError::Refused("CAS answered no".into()));
         }
         match parse_answer(&body)? {
-            CasAnswer::Failure { code, message } => Err(SsoError::Refused(format!(
-                "CAS {code}: {}",
-                message.chars().take(200).collect::<String>()
+            // The code only: the server's message may quote the ticket.
+            CasAnswer::Failure { code } => Err(SsoError::Refused(format!(
+                "CAS {}",
+                code.chars().take(40).collect::<String>()
             ))),
             CasAnswer::Success { user, attributes } => self.identity(user, &attributes),
         }
@@ -141,18 +151,23 @@ fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Reads a `p3/serviceValidate` answer (CAS 3.0 XML, `cas:` namespace).
+/// Reads a `p3/serviceValidate` answer (CAS 3.0 XML, `cas:` namespace): a complete
+/// document whose root is `serviceResponse`, with exactly one
+/// `serviceResponse/authenticationSuccess/user`, or an `authenticationFailure`.
 pub fn parse_answer(xml: &str) -> Result<CasAnswer, SsoError> {
-    let garbage = |m: String| SsoError::Garbage(format!("serviceValidate: {m}"));
+    let garbage = |m: &str| SsoError::Garbage(format!("serviceValidate: {m}"));
     let mut reader = Reader::from_str(xml);
     let mut path: Vec<String> = Vec::new();
     let mut text = String::new();
-    let (mut user, mut failure) = (None, None);
+    let (mut users, mut failure, mut closed) = (Vec::new(), None, false);
     let mut attributes = Vec::new();
     loop {
-        match reader.read_event().map_err(|e| garbage(e.to_string()))? {
+        match reader.read_event().map_err(|e| garbage(&e.to_string()))? {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if path.is_empty() && (closed || name != "serviceResponse") {
+                    return Err(garbage("not a serviceResponse document"));
+                }
                 if name == "authenticationFailure" {
                     let code = e
                         .attributes()
@@ -164,25 +179,24 @@ pub fn parse_answer(xml: &str) -> Result<CasAnswer, SsoError> {
                 path.push(name);
                 text.clear();
             }
-            Event::Text(t) => text.push_str(&t.decode().map_err(|e| garbage(e.to_string()))?),
+            Event::Text(t) => text.push_str(&t.decode().map_err(|e| garbage(&e.to_string()))?),
             Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
-            Event::GeneralRef(r) => text
-                .push(resolve_reference(&r).ok_or_else(|| garbage("unknown entity".to_owned()))?),
+            Event::GeneralRef(r) => {
+                text.push(resolve_reference(&r).ok_or_else(|| garbage("unknown entity"))?);
+            }
             Event::End(_) => {
                 let name = path.pop().unwrap_or_default();
-                let parent = path.last().map(String::as_str);
-                match (parent, name.as_str()) {
-                    (Some("authenticationSuccess"), "user") => user = Some(text.trim().to_owned()),
-                    (Some("attributes"), attribute) => {
-                        attributes.push((attribute.to_owned(), text.trim().to_owned()));
+                let value = text.trim().to_owned();
+                match (path.as_slice(), name.as_str()) {
+                    ([root, success], "user")
+                        if root == "serviceResponse" && success == "authenticationSuccess" =>
+                    {
+                        users.push(value);
                     }
-                    (Some("serviceResponse"), "authenticationFailure") => {
-                        let code = failure.take().unwrap_or_default();
-                        return Ok(CasAnswer::Failure {
-                            code,
-                            message: text.trim().to_owned(),
-                        });
+                    ([.., parent], attribute) if parent == "attributes" => {
+                        attributes.push((attribute.to_owned(), value));
                     }
+                    ([], "serviceResponse") => closed = true,
                     _ => {}
                 }
                 text.clear();
@@ -191,14 +205,18 @@ pub fn parse_answer(xml: &str) -> Result<CasAnswer, SsoError> {
             _ => {}
         }
     }
-    match user {
-        Some(user) if !user.trim().is_empty() => Ok(CasAnswer::Success {
-            user: user.trim().to_owned(),
+    if !closed {
+        return Err(garbage("the document is not complete"));
+    }
+    if let Some(code) = failure {
+        return Ok(CasAnswer::Failure { code });
+    }
+    match users.as_slice() {
+        [user] if !user.is_empty() => Ok(CasAnswer::Success {
+            user: user.clone(),
             attributes,
         }),
-        _ => Err(garbage(
-            "neither a success with a user nor a failure".into(),
-        )),
+        _ => Err(garbage("not exactly one user")),
     }
 }
 
@@ -232,8 +250,7 @@ mod tests {
         assert_eq!(
             parse_answer(xml).unwrap(),
             CasAnswer::Failure {
-                code: "INVALID_SERVICE".into(),
-                message: "Ticket ST-1 does not match".into()
+                code: "INVALID_SERVICE".into()
             }
         );
     }
@@ -252,6 +269,16 @@ mod tests {
                 "{body:?}"
             );
         }
+    }
+
+    #[test]
+    fn two_users_or_a_truncated_answer_are_not_a_user() {
+        let two = "<cas:serviceResponse xmlns:cas=\"x\"><cas:authenticationSuccess><cas:user>a</cas:user><cas:user>b</cas:user></cas:authenticationSuccess></cas:serviceResponse>";
+        assert!(parse_answer(two).is_err());
+        let cut = "<cas:serviceResponse xmlns:cas=\"x\"><cas:authenticationSuccess><cas:user>a</cas:user></cas:authenticationSuccess>";
+        assert!(parse_answer(cut).is_err());
+        let nested = "<x><cas:serviceResponse xmlns:cas=\"x\"><cas:authenticationSuccess><cas:user>a</cas:user></cas:authenticationSuccess></cas:serviceResponse></x>";
+        assert!(parse_answer(nested).is_err());
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub const SIGN_IN_PATH: &str = "/educt-admin-comptes/connexion";
 
 /// Why a provider did not vouch for anybody. The messages are for the logs and the audit;
 /// the person reads [`SsoError::french`].
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SsoError {
     /// No answer within the deadline, a connection or TLS failure.
     #[error("identity provider unreachable: {0}")]

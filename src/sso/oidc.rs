@@ -57,9 +57,25 @@ pub struct Oidc {
     uid_claim: String,
     max_age: Duration,
     http: reqwest::Client,
-    cache: Mutex<Option<(Arc<Metadata>, Instant)>>,
+    /// A whole call (start, callback, logout) ends within this time.
+    deadline: Duration,
+    cache: Mutex<Cache>,
     pub label: String,
 }
+
+/// The provider's discovery document and keys as last read, and the last failure.
+#[derive(Default)]
+struct Cache {
+    meta: Option<(Arc<Metadata>, Instant)>,
+    failed: Option<(Instant, SsoError)>,
+}
+
+/// A token naming an unknown key makes us read the keys again at most this often (anybody
+/// can post such a token to the back-channel logout).
+const REFRESH_PAUSE: Duration = Duration::from_secs(60);
+/// After a failed read of the discovery document, the next waits this long (the failure is
+/// answered meanwhile): a provider that is down does not hold every request for its timeout.
+const FAILURE_PAUSE: Duration = Duration::from_secs(5);
 
 /// Why an ID token was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -121,7 +137,8 @@ impl Oidc {
             ),
             (None, None) => return Err(config("no client secret".into())),
         };
-        let issuer = IssuerUrl::new(settings.issuer.trim().trim_end_matches('/').to_owned())
+        // Kept as configured: discovery checks that the provider names itself exactly so.
+        let issuer = IssuerUrl::new(settings.issuer.trim().to_owned())
             .map_err(|e| config(format!("issuer: {e}")))?;
         let redirect = RedirectUrl::new(format!("{origin}{OIDC_RETURN_PATH}"))
             .map_err(|e| config(format!("redirect URL: {e}")))?;
@@ -135,30 +152,60 @@ impl Oidc {
             uid_claim: settings.uid_claim.trim().to_owned(),
             max_age: Duration::from_secs(settings.metadata_max_age_secs),
             http: http_client("sso.oidc", settings.ca_file.as_deref(), settings.timeout_ms)?,
-            cache: Mutex::new(None),
+            deadline: Duration::from_millis(settings.timeout_ms),
+            cache: Mutex::new(Cache::default()),
             label: settings.label.clone(),
         })
     }
 
-    /// The provider's discovery document with its keys: the cached one unless `fresh` or
-    /// older than `metadata_max_age_secs`.
+    /// The provider's discovery document with its keys: the cached one unless older than
+    /// `metadata_max_age_secs`, or `fresh` (a token named a key we do not know) and read more
+    /// than a minute ago. One read at a time.
     async fn metadata(&self, fresh: bool) -> Result<Arc<Metadata>, SsoError> {
         let mut cache = self.cache.lock().await;
-        if !fresh
-            && let Some((meta, at)) = cache.as_ref()
-            && at.elapsed() < self.max_age
-        {
-            return Ok(meta.clone());
+        if let Some((meta, at)) = cache.meta.as_ref() {
+            let age = at.elapsed();
+            if age < self.max_age && (!fresh || age < REFRESH_PAUSE) {
+                return Ok(meta.clone());
+            }
         }
-        let meta = Metadata::discover_async(self.issuer.clone(), &self.http)
+        if let Some((at, e)) = cache.failed.as_ref()
+            && at.elapsed() < FAILURE_PAUSE
+        {
+            return Err(e.clone());
+        }
+        match Metadata::discover_async(self.issuer.clone(), &self.http).await {
+            Ok(meta) => {
+                let meta = Arc::new(meta);
+                cache.meta = Some((meta.clone(), Instant::now()));
+                cache.failed = None;
+                Ok(meta)
+            }
+            Err(e) => {
+                let e = match e {
+                    openidconnect::DiscoveryError::Request(e) => {
+                        SsoError::Unreachable(e.to_string())
+                    }
+                    other => SsoError::Garbage(format!("discovery: {other}")),
+                };
+                cache.failed = Some((Instant::now(), e.clone()));
+                Err(e)
+            }
+        }
+    }
+
+    /// `call`, or `Unreachable` once the deadline has passed.
+    async fn within<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, SsoError>>,
+    ) -> Result<T, SsoError> {
+        tokio::time::timeout(self.deadline, call)
             .await
-            .map_err(|e| match e {
-                openidconnect::DiscoveryError::Request(e) => SsoError::Unreachable(e.to_string()),
-                other => SsoError::Garbage(format!("discovery: {other}")),
-            })?;
-        let meta = Arc::new(meta);
-        *cache = Some((meta.clone(), Instant::now()));
-        Ok(meta)
+            .unwrap_or_else(|_| {
+                Err(SsoError::Unreachable(
+                    "no answer within the deadline".into(),
+                ))
+            })
     }
 
     fn client(
@@ -180,7 +227,7 @@ impl Oidc {
     /// The authorization request. `reauth`: the provider must ask for the password again
     /// (`prompt=login`, `max_age=0`).
     pub async fn start(&self, reauth: bool) -> Result<OidcStart, SsoError> {
-        let meta = self.metadata(false).await?;
+        let meta = self.within(self.metadata(false)).await?;
         let client = self.client(&meta);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client
@@ -210,6 +257,16 @@ impl Oidc {
     /// Exchanges `code` (with the PKCE verifier) and verifies the ID token against `nonce`
     /// at `now`.
     pub async fn finish(
+        &self,
+        code: &str,
+        nonce: &str,
+        verifier: &str,
+        now: DateTime<Utc>,
+    ) -> Result<OidcIdentity, SsoError> {
+        self.within(self.exchange(code, nonce, verifier, now)).await
+    }
+
+    async fn exchange(
         &self,
         code: &str,
         nonce: &str,
@@ -268,7 +325,7 @@ impl Oidc {
     /// The provider's end-session endpoint, sending the browser back to our sign-in page
     /// (when the provider offers one).
     pub async fn end_session_url(&self) -> Option<String> {
-        let meta = self.metadata(false).await.ok()?;
+        let meta = self.within(self.metadata(false)).await.ok()?;
         let endpoint = meta.additional_metadata().end_session_endpoint.as_ref()?;
         let mut url = endpoint.url().clone();
         url.query_pairs_mut()
@@ -279,6 +336,14 @@ impl Oidc {
 
     /// Verifies a back-channel logout token at `now`: who it logs out.
     pub async fn logout(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<logout_token::LogoutClaims, SsoError> {
+        self.within(self.check_logout(token, now)).await
+    }
+
+    async fn check_logout(
         &self,
         token: &str,
         now: DateTime<Utc>,

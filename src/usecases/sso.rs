@@ -15,6 +15,8 @@ use crate::directory::DirectoryError;
 use crate::domain::AgentUid;
 use crate::secrets::AppKey;
 
+/// The actor of the provider's back-channel logout.
+pub const BACKCHANNEL_ACTOR: &str = "oidc-backchannel-logout";
 /// A re-authentication at the provider opens the TOTP enrolment for this long.
 pub const REAUTH_VALID_MINUTES: i64 = 5;
 /// The actor of an arrival whose person is not a well-formed uid.
@@ -52,22 +54,38 @@ fn arrival_event(
     event
 }
 
-/// Records a connector's refusal before anybody was named (a bad ticket, a forged token,
-/// an unreachable provider): `details` says why, in the audit only.
+/// Who a connector's refusal is about and what it refused: nobody named yet (a bad ticket,
+/// a forged token, an unreachable provider) at a sign-in, the signed-in agent at his
+/// re-authentication, the provider's back-channel logout.
+#[derive(Debug, Clone, Copy)]
+pub enum Refused<'a> {
+    SignIn,
+    Reauth(&'a str),
+    Logout,
+}
+
+/// Records a connector's refusal: `details` says why, in the audit only.
 pub async fn record_refusal(
     auth: &Auth<'_>,
     stamp: &RequestStamp,
     via: Via,
+    what: Refused<'_>,
     details: &str,
 ) -> Result<(), Failure> {
     let now = auth.clock.now();
-    let outcome = Outcome::Refused;
-    record(
-        auth,
-        now,
-        arrival_event(stamp, now, via, None, outcome, details),
-    )
-    .await
+    let event = match what {
+        Refused::SignIn => arrival_event(stamp, now, via, None, Outcome::Refused, details),
+        Refused::Reauth(uid) => {
+            let uid = AgentUid::parse(uid);
+            arrival_event(stamp, now, via, uid.as_ref(), Outcome::Refused, details)
+        }
+        Refused::Logout => Context::new(Actor::Job(BACKCHANNEL_ACTOR), now)
+            .stamped(stamp.clone())
+            .event(AuditAction::SignOut, Outcome::Refused)
+            .gate(via.as_str())
+            .details(details),
+    };
+    record(auth, now, event).await
 }
 
 /// Signs in the person the provider vouched for (`uid` from its answer), with the provider's
@@ -125,38 +143,53 @@ pub async fn arrive(
     Ok(Arrival::SignedIn { token })
 }
 
-/// The person of session `session_id` (whose uid was `expected`) signed in again at the
-/// provider of `via`, which vouched for `uid` at `auth_time`: the session is marked
-/// re-authenticated. Another person, another connector or an old sign-in is refused (403),
-/// audited.
+/// Who the provider vouched for at a re-authentication: his uid, and for OIDC its new
+/// session id and his subject; `proof` says whether it was a sign-in made just now.
+#[derive(Debug, Clone)]
+pub struct Reauth<'a> {
+    pub via: Via,
+    pub uid: &'a str,
+    pub sid: Option<&'a str>,
+    pub sub: Option<&'a str>,
+    pub proof: ReauthProof,
+}
+
+/// The person of session `session_id` (whose uid was `expected`) signed in again at his
+/// provider: the session is marked re-authenticated (with the provider's new session id).
+/// Another person, a sign-in that is not new, or a session that ended or was opened
+/// otherwise is refused (403), audited.
 pub fn reauthenticated(
     conn: &mut DbConnection,
     key: &AppKey,
     ctx: &Context,
     (session_id, expected): (i64, &str),
-    (via, uid): (Via, &str),
-    proof: ReauthProof,
+    r: &Reauth<'_>,
 ) -> Result<(), Failure> {
-    let reason = match proof {
-        _ if uid != expected => Some("the provider named another person"),
+    let same_person = r.uid.trim().eq_ignore_ascii_case(expected);
+    let mut reason = match r.proof {
+        _ if !same_person => Some("the provider named another person"),
         ReauthProof::Stale => Some("the provider did not ask for the password again"),
         ReauthProof::Fresh => None,
     };
-    let outcome = if reason.is_some() {
-        Outcome::Refused
-    } else {
-        Outcome::Success
+    let event = |reason: Option<&str>| {
+        let outcome = if reason.is_some() {
+            Outcome::Refused
+        } else {
+            Outcome::Success
+        };
+        ctx.event(AuditAction::SignIn, outcome)
+            .target("agent", expected)
+            .gate(r.via.as_str())
+            .details(reason.unwrap_or("signed in again at the provider (TOTP enrolment)"))
     };
-    let event = ctx
-        .event(AuditAction::SignIn, outcome)
-        .target("agent", expected)
-        .gate(via.as_str())
-        .details(reason.unwrap_or("signed in again at the provider (TOTP enrolment)"));
     audit::audited(conn, key, ctx.now, |tx| -> Result<(), Failure> {
         if reason.is_none() {
-            session::mark_reauthenticated(tx.conn(), session_id, ctx.now)?;
+            let names = (r.sid, r.sub);
+            if !session::mark_reauthenticated(tx.conn(), (session_id, r.via), names, ctx.now)? {
+                reason = Some("no such session (ended, opened otherwise, or another subject)");
+            }
         }
-        tx.append(&event)?;
+        tx.append(&event(reason))?;
         Ok(())
     })?;
     match reason {
@@ -176,12 +209,13 @@ pub enum ReauthProof {
 }
 
 impl ReauthProof {
-    /// An OIDC `auth_time` proves a sign-in made after `asked_at` (a few seconds of clock
-    /// skew between the provider and us are allowed, no more: a sign-in a minute old is
-    /// not a new one).
+    /// An OIDC `auth_time` proves a sign-in made after `asked_at`, to the second (the
+    /// precision of both); no clock skew is allowed: a sign-in made just before the request
+    /// is not a new one.
     pub fn of_auth_time(auth_time: Option<DateTime<Utc>>, asked_at: DateTime<Utc>) -> Self {
+        let asked = asked_at.timestamp();
         match auth_time {
-            Some(t) if t >= asked_at - Duration::seconds(5) => ReauthProof::Fresh,
+            Some(t) if t.timestamp() >= asked => ReauthProof::Fresh,
             _ => ReauthProof::Stale,
         }
     }
@@ -206,6 +240,13 @@ pub fn provider_logout(
 ) -> Result<usize, Failure> {
     audit::audited(conn, key, ctx.now, |tx| -> Result<usize, Failure> {
         let ended = session::delete_by_provider(tx.conn(), via, sid, sub)?;
+        if ended.is_empty() {
+            let event = ctx
+                .event(AuditAction::SignOut, Outcome::Success)
+                .gate(via.as_str())
+                .details("signed out at the provider (back-channel logout): no session here");
+            tx.append(&event)?;
+        }
         for uid in &ended {
             let event = ctx
                 .event(AuditAction::SignOut, Outcome::Success)
@@ -232,11 +273,11 @@ mod tests {
             ReauthProof::Fresh
         );
         assert_eq!(
-            fresh(Some(asked - Duration::seconds(5)), asked),
+            fresh(Some(asked + Duration::milliseconds(300)), asked),
             ReauthProof::Fresh
         );
         assert_eq!(
-            fresh(Some(asked - Duration::seconds(30)), asked),
+            fresh(Some(asked - Duration::seconds(1)), asked),
             ReauthProof::Stale
         );
         assert_eq!(fresh(None, asked), ReauthProof::Stale);

@@ -210,7 +210,7 @@ pub async fn start_enrolment(
     let password = match proof {
         Proof::Password(p) => p,
         Proof::Provider if super::sso::reauth_is_recent(session, auth.clock.now()) => {
-            return begin_enrolment(auth, ctx, session, uid).await;
+            return begin_enrolment(auth, ctx, session, (uid, true)).await;
         }
         Proof::Provider => {
             refuse(auth, refused("no recent sign-in at the provider")).await?;
@@ -232,15 +232,17 @@ pub async fn start_enrolment(
             return Ok(EnrolStart::WrongPassword);
         }
     }
-    begin_enrolment(auth, ctx, session, uid).await
+    begin_enrolment(auth, ctx, session, (uid, false)).await
 }
 
-/// A new secret, sealed and stored unconfirmed; a provider's re-authentication is spent.
+/// A new secret, sealed and stored unconfirmed; with `spend`, the session's re-authentication
+/// at its provider is spent first, in the same transaction (two parallel enrolments cannot
+/// both use it).
 async fn begin_enrolment(
     auth: &Auth<'_>,
     ctx: &Context,
     session: &Session,
-    uid: String,
+    (uid, spend): (String, bool),
 ) -> Result<EnrolStart, Failure> {
     let internal = |e: totp::TotpError| Failure::internal(e.to_string());
     let secret = TotpSecret::generate().map_err(internal)?;
@@ -248,23 +250,26 @@ async fn begin_enrolment(
     let (key, now) = (auth.key.clone(), auth.clock.now());
     let event = own(ctx, session, ENROL, Outcome::Success).details("enrolment started");
     let session_id = session.id;
+    let since = now - chrono::Duration::minutes(super::sso::REAUTH_VALID_MINUTES);
     let started = auth
         .db
         .run(move |conn| {
-            audit::audited(conn, &key, now, |tx| -> Result<bool, Failure> {
-                session::spend_reauthentication(tx.conn(), session_id)?;
+            audit::audited(conn, &key, now, |tx| -> Result<Option<bool>, Failure> {
+                if spend && !session::spend_reauthentication(tx.conn(), session_id, since)? {
+                    return Ok(None);
+                }
                 let ok = totp::begin(tx.conn(), &uid, &sealed, now)?;
                 if ok {
                     tx.append(&event)?;
                 }
-                Ok(ok)
+                Ok(Some(ok))
             })
         })
         .await?;
-    Ok(if started {
-        EnrolStart::Started(secret)
-    } else {
-        EnrolStart::AlreadyEnrolled
+    Ok(match started {
+        Some(true) => EnrolStart::Started(secret),
+        Some(false) => EnrolStart::AlreadyEnrolled,
+        None => EnrolStart::NeedsReauth,
     })
 }
 

@@ -448,3 +448,84 @@ async fn signing_out_of_an_sso_session_offers_the_providers_logout() {
         assert!(page.contains(&link), "{connector}: {page}");
     }
 }
+
+/// The flow cookie a start sets (its value), with its attributes checked.
+fn flow_cookie(res: &reqwest::Response) -> String {
+    let header = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-educt-sso="))
+        .expect("a flow cookie");
+    for attribute in [
+        "Secure",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Path=/",
+        "Max-Age=600",
+    ] {
+        assert!(header.contains(attribute), "{attribute}: {header}");
+    }
+    let value = header.split(';').next().unwrap();
+    value.trim_start_matches("__Host-educt-sso=").to_owned()
+}
+
+#[tokio::test]
+async fn the_flow_belongs_to_one_browser_one_connector_and_ten_minutes() {
+    let idp = Idp::shared();
+    let app = sso_app(&idp, None, |_| {}).await;
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let returned = |path: String, cookie: String| {
+        let plain = plain.clone();
+        let url = app.url(&path);
+        async move {
+            let res = plain
+                .get(url)
+                .header("cookie", format!("__Host-educt-sso={cookie}"))
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let start = get(&plain, app.url("/connexion/cas")).await;
+    let cookie = flow_cookie(&start);
+    let etat = query_value(&query_value(&location(&start), "service"), "etat");
+    // Tampered with: refused before the provider is asked anything.
+    let mut tampered = cookie.clone();
+    tampered.replace_range(10..11, if &cookie[10..11] == "A" { "B" } else { "A" });
+    let (status, body) = returned(format!("{CAS_RETURN}?etat={etat}&ticket=ST-1"), tampered).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("n'a pas été demandée depuis ce navigateur"));
+    // The CAS flow shown to the OIDC return.
+    let (status, _) = returned(format!("{OIDC_RETURN}?state={etat}&code=c"), cookie.clone()).await;
+    assert_eq!(status, 400);
+    // Eleven minutes later.
+    app.clock.advance(Duration::minutes(11));
+    let (status, _) = returned(format!("{CAS_RETURN}?etat={etat}&ticket=ST-1"), cookie).await;
+    assert_eq!(status, 400);
+    let row = last_row(&app);
+    assert_eq!(
+        (row.2.as_str(), row.4.as_deref()),
+        ("refused", Some("state missing or wrong"))
+    );
+    // The provider's own refusal comes back to the OIDC return: a French page, audited.
+    app.clock.set(Utc::now());
+    let start = get(&plain, app.url("/connexion/oidc")).await;
+    let cookie = flow_cookie(&start);
+    let state = query_value(&location(&start), "state");
+    let back = format!("{OIDC_RETURN}?state={state}&error=access_denied");
+    let (status, body) = returned(back, cookie).await;
+    assert_eq!(status, 403);
+    assert!(body.contains("L'ENT n'a pas accepté la connexion"));
+    let row = last_row(&app);
+    assert_eq!(
+        row.4.as_deref(),
+        Some("the provider answered access_denied")
+    );
+    assert_eq!(sessions(&app), 0);
+}

@@ -146,14 +146,27 @@ pub async fn sign_in_at_idp(
     browser: &reqwest::Client,
     idp: &Idp,
     url: &str,
-    (uid, password): (&str, &str),
+    who: (&str, &str),
     back_to: &str,
 ) -> String {
+    sign_in_at_idp_typed(browser, idp, url, who, back_to)
+        .await
+        .0
+}
+
+/// [`sign_in_at_idp`], and whether the provider asked for the password on the way.
+pub async fn sign_in_at_idp_typed(
+    browser: &reqwest::Client,
+    idp: &Idp,
+    url: &str,
+    (uid, password): (&str, &str),
+    back_to: &str,
+) -> (String, bool) {
     let mut next = url.to_owned();
     let mut posted_password = false;
     for _ in 0..10 {
         if next.starts_with(back_to) {
-            return next;
+            return (next, posted_password);
         }
         let res = browser.get(&next).send().await.unwrap();
         if let Some(to) = location(&res) {

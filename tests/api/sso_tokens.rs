@@ -11,7 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 use educt_admin::auth::session::{self as stored_session, Via};
 use educt_admin::clock::Clock;
 use educt_admin::sso::oidc::{IdTokenError, check_id_token};
-use educt_admin::usecases::sso::{ReauthProof, reauthenticated};
+use educt_admin::usecases::FailureClass;
+use educt_admin::usecases::sso::{Reauth, ReauthProof, reauthenticated};
 use educt_admin::usecases::{Actor, Context};
 use openidconnect::core::{
     CoreIdToken, CoreIdTokenClaims, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
@@ -25,7 +26,7 @@ use serde_json::json;
 
 use crate::helpers::{hidden_field, test_key};
 use crate::sso::{get, last_row, location, sso_app, through};
-use crate::sso_idp::{AppPort, Idp, sign_in_at_idp};
+use crate::sso_idp::{AppPort, Idp, sign_in_at_idp_typed};
 
 /// An RSA key made now by openssl, in the PKCS#1 PEM the signing key type reads; or the
 /// provider's own key (`from`) converted to it.
@@ -226,16 +227,33 @@ async fn an_sso_session_signs_in_again_at_its_provider_before_enrolling_an_authe
         );
         // The provider asks again only once its session is older than its interval.
         tokio::time::sleep(std::time::Duration::from_secs(idp.force_interval + 1)).await;
+        let back = app.url(&format!("/connexion/{connector}/retour"));
+        let forced = if connector == "oidc" {
+            "&max_age=0&prompt=login"
+        } else {
+            "&renew=true"
+        };
+        // The provider's session without a new sign-in (the demand for one struck out of
+        // the request): refused.
+        app.clock.set(Utc::now());
         let go = get(&browser, app.url("/otp/enrolement/ent")).await;
         let to = location(&go);
-        let forced = if connector == "oidc" {
-            "prompt=login"
-        } else {
-            "renew=true"
-        };
         assert!(to.contains(forced), "{to}");
-        let back = app.url(&format!("/connexion/{connector}/retour"));
-        let url = sign_in_at_idp(&browser, &idp, &to, who, &back).await;
+        let lax = to.replace(forced, "");
+        let (url, typed) = sign_in_at_idp_typed(&browser, &idp, &lax, who, &back).await;
+        assert!(
+            !typed,
+            "{connector}: the provider's session answered at once"
+        );
+        let res = get(&browser, &url).await;
+        assert_eq!(res.status(), 403, "{connector}: an old sign-in is no proof");
+        assert_eq!(last_row(&app).2, "refused");
+        // The real thing: the password again.
+        app.clock.set(Utc::now());
+        let go = get(&browser, app.url("/otp/enrolement/ent")).await;
+        let to = location(&go);
+        let (url, typed) = sign_in_at_idp_typed(&browser, &idp, &to, who, &back).await;
+        assert!(typed, "{connector}: the provider asked for the password");
         assert_eq!(get(&browser, &url).await.status(), 200, "{connector}");
         let row = last_row(&app);
         assert_eq!(
@@ -271,36 +289,85 @@ async fn a_re_authentication_for_another_person_or_without_a_new_sign_in_is_refu
         responsible_for: vec![],
     };
     let origin = stored_session::Origin {
-        via: Via::Cas,
-        provider_session: None,
-        provider_subject: None,
+        via: Via::Oidc,
+        provider_session: Some("sid-1".into()),
+        provider_subject: Some("sub-slefevre".into()),
     };
     let now = app.clock.now();
     let (token, session) =
         stored_session::create_via(&mut app.conn(), &agent, now, &origin).unwrap();
     let ctx = Context::new(Actor::Agent("slefevre".into()), now);
-    for (uid, proof) in [
-        ("cperrin", ReauthProof::Fresh),
-        ("slefevre", ReauthProof::Stale),
+    let attempt = |via, uid, sub, proof| Reauth {
+        via,
+        uid,
+        sid: Some("sid-2"),
+        sub,
+        proof,
+    };
+    let fresh = ReauthProof::Fresh;
+    for (why, r) in [
+        (
+            "another person",
+            attempt(Via::Oidc, "cperrin", Some("sub-slefevre"), fresh),
+        ),
+        (
+            "no new sign-in",
+            attempt(
+                Via::Oidc,
+                "slefevre",
+                Some("sub-slefevre"),
+                ReauthProof::Stale,
+            ),
+        ),
+        (
+            "another subject",
+            attempt(Via::Oidc, "slefevre", Some("sub-autre"), fresh),
+        ),
+        (
+            "another connector",
+            attempt(Via::Cas, "slefevre", None, fresh),
+        ),
     ] {
         let got = reauthenticated(
             &mut app.conn(),
             &test_key(),
             &ctx,
             (session.id, "slefevre"),
-            (Via::Cas, uid),
-            proof,
+            &r,
         );
-        assert_eq!(
-            got.unwrap_err().class,
-            educt_admin::usecases::FailureClass::Forbidden
-        );
-        assert_eq!(last_row(&app).2, "refused");
+        assert_eq!(got.unwrap_err().class, FailureClass::Forbidden, "{why}");
+        assert_eq!(last_row(&app).2, "refused", "{why}");
+        let reread = stored_session::find(&mut app.conn(), &token)
+            .unwrap()
+            .unwrap();
+        assert_eq!(reread.reauthenticated_at, None, "{why}");
     }
+    // The same person (his uid in another case), just now: the provider's new session is kept,
+    // so that its logout still ends ours.
+    let r = attempt(Via::Oidc, "SLefevre", Some("sub-slefevre"), fresh);
+    reauthenticated(
+        &mut app.conn(),
+        &test_key(),
+        &ctx,
+        (session.id, "slefevre"),
+        &r,
+    )
+    .unwrap();
     let reread = stored_session::find(&mut app.conn(), &token)
         .unwrap()
         .unwrap();
-    assert_eq!(reread.reauthenticated_at, None);
+    assert!(reread.reauthenticated_at.is_some());
+    assert_eq!(reread.origin.provider_session.as_deref(), Some("sid-2"));
+    // A session that ended meanwhile is not "re-authenticated".
+    stored_session::delete(&mut app.conn(), session.id).unwrap();
+    let got = reauthenticated(
+        &mut app.conn(),
+        &test_key(),
+        &ctx,
+        (session.id, "slefevre"),
+        &r,
+    );
+    assert_eq!(got.unwrap_err().class, FailureClass::Forbidden);
 }
 
 #[tokio::test]
@@ -310,6 +377,11 @@ async fn the_providers_back_channel_logout_ends_the_session_and_nothing_else_doe
     let app = sso_app(&idp, Some(&port), |_| {}).await;
     let browser = idp.browser();
     through(&app, &idp, &browser, "oidc", ("slefevre", "Referent-2026")).await;
+    // Sessions the logout does not name: another person's, hers through CAS.
+    let other = idp.browser();
+    through(&app, &idp, &other, "oidc", ("cperrin", "Principal-2026")).await;
+    let by_cas = idp.browser();
+    through(&app, &idp, &by_cas, "cas", ("slefevre", "Referent-2026")).await;
     // Fetched as the app would, without the person's provider cookie.
     let jwks = idp
         .browser()
@@ -328,6 +400,8 @@ async fn the_providers_back_channel_logout_ends_the_session_and_nothing_else_doe
         json!({"iss": idp.issuer, "aud": aud, "iat": now, "jti": format!("j-{aud}"), "sub": "slefevre",
             "events": {"http://schemas.openid.net/event/backchannel-logout": {}}})
     };
+    let mut another_session = claims(&idp.client_id);
+    another_session["sid"] = json!("une-autre-session");
     let endpoint = app.url("/connexion/oidc/deconnexion-canal-arriere");
     let post = |token: String| {
         let client = reqwest::Client::new();
@@ -347,6 +421,7 @@ async fn the_providers_back_channel_logout_ends_the_session_and_nothing_else_doe
         jwt(&impostor, &kid, &claims(&idp.client_id)),
         unsigned("HS256", &claims(&idp.client_id), b"mac"),
         "pas-un-jeton".to_owned(),
+        "x".repeat(60_000),
     ] {
         let res = post(forged).await;
         assert_eq!(res.status(), 400);
@@ -361,6 +436,16 @@ async fn the_providers_back_channel_logout_ends_the_session_and_nothing_else_doe
             "still signed in"
         );
     }
+    // A provider session of hers that is not this one: nothing ends.
+    assert_eq!(
+        post(jwt(&theirs, &kid, &another_session)).await.status(),
+        200
+    );
+    assert_eq!(
+        get(&browser, app.url("/")).await.status(),
+        200,
+        "another sid"
+    );
     let res = post(jwt(&theirs, &kid, &claims(&idp.client_id))).await;
     assert_eq!(res.status(), 200);
     let row = last_row(&app);
@@ -370,4 +455,10 @@ async fn the_providers_back_channel_logout_ends_the_session_and_nothing_else_doe
     );
     let home = get(&browser, app.url("/")).await;
     assert_eq!(home.status(), 303, "the session ended");
+    for (who, client) in [
+        ("cperrin through OIDC", &other),
+        ("slefevre through CAS", &by_cas),
+    ] {
+        assert_eq!(get(client, app.url("/")).await.status(), 200, "{who}");
+    }
 }

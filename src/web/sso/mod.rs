@@ -21,8 +21,8 @@ use super::views::sso::{forward_page, refusal_page};
 use crate::auth::random_token;
 use crate::auth::session::{Origin, Via};
 use crate::sso::SsoError;
-use crate::usecases::sso::{self as sso_usecase, Arrival, ReauthProof};
-use crate::usecases::{Actor, Context};
+use crate::usecases::sso::{self as sso_usecase, Arrival, Reauth, ReauthProof, Refused};
+use crate::usecases::{Actor, Context, FailureClass};
 use crate::web::paths;
 use flow::Flow;
 
@@ -67,14 +67,14 @@ fn to_provider(url: String, flow: &Flow, state: &AppState) -> Result<HttpRespons
 async fn refuse(
     state: &AppState,
     meta: &RequestMeta,
-    via: Via,
+    (via, what): (Via, Refused<'_>),
     (status, message): (StatusCode, &str),
     details: &str,
 ) -> Result<HttpResponse, AppError> {
-    sso_usecase::record_refusal(&auth_of(state), &meta.stamp_of(), via, details).await?;
+    let stamp = meta.stamp_of();
+    sso_usecase::record_refusal(&auth_of(state), &stamp, via, what, details).await?;
     let mut res = html(status, refusal_page(message));
-    res.add_cookie(&flow::spent())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    spend_flow(&mut res)?;
     if status == StatusCode::SERVICE_UNAVAILABLE {
         res.headers_mut().insert(
             header::RETRY_AFTER,
@@ -97,11 +97,24 @@ fn failure_of(e: &SsoError) -> (StatusCode, &'static str) {
 async fn refuse_sso(
     state: &AppState,
     meta: &RequestMeta,
-    via: Via,
+    (via, what): (Via, Refused<'_>),
     e: &SsoError,
 ) -> Result<HttpResponse, AppError> {
     tracing::warn!(via = via.as_str(), error = %e, "SSO refused");
-    refuse(state, meta, via, failure_of(e), &e.to_string()).await
+    refuse(state, meta, (via, what), failure_of(e), &e.to_string()).await
+}
+
+/// The flow cookie goes, whatever the outcome.
+fn spend_flow(res: &mut HttpResponse) -> Result<(), AppError> {
+    res.add_cookie(&flow::spent())
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// What a refusal during `flow` refused: a sign-in, or its agent's re-authentication.
+fn refused_of(flow: &Flow) -> Refused<'_> {
+    flow.reauth
+        .as_ref()
+        .map_or(Refused::SignIn, |(_, uid)| Refused::Reauth(uid))
 }
 
 /// A page that sends the browser on to `to` from this site: the session cookie is
@@ -127,7 +140,7 @@ pub async fn oidc_start(
     let oidc = state.sso.oidc.as_ref().ok_or(AppError::NotFound)?;
     let start = match oidc.start(false).await {
         Ok(start) => start,
-        Err(e) => return refuse_sso(&state, &meta, Via::Oidc, &e).await,
+        Err(e) => return refuse_sso(&state, &meta, (Via::Oidc, Refused::SignIn), &e).await,
     };
     let mut flow = Flow::new(Via::Oidc, start.state, state.clock.now());
     flow.nonce = start.nonce;
@@ -148,7 +161,8 @@ async fn returned_flow(
         Some(flow) => Ok(Ok(flow)),
         None => {
             let bad_flow = (StatusCode::BAD_REQUEST, FLOW_REFUSED);
-            let page = refuse(state, meta, via, bad_flow, "state missing or wrong").await?;
+            let what = (via, Refused::SignIn);
+            let page = refuse(state, meta, what, bad_flow, "state missing or wrong").await?;
             Ok(Err(page))
         }
     }
@@ -167,16 +181,30 @@ pub async fn cas_return(
     };
     if query.ticket.is_empty() {
         let bad_flow = (StatusCode::BAD_REQUEST, FLOW_REFUSED);
-        return refuse(&state, &meta, Via::Cas, bad_flow, "no ticket").await;
+        return refuse(
+            &state,
+            &meta,
+            (Via::Cas, refused_of(&flow)),
+            bad_flow,
+            "no ticket",
+        )
+        .await;
     }
     let renew = flow.reauth.is_some();
     let service = cas.service(&flow.state);
     match cas.validate(&query.ticket, &service, renew).await {
-        Err(e) => refuse_sso(&state, &meta, Via::Cas, &e).await,
+        Err(e) => refuse_sso(&state, &meta, (Via::Cas, refused_of(&flow)), &e).await,
         // `renew=true` validated: the server vouches for a sign-in made just now.
         Ok(id) => match flow.reauth {
             Some(of) => {
-                reauthenticated(&state, &meta, of, (Via::Cas, &id.uid), ReauthProof::Fresh).await
+                let r = Reauth {
+                    via: Via::Cas,
+                    uid: &id.uid,
+                    sid: None,
+                    sub: None,
+                    proof: ReauthProof::Fresh,
+                };
+                reauthenticated(&state, &meta, of, &r).await
             }
             None => {
                 let origin = Origin {
@@ -212,23 +240,37 @@ pub async fn oidc_return(
             StatusCode::FORBIDDEN,
             "L'ENT n'a pas accepté la connexion. Reprenez la connexion depuis le début.",
         );
-        return refuse(&state, &meta, Via::Oidc, page, &details).await;
+        return refuse(
+            &state,
+            &meta,
+            (Via::Oidc, refused_of(&flow)),
+            page,
+            &details,
+        )
+        .await;
     }
     if query.code.is_empty() {
-        return refuse(&state, &meta, Via::Oidc, bad_flow, "no code").await;
+        let what = (Via::Oidc, refused_of(&flow));
+        return refuse(&state, &meta, what, bad_flow, "no code").await;
     }
     let id = match oidc
         .finish(&query.code, &flow.nonce, &flow.verifier, now)
         .await
     {
         Ok(id) => id,
-        Err(e) => return refuse_sso(&state, &meta, Via::Oidc, &e).await,
+        Err(e) => return refuse_sso(&state, &meta, (Via::Oidc, refused_of(&flow)), &e).await,
     };
     let asked_at = flow.started_at();
     match flow.reauth {
         Some(of) => {
-            let proof = ReauthProof::of_auth_time(id.auth_time, asked_at);
-            reauthenticated(&state, &meta, of, (Via::Oidc, &id.uid), proof).await
+            let r = Reauth {
+                via: Via::Oidc,
+                uid: &id.uid,
+                sid: id.sid.as_deref(),
+                sub: Some(&id.subject),
+                proof: ReauthProof::of_auth_time(id.auth_time, asked_at),
+            };
+            reauthenticated(&state, &meta, of, &r).await
         }
         None => {
             let origin = Origin {
@@ -264,44 +306,50 @@ async fn arrive(
         }
         Arrival::UnknownUser => {
             let mut res = html(StatusCode::FORBIDDEN, super::views::sso::unknown_page(uid));
-            res.add_cookie(&flow::spent())
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+            spend_flow(&mut res)?;
             Ok(res)
         }
         Arrival::DirectoryDown => {
             let page = (StatusCode::SERVICE_UNAVAILABLE, DIRECTORY_DOWN);
-            refuse(state, meta, via, page, "directory unavailable").await
+            let what = (via, Refused::SignIn);
+            refuse(state, meta, what, page, "directory unavailable").await
         }
     }
 }
 
 /// The provider vouched again for the person of session `of` (id, uid): on to the
-/// enrolment, which no longer asks for a password.
+/// enrolment, which no longer asks for a password; or the refusal (audited by the use case).
 async fn reauthenticated(
     state: &AppState,
     meta: &RequestMeta,
     (session_id, expected): (i64, String),
-    (via, uid): (Via, &str),
-    proof: ReauthProof,
+    r: &Reauth<'_>,
 ) -> Result<HttpResponse, AppError> {
     let ctx =
         Context::new(Actor::Agent(expected.clone()), state.clock.now()).stamped(meta.stamp_of());
-    let (key, uid) = (state.key.clone(), uid.to_owned());
-    state
+    let key = state.key.clone();
+    let (via, uid, proof) = (r.via, r.uid.to_owned(), r.proof);
+    let (sid, sub) = (r.sid.map(str::to_owned), r.sub.map(str::to_owned));
+    let done = state
         .db
         .run(move |conn| {
-            sso_usecase::reauthenticated(
-                conn,
-                &key,
-                &ctx,
-                (session_id, &expected),
-                (via, &uid),
+            let r = Reauth {
+                via,
+                uid: &uid,
+                sid: sid.as_deref(),
+                sub: sub.as_deref(),
                 proof,
-            )
+            };
+            sso_usecase::reauthenticated(conn, &key, &ctx, (session_id, &expected), &r)
         })
-        .await?;
-    let mut res = forward(paths::otp_enrolment());
-    res.add_cookie(&flow::spent())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .await;
+    let mut res = match done {
+        Ok(()) => forward(paths::otp_enrolment()),
+        Err(f) if f.class == FailureClass::Forbidden => {
+            html(StatusCode::FORBIDDEN, refusal_page(&f.message))
+        }
+        Err(f) => return Err(f.into()),
+    };
+    spend_flow(&mut res)?;
     Ok(res)
 }

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use super::flow::Flow;
 use super::{new_state, refuse, refuse_sso, to_provider};
 use crate::auth::session::Via;
-use crate::usecases::sso as sso_usecase;
+use crate::sso::SsoError;
+use crate::usecases::sso::{self as sso_usecase, Refused};
 use crate::usecases::{Actor, Context};
 use crate::web::errors::AppError;
 use crate::web::paths;
@@ -36,11 +37,17 @@ pub async fn backchannel_logout(
         Ok(claims) => claims,
         Err(e) => {
             tracing::warn!(error = %e, "back-channel logout refused");
-            let page = (StatusCode::BAD_REQUEST, e.french());
-            return refuse(&state, &meta, Via::Oidc, page, &e.to_string()).await;
+            // The provider retries on a 5xx: only when we could not check its token.
+            let status = match e {
+                SsoError::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let what = (Via::Oidc, Refused::Logout);
+            return refuse(&state, &meta, what, (status, e.french()), &e.to_string()).await;
         }
     };
-    let ctx = Context::new(Actor::Job("oidc-backchannel-logout"), now).stamped(meta.stamp_of());
+    let ctx =
+        Context::new(Actor::Job(sso_usecase::BACKCHANNEL_ACTOR), now).stamped(meta.stamp_of());
     let key = state.key.clone();
     state
         .db
@@ -85,7 +92,10 @@ pub async fn reauth_at_provider(who: Asker) -> Result<HttpResponse, AppError> {
             let oidc = state.sso.oidc.as_ref().ok_or(AppError::NotFound)?;
             let start = match oidc.start(true).await {
                 Ok(start) => start,
-                Err(e) => return refuse_sso(&state, &meta, via, &e).await,
+                Err(e) => {
+                    let what = (via, Refused::Reauth(&session.agent.uid));
+                    return refuse_sso(&state, &meta, what, &e).await;
+                }
             };
             flow.state = start.state;
             flow.nonce = start.nonce;
