@@ -245,29 +245,56 @@ pub fn mark_totp(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> QueryR
         .map(drop)
 }
 
-/// The agent of session `id`, opened through `via`, proved himself again at his provider
-/// now, which named its new session `sid` and the person `sub` (OIDC; CAS names neither):
-/// they replace the stored ones, so that the provider's logout of its new session still ends
-/// ours. A subject must be the one the session was opened with. False when there is no such
-/// session (ended meanwhile, opened otherwise, or another subject).
+/// A re-authentication at the provider starts for session `id` with the flow of `state`:
+/// only that flow can mark the session (an earlier one of this session no longer can).
+pub fn begin_reauthentication(conn: &mut DbConnection, id: i64, state: &str) -> QueryResult<()> {
+    diesel::update(sessions::table.filter(sessions::id.eq(id)))
+        .set(sessions::reauth_state.eq(Some(hash_token(state))))
+        .execute(conn)
+        .map(drop)
+}
+
+/// What a provider's answer to a re-authentication names: the session that started it (its
+/// id, agent and connector, and the flow's `state`), and for OIDC the provider's new session
+/// id and the person's subject.
+pub struct Reauthenticated<'a> {
+    pub id: i64,
+    pub uid: &'a str,
+    pub via: Via,
+    pub state: &'a str,
+    pub sid: Option<&'a str>,
+    pub sub: Option<&'a str>,
+}
+
+/// The agent proved himself again at his provider now, through the flow this session started
+/// last: the session is marked, the flow spent, and the provider's new session id replaces the
+/// stored one (so that its logout still ends ours). The subject must be the one the session
+/// was opened with. False when no session matches all of it (ended, another agent's, opened
+/// otherwise, another flow or one already used, another subject).
 pub fn mark_reauthenticated(
     conn: &mut DbConnection,
-    (id, via): (i64, Via),
-    (sid, sub): (Option<&str>, Option<&str>),
+    r: &Reauthenticated<'_>,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let target = sessions::table
-        .filter(sessions::id.eq(id))
-        .filter(sessions::via.eq(via.stored()));
-    let changed = match sub {
+        .filter(sessions::id.eq(r.id))
+        .filter(sessions::agent_uid.eq(r.uid))
+        .filter(sessions::via.eq(r.via.stored()))
+        .filter(sessions::reauth_state.eq(hash_token(r.state)));
+    let at = Some(db_instant(now));
+    let changed = match r.sub {
         Some(sub) => diesel::update(target.filter(sessions::sso_subject.eq(sub)))
             .set((
-                sessions::reauthenticated_at.eq(Some(db_instant(now))),
-                sessions::sso_session.eq(sid),
+                sessions::reauthenticated_at.eq(at),
+                sessions::reauth_state.eq(None::<String>),
+                sessions::sso_session.eq(r.sid),
             ))
             .execute(conn)?,
         None => diesel::update(target)
-            .set(sessions::reauthenticated_at.eq(Some(db_instant(now))))
+            .set((
+                sessions::reauthenticated_at.eq(at),
+                sessions::reauth_state.eq(None::<String>),
+            ))
             .execute(conn)?,
     };
     Ok(changed == 1)

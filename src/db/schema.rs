@@ -150,6 +150,7 @@ diesel::table! {
         via -> Nullable<Text>,
         sso_session -> Nullable<Text>,
         sso_subject -> Nullable<Text>,
+        reauth_state -> Nullable<Text>,
         reauthenticated_at -> Nullable<Timestamp>,
     }
 }

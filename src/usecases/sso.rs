@@ -144,10 +144,12 @@ pub async fn arrive(
 }
 
 /// Who the provider vouched for at a re-authentication: his uid, and for OIDC its new
-/// session id and his subject; `proof` says whether it was a sign-in made just now.
+/// session id and his subject; `proof` says whether it was a sign-in made just now; `state`
+/// is the flow's, which the session recorded when it started it.
 #[derive(Debug, Clone)]
 pub struct Reauth<'a> {
     pub via: Via,
+    pub state: &'a str,
     pub uid: &'a str,
     pub sid: Option<&'a str>,
     pub sub: Option<&'a str>,
@@ -183,11 +185,18 @@ pub fn reauthenticated(
             .details(reason.unwrap_or("signed in again at the provider (TOTP enrolment)"))
     };
     audit::audited(conn, key, ctx.now, |tx| -> Result<(), Failure> {
-        if reason.is_none() {
-            let names = (r.sid, r.sub);
-            if !session::mark_reauthenticated(tx.conn(), (session_id, r.via), names, ctx.now)? {
-                reason = Some("no such session (ended, opened otherwise, or another subject)");
-            }
+        let marked = session::Reauthenticated {
+            id: session_id,
+            uid: expected,
+            via: r.via,
+            state: r.state,
+            sid: r.sid,
+            sub: r.sub,
+        };
+        if reason.is_none() && !session::mark_reauthenticated(tx.conn(), &marked, ctx.now)? {
+            reason = Some(
+                "no session awaits this re-authentication (ended, another flow, or another subject)",
+            );
         }
         tx.append(&event(reason))?;
         Ok(())
@@ -198,6 +207,12 @@ pub fn reauthenticated(
             "L'ENT n'a pas confirmé votre identité : reprenez l'enrôlement depuis le début.",
         )),
     }
+}
+
+/// Session `session_id` starts a re-authentication at its provider with the flow of `state`
+/// (only that flow, once, can mark it).
+pub fn begin_reauth(conn: &mut DbConnection, session_id: i64, state: &str) -> Result<(), Failure> {
+    Ok(session::begin_reauthentication(conn, session_id, state)?)
 }
 
 /// Whether the provider's answer proves a sign-in made after the request (CAS `renew`

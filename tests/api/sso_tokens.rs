@@ -297,8 +297,10 @@ async fn a_re_authentication_for_another_person_or_without_a_new_sign_in_is_refu
     let (token, session) =
         stored_session::create_via(&mut app.conn(), &agent, now, &origin).unwrap();
     let ctx = Context::new(Actor::Agent("slefevre".into()), now);
+    stored_session::begin_reauthentication(&mut app.conn(), session.id, "etat-1").unwrap();
     let attempt = |via, uid, sub, proof| Reauth {
         via,
+        state: "etat-1",
         uid,
         sid: Some("sid-2"),
         sub,
@@ -358,6 +360,52 @@ async fn a_re_authentication_for_another_person_or_without_a_new_sign_in_is_refu
         .unwrap();
     assert!(reread.reauthenticated_at.is_some());
     assert_eq!(reread.origin.provider_session.as_deref(), Some("sid-2"));
+    // The same flow again (its cookie replayed): spent.
+    let got = reauthenticated(
+        &mut app.conn(),
+        &test_key(),
+        &ctx,
+        (session.id, "slefevre"),
+        &r,
+    );
+    assert_eq!(
+        got.unwrap_err().class,
+        FailureClass::Forbidden,
+        "replayed flow"
+    );
+    // A flow this session did not start last.
+    stored_session::begin_reauthentication(&mut app.conn(), session.id, "etat-2").unwrap();
+    let got = reauthenticated(
+        &mut app.conn(),
+        &test_key(),
+        &ctx,
+        (session.id, "slefevre"),
+        &r,
+    );
+    assert_eq!(
+        got.unwrap_err().class,
+        FailureClass::Forbidden,
+        "another flow"
+    );
+    // A session of somebody else under the id the flow named (ids are reused).
+    let cperrin = educt_admin::domain::Agent {
+        uid: "cperrin".into(),
+        ..agent.clone()
+    };
+    let (_, theirs) = stored_session::create_via(&mut app.conn(), &cperrin, now, &origin).unwrap();
+    stored_session::begin_reauthentication(&mut app.conn(), theirs.id, "etat-1").unwrap();
+    let got = reauthenticated(
+        &mut app.conn(),
+        &test_key(),
+        &ctx,
+        (theirs.id, "slefevre"),
+        &r,
+    );
+    assert_eq!(
+        got.unwrap_err().class,
+        FailureClass::Forbidden,
+        "another agent's session"
+    );
     // A session that ended meanwhile is not "re-authenticated".
     stored_session::delete(&mut app.conn(), session.id).unwrap();
     let got = reauthenticated(

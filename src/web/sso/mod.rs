@@ -199,6 +199,7 @@ pub async fn cas_return(
             Some(of) => {
                 let r = Reauth {
                     via: Via::Cas,
+                    state: &flow.state,
                     uid: &id.uid,
                     sid: None,
                     sub: None,
@@ -265,6 +266,7 @@ pub async fn oidc_return(
         Some(of) => {
             let r = Reauth {
                 via: Via::Oidc,
+                state: &flow.state,
                 uid: &id.uid,
                 sid: id.sid.as_deref(),
                 sub: Some(&id.subject),
@@ -330,11 +332,13 @@ async fn reauthenticated(
     let key = state.key.clone();
     let (via, uid, proof) = (r.via, r.uid.to_owned(), r.proof);
     let (sid, sub) = (r.sid.map(str::to_owned), r.sub.map(str::to_owned));
+    let flow_state = r.state.to_owned();
     let done = state
         .db
         .run(move |conn| {
             let r = Reauth {
                 via,
+                state: &flow_state,
                 uid: &uid,
                 sid: sid.as_deref(),
                 sub: sub.as_deref(),

@@ -76,17 +76,15 @@ pub async fn reauth_at_provider(who: Asker) -> Result<HttpResponse, AppError> {
     let via = session.origin.via;
     let mut flow = Flow::new(via, new_state()?, now);
     flow.reauth = Some((session.id, session.agent.uid.clone()));
-    match via {
-        Via::Password => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, paths::otp_enrolment().to_string()))
-            .finish()),
+    let url = match via {
+        Via::Password => {
+            return Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, paths::otp_enrolment().to_string()))
+                .finish());
+        }
         Via::Cas => {
             let cas = state.sso.cas.as_ref().ok_or(AppError::NotFound)?;
-            to_provider(
-                cas.login_url(&cas.service(&flow.state), true),
-                &flow,
-                &state,
-            )
+            cas.login_url(&cas.service(&flow.state), true)
         }
         Via::Oidc => {
             let oidc = state.sso.oidc.as_ref().ok_or(AppError::NotFound)?;
@@ -100,7 +98,14 @@ pub async fn reauth_at_provider(who: Asker) -> Result<HttpResponse, AppError> {
             flow.state = start.state;
             flow.nonce = start.nonce;
             flow.verifier = start.verifier;
-            to_provider(start.url, &flow, &state)
+            start.url
         }
-    }
+    };
+    // The session records this flow: only its return, once, can mark the session.
+    let (id, flow_state) = (session.id, flow.state.clone());
+    state
+        .db
+        .run(move |conn| sso_usecase::begin_reauth(conn, id, &flow_state))
+        .await?;
+    to_provider(url, &flow, &state)
 }
