@@ -501,6 +501,11 @@ async fn the_flow_belongs_to_one_browser_one_connector_and_ten_minutes() {
     let (status, body) = returned(format!("{CAS_RETURN}?etat={etat}&ticket=ST-1"), tampered).await;
     assert_eq!(status, 400);
     assert!(body.contains("n'a pas été demandée depuis ce navigateur"));
+    // A parameter given twice: which one? Refused, audited.
+    let twice = format!("{CAS_RETURN}?etat={etat}&etat=autre&ticket=ST-1");
+    let (status, _) = returned(twice, cookie.clone()).await;
+    assert_eq!(status, 400);
+    assert_eq!(last_row(&app).4.as_deref(), Some("a parameter given twice"));
     // The CAS flow shown to the OIDC return.
     let (status, _) = returned(format!("{OIDC_RETURN}?state={etat}&code=c"), cookie.clone()).await;
     assert_eq!(status, 400);

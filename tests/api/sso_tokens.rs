@@ -463,6 +463,30 @@ async fn the_providers_back_channel_logout_ends_the_session_and_nothing_else_doe
                 .unwrap()
         }
     };
+    // Not a form, or a form naming two tokens: refused, audited.
+    let client = reqwest::Client::new();
+    for (body, kind) in [
+        ("{\"logout_token\": \"x\"}", "application/json"),
+        (
+            "logout_token=a&logout_token=b",
+            "application/x-www-form-urlencoded",
+        ),
+    ] {
+        let res = client
+            .post(&endpoint)
+            .header("content-type", kind)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{body}");
+        let row = last_row(&app);
+        assert_eq!(
+            (row.1.as_str(), row.2.as_str()),
+            ("auth.sign_out", "refused"),
+            "{body}"
+        );
+    }
     let impostor = signing_key(&rsa_pem(None), &kid);
     for forged in [
         jwt(&theirs, &kid, &claims("un-autre-client")),

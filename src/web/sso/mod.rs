@@ -8,7 +8,7 @@ mod provider_logout;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
+use std::collections::HashMap;
 
 pub use self::provider_logout::{backchannel_logout, reauth_at_provider};
 use super::calls::html;
@@ -29,22 +29,34 @@ use flow::Flow;
 /// A flow this browser did not start, or started too long ago.
 const FLOW_REFUSED: &str = "Cette connexion par l'ENT n'a pas été demandée depuis ce navigateur, ou elle a expiré. Reprenez la connexion depuis le début.";
 
-#[derive(Debug, Deserialize)]
-pub struct CasReturn {
-    #[serde(default)]
-    etat: String,
-    #[serde(default)]
-    ticket: String,
+/// A provider's return or request, as form-encoded parameters, each at most once: a repeated
+/// one (which should it be?) is refused, audited, rather than left to the framework's
+/// unaudited 400.
+pub(super) struct Params(HashMap<String, String>);
+
+impl Params {
+    pub(super) fn of(encoded: &[u8]) -> Option<Self> {
+        let mut out = HashMap::new();
+        for (k, v) in url::form_urlencoded::parse(encoded) {
+            if out.insert(k.into_owned(), v.into_owned()).is_some() {
+                return None;
+            }
+        }
+        Some(Self(out))
+    }
+
+    /// The parameter's value, empty when absent.
+    pub(super) fn take(&mut self, name: &str) -> String {
+        self.0.remove(name).unwrap_or_default()
+    }
+
+    pub(super) fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct OidcReturn {
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    code: String,
-    error: Option<String>,
-}
+/// The refusal of a request whose parameters repeat.
+pub(super) const REPEATED: &str = "a parameter given twice";
 
 fn new_state() -> Result<String, AppError> {
     random_token(24).map_err(|_| AppError::Internal("random generator failed".into()))
@@ -172,14 +184,18 @@ pub async fn cas_return(
     state: web::Data<AppState>,
     req: HttpRequest,
     meta: RequestMeta,
-    query: web::Query<CasReturn>,
 ) -> Result<HttpResponse, AppError> {
     let cas = state.sso.cas.as_ref().ok_or(AppError::NotFound)?;
-    let flow = match returned_flow(&state, &req, &meta, Via::Cas, &query.etat).await? {
+    let Some(mut params) = Params::of(req.query_string().as_bytes()) else {
+        let page = (StatusCode::BAD_REQUEST, FLOW_REFUSED);
+        return refuse(&state, &meta, (Via::Cas, Refused::SignIn), page, REPEATED).await;
+    };
+    let (etat, ticket) = (params.take("etat"), params.take("ticket"));
+    let flow = match returned_flow(&state, &req, &meta, Via::Cas, &etat).await? {
         Ok(flow) => flow,
         Err(refusal) => return Ok(refusal),
     };
-    if query.ticket.is_empty() {
+    if ticket.is_empty() {
         let bad_flow = (StatusCode::BAD_REQUEST, FLOW_REFUSED);
         return refuse(
             &state,
@@ -192,7 +208,7 @@ pub async fn cas_return(
     }
     let renew = flow.reauth.is_some();
     let service = cas.service(&flow.state);
-    match cas.validate(&query.ticket, &service, renew).await {
+    match cas.validate(&ticket, &service, renew).await {
         Err(e) => refuse_sso(&state, &meta, (Via::Cas, refused_of(&flow)), &e).await,
         // `renew=true` validated: the server vouches for a sign-in made just now.
         Ok(id) => match flow.reauth {
@@ -223,16 +239,21 @@ pub async fn oidc_return(
     state: web::Data<AppState>,
     req: HttpRequest,
     meta: RequestMeta,
-    query: web::Query<OidcReturn>,
 ) -> Result<HttpResponse, AppError> {
     let oidc = state.sso.oidc.as_ref().ok_or(AppError::NotFound)?;
+    let Some(mut params) = Params::of(req.query_string().as_bytes()) else {
+        let page = (StatusCode::BAD_REQUEST, FLOW_REFUSED);
+        return refuse(&state, &meta, (Via::Oidc, Refused::SignIn), page, REPEATED).await;
+    };
+    let error = params.has("error").then(|| params.take("error"));
+    let (given_state, code) = (params.take("state"), params.take("code"));
     let now = state.clock.now();
     let bad_flow = (StatusCode::BAD_REQUEST, FLOW_REFUSED);
-    let flow = match returned_flow(&state, &req, &meta, Via::Oidc, &query.state).await? {
+    let flow = match returned_flow(&state, &req, &meta, Via::Oidc, &given_state).await? {
         Ok(flow) => flow,
         Err(refusal) => return Ok(refusal),
     };
-    if let Some(error) = &query.error {
+    if let Some(error) = &error {
         let details = format!(
             "the provider answered {}",
             error.chars().take(60).collect::<String>()
@@ -250,14 +271,11 @@ pub async fn oidc_return(
         )
         .await;
     }
-    if query.code.is_empty() {
+    if code.is_empty() {
         let what = (Via::Oidc, refused_of(&flow));
         return refuse(&state, &meta, what, bad_flow, "no code").await;
     }
-    let id = match oidc
-        .finish(&query.code, &flow.nonce, &flow.verifier, now)
-        .await
-    {
+    let id = match oidc.finish(&code, &flow.nonce, &flow.verifier, now).await {
         Ok(id) => id,
         Err(e) => return refuse_sso(&state, &meta, (Via::Oidc, refused_of(&flow)), &e).await,
     };

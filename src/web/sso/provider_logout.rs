@@ -4,10 +4,9 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 
 use super::flow::Flow;
-use super::{new_state, refuse, refuse_sso, to_provider};
+use super::{Params, REPEATED, new_state, refuse, refuse_sso, to_provider};
 use crate::auth::session::Via;
 use crate::sso::SsoError;
 use crate::usecases::sso::{self as sso_usecase, Refused};
@@ -17,11 +16,8 @@ use crate::web::paths;
 use crate::web::request::{Asker, RequestMeta};
 use crate::web::state::AppState;
 
-#[derive(Debug, Deserialize)]
-pub struct LogoutForm {
-    #[serde(default)]
-    logout_token: String,
-}
+/// What the provider's server reads of a refused logout (no person reads it).
+const REFUSED_LOGOUT: &str = "Demande de déconnexion refusée.";
 
 /// `POST …/connexion/oidc/deconnexion-canal-arriere` (from the provider's server, no
 /// cookie): a verified logout token ends the sessions it names (200); any other is refused
@@ -29,11 +25,19 @@ pub struct LogoutForm {
 pub async fn backchannel_logout(
     state: web::Data<AppState>,
     meta: RequestMeta,
-    form: web::Form<LogoutForm>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let oidc = state.sso.oidc.as_ref().ok_or(AppError::NotFound)?;
     let now = state.clock.now();
-    let claims = match oidc.logout(&form.logout_token, now).await {
+    let what = (Via::Oidc, Refused::Logout);
+    let token = match Params::of(&body) {
+        Some(mut params) => params.take("logout_token"),
+        None => {
+            let page = (StatusCode::BAD_REQUEST, REFUSED_LOGOUT);
+            return refuse(&state, &meta, what, page, REPEATED).await;
+        }
+    };
+    let claims = match oidc.logout(&token, now).await {
         Ok(claims) => claims,
         Err(e) => {
             tracing::warn!(error = %e, "back-channel logout refused");
@@ -42,7 +46,6 @@ pub async fn backchannel_logout(
                 SsoError::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::BAD_REQUEST,
             };
-            let what = (Via::Oidc, Refused::Logout);
             return refuse(&state, &meta, what, (status, e.french()), &e.to_string()).await;
         }
     };
