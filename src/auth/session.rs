@@ -352,6 +352,13 @@ pub fn delete_all_of(conn: &mut DbConnection, uid: &str) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::agent_uid.eq(uid))).execute(conn)
 }
 
+/// Ends the session whose cookie hashes to `hash` (an SSO sign-in replacing it).
+pub fn delete_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<()> {
+    diesel::delete(sessions::table.filter(sessions::token_hash.eq(hash)))
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
     diesel::delete(sessions::table.filter(sessions::id.eq(id)))
         .execute(conn)

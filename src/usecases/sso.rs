@@ -89,12 +89,13 @@ pub async fn record_refusal(
 }
 
 /// Signs in the person the provider vouched for (`uid` from its answer), with the provider's
-/// session names in `origin`.
+/// session names in `origin`; the session the browser held before (`previous`, the SHA-256
+/// of its cookie) ends, as at a password sign-in.
 pub async fn arrive(
     auth: &Auth<'_>,
     stamp: &RequestStamp,
-    uid: &str,
-    origin: Origin,
+    (uid, origin): (&str, Origin),
+    previous: Option<&str>,
 ) -> Result<Arrival, Failure> {
     let now = auth.clock.now();
     let via = origin.via;
@@ -129,10 +130,14 @@ pub async fn arrive(
     };
     let success = row(Outcome::Success, "signed in");
     let key = auth.key.clone();
+    let previous = previous.map(str::to_owned);
     let token = auth
         .db
         .run(move |conn| {
             audit::audited(conn, &key, now, |tx| -> Result<String, Failure> {
+                if let Some(hash) = &previous {
+                    session::delete_by_hash(tx.conn(), hash)?;
+                }
                 let (token, _) = session::create_via(tx.conn(), &agent, now, &origin)
                     .map_err(|e| Failure::internal(e.to_string()))?;
                 tx.append(&success)?;

@@ -534,3 +534,23 @@ async fn the_flow_belongs_to_one_browser_one_connector_and_ten_minutes() {
     );
     assert_eq!(sessions(&app), 0);
 }
+
+#[tokio::test]
+async fn an_sso_sign_in_ends_the_session_the_browser_held() {
+    let idp = Idp::shared();
+    let app = sso_app(&idp, None, |_| {}).await;
+    let browser = idp.browser();
+    let res = app
+        .sign_in_with(&browser, "cperrin", "Principal-2026")
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(sessions(&app), 1);
+    through(&app, &idp, &browser, "cas", ("slefevre", "Referent-2026")).await;
+    use diesel::prelude::*;
+    use educt_admin::db::schema::sessions;
+    let left: Vec<String> = sessions::table
+        .select(sessions::agent_uid)
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(left, ["slefevre"]);
+}

@@ -31,6 +31,11 @@ pub struct Flow {
     /// A re-authentication of this session (its id and uid) rather than a sign-in.
     #[serde(default)]
     pub reauth: Option<(i64, String)>,
+    /// The session this browser held when it started (the SHA-256 of its cookie): a sign-in
+    /// ends it, as a password sign-in does (the provider's return, cross-site, does not
+    /// carry the `Strict` session cookie).
+    #[serde(default)]
+    pub previous: Option<String>,
 }
 
 impl Flow {
@@ -42,7 +47,16 @@ impl Flow {
             verifier: String::new(),
             started: now.timestamp(),
             reauth: None,
+            previous: None,
         }
+    }
+
+    /// Remembers the session `req` carries, to end it at the sign-in.
+    pub fn replacing(mut self, req: &HttpRequest) -> Self {
+        self.previous = req
+            .cookie(crate::auth::session::COOKIE_NAME)
+            .map(|c| crate::auth::session::hash_token(c.value()));
+        self
     }
 
     pub fn started_at(&self) -> DateTime<Utc> {

@@ -135,9 +135,12 @@ fn forward(to: paths::Url) -> HttpResponse {
     html(StatusCode::OK, forward_page(&to))
 }
 
-pub async fn cas_start(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn cas_start(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
     let cas = state.sso.cas.as_ref().ok_or(AppError::NotFound)?;
-    let flow = Flow::new(Via::Cas, new_state()?, state.clock.now());
+    let flow = Flow::new(Via::Cas, new_state()?, state.clock.now()).replacing(&req);
     to_provider(
         cas.login_url(&cas.service(&flow.state), false),
         &flow,
@@ -147,6 +150,7 @@ pub async fn cas_start(state: web::Data<AppState>) -> Result<HttpResponse, AppEr
 
 pub async fn oidc_start(
     state: web::Data<AppState>,
+    req: HttpRequest,
     meta: RequestMeta,
 ) -> Result<HttpResponse, AppError> {
     let oidc = state.sso.oidc.as_ref().ok_or(AppError::NotFound)?;
@@ -154,7 +158,7 @@ pub async fn oidc_start(
         Ok(start) => start,
         Err(e) => return refuse_sso(&state, &meta, (Via::Oidc, Refused::SignIn), &e).await,
     };
-    let mut flow = Flow::new(Via::Oidc, start.state, state.clock.now());
+    let mut flow = Flow::new(Via::Oidc, start.state, state.clock.now()).replacing(&req);
     flow.nonce = start.nonce;
     flow.verifier = start.verifier;
     to_provider(start.url, &flow, &state)
@@ -229,7 +233,7 @@ pub async fn cas_return(
                     provider_session: None,
                     provider_subject: None,
                 };
-                arrive(&state, &meta, &id.uid, origin).await
+                arrive(&state, &meta, (&id.uid, origin), flow.previous.as_deref()).await
             }
         },
     }
@@ -298,7 +302,7 @@ pub async fn oidc_return(
                 provider_session: id.sid,
                 provider_subject: Some(id.subject),
             };
-            arrive(&state, &meta, &id.uid, origin).await
+            arrive(&state, &meta, (&id.uid, origin), flow.previous.as_deref()).await
         }
     }
 }
@@ -307,11 +311,12 @@ pub async fn oidc_return(
 async fn arrive(
     state: &AppState,
     meta: &RequestMeta,
-    uid: &str,
-    origin: Origin,
+    (uid, origin): (&str, Origin),
+    previous: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
     let via = origin.via;
-    match sso_usecase::arrive(&auth_of(state), &meta.stamp_of(), uid, origin).await? {
+    let stamp = meta.stamp_of();
+    match sso_usecase::arrive(&auth_of(state), &stamp, (uid, origin), previous).await? {
         Arrival::SignedIn { token } => {
             let mut res = forward(paths::home());
             for cookie in [
