@@ -263,63 +263,56 @@ impl Oidc {
         verifier: &str,
         now: DateTime<Utc>,
     ) -> Result<OidcIdentity, SsoError> {
-        self.within(self.exchange(code, nonce, verifier, now)).await
-    }
-
-    async fn exchange(
-        &self,
-        code: &str,
-        nonce: &str,
-        verifier: &str,
-        now: DateTime<Utc>,
-    ) -> Result<OidcIdentity, SsoError> {
-        let meta = self.metadata(false).await?;
-        let client = self.client(&meta);
-        let token = client
-            .exchange_code(AuthorizationCode::new(code.to_owned()))
-            .map_err(|e| SsoError::Config(format!("token endpoint: {e}")))?
-            .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()))
-            .request_async(&self.http)
-            .await
-            .map_err(|e| match e {
-                RequestTokenError::Request(e) => SsoError::Unreachable(e.to_string()),
-                RequestTokenError::ServerResponse(r) => {
-                    SsoError::Refused(format!("token endpoint: {}", r.error()))
+        self.within(async {
+            let meta = self.metadata(false).await?;
+            let client = self.client(&meta);
+            let token = client
+                .exchange_code(AuthorizationCode::new(code.to_owned()))
+                .map_err(|e| SsoError::Config(format!("token endpoint: {e}")))?
+                .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()))
+                .request_async(&self.http)
+                .await
+                .map_err(|e| match e {
+                    RequestTokenError::Request(e) => SsoError::Unreachable(e.to_string()),
+                    RequestTokenError::ServerResponse(r) => {
+                        SsoError::Refused(format!("token endpoint: {}", r.error()))
+                    }
+                    other => SsoError::Garbage(format!("token endpoint: {other}")),
+                })?;
+            let raw = token
+                .id_token()
+                .ok_or_else(|| SsoError::Garbage("the token answer has no ID token".into()))?
+                .to_string();
+            let check = |meta: &Metadata| {
+                check_id_token(
+                    &raw,
+                    meta.jwks(),
+                    (&self.issuer, &self.client_id),
+                    nonce,
+                    now,
+                )
+            };
+            let VerifiedIdToken { claims, auth_time } = match check(&meta) {
+                Err(IdTokenError::UnknownKey) => {
+                    // The provider may have rolled its keys: read them again, once.
+                    let meta = self.metadata(true).await?;
+                    check(&meta)
                 }
-                other => SsoError::Garbage(format!("token endpoint: {other}")),
-            })?;
-        let raw = token
-            .id_token()
-            .ok_or_else(|| SsoError::Garbage("the token answer has no ID token".into()))?
-            .to_string();
-        let check = |meta: &Metadata| {
-            check_id_token(
-                &raw,
-                meta.jwks(),
-                (&self.issuer, &self.client_id),
-                nonce,
-                now,
-            )
-        };
-        let VerifiedIdToken { claims, auth_time } = match check(&meta) {
-            Err(IdTokenError::UnknownKey) => {
-                // The provider may have rolled its keys: read them again, once.
-                let meta = self.metadata(true).await?;
-                check(&meta)
+                other => other,
             }
-            other => other,
-        }
-        .map_err(|e| SsoError::Refused(format!("ID token: {e}")))?;
-        let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
-        let uid = text(&self.uid_claim).ok_or_else(|| {
-            SsoError::Refused(format!("the ID token has no claim {}", self.uid_claim))
-        })?;
-        Ok(OidcIdentity {
-            uid,
-            subject: text("sub").unwrap_or_default(),
-            sid: text("sid"),
-            auth_time,
+            .map_err(|e| SsoError::Refused(format!("ID token: {e}")))?;
+            let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+            let uid = text(&self.uid_claim).ok_or_else(|| {
+                SsoError::Refused(format!("the ID token has no claim {}", self.uid_claim))
+            })?;
+            Ok(OidcIdentity {
+                uid,
+                subject: text("sub").unwrap_or_default(),
+                sid: text("sid"),
+                auth_time,
+            })
         })
+        .await
     }
 
     /// The provider's end-session endpoint, sending the browser back to our sign-in page
@@ -340,25 +333,20 @@ impl Oidc {
         token: &str,
         now: DateTime<Utc>,
     ) -> Result<logout_token::LogoutClaims, SsoError> {
-        self.within(self.check_logout(token, now)).await
-    }
-
-    async fn check_logout(
-        &self,
-        token: &str,
-        now: DateTime<Utc>,
-    ) -> Result<logout_token::LogoutClaims, SsoError> {
-        let meta = self.metadata(false).await?;
-        let check = |meta: &Metadata| {
-            logout_token::verify(token, meta.jwks(), &self.issuer, &self.client_id, now)
-        };
-        match check(&meta) {
-            Err(logout_token::LogoutError::UnknownKey) => {
-                let meta = self.metadata(true).await?;
-                check(&meta)
+        self.within(async {
+            let meta = self.metadata(false).await?;
+            let check = |meta: &Metadata| {
+                logout_token::verify(token, meta.jwks(), &self.issuer, &self.client_id, now)
+            };
+            match check(&meta) {
+                Err(logout_token::LogoutError::UnknownKey) => {
+                    let meta = self.metadata(true).await?;
+                    check(&meta)
+                }
+                other => other,
             }
-            other => other,
-        }
-        .map_err(|e| SsoError::Refused(format!("logout token: {e}")))
+            .map_err(|e| SsoError::Refused(format!("logout token: {e}")))
+        })
+        .await
     }
 }

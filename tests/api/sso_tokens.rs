@@ -360,33 +360,16 @@ async fn a_re_authentication_for_another_person_or_without_a_new_sign_in_is_refu
         .unwrap();
     assert!(reread.reauthenticated_at.is_some());
     assert_eq!(reread.origin.provider_session.as_deref(), Some("sid-2"));
-    // The same flow again (its cookie replayed): spent.
-    let got = reauthenticated(
-        &mut app.conn(),
-        &test_key(),
-        &ctx,
-        (session.id, "slefevre"),
-        &r,
+    let refused = |id: i64, why: &str| {
+        let got = reauthenticated(&mut app.conn(), &test_key(), &ctx, (id, "slefevre"), &r);
+        assert_eq!(got.unwrap_err().class, FailureClass::Forbidden, "{why}");
+    };
+    refused(
+        session.id,
+        "the same flow again (its cookie replayed): spent",
     );
-    assert_eq!(
-        got.unwrap_err().class,
-        FailureClass::Forbidden,
-        "replayed flow"
-    );
-    // A flow this session did not start last.
     stored_session::begin_reauthentication(&mut app.conn(), session.id, "etat-2").unwrap();
-    let got = reauthenticated(
-        &mut app.conn(),
-        &test_key(),
-        &ctx,
-        (session.id, "slefevre"),
-        &r,
-    );
-    assert_eq!(
-        got.unwrap_err().class,
-        FailureClass::Forbidden,
-        "another flow"
-    );
+    refused(session.id, "a flow this session did not start last");
     // A session of somebody else under the id the flow named (ids are reused).
     let cperrin = educt_admin::domain::Agent {
         uid: "cperrin".into(),
@@ -394,28 +377,9 @@ async fn a_re_authentication_for_another_person_or_without_a_new_sign_in_is_refu
     };
     let (_, theirs) = stored_session::create_via(&mut app.conn(), &cperrin, now, &origin).unwrap();
     stored_session::begin_reauthentication(&mut app.conn(), theirs.id, "etat-1").unwrap();
-    let got = reauthenticated(
-        &mut app.conn(),
-        &test_key(),
-        &ctx,
-        (theirs.id, "slefevre"),
-        &r,
-    );
-    assert_eq!(
-        got.unwrap_err().class,
-        FailureClass::Forbidden,
-        "another agent's session"
-    );
-    // A session that ended meanwhile is not "re-authenticated".
+    refused(theirs.id, "another agent's session");
     stored_session::delete(&mut app.conn(), session.id).unwrap();
-    let got = reauthenticated(
-        &mut app.conn(),
-        &test_key(),
-        &ctx,
-        (session.id, "slefevre"),
-        &r,
-    );
-    assert_eq!(got.unwrap_err().class, FailureClass::Forbidden);
+    refused(session.id, "a session that ended meanwhile");
 }
 
 #[tokio::test]
