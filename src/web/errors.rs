@@ -27,8 +27,9 @@ pub enum AppError {
     NotFound,
     #[error("not signed in")]
     Unauthorized,
+    /// The parents' gate is closed; the page asked for, to come back to after the check.
     #[error("parents' gate closed")]
-    GateClosed,
+    GateClosed(Option<String>),
     #[error("too many attempts")]
     TooManyAttempts(String),
     /// A throttle bit: 429 with `Retry-After`.
@@ -128,7 +129,7 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::GateClosed => StatusCode::FORBIDDEN,
+            AppError::GateClosed(_) => StatusCode::FORBIDDEN,
             AppError::TooManyAttempts(_) | AppError::Throttled { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -149,7 +150,9 @@ impl ResponseError for AppError {
         let status = self.status_code();
         let body = match self {
             AppError::NotFound => not_found_page(),
-            AppError::GateClosed => gate_closed_page(),
+            AppError::GateClosed(asked) => {
+                gate_closed_page(asked.as_deref().and_then(super::paths::local_return))
+            }
             AppError::TooManyAttempts(m) => message_page("Trop d'essais", m),
             AppError::Throttled { message, .. } => message_page("Trop de tentatives", message),
             AppError::Busy => {

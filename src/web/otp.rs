@@ -29,6 +29,14 @@ pub struct CodeForm {
     code: String,
     #[serde(default)]
     csrf_token: String,
+    /// The page asked for, to go back to once the gate is open.
+    #[serde(default)]
+    suite: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OtpQuery {
+    suite: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -62,18 +70,30 @@ async fn checked(
 
 /// Home, with what was done (`totp=ok`, `totp=enrole`).
 fn to_home(done: &str, token: &str) -> HttpResponse {
+    see_other_with(&paths::home().with("totp", done), token)
+}
+
+/// A 303 to `to` with the session's new cookie.
+fn see_other_with(to: &paths::Url, token: &str) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            paths::home().with("totp", done).to_string(),
-        ))
+        .insert_header((header::LOCATION, to.to_string()))
         .cookie(session_cookie(token))
         .finish()
 }
 
-pub async fn otp_form(state: State, signed_in: SignedIn) -> Result<Markup, AppError> {
+pub async fn otp_form(
+    state: State,
+    signed_in: SignedIn,
+    query: web::Query<OtpQuery>,
+) -> Result<Markup, AppError> {
     let enrolled = enrolled(&state, &signed_in).await?;
-    Ok(otp_page(&chrome(&signed_in), enrolled, None, None))
+    let suite = query.suite.as_deref().and_then(paths::local_return);
+    Ok(otp_page(
+        &chrome(&signed_in),
+        (enrolled, suite.as_ref()),
+        None,
+        None,
+    ))
 }
 
 /// Reads the code form, then runs `step` (the gate check or the enrolment's confirmation).
@@ -104,17 +124,24 @@ async fn submit_code<T: Send + 'static>(
 /// Checks a code; on success marks the session and gives it a new id (a privilege change).
 pub async fn check_code(who: Asker, form: web::Form<CodeForm>) -> Result<HttpResponse, AppError> {
     let (state, signed_in, meta) = who.parts();
+    let form = form.into_inner();
+    let suite = paths::local_return(&form.suite);
     let outcome = submit_code(
         &state,
         &signed_in,
         &meta,
-        form.into_inner(),
+        form,
         AuditAction::TotpCheck,
         totp::check_code,
     )
     .await?;
     let (enrolled, message) = match outcome {
-        CodeCheck::Passed { token } => return Ok(to_home("ok", &token)),
+        CodeCheck::Passed { token } => {
+            return Ok(match &suite {
+                Some(to) => see_other_with(to, &token),
+                None => to_home("ok", &token),
+            });
+        }
         CodeCheck::NotEnrolled => (
             false,
             "Aucune application d'authentification n'est enregistrée.",
@@ -128,7 +155,12 @@ pub async fn check_code(who: Asker, form: web::Form<CodeForm>) -> Result<HttpRes
             "Code incorrect. Vérifiez l'heure de votre téléphone et réessayez.",
         ),
     };
-    let page = otp_page(&chrome(&signed_in), enrolled, Some(message), None);
+    let page = otp_page(
+        &chrome(&signed_in),
+        (enrolled, suite.as_ref()),
+        Some(message),
+        None,
+    );
     Ok(html(StatusCode::BAD_REQUEST, page))
 }
 

@@ -63,5 +63,5 @@ pub async fn require_gate(
         .event(signed_in, meta, uai, Outcome::Refused)
         .details("parents' gate closed: outside the administrative network, no recent TOTP check");
     record_refusal(state, event).await?;
-    Err(AppError::GateClosed)
+    Err(AppError::GateClosed(meta.asked.clone()))
 }

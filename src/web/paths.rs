@@ -61,6 +61,31 @@ impl maud::Render for Url {
     }
 }
 
+/// The query parameter that carries the page an agent asked for through the sign-in and the
+/// TOTP check.
+pub const RETURN_PARAM: &str = "suite";
+
+/// `asked` if it is a page of this site an agent may be sent back to: a local path (ASCII, no
+/// scheme or host, no `//`, backslash, space or control character) to a GET route under the
+/// mount point that needs a session, the home page excepted; else `None` (the caller goes
+/// home). No open redirect.
+pub fn local_return(asked: &str) -> Option<Url> {
+    let clean = asked.len() <= 1024
+        && asked.is_ascii()
+        && !asked
+            .chars()
+            .any(|c| c.is_ascii_control() || c == '\\' || c == ' ');
+    let rest = asked.strip_prefix(BASE).filter(|_| clean)?;
+    if !rest.starts_with('/') || rest.starts_with("//") || rest == "/" {
+        return None;
+    }
+    let rest = rest.split('#').next().unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or(rest);
+    let get = actix_web::http::Method::GET;
+    let route = super::routes::find(&get, &format!("{BASE}{path}"))?;
+    route.access.needs_session().then(|| Url::at(rest))
+}
+
 pub fn home() -> Url {
     Url::at("/")
 }

@@ -22,6 +22,8 @@ pub struct RequestMeta {
     pub addr: ClientAddr,
     /// The route of the route table the request reached (what the guards read).
     pub route: Option<&'static RouteDef>,
+    /// A GET's path and query: the page to come back to after a TOTP check it needs.
+    pub asked: Option<String>,
 }
 
 impl RequestMeta {
@@ -40,6 +42,9 @@ impl RequestMeta {
             addr: ClientAddr::from_request(req, &trusted),
             // The decoded path, as the router matched it.
             route: routes::find(req.method(), req.match_info().as_str()),
+            asked: (req.method() == actix_web::http::Method::GET)
+                .then(|| req.uri().path_and_query().map(|pq| pq.as_str().to_owned()))
+                .flatten(),
         }
     }
 
@@ -144,6 +149,7 @@ mod tests {
                 client: client.map(|c| c.parse().unwrap()),
             },
             route: None,
+            asked: None,
         };
         assert_eq!(meta(None).throttle_addr(), "unknown");
         assert_eq!(meta(Some("192.0.2.7")).throttle_addr(), "192.0.2.7");

@@ -107,11 +107,14 @@ pub fn removal_cookie(name: &'static str) -> Cookie<'static> {
         .finish()
 }
 
-fn to_sign_in(reason: Option<&str>) -> HttpResponse {
-    let location = match reason {
-        Some(r) => paths::sign_in().with("session", r).to_string(),
-        None => paths::sign_in().to_string(),
-    };
+/// To the sign-in page, with the reason and the page asked for (a GET's, when it is one to
+/// come back to).
+fn to_sign_in(reason: Option<&str>, asked: Option<&str>) -> HttpResponse {
+    let back = asked.and_then(paths::local_return);
+    let location = paths::sign_in()
+        .with_some("session", reason)
+        .with_some(paths::RETURN_PARAM, back)
+        .to_string();
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -146,7 +149,10 @@ pub async fn require_session(
     match outcome {
         Loaded::DirectoryDown(e) => Err(AppError::DirectoryUnavailable(e).into()),
         Loaded::SignIn(reason) => {
-            let res = to_sign_in(reason);
+            let asked = (req.method() == actix_web::http::Method::GET)
+                .then(|| req.uri().path_and_query().map(|pq| pq.as_str().to_owned()))
+                .flatten();
+            let res = to_sign_in(reason, asked.as_deref());
             Ok(req.into_response(res).map_into_right_body())
         }
         Loaded::Proceed { session, new_token } => {

@@ -33,6 +33,8 @@ pub struct SignInQuery {
     session: Option<String>,
     /// After signing out of an SSO session: its connector (`cas`, `oidc`).
     ent: Option<String>,
+    /// The page asked for before the sign-in.
+    suite: Option<String>,
 }
 
 /// The password form is off (`[directory] password_sign_in = false`).
@@ -47,16 +49,18 @@ pub struct SignInForm {
     mot_de_passe: SecretString,
     #[serde(default)]
     csrf_token: String,
+    /// The page asked for before the sign-in.
+    #[serde(default)]
+    suite: String,
 }
 
 /// Renders the form with `status`, setting the double-submit cookie when it is new.
 fn render_form(
     state: &AppState,
     req: &HttpRequest,
-    status: StatusCode,
-    identifiant: &str,
+    (status, identifiant): (StatusCode, &str),
     (error, notice): (Option<&str>, Option<&str>),
-    provider_logout: Option<String>,
+    (provider_logout, suite): (Option<String>, Option<&paths::Url>),
 ) -> Result<HttpResponse, AppError> {
     let (token, cookie) = SIGNIN.prepare(req, &state.key)?;
     let body: Markup = sign_in_page(&SignInView {
@@ -67,6 +71,7 @@ fn render_form(
         password_form: state.settings.password_sign_in(),
         connectors: connectors_of(state),
         provider_logout,
+        suite,
     });
     let mut res = HttpResponse::build(status);
     res.content_type("text/html; charset=utf-8")
@@ -111,7 +116,9 @@ pub async fn sign_in_form(
         ),
         _ => (None, None),
     };
-    render_form(&state, &req, StatusCode::OK, "", (None, notice), logout)
+    let suite = query.suite.as_deref().and_then(paths::local_return);
+    let page = (StatusCode::OK, "");
+    render_form(&state, &req, page, (None, notice), (logout, suite.as_ref()))
 }
 
 /// The sign-in use case's services, from the state.
@@ -128,7 +135,7 @@ pub fn auth_of(state: &AppState) -> Auth<'_> {
 fn refused(
     state: &AppState,
     req: &HttpRequest,
-    typed: &str,
+    (typed, suite): (&str, &str),
     outcome: SignInOutcome,
 ) -> Result<HttpResponse, AppError> {
     let (status, message) = match &outcome {
@@ -147,7 +154,15 @@ fn refused(
             (StatusCode::UNAUTHORIZED, GENERIC_REFUSAL.to_owned())
         }
     };
-    let mut res = render_form(state, req, status, typed, (Some(&message), None), None)?;
+    let suite = paths::local_return(suite);
+    let page = (status, typed);
+    let mut res = render_form(
+        state,
+        req,
+        page,
+        (Some(&message), None),
+        (None, suite.as_ref()),
+    )?;
     let retry_after = match outcome {
         SignInOutcome::Throttled { wait } => Some(retry_after_secs(wait)),
         SignInOutcome::DirectoryDown => Some(BUSY_RETRY_AFTER_SECS),
@@ -177,9 +192,11 @@ pub async fn sign_in(
     if !state.settings.password_sign_in() {
         crate::usecases::signin::refuse_password_off(&auth_of(&state), &meta.stamp_of()).await?;
         let page = (Some(PASSWORD_OFF), None);
-        return render_form(&state, &req, StatusCode::FORBIDDEN, "", page, None);
+        let status = (StatusCode::FORBIDDEN, "");
+        return render_form(&state, &req, status, page, (None, None));
     }
     let form = form.into_inner();
+    let suite = form.suite.clone();
     let typed: String = form
         .identifiant
         .trim()
@@ -194,11 +211,14 @@ pub async fn sign_in(
         previous_token: req.cookie(COOKIE_NAME).map(|c| c.value().to_owned()),
     };
     match signin::sign_in(&auth_of(&state), &meta.stamp_of(), input).await? {
-        SignInOutcome::SignedIn { token } => Ok(see_other(paths::home().to_string())
-            .cookie(session_cookie(&token))
-            .cookie(removal_cookie(SIGNIN_COOKIE))
-            .finish()),
-        refusal => refused(&state, &req, &typed, refusal),
+        SignInOutcome::SignedIn { token } => {
+            let to = paths::local_return(&suite).unwrap_or_else(paths::home);
+            Ok(see_other(to.to_string())
+                .cookie(session_cookie(&token))
+                .cookie(removal_cookie(SIGNIN_COOKIE))
+                .finish())
+        }
+        refusal => refused(&state, &req, (&typed, &suite), refusal),
     }
 }
 

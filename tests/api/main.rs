@@ -39,6 +39,7 @@ mod pages;
 mod parents;
 mod parents_establishment;
 mod pupils;
+mod return_to;
 mod rights_directory;
 mod signin;
 mod sizes;

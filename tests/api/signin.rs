@@ -71,12 +71,25 @@ async fn staff_without_delegation_sees_no_establishment() {
 #[tokio::test]
 async fn every_route_but_sign_in_assets_and_health_needs_a_session() {
     let app = app().await;
-    for path in ["/", "/nope", "/delegations", "/journal", "/depannage/eleve"] {
+    // The sign-in page, with the page asked for when it is one to come back to.
+    for (path, suite) in [
+        ("/", ""),
+        ("/nope", ""),
+        (
+            "/delegations",
+            "?suite=%2Feduct-admin-comptes%2Fdelegations",
+        ),
+        ("/journal", "?suite=%2Feduct-admin-comptes%2Fjournal"),
+        (
+            "/depannage/eleve",
+            "?suite=%2Feduct-admin-comptes%2Fdepannage%2Feleve",
+        ),
+    ] {
         let res = app.get(path).await;
         assert_eq!(res.status(), 303, "{path}");
         assert_eq!(
             res.headers()["location"],
-            "/educt-admin-comptes/connexion",
+            format!("/educt-admin-comptes/connexion{suite}"),
             "{path}"
         );
     }

@@ -554,3 +554,28 @@ async fn an_sso_sign_in_ends_the_session_the_browser_held() {
         .unwrap();
     assert_eq!(left, ["slefevre"]);
 }
+
+#[tokio::test]
+async fn a_connector_leads_back_to_the_page_asked_for() {
+    let idp = Idp::shared();
+    let app = sso_app(&idp, None, |_| {}).await;
+    let browser = idp.browser();
+    let asked = format!("/educt-admin-comptes/journal?uai={COLLEGE}");
+    let to_sign_in = location(&get(&browser, app.url(&format!("/journal?uai={COLLEGE}"))).await);
+    let page = get(&browser, format!("http://{}{to_sign_in}", app.addr)).await;
+    let page = page.text().await.unwrap();
+    let button = format!(
+        "/educt-admin-comptes/connexion/cas?suite={}",
+        urlencode(&asked)
+    );
+    assert!(page.contains(&button), "{page}");
+    let start = get(&browser, format!("http://{}{button}", app.addr)).await;
+    let back = app.url(CAS_RETURN);
+    let who = ("cperrin", "Principal-2026");
+    let url = sign_in_at_idp(&browser, &idp, &location(&start), who, &back).await;
+    let landed = get(&browser, &url).await.text().await.unwrap();
+    assert!(
+        landed.contains(&format!("url={}", asked.replace('&', "&amp;"))),
+        "{landed}"
+    );
+}

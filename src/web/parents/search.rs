@@ -92,7 +92,12 @@ pub async fn search_parents(who: Asker, q: web::Query<Query>) -> Result<HttpResp
     );
     let who = (&signed_in, &meta);
     let permitted = permit_requested(&state, who, q.uai.as_deref(), asked, None).await?;
-    let (uai, gate) = (permitted.uai, permitted.gate.ok_or(AppError::GateClosed)?);
+    let (uai, gate) = (
+        permitted.uai,
+        permitted
+            .gate
+            .ok_or_else(|| AppError::GateClosed(meta.asked.clone()))?,
+    );
     let search = q.search();
     let (key, s) = (uai.clone(), search.clone());
     let (divisions, results, total) = state.db.run(move |conn| find(conn, &key, &s)).await?;

@@ -36,6 +36,9 @@ pub struct Flow {
     /// carry the `Strict` session cookie).
     #[serde(default)]
     pub previous: Option<String>,
+    /// The page the agent asked for before signing in (checked again on use).
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 impl Flow {
@@ -48,14 +51,20 @@ impl Flow {
             started: now.timestamp(),
             reauth: None,
             previous: None,
+            next: None,
         }
     }
 
-    /// Remembers the session `req` carries, to end it at the sign-in.
+    /// Remembers the session `req` carries, to end it at the sign-in, and the page the agent
+    /// asked for (`suite`), to go to after it.
     pub fn replacing(mut self, req: &HttpRequest) -> Self {
         self.previous = req
             .cookie(crate::auth::session::COOKIE_NAME)
             .map(|c| crate::auth::session::hash_token(c.value()));
+        self.next = url::form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(k, _)| k == crate::web::paths::RETURN_PARAM)
+            .map(|(_, v)| v.into_owned())
+            .filter(|v| crate::web::paths::local_return(v).is_some());
         self
     }
 

@@ -233,7 +233,7 @@ pub async fn cas_return(
                     provider_session: None,
                     provider_subject: None,
                 };
-                arrive(&state, &meta, (&id.uid, origin), flow.previous.as_deref()).await
+                arrive(&state, &meta, (&id.uid, origin), &flow).await
             }
         },
     }
@@ -302,7 +302,7 @@ pub async fn oidc_return(
                 provider_session: id.sid,
                 provider_subject: Some(id.subject),
             };
-            arrive(&state, &meta, (&id.uid, origin), flow.previous.as_deref()).await
+            arrive(&state, &meta, (&id.uid, origin), &flow).await
         }
     }
 }
@@ -312,13 +312,15 @@ async fn arrive(
     state: &AppState,
     meta: &RequestMeta,
     (uid, origin): (&str, Origin),
-    previous: Option<&str>,
+    flow: &Flow,
 ) -> Result<HttpResponse, AppError> {
+    let previous = flow.previous.as_deref();
     let via = origin.via;
     let stamp = meta.stamp_of();
     match sso_usecase::arrive(&auth_of(state), &stamp, (uid, origin), previous).await? {
         Arrival::SignedIn { token } => {
-            let mut res = forward(paths::home());
+            let next = flow.next.as_deref().and_then(paths::local_return);
+            let mut res = forward(next.unwrap_or_else(paths::home));
             for cookie in [
                 session_cookie(&token),
                 removal_cookie(SIGNIN_COOKIE),

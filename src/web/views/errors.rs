@@ -59,7 +59,8 @@ pub fn internal_error_page(request_id: &str) -> Markup {
 }
 
 /// The parents' gate is closed: why, and the way in. Nothing about any parent.
-pub fn gate_closed_page() -> Markup {
+/// `suite`: the page asked for, where the check sends the agent back.
+pub fn gate_closed_page(suite: Option<paths::Url>) -> Markup {
     page(
         "Vérification nécessaire",
         None,
@@ -69,7 +70,7 @@ pub fn gate_closed_page() -> Markup {
                 "Les comptes des responsables ne sont accessibles que depuis le réseau administratif de l'établissement, "
                 "ou après la saisie d'un code de votre application d'authentification (TOTP)."
             }
-            p { a class="button" href=(paths::otp()) { "Saisir un code" } }
+            p { a class="button" href=(paths::otp().with_some(paths::RETURN_PARAM, suite)) { "Saisir un code" } }
             p { "Pas encore d'application d'authentification ? " a href=(paths::otp_enrolment()) { "L'enregistrer" } "." }
         },
     )

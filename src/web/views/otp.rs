@@ -6,7 +6,7 @@ use super::layout::{Chrome, page};
 
 pub fn otp_page(
     chrome: &Chrome<'_>,
-    enrolled: bool,
+    (enrolled, suite): (bool, Option<&paths::Url>),
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Markup {
@@ -22,6 +22,9 @@ pub fn otp_page(
                     "Il ouvre l'accès aux comptes des responsables pour 15 minutes." }
                 form method="post" action=(paths::otp()) {
                     (csrf_field(chrome.csrf_token))
+                    @if let Some(suite) = suite {
+                        input type="hidden" name=(paths::RETURN_PARAM) value=(suite);
+                    }
                     div class="field" {
                         label for="code" { "Code" }
                         input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code"

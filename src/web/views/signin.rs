@@ -16,6 +16,8 @@ pub struct SignInView<'a> {
     pub connectors: Vec<(String, paths::Url)>,
     /// After signing out of an SSO session: the provider's logout.
     pub provider_logout: Option<String>,
+    /// The page asked for before the sign-in (checked local), to go to after it.
+    pub suite: Option<&'a paths::Url>,
 }
 
 pub fn sign_in_page(v: &SignInView<'_>) -> Markup {
@@ -44,7 +46,7 @@ pub fn sign_in_page(v: &SignInView<'_>) -> Markup {
             @if !v.connectors.is_empty() {
                 ul class="connectors" {
                     @for (label, url) in &v.connectors {
-                        li { a class="button" href=(url) { (label) } }
+                        li { a class="button" href=(url.clone().with_some(paths::RETURN_PARAM, v.suite)) { (label) } }
                     }
                 }
             }
@@ -54,6 +56,9 @@ pub fn sign_in_page(v: &SignInView<'_>) -> Markup {
                 }
                 form method="post" action=(paths::sign_in()) class="signin" {
                     (csrf_field(v.csrf_token))
+                    @if let Some(suite) = v.suite {
+                        input type="hidden" name=(paths::RETURN_PARAM) value=(suite);
+                    }
                     div class="field" {
                         label for="identifiant" { "Identifiant" }
                         input type="text" id="identifiant" name="identifiant" value=(v.identifiant)
