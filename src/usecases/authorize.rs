@@ -91,6 +91,23 @@ pub fn permit(
     }
 }
 
+/// The establishments where the calling agent may do `action` now (his direction's, his
+/// delegations'), sorted: what a page reached without naming one offers.
+pub fn establishments_for(
+    conn: &mut DbConnection,
+    caller: &Caller<'_>,
+    action: Action,
+) -> Result<Vec<Uai>, Failure> {
+    let (now, tz) = (caller.ctx.now, caller.tz);
+    let held = store::held_by(conn, &caller.agent.uid, local_day(now, tz))?;
+    let mut candidates: Vec<Uai> = caller.agent.responsible_for.clone();
+    candidates.extend(held.iter().map(|d| d.uai.clone()));
+    candidates.sort();
+    candidates.dedup();
+    candidates.retain(|uai| policy::authorize(caller.agent, &held, action, uai, now, tz).is_ok());
+    Ok(candidates)
+}
+
 /// The establishment `permit` is for, when it allows `action` (a use case given the permit
 /// of another action is a bug: 500).
 pub fn permitted(permit: &Permit, action: Action) -> Result<&Uai, Failure> {

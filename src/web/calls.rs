@@ -97,12 +97,59 @@ pub async fn permit_requested(
     (action, attempt): Asked,
     csrf: Option<&str>,
 ) -> Result<Permitted, AppError> {
-    let uai = requested_uai(requested)?;
+    let Some(requested) = requested.filter(|u| !u.trim().is_empty()) else {
+        return Err(choose_for(state, (signed_in, meta), action).await);
+    };
+    let uai = requested_uai(Some(requested))?;
     let attempt = Attempt::new(attempt);
     let permit = permit(state, signed_in, meta, action, &uai, &attempt).await?;
     let checks = Checks::on(&uai, &attempt, csrf);
     let gate = admit(state, signed_in, meta, checks).await?.gate;
     Ok(Permitted { uai, permit, gate })
+}
+
+/// A page (a GET) reached without naming an establishment, for `action`: to the agent's only
+/// establishment where he may do it (303, the other parameters kept), or a page where he
+/// chooses among them; 404 when he has none. A form posted without one is a 400.
+pub async fn choose_for(
+    state: &AppState,
+    (signed_in, meta): (&SignedIn, &RequestMeta),
+    action: Action,
+) -> AppError {
+    let Some(asked) = meta.asked.as_deref() else {
+        return AppError::BadRequest("Choisissez d'abord un établissement.".into());
+    };
+    let mine = match call(state, signed_in, meta, move |conn, c| {
+        crate::usecases::authorize::establishments_for(conn, &c.caller(), action)
+    })
+    .await
+    {
+        Ok(mine) => mine,
+        Err(e) => return e,
+    };
+    let (path, query) = asked.split_once('?').unwrap_or((asked, ""));
+    match mine.as_slice() {
+        [] => AppError::NotFound,
+        [only] => {
+            let mut kept: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                .filter(|(k, _)| k != "uai")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            kept.insert(0, ("uai".into(), only.to_string()));
+            let query: String = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(kept)
+                .finish();
+            AppError::Chosen(format!("{path}?{query}"))
+        }
+        several => {
+            let target = path.strip_prefix(super::BASE).unwrap_or(path);
+            let target = target.trim_start_matches('/').to_owned();
+            match chooser(state, signed_in, several, &target).await {
+                Ok(page) => AppError::Chooser(page.into_string()),
+                Err(e) => e,
+            }
+        }
+    }
 }
 
 /// A page reached without naming an establishment: straight to the agent's only one, or a
@@ -118,15 +165,29 @@ pub async fn choose_establishment(
         [only] => Ok(see_other(
             paths::establishment_page(path, Some(only)).to_string(),
         )),
-        several => {
-            let mut choices = Vec::new();
-            for u in several {
-                choices.push((u.to_string(), establishment_name(state, u).await?));
-            }
-            let page = choose_establishment_page(&chrome(signed_in), path, &choices);
-            Ok(html(StatusCode::OK, page))
-        }
+        several => Ok(html(
+            StatusCode::OK,
+            chooser(state, signed_in, several, path).await?,
+        )),
     }
+}
+
+/// The page where the agent chooses among `several` establishments for the page `path`.
+async fn chooser(
+    state: &AppState,
+    signed_in: &SignedIn,
+    several: &[Uai],
+    path: &str,
+) -> Result<Markup, AppError> {
+    let mut choices = Vec::new();
+    for u in several {
+        choices.push((u.to_string(), establishment_name(state, u).await?));
+    }
+    Ok(choose_establishment_page(
+        &chrome(signed_in),
+        path,
+        &choices,
+    ))
 }
 
 /// 303 to `location` (after a change: the page to show).

@@ -58,6 +58,12 @@ pub enum AppError {
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A page reached without naming an establishment, for an agent who has one: there (303).
+    #[error("to {0}")]
+    Chosen(String),
+    /// ... who has several: the page (rendered) where he chooses one.
+    #[error("establishment to choose")]
+    Chooser(String),
 }
 
 impl From<DbError> for AppError {
@@ -143,12 +149,21 @@ impl ResponseError for AppError {
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Chosen(_) => StatusCode::SEE_OTHER,
+            AppError::Chooser(_) => StatusCode::OK,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let body = match self {
+            AppError::Chosen(location) => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, location.as_str()))
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .finish();
+            }
+            AppError::Chooser(page) => return html_response(status, page.clone()),
             AppError::NotFound => not_found_page(),
             AppError::GateClosed(asked) => {
                 gate_closed_page(asked.as_deref().and_then(super::paths::local_return))

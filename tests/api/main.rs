@@ -8,6 +8,7 @@ mod audit;
 mod batch_rights;
 mod batch_usecases;
 pub mod batches;
+mod choose;
 mod cli;
 mod cli_agents;
 mod delegations;

@@ -5,6 +5,7 @@ use maud::Markup;
 use serde::Deserialize;
 
 use super::super::accounts::Kind;
+use super::super::calls::choose_for;
 use super::super::chrome::{chrome, establishment_name};
 use super::super::errors::AppError;
 use super::super::forms::parse_body;
@@ -93,6 +94,10 @@ pub async fn class_form<K: Kind>(
     (state, signed_in, meta, q): FormRequest,
 ) -> Result<Markup, AppError> {
     let kind = K::KIND;
+    if q.uai.as_deref().is_none_or(|u| u.trim().is_empty()) {
+        let action = batches::action_for(kind);
+        return Err(choose_for(&state, (&signed_in, &meta), action).await);
+    }
     let uai = requested_uai(q.uai.as_deref())?;
     let attempt = Attempt::new(batches::create_action(kind));
     let who = (&state, &signed_in, &meta);
