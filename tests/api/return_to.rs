@@ -6,6 +6,30 @@ use educt_admin::clock::Clock;
 use crate::delegations::app;
 use crate::helpers::{COLLEGE, PRINCIPAL_PW, enrol_totp, hidden_field};
 
+async fn text(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+async fn post(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
+    client.post(url).form(form).send().await.unwrap()
+}
+
+/// The principal's sign-in with the form's token and `suite`.
+async fn sign_in(
+    app: &crate::helpers::TestApp,
+    client: &reqwest::Client,
+    csrf: &str,
+    suite: &str,
+) -> reqwest::Response {
+    let form = [
+        ("identifiant", "principal"),
+        ("mot_de_passe", PRINCIPAL_PW),
+        ("csrf_token", csrf),
+        ("suite", suite),
+    ];
+    post(client, app.url("/connexion"), &form).await
+}
+
 fn location(res: &reqwest::Response) -> String {
     res.headers()["location"].to_str().unwrap().to_owned()
 }
@@ -18,30 +42,13 @@ async fn the_sign_in_leads_back_to_the_page_asked_for() {
     let res = client.get(app.url(&asked)).send().await.unwrap();
     let to_sign_in = location(&res);
     assert!(to_sign_in.contains("suite="), "{to_sign_in}");
-    let page = client
-        .get(format!("http://{}{to_sign_in}", app.addr))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text(&client, format!("http://{}{to_sign_in}", app.addr)).await;
     let (csrf, suite) = (
         hidden_field(&page, "csrf_token"),
         hidden_field(&page, "suite"),
     );
     assert_eq!(suite, format!("/educt-admin-comptes{asked}"));
-    let res = client
-        .post(app.url("/connexion"))
-        .form(&[
-            ("identifiant", "principal"),
-            ("mot_de_passe", PRINCIPAL_PW),
-            ("csrf_token", &csrf),
-            ("suite", &suite),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in(&app, &client, &csrf, &suite).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), format!("/educt-admin-comptes{asked}"));
 }
@@ -64,27 +71,14 @@ async fn a_page_elsewhere_is_never_where_the_sign_in_leads() {
         let client = app.new_client();
         let page = client.get(app.url("/connexion")).send().await.unwrap();
         let csrf = hidden_field(&page.text().await.unwrap(), "csrf_token");
-        let res = client
-            .post(app.url("/connexion"))
-            .form(&[
-                ("identifiant", "principal"),
-                ("mot_de_passe", PRINCIPAL_PW),
-                ("csrf_token", &csrf),
-                ("suite", hostile),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let res = sign_in(&app, &client, &csrf, hostile).await;
         assert_eq!(res.status(), 303, "{hostile:?}");
         assert_eq!(location(&res), "/educt-admin-comptes/", "{hostile:?}");
-        let shown = client
-            .get(app.url(&format!("/connexion?suite={}", encode(hostile))))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let shown = text(
+            &client,
+            app.url(&format!("/connexion?suite={}", encode(hostile))),
+        )
+        .await;
         assert!(!shown.contains("name=\"suite\""), "{hostile:?}");
     }
 }
@@ -121,16 +115,16 @@ async fn the_totp_check_leads_back_to_the_parents_page_asked_for() {
     let code = secret
         .code_at("principal", "educt-admin", app.clock.now())
         .unwrap();
-    let res = client
-        .post(app.url("/otp"))
-        .form(&[
+    let res = post(
+        &client,
+        app.url("/otp"),
+        &[
             ("code", code.as_str()),
             ("csrf_token", &csrf),
             ("suite", &suite),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), format!("/educt-admin-comptes{asked}"));
     let page = client.get(app.url(&asked)).send().await.unwrap();
