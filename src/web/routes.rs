@@ -222,6 +222,7 @@ route_table! {
     Post "/depannage/responsable/lots/{id}/abandon" RESPONSABLES, PARENTS => batch_pages::abandon_batch;
     Get "/depannage/responsable/{id}" RESPONSABLES, PARENTS => record::show::<Parents>;
     Post "/depannage/responsable/{id}/coordonnees" RESPONSABLES, PARENTS => record::show_contacts;
+    Get "/depannage/responsable/{id}/{change}" RESPONSABLES, PARENTS => record::confirm_parent_change;
     Post "/depannage/responsable/{id}/reinitialisation" RESPONSABLES, PARENTS => record::reset_password::<Parents>;
     Post "/depannage/responsable/{id}/{change}" RESPONSABLES, PARENTS => record::change_state::<Parents>;
     Get "/depannage/eleve/classe" ELEVES => classes::class_form::<Pupils>;

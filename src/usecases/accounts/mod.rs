@@ -96,6 +96,9 @@ fn blocked_message(kind: AccountKind) -> &'static str {
 /// Gives the account `provisional` (it first leaves any unfinished batch), or refuses a
 /// blocked or deactivated one (audited, 409). Through a remote store the reset is audited
 /// as started before the write and its outcome after (`accounts::reset`).
+/// The refusal of a reset for a parent who activated his account with FranceConnect.
+pub const FRANCECONNECT: &str = "Ce responsable a activé son compte avec FranceConnect : il se connecte avec ses identifiants FranceConnect et n'a pas de mot de passe ÉduConnect à réinitialiser.";
+
 pub fn reset_password(
     conn: &mut DbConnection,
     key: &AppKey,
@@ -110,6 +113,12 @@ pub fn reset_password(
             .details(format!("compte « {} »", state.label()));
         record_refusal(conn, key, ctx.now, &refused)?;
         return Err(Failure::conflict(blocked_message(opened.account().kind)));
+    }
+    if opened.through_franceconnect() {
+        let refused = event(ctx, opened, AccountOp::ResetPassword, Outcome::Refused)
+            .details("compte activé avec FranceConnect : pas de mot de passe");
+        record_refusal(conn, key, ctx.now, &refused)?;
+        return Err(Failure::conflict(FRANCECONNECT));
     }
     let done = event(ctx, opened, AccountOp::ResetPassword, Outcome::Success)
         .details("réinitialisation individuelle");

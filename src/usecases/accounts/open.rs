@@ -64,6 +64,12 @@ impl Opened {
         self.states().0
     }
 
+    /// A parent who activated his account with FranceConnect: he has no password here.
+    pub fn through_franceconnect(&self) -> bool {
+        matches!(&self.record, Record::Parent(r)
+            if r.parent.activation_path.as_deref() == Some("franceconnect"))
+    }
+
     /// The account's identifiant.
     pub fn identifiant(&self) -> &Identifiant {
         match &self.record {

@@ -13,6 +13,7 @@ use super::super::errors::AppError;
 use super::super::guard::State;
 use super::super::request::{Asker, OnRecord, Posted, RequestMeta};
 use super::super::session_guard::SignedIn;
+use super::super::views::parents::confirm_parent_page;
 use super::super::views::pupils::confirm_reset_page;
 use super::pages::{record_page, reset_done};
 use super::{Kind, Parents, Visit, call, visit};
@@ -72,6 +73,42 @@ pub async fn show<K: Kind>(
         _ => None,
     };
     record_page(&state, &signed_in, &v, false, notice).await
+}
+
+/// `GET /depannage/responsable/{id}/reinitialisation|desactivation`: the confirmation before a
+/// parent's reset or deactivation, in the establishment he is shown in (the parents' gate as
+/// for every parent page).
+pub async fn confirm_parent_change(
+    (who, path, q): (Asker, web::Path<(String, String)>, web::Query<PageQuery>),
+) -> Result<Markup, AppError> {
+    let (state, signed_in, meta) = who.parts();
+    let (id, which) = path.into_inner();
+    let (op, change) = match which.as_str() {
+        "reinitialisation" => (AccountOp::ResetPassword, None),
+        "desactivation" => (AccountOp::Deactivate, Some(StateChange::Deactivate)),
+        _ => return Err(AppError::NotFound),
+    };
+    let asked = (q.uai.as_deref(), None);
+    let v = visit(
+        &state,
+        (&signed_in, &meta),
+        (AccountKind::Parent, &id),
+        asked,
+        op,
+    )
+    .await?;
+    let Record::Parent(r) = &v.opened.record else {
+        return Err(AppError::NotFound);
+    };
+    let uai = v.opened.permit.uai().to_string();
+    let through_fc = v.opened.through_franceconnect();
+    let what = (change, through_fc);
+    Ok(confirm_parent_page(
+        &chrome(&signed_in),
+        &r.parent,
+        &uai,
+        what,
+    ))
 }
 
 /// `GET /depannage/eleve/{id}/reinitialisation`: the confirmation before a pupil's reset.

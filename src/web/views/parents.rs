@@ -7,8 +7,8 @@ use maud::{Markup, html};
 
 use super::accounts::{self, ResetDone};
 use super::layout::{Chrome, page};
-use crate::accounts::AccountState;
 use crate::accounts::parents::{Child, Parent, mask_email, mask_mobile};
+use crate::accounts::{AccountState, StateChange};
 
 pub fn path_label(p: Option<&str>) -> &'static str {
     match p {
@@ -100,6 +100,68 @@ fn action(v: &ParentView<'_>, path: &str, label: &str, class: &str) -> Markup {
     accounts::action_form(v.chrome, record, Some(v.uai), (path, label, class))
 }
 
+/// A link to the confirmation page of a change (`reinitialisation`, `desactivation`).
+fn confirm_link(v: &ParentView<'_>, change: &str, label: &str, class: &str) -> Markup {
+    let url =
+        paths::account_action(AccountKind::Parent, v.parent.id.get(), change).with("uai", v.uai);
+    html! { a class=(format!("button {class}")) href=(url) { (label) } }
+}
+
+/// What a parent activated with FranceConnect is told instead of a reset.
+const FRANCECONNECT_NOTE: &str = "Ce responsable a activé son compte avec FranceConnect : il se connecte avec ses identifiants FranceConnect et n'a pas de mot de passe ÉduConnect à réinitialiser. En cas de difficulté, il s'adresse à FranceConnect.";
+
+fn through_franceconnect(p: &Parent) -> bool {
+    p.activation_path.as_deref() == Some("franceconnect")
+}
+
+/// The confirmation before a parent's reset (`change` = `None`) or deactivation, in the
+/// establishment `uai`; `through_fc`: activated with FranceConnect (no reset to confirm).
+pub fn confirm_parent_page(
+    chrome: &Chrome<'_>,
+    p: &Parent,
+    uai: &str,
+    (change, through_fc): (Option<StateChange>, bool),
+) -> Markup {
+    let back = paths::account(AccountKind::Parent, p.id.get()).with("uai", uai);
+    let (title, path, button) = match change {
+        Some(_) => (
+            "Désactiver le compte",
+            "desactivation",
+            "Désactiver le compte",
+        ),
+        None => (
+            "Réinitialiser le mot de passe",
+            "reinitialisation",
+            "Réinitialiser et afficher le courrier",
+        ),
+    };
+    page(
+        title,
+        Some(chrome),
+        html! {
+            h1 { (title) }
+            @if change.is_none() && through_fc {
+                p class="message" { (FRANCECONNECT_NOTE) }
+                p { a href=(back) { "Revenir à la fiche du responsable" } }
+            } @else {
+                @if change.is_some() {
+                    p { "Le compte de " strong { (p.first_name) " " (p.last_name) } " (identifiant " code { (p.identifiant) } ") "
+                        "va être désactivé : il ne pourra plus se connecter jusqu'à sa réactivation." }
+                } @else {
+                    p { "Un nouveau mot de passe provisoire va être créé pour " strong { (p.first_name) " " (p.last_name) }
+                        " (identifiant " code { (p.identifiant) } ")." }
+                    p { "L'ancien mot de passe ne fonctionnera plus. Le nouveau sera affiché une seule fois, avec le courrier à imprimer : "
+                        "préparez l'imprimante avant de valider." }
+                }
+                div class="actions" {
+                    (accounts::action_form(chrome, (AccountKind::Parent, p.id.get()), Some(uai), (path, button, "")))
+                    a class="button secondary" href=(back) { "Annuler" }
+                }
+            }
+        },
+    )
+}
+
 pub fn parent_page(v: &ParentView<'_>) -> Markup {
     let p = v.parent;
     let title = format!("{} {}", p.first_name, p.last_name);
@@ -140,15 +202,20 @@ pub fn parent_page(v: &ParentView<'_>) -> Markup {
                     }
                 }
             }
+            @if through_franceconnect(p) && p.state != AccountState::Desactive {
+                p class="message" { (FRANCECONNECT_NOTE) }
+            }
             div class="actions no-print" {
                 @match p.state {
                     AccountState::NonNotifie | AccountState::Notifie | AccountState::Active => {
-                        (action(v, "reinitialisation", "Réinitialiser le mot de passe et imprimer le courrier", ""))
-                        (action(v, "desactivation", "Désactiver le compte", "secondary"))
+                        @if !through_franceconnect(p) {
+                            (confirm_link(v, "reinitialisation", "Réinitialiser le mot de passe et imprimer le courrier", ""))
+                        }
+                        (confirm_link(v, "desactivation", "Désactiver le compte", "secondary"))
                     }
                     AccountState::Bloque => {
                         (action(v, "deblocage", "Débloquer le compte", ""))
-                        (action(v, "desactivation", "Désactiver le compte", "secondary"))
+                        (confirm_link(v, "desactivation", "Désactiver le compte", "secondary"))
                     }
                     AccountState::Desactive => { (action(v, "reactivation", "Réactiver le compte", "")) }
                 }

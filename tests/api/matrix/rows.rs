@@ -206,6 +206,12 @@ pub fn row(method: Method, path: &str) -> Option<Row> {
         (Get, "/depannage/responsable/{id}") => {
             page(|f| get(format!("/depannage/responsable/{}", f.parent)))
         }
+        (Get, "/depannage/responsable/{id}/{change}") => page(|f| {
+            get(format!(
+                "/depannage/responsable/{}/reinitialisation",
+                f.parent
+            ))
+        }),
         (Post, "/depannage/responsable/{id}/coordonnees") => page(|f| {
             post(
                 format!("/depannage/responsable/{}/coordonnees", f.parent),
