@@ -6,6 +6,7 @@ pub mod apply;
 mod arrivals;
 pub mod csv_input;
 mod guardians;
+mod messages;
 pub mod order;
 #[cfg(test)]
 mod proptests;
@@ -31,6 +32,13 @@ pub struct PupilRecord {
     pub birth_date: NaiveDate,
     pub division: Option<String>,
     pub left_on: Option<NaiveDate>,
+}
+
+impl PupilRecord {
+    /// How a message names him: "Zoë Lefèvre (n° 100005)".
+    pub fn label(&self) -> String {
+        messages::person(&self.first_name, &self.last_name, &self.source_id)
+    }
 }
 
 /// A legal guardian (`PERSONNE`).
