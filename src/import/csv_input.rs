@@ -12,7 +12,7 @@ use super::{
     GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, decode, messages,
     parse_day,
 };
-use crate::domain::{Division, Ine, PersonName};
+use crate::domain::{Division, Ine};
 
 /// A CSV reader and the column index of each (normalised) header name.
 type Table = (
@@ -105,12 +105,7 @@ fn require(
 
 /// A pupil's names, or the warning saying which one is unusable.
 fn pupil_names(line: &Line<'_>, id: &str) -> Result<(String, String), String> {
-    let parse = |k: &str| PersonName::parse(line.get(k).unwrap_or(""));
-    match (parse("nom"), parse("prenom")) {
-        (Ok(l), Ok(f)) => Ok((l.as_str().to_owned(), f.as_str().to_owned())),
-        (Err(e), _) => Err(messages::bad_name("l'élève", id, "nom de famille", &e)),
-        (_, Err(e)) => Err(messages::bad_name("l'élève", id, "prénom", &e)),
-    }
+    messages::names("l'élève", id, line.get("nom"), line.get("prenom"))
 }
 
 /// One pupil's line, or the warning that ignores it.
@@ -257,23 +252,11 @@ pub fn read_guardians(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportE
 /// A guardian's line, or the warning that ignores it.
 fn guardian(line: &Line<'_>, id: &str) -> Result<GuardianRecord, String> {
     let get = |k: &str| line.get(k);
-    let parse = |k: &str| PersonName::parse(get(k).unwrap_or(""));
-    let (last, first) = match (parse("nom"), parse("prenom")) {
-        (Ok(l), Ok(f)) => (l, f),
-        (Err(e), _) => {
-            return Err(messages::bad_name(
-                "le responsable",
-                id,
-                "nom de famille",
-                &e,
-            ));
-        }
-        (_, Err(e)) => return Err(messages::bad_name("le responsable", id, "prénom", &e)),
-    };
+    let (last, first) = messages::names("le responsable", id, get("nom"), get("prenom"))?;
     Ok(GuardianRecord {
         source_id: id.to_owned(),
-        last_name: last.as_str().to_owned(),
-        first_name: first.as_str().to_owned(),
+        last_name: last,
+        first_name: first,
         email: get("mel").and_then(clean).filter(|m| m.contains('@')),
         mobile: get("tel_portable").and_then(clean),
     })

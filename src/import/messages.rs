@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::{GuardianRecord, PupilRecord};
+use crate::domain::PersonName;
 
 /// "Zoë Lefèvre (n° 100005)": a person of the file.
 pub(super) fn person(first: &str, last: &str, id: &str) -> String {
@@ -45,14 +46,36 @@ fn clause(error: &impl std::fmt::Display) -> String {
     }
 }
 
-/// `who` ("l'élève", "le responsable") is left out: `field` ("nom de famille", "prénom") is
-/// unusable.
-pub(super) fn bad_name(who: &str, id: &str, field: &str, e: &impl std::fmt::Display) -> String {
-    format!(
-        "{who} {} est ignoré : {field} invalide ({})",
-        number(id),
-        clause(e)
-    )
+/// `who` ("l'élève", "le responsable") is left out: `field` ("nom de famille", "prénom"),
+/// whose value in the file is `raw`, is missing or unusable.
+fn bad_name(
+    who: &str,
+    id: &str,
+    field: &str,
+    raw: Option<&str>,
+    e: &impl std::fmt::Display,
+) -> String {
+    let why = match raw.map(str::trim).filter(|v| !v.is_empty()) {
+        None => format!("{field} absent"),
+        Some(_) => format!("{field} invalide ({})", clause(e)),
+    };
+    format!("{who} {} est ignoré : {why}", number(id))
+}
+
+/// A person's surname and first name as the file gives them (`None`: blank), parsed; or the
+/// warning that leaves `who` n° `id` out.
+pub(super) fn names(
+    who: &str,
+    id: &str,
+    last: Option<&str>,
+    first: Option<&str>,
+) -> Result<(String, String), String> {
+    let parse = |raw: Option<&str>| PersonName::parse(raw.unwrap_or(""));
+    match (parse(last), parse(first)) {
+        (Ok(l), Ok(f)) => Ok((l.as_str().to_owned(), f.as_str().to_owned())),
+        (Err(e), _) => Err(bad_name(who, id, "nom de famille", last, &e)),
+        (_, Err(e)) => Err(bad_name(who, id, "prénom", first, &e)),
+    }
 }
 
 pub(super) fn duplicate_pupil(label: &str) -> String {
@@ -112,7 +135,7 @@ mod tests {
     fn a_domain_error_reads_as_a_clause() {
         let e = "Le nom ne peut dépasser 200 caractères.";
         assert_eq!(
-            bad_name("l'élève", "7", "nom de famille", &e),
+            bad_name("l'élève", "7", "nom de famille", Some("x"), &e),
             "l'élève n° 7 est ignoré : nom de famille invalide (le nom ne peut dépasser 200 caractères)"
         );
         assert_eq!(

@@ -11,7 +11,7 @@ use super::xml::{Record, Walked, walk};
 use super::{
     GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, messages, parse_day,
 };
-use crate::domain::{Division, Ine, PersonName, Uai};
+use crate::domain::{Division, Ine, Uai};
 
 fn check_uai(file: &str, params: &HashMap<String, String>, uai: &Uai) -> Result<(), ImportError> {
     match params.get("UAJ") {
@@ -39,25 +39,21 @@ fn school_year(file: &str, params: &HashMap<String, String>) -> Result<SchoolYea
 
 /// The record's surname and first name, or `None` (warned) when one is unusable.
 fn names(r: &Record, id: &str, who: &str, warnings: &mut Vec<String>) -> Option<(String, String)> {
-    let parse = |key| PersonName::parse(r.get(key).unwrap_or(""));
-    let (field, e) = match (parse("NOM_DE_FAMILLE"), parse("PRENOM")) {
-        (Ok(last), Ok(first)) => {
-            return Some((last.as_str().to_owned(), first.as_str().to_owned()));
+    match messages::names(who, id, r.get("NOM_DE_FAMILLE"), r.get("PRENOM")) {
+        Ok(names) => Some(names),
+        Err(text) => {
+            warn(warnings, r, text);
+            None
         }
-        (Err(e), _) => ("nom de famille", e),
-        (_, Err(e)) => ("prénom", e),
-    };
-    warn(warnings, r, messages::bad_name(who, id, field, &e));
-    None
+    }
 }
 
 /// How a record is named in a warning before it is read: its names if usable, else its
 /// number.
 fn record_label(r: &Record, id: &str) -> String {
-    let parse = |key| PersonName::parse(r.get(key).unwrap_or(""));
-    match (parse("NOM_DE_FAMILLE"), parse("PRENOM")) {
-        (Ok(last), Ok(first)) => messages::person(first.as_str(), last.as_str(), id),
-        _ => messages::number(id),
+    match messages::names("", id, r.get("NOM_DE_FAMILLE"), r.get("PRENOM")) {
+        Ok((last, first)) => messages::person(&first, &last, id),
+        Err(_) => messages::number(id),
     }
 }
 

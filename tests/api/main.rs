@@ -21,6 +21,7 @@ mod health;
 mod helpers;
 mod housekeeping;
 mod import;
+mod import_french;
 mod import_order;
 mod import_page;
 mod import_transfers;
