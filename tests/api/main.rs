@@ -50,3 +50,4 @@ mod throttle;
 mod tls;
 mod typed_rows;
 mod usecases_principal;
+mod wording;
