@@ -9,8 +9,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{
-    GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, decode, messages,
-    parse_day,
+    GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, decode,
+    linked_guardians, messages, parse_day,
 };
 use crate::domain::{Division, Ine};
 
@@ -235,17 +235,8 @@ pub fn read_guardians(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportE
             rank,
         });
     }
-    let used: HashSet<&str> = links
-        .iter()
-        .map(|l| l.guardian_source_id.as_str())
-        .collect();
-    let mut guardians: Vec<GuardianRecord> = people
-        .into_values()
-        .filter(|g| used.contains(g.source_id.as_str()))
-        .collect();
-    guardians.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+    data.guardians = linked_guardians(people, &links);
     data.links.extend(links);
-    data.guardians = guardians;
     Ok(())
 }
 

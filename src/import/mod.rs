@@ -51,6 +51,23 @@ pub struct GuardianRecord {
     pub mobile: Option<String>,
 }
 
+/// The guardians of `people` that `links` use, in the order of their ids.
+fn linked_guardians(
+    people: std::collections::HashMap<String, GuardianRecord>,
+    links: &[LinkRecord],
+) -> Vec<GuardianRecord> {
+    let used: std::collections::HashSet<&str> = links
+        .iter()
+        .map(|l| l.guardian_source_id.as_str())
+        .collect();
+    let mut guardians: Vec<GuardianRecord> = people
+        .into_values()
+        .filter(|g| used.contains(g.source_id.as_str()))
+        .collect();
+    guardians.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+    guardians
+}
+
 /// A pupil–guardian link with the legal rank (1 or 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkRecord {

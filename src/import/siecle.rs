@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 use super::order::{SchoolYear, exported_at};
 use super::xml::{Record, Walked, walk};
 use super::{
-    GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, messages, parse_day,
+    GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, linked_guardians,
+    messages, parse_day,
 };
 use crate::domain::{Division, Ine, Uai};
 
@@ -238,16 +239,7 @@ pub fn read_guardians(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<
             data.links.push(l);
         }
     }
-    let used: HashSet<&str> = data.links[first..]
-        .iter()
-        .map(|l| l.guardian_source_id.as_str())
-        .collect();
-    let mut guardians: Vec<GuardianRecord> = people
-        .into_values()
-        .filter(|g| used.contains(g.source_id.as_str()))
-        .collect();
-    guardians.sort_by(|a, b| a.source_id.cmp(&b.source_id));
-    data.guardians = guardians;
+    data.guardians = linked_guardians(people, &data.links[first..]);
     Ok(())
 }
 

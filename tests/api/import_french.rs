@@ -147,10 +147,10 @@ fn upload(csrf: &str, pupils: &[u8], guardians: &[u8]) -> Form {
 #[tokio::test]
 async fn the_import_page_and_its_warnings_csv_speak_french_and_name_people() {
     let app = TestApp::spawn().await;
+    let post = |form: Form| app.client.post(app.url("/import")).multipart(form).send();
     seed_staff(&mut app.conn());
     app.signed_in("principal", PRINCIPAL_PW).await;
     let csrf = app.session_csrf().await;
-    let post = |form: Form| app.client.post(app.url("/import")).multipart(form).send();
     let res = post(upload(&csrf, PUPILS.as_bytes(), GUARDIANS.as_bytes()))
         .await
         .unwrap();

@@ -41,13 +41,15 @@ async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
 #[tokio::test]
 async fn the_delegations_page_names_who_granted_and_revoked_never_their_uids() {
     let app = TestApp::spawn().await;
-    seed_staff(&mut app.conn());
+    let mut conn = app.conn();
+    seed_staff(&mut conn);
     // A deputy of the collège: direction staff, who may grant too.
+    let deputy = ("adjoint", "Paul Mercier", "Adjoint-2026-x");
     add_agent(
-        &mut app.conn(),
-        "adjoint",
-        "Paul Mercier",
-        "Adjoint-2026-x",
+        &mut conn,
+        deputy.0,
+        deputy.1,
+        deputy.2,
         &[COLLEGE],
         &[COLLEGE],
     );
@@ -129,38 +131,14 @@ async fn the_parents_gate_names_the_authenticators_code() {
 #[tokio::test]
 async fn the_parents_class_form_speaks_of_parents() {
     let app = TestApp::on_admin_network().await;
-    seed_staff(&mut app.conn());
+    let mut conn = app.conn();
+    seed_staff(&mut conn);
     // A class whose pupil has no parent account: nothing to notify.
-    add_pupil(
-        &mut app.conn(),
-        COLLEGE,
-        "Lina",
-        "Haddad",
-        "6B",
-        "non_notifie",
-    );
+    add_pupil(&mut conn, COLLEGE, "Lina", "Haddad", "6B", "non_notifie");
     app.signed_in("principal", PRINCIPAL_PW).await;
-    let form = page(
-        &app.client,
-        &app,
-        &format!("/depannage/responsable/classe?uai={COLLEGE}"),
-    )
-    .await;
-    let form = Page::parse(&form);
-    let (csrf, key) = (form.input_value("csrf_token"), form.input_value("cle"));
-    let res = app
-        .client
-        .post(app.url("/depannage/responsable/classe"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("uai", COLLEGE),
-            ("division", "6B"),
-            ("etat", "non_notifie"),
-            ("cle", key.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let form = format!("/depannage/responsable/classe?uai={COLLEGE}");
+    let fields = [("division", "6B"), ("etat", "non_notifie")];
+    let res = app.submit(&form, &fields).await;
     assert_eq!(res.status(), 400);
     let alert = Page::parse(&res.text().await.unwrap())
         .texts("[role=alert]")
