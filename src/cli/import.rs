@@ -57,16 +57,26 @@ pub enum ImportCommand {
     },
 }
 
+/// Why a file cannot be read, in French (the system's own messages are English).
+fn unreadable(path: &std::path::Path, e: &std::io::Error) -> ImportError {
+    let why = match e.kind() {
+        std::io::ErrorKind::NotFound => "fichier introuvable",
+        std::io::ErrorKind::PermissionDenied => "lecture non autorisée",
+        std::io::ErrorKind::IsADirectory => "c'est un dossier, pas un fichier",
+        _ => "lecture impossible",
+    };
+    ImportError::Refused(format!("{} : {why}", path.display()))
+}
+
 fn read(path: &PathBuf) -> Result<Vec<u8>, ImportError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| ImportError::Refused(format!("{}: {e}", path.display())))?;
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(path, &e))?;
     if meta.len() > 20 * 1024 * 1024 {
         return Err(ImportError::Refused(format!(
-            "{}: larger than 20 MB",
+            "{} : le fichier dépasse 20 Mo",
             path.display()
         )));
     }
-    std::fs::read(path).map_err(|e| ImportError::Refused(format!("{}: {e}", path.display())))
+    std::fs::read(path).map_err(|e| unreadable(path, &e))
 }
 
 /// What the command line asked for, once the files are read (no database work).
@@ -167,7 +177,7 @@ pub fn run_purge(
     if !apply_it {
         let list = purgeable(conn, today)?;
         let mut out = format!(
-            "DRY RUN: {} leaver(s) gone for more than 90 days would be deleted (run with --apply)",
+            "SIMULATION : {} élève(s) parti(s) depuis plus de 90 jours seraient supprimé(s) (relancez avec --apply pour le faire)",
             list.len()
         );
         for (_, ident) in list.iter().take(50) {
@@ -196,7 +206,7 @@ pub fn run_purge(
     }
     let (pupils, parents) = purge(conn, key, now, today, &cli_actor(), &locked)?;
     Ok(format!(
-        "{pupils} pupil(s) and {parents} parent(s) deleted; their identifiants stay reserved; {} directory entr(y/ies) locked",
+        "{pupils} élève(s) et {parents} responsable(s) supprimé(s) ; leurs identifiants restent réservés ; {} compte(s) verrouillé(s) définitivement dans l'annuaire",
         locked.len()
     ))
 }

@@ -69,15 +69,15 @@ impl Step<'_> {
         let uai = self.pass.uai.as_str();
         let here_label = establishment_label(self.conn, uai)?;
         self.report.warnings.push(format!(
-            "élève {} : {INE_TAKEN} (nom ou date de naissance différents) ; ligne refusée, rien n'a été modifié",
-            p.source_id
+            "l'élève {} : {INE_TAKEN} (nom ou date de naissance différents) ; sa fiche est refusée, rien n'a été modifié",
+            p.label()
         ));
         self.refused(
             uai,
             None,
             format!(
-                "Ligne {} refusée : {INE_TAKEN}, avec un autre nom ou une autre date de naissance",
-                p.source_id
+                "Fiche de l'élève {} refusée : {INE_TAKEN}, avec un autre nom ou une autre date de naissance",
+                p.label()
             ),
         );
         for c in candidates {
@@ -124,12 +124,12 @@ impl Step<'_> {
             )),
             Claim::PendingElsewhere => {
                 self.report.warnings.push(format!(
-                    "élève {} : un transfert de cet élève vers un autre établissement est déjà en attente ; ligne refusée",
-                    p.source_id
+                    "l'élève {} : un transfert vers un autre établissement est déjà en attente ; sa fiche est refusée",
+                    p.label()
                 ));
                 self.refused(uai, None, format!(
-                    "Ligne {} refusée : un transfert vers un autre établissement est déjà en attente",
-                    p.source_id
+                    "Fiche de l'élève {} refusée : un transfert vers un autre établissement est déjà en attente",
+                    p.label()
                 ));
             }
         }

@@ -9,9 +9,10 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{
-    GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, decode, parse_day,
+    GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, decode,
+    linked_guardians, messages, parse_day,
 };
-use crate::domain::{Division, Ine, PersonName};
+use crate::domain::{Division, Ine};
 
 /// A CSV reader and the column index of each (normalised) header name.
 type Table = (
@@ -102,6 +103,53 @@ fn require(
     }
 }
 
+/// A pupil's names, or the warning saying which one is unusable.
+fn pupil_names(line: &Line<'_>, id: &str) -> Result<(String, String), String> {
+    messages::names("l'élève", id, line.get("nom"), line.get("prenom"))
+}
+
+/// One pupil's line, or the warning that ignores it.
+fn pupil(line: &Line<'_>, id: String, warnings: &mut Vec<String>) -> Result<PupilRecord, String> {
+    let (last, first) = pupil_names(line, &id)?;
+    let label = messages::person(&first, &last, &id);
+    let get = |k: &str| line.get(k);
+    let Some(birth) = get("date_naissance").and_then(parse_day) else {
+        return Err(messages::bad_birth_date(&label));
+    };
+    let n = line.number;
+    let ine = match get("ine") {
+        None => {
+            warnings.push(format!("ligne {n} : {}", messages::no_ine(&label)));
+            None
+        }
+        Some(v) => {
+            let ine = Ine::parse(v).ok().map(|i| i.as_str().to_owned());
+            if ine.is_none() {
+                warnings.push(format!("ligne {n} : {}", messages::bad_ine(&label, v)));
+            }
+            ine
+        }
+    };
+    let division = match get("division").map(|d| (d, Division::parse(d))) {
+        None => None,
+        Some((_, Ok(d))) => Some(d.as_str().to_owned()),
+        Some((code, Err(e))) => {
+            let text = messages::bad_division(&label, code, &e);
+            warnings.push(format!("ligne {n} : {text}"));
+            None
+        }
+    };
+    Ok(PupilRecord {
+        source_id: id,
+        ine,
+        last_name: last,
+        first_name: first,
+        birth_date: birth,
+        division,
+        left_on: get("date_sortie").and_then(parse_day),
+    })
+}
+
 pub fn read_pupils(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportError> {
     let file = "eleves.csv";
     let mut table = reader(file, bytes)?;
@@ -110,58 +158,28 @@ pub fn read_pupils(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportErro
     for row in lines(file, &mut table) {
         let row = row?;
         let line = row.number;
-        let get = |k: &str| row.get(k);
-        let Some(id) = get("id")
+        let Some(id) = row
+            .get("id")
             .map(str::to_owned)
             .filter(|i| i.chars().count() <= 40)
         else {
             data.warnings.push(format!(
-                "ligne {line} : pas d'identifiant utilisable ; ignorée"
+                "ligne {line} : un élève sans numéro utilisable (colonne id) est ignoré"
             ));
             continue;
         };
         if !seen.insert(id.clone()) {
-            data.warnings.push(format!(
-                "ligne {line} : l'élève {id} figure deux fois ; le premier est gardé"
-            ));
+            let label = pupil_names(&row, &id)
+                .map(|(last, first)| messages::person(&first, &last, &id))
+                .unwrap_or_else(|_| messages::number(&id));
+            let text = messages::duplicate_pupil(&label);
+            data.warnings.push(format!("ligne {line} : {text}"));
             continue;
         }
-        let (last, first) = match (
-            PersonName::parse(get("nom").unwrap_or("")),
-            PersonName::parse(get("prenom").unwrap_or("")),
-        ) {
-            (Ok(l), Ok(f)) => (l.as_str().to_owned(), f.as_str().to_owned()),
-            _ => {
-                data.warnings
-                    .push(format!("ligne {line} : élève {id} : nom invalide ; ignoré"));
-                continue;
-            }
-        };
-        let Some(birth) = get("date_naissance").and_then(parse_day) else {
-            data.warnings.push(format!(
-                "ligne {line} : élève {id} : date de naissance invalide ; ignoré"
-            ));
-            continue;
-        };
-        let ine = get("ine")
-            .and_then(|v| Ine::parse(v).ok())
-            .map(|i| i.as_str().to_owned());
-        if ine.is_none() {
-            data.warnings
-                .push(format!("ligne {line} : l'élève {id} n'a pas d'INE valide"));
+        match pupil(&row, id, &mut data.warnings) {
+            Ok(p) => data.pupils.push(p),
+            Err(text) => data.warnings.push(format!("ligne {line} : {text}")),
         }
-        let division = get("division")
-            .and_then(|d| Division::parse(d).ok())
-            .map(|d| d.as_str().to_owned());
-        data.pupils.push(PupilRecord {
-            source_id: id,
-            ine,
-            last_name: last,
-            first_name: first,
-            birth_date: birth,
-            division,
-            left_on: get("date_sortie").and_then(parse_day),
-        });
     }
     Ok(())
 }
@@ -174,16 +192,18 @@ pub fn read_guardians(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportE
         &table.1,
         &["id", "nom", "prenom", "eleve_id", "resp_legal"],
     )?;
-    let pupils: HashSet<String> = data.pupils.iter().map(|p| p.source_id.clone()).collect();
+    let pupils = messages::pupil_labels(&data.pupils);
     let mut people: HashMap<String, GuardianRecord> = HashMap::new();
-    let mut links = HashSet::new();
+    let mut links = Vec::new();
+    let mut seen = HashSet::new();
     for row in lines(file, &mut table) {
         let row = row?;
         let line = row.number;
         let get = |k: &str| row.get(k);
         let (Some(id), Some(pupil)) = (get("id"), get("eleve_id")) else {
-            data.warnings
-                .push(format!("ligne {line} : pas d'id ou d'eleve_id ; ignorée"));
+            data.warnings.push(format!(
+                "ligne {line} : un responsable sans numéro (colonne id) ou sans numéro d'élève (colonne eleve_id) est ignoré"
+            ));
             continue;
         };
         let rank = match get("resp_legal") {
@@ -191,44 +211,44 @@ pub fn read_guardians(bytes: &[u8], data: &mut ImportData) -> Result<(), ImportE
             Some("2") => 2,
             _ => continue,
         };
-        if !pupils.contains(pupil) {
-            data.warnings.push(format!(
-                "ligne {line} : responsable {id:.40} d'un élève inconnu ({pupil:.40}) ; ignoré"
-            ));
-            continue;
-        }
-        let (Ok(last), Ok(first)) = (
-            PersonName::parse(get("nom").unwrap_or("")),
-            PersonName::parse(get("prenom").unwrap_or("")),
-        ) else {
-            data.warnings.push(format!(
-                "ligne {line} : responsable {id:.40} : nom invalide ; ignoré"
-            ));
+        let guardian = match guardian(&row, id) {
+            Ok(g) => people.entry(id.to_owned()).or_insert(g),
+            Err(text) => {
+                data.warnings.push(format!("ligne {line} : {text}"));
+                continue;
+            }
+        };
+        let name = messages::guardian_label(guardian);
+        let Some(label) = pupils.get(pupil) else {
+            let text = messages::unknown_pupil(&name, pupil);
+            data.warnings.push(format!("ligne {line} : {text}"));
             continue;
         };
-        people
-            .entry(id.to_owned())
-            .or_insert_with(|| GuardianRecord {
-                source_id: id.to_owned(),
-                last_name: last.as_str().to_owned(),
-                first_name: first.as_str().to_owned(),
-                email: get("mel").and_then(clean).filter(|m| m.contains('@')),
-                mobile: get("tel_portable").and_then(clean),
-            });
-        if !links.insert((pupil.to_owned(), id.to_owned())) {
-            data.warnings.push(format!(
-                "ligne {line} : responsable légal {id:.40} en double pour l'élève {pupil:.40} ; gardé une fois"
-            ));
+        if !seen.insert((pupil.to_owned(), id.to_owned())) {
+            let text = messages::duplicate_guardian(&name, label);
+            data.warnings.push(format!("ligne {line} : {text}"));
             continue;
         }
-        data.links.push(LinkRecord {
+        links.push(LinkRecord {
             pupil_source_id: pupil.to_owned(),
             guardian_source_id: id.to_owned(),
             rank,
         });
     }
-    let mut guardians: Vec<GuardianRecord> = people.into_values().collect();
-    guardians.sort_by(|a, b| a.source_id.cmp(&b.source_id));
-    data.guardians = guardians;
+    data.guardians = linked_guardians(people, &links);
+    data.links.extend(links);
     Ok(())
+}
+
+/// A guardian's line, or the warning that ignores it.
+fn guardian(line: &Line<'_>, id: &str) -> Result<GuardianRecord, String> {
+    let get = |k: &str| line.get(k);
+    let (last, first) = messages::names("le responsable", id, get("nom"), get("prenom"))?;
+    Ok(GuardianRecord {
+        source_id: id.to_owned(),
+        last_name: last,
+        first_name: first,
+        email: get("mel").and_then(clean).filter(|m| m.contains('@')),
+        mobile: get("tel_portable").and_then(clean),
+    })
 }

@@ -6,6 +6,7 @@ pub mod apply;
 mod arrivals;
 pub mod csv_input;
 mod guardians;
+mod messages;
 pub mod order;
 #[cfg(test)]
 mod proptests;
@@ -33,6 +34,13 @@ pub struct PupilRecord {
     pub left_on: Option<NaiveDate>,
 }
 
+impl PupilRecord {
+    /// How a message names him: "Zoë Lefèvre (n° 100005)".
+    pub fn label(&self) -> String {
+        messages::person(&self.first_name, &self.last_name, &self.source_id)
+    }
+}
+
 /// A legal guardian (`PERSONNE`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardianRecord {
@@ -41,6 +49,23 @@ pub struct GuardianRecord {
     pub first_name: String,
     pub email: Option<String>,
     pub mobile: Option<String>,
+}
+
+/// The guardians of `people` that `links` use, in the order of their ids.
+fn linked_guardians(
+    people: std::collections::HashMap<String, GuardianRecord>,
+    links: &[LinkRecord],
+) -> Vec<GuardianRecord> {
+    let used: std::collections::HashSet<&str> = links
+        .iter()
+        .map(|l| l.guardian_source_id.as_str())
+        .collect();
+    let mut guardians: Vec<GuardianRecord> = people
+        .into_values()
+        .filter(|g| used.contains(g.source_id.as_str()))
+        .collect();
+    guardians.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+    guardians
 }
 
 /// A pupil–guardian link with the legal rank (1 or 2).

@@ -189,8 +189,8 @@ impl Step<'_> {
         }
         if p.left_on.is_some() {
             self.report.warnings.push(format!(
-                "élève {} : parti avant d'avoir été importé ; non créé",
-                p.source_id
+                "l'élève {} a quitté l'établissement avant d'avoir été importé ; il n'est pas créé",
+                p.label()
             ));
             return Ok(None);
         }

@@ -8,8 +8,11 @@ use chrono::NaiveDate;
 
 use super::order::{SchoolYear, exported_at};
 use super::xml::{Record, Walked, walk};
-use super::{GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, parse_day};
-use crate::domain::{Division, Ine, PersonName, Uai};
+use super::{
+    GuardianRecord, ImportData, ImportError, LinkRecord, PupilRecord, clean, linked_guardians,
+    messages, parse_day,
+};
+use crate::domain::{Division, Ine, Uai};
 
 fn check_uai(file: &str, params: &HashMap<String, String>, uai: &Uai) -> Result<(), ImportError> {
     match params.get("UAJ") {
@@ -35,20 +38,28 @@ fn school_year(file: &str, params: &HashMap<String, String>) -> Result<SchoolYea
     }
 }
 
-fn name(r: &Record, key: &str, what: &str, warnings: &mut Vec<String>) -> Option<String> {
-    let raw = r.get(key).unwrap_or("");
-    match PersonName::parse(raw) {
-        Ok(n) => Some(n.as_str().to_owned()),
-        Err(e) => {
-            let id = r.get("ELEVE_ID").or(r.get("PERSONNE_ID")).unwrap_or("?");
-            warn(warnings, r, format_args!("{what} {id:.40} : {e}"));
+/// The record's surname and first name, or `None` (warned) when one is unusable.
+fn names(r: &Record, id: &str, who: &str, warnings: &mut Vec<String>) -> Option<(String, String)> {
+    match messages::names(who, id, r.get("NOM_DE_FAMILLE"), r.get("PRENOM")) {
+        Ok(names) => Some(names),
+        Err(text) => {
+            warn(warnings, r, text);
             None
         }
     }
 }
 
+/// How a record is named in a warning before it is read: its names if usable, else its
+/// number.
+fn record_label(r: &Record, id: &str) -> String {
+    match messages::names("", id, r.get("NOM_DE_FAMILLE"), r.get("PRENOM")) {
+        Ok((last, first)) => messages::person(&first, &last, id),
+        Err(_) => messages::number(id),
+    }
+}
+
 /// A row-level warning, with the record's line.
-fn warn(warnings: &mut Vec<String>, r: &Record, message: std::fmt::Arguments<'_>) {
+fn warn(warnings: &mut Vec<String>, r: &Record, message: impl std::fmt::Display) {
     warnings.push(format!("ligne {} : {message}", r.line));
 }
 
@@ -83,16 +94,20 @@ pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(),
     data.uai = uai.to_string();
     data.school_year = Some(year);
     data.exported_at = exported_at(&params);
-    let divisions = read_divisions(&records, &mut data.warnings);
+    let first = data.pupils.len();
     let mut seen = HashSet::new();
     for r in named(&records, "ELEVE") {
         let Some(id) = pupil_id(r, &mut seen, &mut data.warnings) else {
             continue;
         };
-        if let Some(mut p) = read_pupil(r, id, &mut data.warnings) {
-            p.division = divisions.get(&p.source_id).cloned();
+        if let Some(p) = read_pupil(r, id, &mut data.warnings) {
             data.pupils.push(p);
         }
+    }
+    let labels = messages::pupil_labels(&data.pupils);
+    let divisions = read_divisions(&records, &labels, &mut data.warnings);
+    for p in data.pupils.iter_mut().skip(first) {
+        p.division = divisions.get(&p.source_id).cloned();
     }
     Ok(())
 }
@@ -100,6 +115,7 @@ pub fn read_pupils(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<(),
 /// Each pupil's division (`STRUCTURE` of type `D`), by `ELEVE_ID`.
 fn read_divisions(
     records: &[(String, Record)],
+    labels: &HashMap<&str, String>,
     warnings: &mut Vec<String>,
 ) -> HashMap<String, String> {
     let mut divisions = HashMap::new();
@@ -115,11 +131,11 @@ fn read_divisions(
                     Ok(d) => {
                         divisions.insert(id.to_owned(), d.as_str().to_owned());
                     }
-                    Err(e) => warn(
-                        warnings,
-                        r,
-                        format_args!("élève {id:.40} : division « {code:.40} » : {e}"),
-                    ),
+                    Err(e) => {
+                        let label = messages::label_of(labels, id);
+                        let text = messages::bad_division(&label, code, &e);
+                        warn(warnings, r, text);
+                    }
                 }
             }
         }
@@ -133,7 +149,7 @@ fn pupil_id(r: &Record, seen: &mut HashSet<String>, warnings: &mut Vec<String>) 
         warn(
             warnings,
             r,
-            format_args!("un élève sans ELEVE_ID est ignoré"),
+            format_args!("un élève sans numéro (ELEVE_ID) est ignoré"),
         );
         return None;
     };
@@ -142,16 +158,13 @@ fn pupil_id(r: &Record, seen: &mut HashSet<String>, warnings: &mut Vec<String>) 
         warn(
             warnings,
             r,
-            format_args!("un ELEVE_ID de {length} caractères est ignoré"),
+            format_args!("un élève dont le numéro (ELEVE_ID) a {length} caractères est ignoré"),
         );
         return None;
     }
     if !seen.insert(id.clone()) {
-        warn(
-            warnings,
-            r,
-            format_args!("l'élève {id} figure deux fois ; le premier est gardé"),
-        );
+        let text = messages::duplicate_pupil(&record_label(r, &id));
+        warn(warnings, r, text);
         return None;
     }
     Some(id)
@@ -159,23 +172,15 @@ fn pupil_id(r: &Record, seen: &mut HashSet<String>, warnings: &mut Vec<String>) 
 
 /// One pupil (without his division), or `None` when his names or birth date are unusable.
 fn read_pupil(r: &Record, id: String, warnings: &mut Vec<String>) -> Option<PupilRecord> {
-    let (Some(last), Some(first)) = (
-        name(r, "NOM_DE_FAMILLE", "élève", warnings),
-        name(r, "PRENOM", "élève", warnings),
-    ) else {
-        return None;
-    };
+    let (last, first) = names(r, &id, "l'élève", warnings)?;
+    let label = messages::person(&first, &last, &id);
     let Some(birth) = r.get("DATE_NAISS").and_then(parse_day) else {
-        warn(
-            warnings,
-            r,
-            format_args!("élève {id} : date de naissance absente ou invalide ; ignoré"),
-        );
+        warn(warnings, r, messages::bad_birth_date(&label));
         return None;
     };
     Some(PupilRecord {
-        ine: read_ine(r, &id, warnings),
-        left_on: read_left_on(r, &id, warnings),
+        ine: read_ine(r, &label, warnings),
+        left_on: read_left_on(r, &label, warnings),
         division: None,
         source_id: id,
         last_name: last,
@@ -184,33 +189,26 @@ fn read_pupil(r: &Record, id: String, warnings: &mut Vec<String>) -> Option<Pupi
     })
 }
 
-fn read_ine(r: &Record, id: &str, warnings: &mut Vec<String>) -> Option<String> {
+fn read_ine(r: &Record, label: &str, warnings: &mut Vec<String>) -> Option<String> {
     let Some(v) = r.get("ID_NATIONAL") else {
-        warn(warnings, r, format_args!("l'élève {id} n'a pas d'INE"));
+        warn(warnings, r, messages::no_ine(label));
         return None;
     };
     match Ine::parse(v) {
         Ok(i) => Some(i.as_str().to_owned()),
         Err(_) => {
-            warn(
-                warnings,
-                r,
-                format_args!("élève {id} : l'INE « {v:.20} » n'est pas valide ; non repris"),
-            );
+            warn(warnings, r, messages::bad_ine(label, v));
             None
         }
     }
 }
 
-fn read_left_on(r: &Record, id: &str, warnings: &mut Vec<String>) -> Option<NaiveDate> {
+fn read_left_on(r: &Record, label: &str, warnings: &mut Vec<String>) -> Option<NaiveDate> {
     let v = r.get("DATE_SORTIE")?;
     let day = parse_day(v);
     if day.is_none() {
-        warn(
-            warnings,
-            r,
-            format_args!("élève {id} : DATE_SORTIE « {v:.20} » invalide ; non reprise"),
-        );
+        let text = messages::bad_departure(label, v);
+        warn(warnings, r, text);
     }
     day
 }
@@ -232,24 +230,16 @@ pub fn read_guardians(bytes: &[u8], uai: &Uai, data: &mut ImportData) -> Result<
             people.insert(g.source_id.clone(), g);
         }
     }
-    let pupils: HashSet<&str> = data.pupils.iter().map(|p| p.source_id.as_str()).collect();
+    let labels = messages::pupil_labels(&data.pupils);
     let mut links = HashSet::new();
     let first = data.links.len();
+    let known = (&labels, &people);
     for r in named(&records, "RESPONSABLE_ELEVE") {
-        if let Some(l) = read_link(r, &pupils, &people, &mut links, &mut data.warnings) {
+        if let Some(l) = read_link(r, known, &mut links, &mut data.warnings) {
             data.links.push(l);
         }
     }
-    let used: HashSet<&str> = data.links[first..]
-        .iter()
-        .map(|l| l.guardian_source_id.as_str())
-        .collect();
-    let mut guardians: Vec<GuardianRecord> = people
-        .into_values()
-        .filter(|g| used.contains(g.source_id.as_str()))
-        .collect();
-    guardians.sort_by(|a, b| a.source_id.cmp(&b.source_id));
-    data.guardians = guardians;
+    data.guardians = linked_guardians(people, &data.links[first..]);
     Ok(())
 }
 
@@ -259,16 +249,11 @@ fn read_person(r: &Record, warnings: &mut Vec<String>) -> Option<GuardianRecord>
         warn(
             warnings,
             r,
-            format_args!("une personne sans PERSONNE_ID est ignorée"),
+            format_args!("une personne sans numéro (PERSONNE_ID) est ignorée"),
         );
         return None;
     };
-    let (Some(last), Some(first)) = (
-        name(r, "NOM_DE_FAMILLE", "responsable", warnings),
-        name(r, "PRENOM", "responsable", warnings),
-    ) else {
-        return None;
-    };
+    let (last, first) = names(r, &id, "le responsable", warnings)?;
     let email = r
         .get("MEL")
         .and_then(clean)
@@ -286,12 +271,17 @@ fn read_person(r: &Record, warnings: &mut Vec<String>) -> Option<GuardianRecord>
     })
 }
 
+/// The pupils of the file (how each is named) and the people of the guardians' file.
+type Known<'k> = (
+    &'k HashMap<&'k str, String>,
+    &'k HashMap<String, GuardianRecord>,
+);
+
 /// One `RESPONSABLE_ELEVE` of legal rank 1 or 2 between a known pupil and a known person,
 /// given once.
 fn read_link(
     r: &Record,
-    pupils: &HashSet<&str>,
-    people: &HashMap<String, GuardianRecord>,
+    (pupils, people): Known<'_>,
     links: &mut HashSet<(String, String)>,
     warnings: &mut Vec<String>,
 ) -> Option<LinkRecord> {
@@ -299,7 +289,7 @@ fn read_link(
         warn(
             warnings,
             r,
-            format_args!("un lien de responsable sans ELEVE_ID ou PERSONNE_ID est ignoré"),
+            "un lien entre un élève et un responsable sans ELEVE_ID ou PERSONNE_ID est ignoré",
         );
         return None;
     };
@@ -308,30 +298,17 @@ fn read_link(
         Some("2") => 2,
         _ => return None,
     };
-    if !pupils.contains(pupil) {
-        warn(
-            warnings,
-            r,
-            format_args!("responsable {person:.40} d'un élève inconnu ({pupil:.40}) ; ignoré"),
-        );
+    let Some(guardian) = people.get(person).map(messages::guardian_label) else {
+        let label = messages::label_of(pupils, pupil);
+        warn(warnings, r, messages::unknown_guardian(&label, person));
         return None;
-    }
-    if !people.contains_key(person) {
-        warn(
-            warnings,
-            r,
-            format_args!("personne inconnue ({person:.40}) pour l'élève {pupil:.40} ; ignorée"),
-        );
+    };
+    let Some(label) = pupils.get(pupil) else {
+        warn(warnings, r, messages::unknown_pupil(&guardian, pupil));
         return None;
-    }
+    };
     if !links.insert((pupil.to_owned(), person.to_owned())) {
-        warn(
-            warnings,
-            r,
-            format_args!(
-                "responsable légal {person:.40} en double pour l'élève {pupil:.40} ; gardé une fois"
-            ),
-        );
+        warn(warnings, r, messages::duplicate_guardian(&guardian, label));
         return None;
     }
     Some(LinkRecord {

@@ -18,6 +18,7 @@ pub mod import;
 pub mod sessions;
 pub mod signin;
 pub mod sso;
+pub mod staff_names;
 pub mod totp;
 pub mod transfers;
 

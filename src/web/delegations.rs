@@ -1,5 +1,7 @@
 //! The principal's DelegCE screen and the grant (`POST /delegations`).
 
+use std::collections::HashMap;
+
 use crate::web::paths;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
@@ -21,6 +23,7 @@ use crate::directory::DirectoryError;
 use crate::domain::Agent;
 use crate::domain::Uai;
 use crate::usecases::delegations::{self, GrantRefusal, GrantRequest, look_up_grantee};
+use crate::usecases::staff_names::agent_names;
 use crate::web::state::AppState;
 
 pub const MOTIVE_MAX: usize = crate::domain::MOTIVE_MAX_CHARS;
@@ -92,14 +95,33 @@ async fn staff(state: &AppState, uai: &Uai, search: &str) -> Result<Vec<Agent>, 
     }
 }
 
-/// What the screen shows besides the form: the delegations grouped by status.
+/// What the screen shows besides the form: the delegations grouped by status, and the names
+/// of who granted and revoked them.
 struct Screen {
     name: String,
     list: Vec<Delegation>,
     staff: Vec<Agent>,
+    names: HashMap<String, String>,
 }
 
-async fn load_screen(state: &AppState, uai: &Uai, search: &str) -> Result<Screen, AppError> {
+/// The names of the staff `uids` (never shown as uids), from the directory; `me` is known.
+pub(super) async fn staff_names(
+    state: &AppState,
+    me: &Agent,
+    uids: Vec<String>,
+) -> Result<HashMap<String, String>, AppError> {
+    let (directory, me) = (state.directory.clone(), me.clone());
+    web::block(move || agent_names(directory.as_ref(), &me, uids.iter().map(String::as_str)))
+        .await
+        .map_err(|_| AppError::Internal("blocking pool gone".into()))
+}
+
+async fn load_screen(
+    state: &AppState,
+    me: &Agent,
+    uai: &Uai,
+    search: &str,
+) -> Result<Screen, AppError> {
     let name = establishment_name(state, uai).await?;
     let key = uai.clone();
     let list = state
@@ -107,7 +129,18 @@ async fn load_screen(state: &AppState, uai: &Uai, search: &str) -> Result<Screen
         .run(move |conn| Ok::<_, AppError>(store::on_establishment(conn, &key)?))
         .await?;
     let staff = staff(state, uai, search).await?;
-    Ok(Screen { name, list, staff })
+    let actors = list
+        .iter()
+        .flat_map(|d| std::iter::once(&d.granted_by).chain(&d.revoked_by))
+        .cloned()
+        .collect();
+    let names = staff_names(state, me, actors).await?;
+    Ok(Screen {
+        name,
+        list,
+        staff,
+        names,
+    })
 }
 
 struct Render<'a> {
@@ -155,6 +188,7 @@ fn render(
         establishment: &screen.name,
         groups,
         staff: &screen.staff,
+        names: &screen.names,
         search,
         values: r.values,
         error: r.error,
@@ -197,7 +231,7 @@ pub async fn show_delegations((who, query): Queried<ListQuery>) -> Result<HttpRe
     let uai = permit_requested(&state, (&signed_in, &meta), Some(uai), asked, None)
         .await?
         .uai;
-    let screen = load_screen(&state, &uai, &query.recherche).await?;
+    let screen = load_screen(&state, &signed_in.0.agent, &uai, &query.recherche).await?;
     let r = Render {
         values: default_values(&state),
         error: None,
@@ -250,7 +284,7 @@ async fn refused_grant(
     form: &GrantForm,
     refusal: GrantRefusal,
 ) -> Result<HttpResponse, AppError> {
-    let screen = load_screen(state, uai, "").await?;
+    let screen = load_screen(state, &signed_in.0.agent, uai, "").await?;
     let status = AppError::from(refusal.failure.clone()).status_code();
     let rendered = Render {
         values: form.values(),

@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use maud::Markup;
 
+use std::collections::HashMap;
+
 use super::chrome::chrome;
+use super::delegations::staff_names;
 use super::errors::AppError;
 use super::guard::delegations_of;
 use super::parents_gate::{Gate, open_gate};
@@ -16,6 +19,7 @@ use super::views::home::{EstablishmentRights, home_page};
 use crate::delegation::{Delegation, Status};
 use crate::domain::{Agent, Uai};
 use crate::establishments;
+use crate::usecases::staff_names::name_in;
 
 pub async fn show_home(who: Asker) -> Result<Markup, AppError> {
     let (state, signed_in, meta) = who.parts();
@@ -27,8 +31,18 @@ pub async fn show_home(who: Asker) -> Result<Markup, AppError> {
         .db
         .run(move |conn| Ok::<_, AppError>(establishments::names_of(conn, &uais)?))
         .await?;
-    let rights = rights_of(agent, &held, &names, state.clock.now(), state.tz);
-    let parents = rights.iter().any(|r| r.scopes.contains(&"Responsables"));
+    let granters = held.iter().map(|d| d.granted_by.clone()).collect();
+    let granters = staff_names(&state, agent, granters).await?;
+    let rights = rights_of(
+        agent,
+        (&held, &granters),
+        &names,
+        state.clock.now(),
+        state.tz,
+    );
+    let parents = rights
+        .iter()
+        .any(|r| r.scopes.contains(&"Responsables") && r.starts.is_none());
     let gate = parents.then(|| gate_text(&state, &signed_in, &meta));
     Ok(home_page(&chrome(&signed_in), &rights, gate.as_deref()))
 }
@@ -37,7 +51,7 @@ pub async fn show_home(who: Asker) -> Result<Markup, AppError> {
 /// or deputy), then his delegations.
 fn rights_of(
     agent: &Agent,
-    held: &[Delegation],
+    (held, granters): (&[Delegation], &HashMap<String, String>),
     names: &[(String, String)],
     now: DateTime<Utc>,
     tz: Tz,
@@ -57,6 +71,7 @@ fn rights_of(
             scopes: vec!["Élèves", "Responsables"],
             basis: "Direction de l'établissement".into(),
             until: "Tant que vous en avez la responsabilité".into(),
+            starts: None,
             principal: true,
         })
         .collect();
@@ -69,21 +84,19 @@ fn rights_of(
         {
             continue;
         }
-        let until = if status == Status::Upcoming {
-            format!(
-                "du {} au {}",
-                d.valid_from.format("%d/%m/%Y"),
-                d.valid_until.format("%d/%m/%Y")
-            )
-        } else {
-            d.valid_until.format("%d/%m/%Y").to_string()
-        };
+        // An upcoming delegation gives nothing yet: no link, the day it starts.
+        let starts = (status == Status::Upcoming)
+            .then(|| format!("à partir du {}", d.valid_from.format("%d/%m/%Y")));
         rights.push(EstablishmentRights {
             name: name_of(&d.uai),
             uai: d.uai.to_string(),
             scopes: vec![d.scope.label()],
-            basis: format!("Délégation accordée par {}", d.granted_by),
-            until,
+            basis: format!(
+                "Délégation accordée par {}",
+                name_in(granters, &d.granted_by)
+            ),
+            until: d.valid_until.format("%d/%m/%Y").to_string(),
+            starts,
             principal: false,
         });
     }
@@ -101,12 +114,12 @@ fn gate_text(state: &AppState, signed_in: &SignedIn, meta: &RequestMeta) -> Stri
             let since = signed_in.0.totp_verified_at.unwrap_or(state.clock.now());
             let until = since + chrono::Duration::minutes(minutes);
             format!(
-                "Comptes des responsables : accès ouvert par code TOTP jusqu'à {}.",
+                "Comptes des responsables : accès ouvert par le code de l'application d'authentification jusqu'à {}.",
                 until.with_timezone(&state.tz).format("%H:%M")
             )
         }
         None => format!(
-            "Comptes des responsables : accès fermé hors du réseau administratif. Saisissez un code TOTP pour l'ouvrir {minutes} minutes."
+            "Comptes des responsables : accès fermé hors du réseau administratif. Saisissez le code de l'application d'authentification pour l'ouvrir {minutes} minutes."
         ),
     }
 }

@@ -351,7 +351,7 @@ fn import_and_purge_commands_report_and_refuse_clearly() {
     assert!(err.contains("pas de 0692418D"), "{err}");
     let (status, out, _) = crate::helpers::run_cli(&["purge"], &env);
     assert!(
-        status.success() && out.contains("DRY RUN: 0 leaver"),
+        status.success() && out.contains("SIMULATION : 0 élève(s) parti(s)"),
         "{out}"
     );
     let rows = audit_rows(&mut db.connect());

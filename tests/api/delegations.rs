@@ -153,7 +153,7 @@ async fn a_principal_grants_and_the_delegate_sees_it_until_revoked() {
     assert!(
         home.contains("Collège Jean Moulin")
             && home.contains("31/08/2027")
-            && home.contains("accordée par principal")
+            && home.contains("accordée par Claire Perrin")
     );
 
     // Both scopes at once give two records.

@@ -146,7 +146,13 @@ fn an_import_creates_everything_and_a_second_one_changes_nothing() {
                 .any(|p| p.last_name.starts_with("Œuvray")),
             "Latin-9 œ survives"
         );
-        assert!(data.warnings.iter().any(|w| w.contains("n'a pas d'INE")));
+        assert!(
+            data.warnings
+                .iter()
+                .any(|w| w.contains("l'élève Côme Nguyễn 4 (n° 100049) n'a pas d'INE")),
+            "a warning names the pupil: {:?}",
+            data.warnings
+        );
         assert!(
             data.warnings
                 .iter()
@@ -432,10 +438,16 @@ fn row_problems_are_warnings_and_huge_values_do_not_break_anything() {
     assert_eq!(data.pupils.len(), 1);
     assert_eq!(data.pupils[0].last_name, "O'Brien");
     let w = data.warnings.join("\n");
-    assert!(w.contains("élève 1") && w.contains("200 caractères"), "{w}");
+    assert!(
+        w.contains("l'élève n° 1 est ignoré") && w.contains("200 caractères"),
+        "{w}"
+    );
     assert!(w.contains("date de naissance absente ou invalide"), "{w}");
-    assert!(w.contains("l'INE « x » n'est pas valide"), "{w}");
-    assert!(w.contains("sans ELEVE_ID"), "{w}");
+    assert!(
+        w.contains("l'élève Zoë O'Brien (n° 3) : l'INE « x » n'est pas valide"),
+        "{w}"
+    );
+    assert!(w.contains("sans numéro (ELEVE_ID)"), "{w}");
 }
 
 #[test]
@@ -457,12 +469,12 @@ fn csv_files_import_with_either_separator_and_encoding() {
     assert!(
         data.warnings
             .iter()
-            .any(|w| w.contains("responsable légal 10 en double"))
+            .any(|w| w.contains("responsable légal Nathalie Lefèvre (n° 10) figure en double pour l'élève Zoë Lefèvre (n° 1)"))
     );
     assert!(
         data.warnings
             .iter()
-            .any(|w| w.contains("élève inconnu (99)"))
+            .any(|w| w.contains("Y X (n° 13) est lié à un élève inconnu (n° 99)"))
     );
     data.school_year = Some("2026".into());
     let r = apply(

@@ -254,7 +254,7 @@ async fn a_totp_check_opens_the_gate_for_15_minutes_and_rotates_the_session() {
         page.text()
             .await
             .unwrap()
-            .contains("après vérification du code TOTP")
+            .contains("après vérification du code de l'application d'authentification")
     );
     app.clock.advance(Duration::minutes(14));
     assert_eq!(

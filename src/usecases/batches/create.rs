@@ -183,7 +183,12 @@ pub fn create(
         Some(_) => Vec::new(),
     };
     if problem.is_none() && accounts.is_empty() {
-        problem = Some("Aucun élève de cette classe n'est dans les états choisis.");
+        problem = Some(match choice.kind {
+            AccountKind::Pupil => "Aucun élève de cette classe n'est dans les états choisis.",
+            AccountKind::Parent => {
+                "Aucun responsable des élèves de cette classe n'a de compte dans les états choisis."
+            }
+        });
     }
     if let Some(message) = problem {
         return refused(

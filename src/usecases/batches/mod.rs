@@ -63,13 +63,7 @@ pub fn reset_template(kind: AccountKind, permit: &Permit, ctx: &Context) -> Audi
         .delegation(permit.delegation_id())
 }
 
-/// A staff member's name as the directory gives it (never his uid on a page).
-pub fn agent_name(directory: &dyn Directory, uid: &str) -> String {
-    crate::domain::AgentUid::parse(uid)
-        .and_then(|uid| directory.lookup(&uid).ok().flatten())
-        .map(|a| a.display_name)
-        .unwrap_or_else(|| "un autre personnel".to_owned())
-}
+pub use super::staff_names::agent_name;
 
 /// The batch `id`, if `permit` is about its establishment and its right, and the actor may
 /// handle it: a batch is its creator's; the principal, who holds every right there, may also

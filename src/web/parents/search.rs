@@ -38,7 +38,7 @@ pub struct Query {
 pub fn gate_label(g: Gate) -> &'static str {
     match g {
         Gate::Network => "depuis le réseau administratif",
-        Gate::Totp => "après vérification du code TOTP",
+        Gate::Totp => "après vérification du code de l'application d'authentification",
     }
 }
 

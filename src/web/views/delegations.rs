@@ -1,5 +1,7 @@
 //! The principal's DelegCE screen.
 
+use std::collections::HashMap;
+
 use super::parts::{csrf_field, notice};
 use crate::web::paths;
 use chrono::NaiveDate;
@@ -8,6 +10,7 @@ use maud::{Markup, html};
 use super::layout::{Chrome, page};
 use crate::delegation::{Delegation, Scope, Status};
 use crate::domain::Agent;
+use crate::usecases::staff_names::name_in;
 
 /// The grant form's values (kept when re-rendered after a refusal).
 #[derive(Debug, Clone, Default)]
@@ -25,6 +28,8 @@ pub struct DelegationsView<'a> {
     pub establishment: &'a str,
     pub groups: Vec<(Status, Vec<&'a Delegation>)>,
     pub staff: &'a [Agent],
+    /// Who granted and revoked the delegations, by their stored uid.
+    pub names: &'a HashMap<String, String>,
     pub search: &'a str,
     pub values: GrantValues,
     pub error: Option<&'a str>,
@@ -157,12 +162,12 @@ fn delegation_lists(v: &DelegationsView<'_>) -> Markup {
                                     td { (date(d.valid_from)) }
                                     td { (date(d.valid_until)) }
                                     td { (d.motive) }
-                                    td { (d.granted_by) }
+                                    td { (name_in(v.names, &d.granted_by)) }
                                     @if matches!(status, Status::Active | Status::Upcoming) {
                                         td { a href=(paths::revocation(d.id)) { "Révoquer" } }
                                     }
                                     @if matches!(status, Status::Revoked) {
-                                        td { (d.revoked_by.as_deref().unwrap_or("")) }
+                                        td { @if let Some(by) = &d.revoked_by { (name_in(v.names, by)) } }
                                     }
                                 }
                             }

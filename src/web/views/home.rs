@@ -11,6 +11,8 @@ pub struct EstablishmentRights {
     pub scopes: Vec<&'static str>,
     pub basis: String,
     pub until: String,
+    /// An upcoming delegation: "à partir du 05/01/2027", shown instead of the links.
+    pub starts: Option<String>,
     /// Principals get links to the delegations and the journal.
     pub principal: bool,
 }
@@ -27,7 +29,7 @@ pub fn home_page(
             h1 { "Bonjour " (chrome.display_name) }
             @if let Some(g) = gate {
                 p class="message" role="status" { (g) " "
-                    a href=(paths::otp()) { "Code TOTP" } }
+                    a href=(paths::otp()) { "Saisir le code de l'application d'authentification" } }
             }
             section aria-labelledby="etablissements" {
                 h2 id="etablissements" { "Vos établissements" }
@@ -52,20 +54,10 @@ pub fn home_page(
                                     td { (r.basis) }
                                     td { (r.until) }
                                     td {
-                                        @if r.scopes.contains(&"Responsables") {
-                                            a href=(paths::search(AccountKind::Parent, Some(&r.uai))) { "Responsables" }
-                                            " · "
-                                        }
-                                        @if r.scopes.contains(&"Élèves") {
-                                            a href=(paths::search(AccountKind::Pupil, Some(&r.uai))) { "Élèves" }
-                                            " · "
-                                        }
-                                        @if r.principal {
-                                            a href=(paths::delegations(Some(&r.uai))) { "Délégations" }
-                                            " · "
-                                            a href=(paths::journal(Some(&r.uai))) { "Journal" }
-                                            " · "
-                                            a href=(paths::import(Some(&r.uai))) { "Importer" }
+                                        @if let Some(starts) = &r.starts {
+                                            (starts)
+                                        } @else {
+                                            (links(r))
                                         }
                                     }
                                 }
@@ -76,4 +68,25 @@ pub fn home_page(
             }
         },
     )
+}
+
+/// The links of an establishment's row: its searches, and the principal's screens.
+fn links(r: &EstablishmentRights) -> Markup {
+    html! {
+        @if r.scopes.contains(&"Responsables") {
+            a href=(paths::search(AccountKind::Parent, Some(&r.uai))) { "Responsables" }
+            " · "
+        }
+        @if r.scopes.contains(&"Élèves") {
+            a href=(paths::search(AccountKind::Pupil, Some(&r.uai))) { "Élèves" }
+            " · "
+        }
+        @if r.principal {
+            a href=(paths::delegations(Some(&r.uai))) { "Délégations" }
+            " · "
+            a href=(paths::journal(Some(&r.uai))) { "Journal" }
+            " · "
+            a href=(paths::import(Some(&r.uai))) { "Importer" }
+        }
+    }
 }

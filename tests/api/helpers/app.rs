@@ -7,7 +7,7 @@ use educt_admin::config::Settings;
 use educt_admin::db::DbConnection;
 use educt_admin::startup::{Application, StartOptions};
 
-use super::{TEST_KEY, TestDb, hidden_field, log_buffer, t0};
+use super::{Page, TEST_KEY, TestDb, hidden_field, log_buffer, t0};
 
 /// Settings for a test app on `db`.
 pub fn test_settings(db: &TestDb) -> Settings {
@@ -126,6 +126,21 @@ impl TestApp {
     /// The CSRF token of the signed-in session, read from the home page.
     pub async fn session_csrf(&self) -> String {
         hidden_field(&self.get("/").await.text().await.unwrap(), "csrf_token")
+    }
+
+    /// Sends the form found on the page at `page` as a browser would: its hidden fields (the
+    /// CSRF token, the establishment, a form's key) with `fields` filled in.
+    pub async fn submit(&self, page: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let html = self.get(page).await.text().await.unwrap();
+        let (action, hidden) = Page::parse(&html).form_of(page);
+        let mut sent: Vec<(String, String)> = hidden;
+        sent.extend(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let request = self.client.post(self.url(&action)).form(&sent);
+        request.send().await.unwrap()
     }
 
     pub fn conn(&self) -> DbConnection {

@@ -59,6 +59,24 @@ impl Page {
             .to_owned()
     }
 
+    /// The action of the page's first form that posts (under the mount point, as the app's paths
+    /// are written) and its hidden fields; panics on a page without one (`page` names it).
+    pub fn form_of(&self, page: &str) -> (String, Vec<(String, String)>) {
+        let form = self
+            .0
+            .select(&selector(r#"main form[method="post"]"#))
+            .next()
+            .unwrap_or_else(|| panic!("no form on {page}"));
+        let action = form.value().attr("action").unwrap_or_default();
+        let action = action.trim_start_matches("/educt-admin-comptes").to_owned();
+        let hidden = form
+            .select(&selector(r#"input[type="hidden"]"#))
+            .filter_map(|i| Some((i.value().attr("name")?, i.value().attr("value")?)))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        (action, hidden)
+    }
+
     /// The `<dd>` of the `<dt>` reading `term` (`Mot de passe provisoire`), anywhere.
     pub fn definition(&self, term: &str) -> Option<String> {
         definitions_of(self.0.root_element()).remove(term)
