@@ -38,16 +38,11 @@ impl Outcome {
     /// What the journal and an account's history say of it.
     pub fn label(self) -> &'static str {
         match self {
-            Outcome::Success => "Réussi",
-            Outcome::Refused => "Refusé",
+            Outcome::Success => "Réussie",
+            Outcome::Refused => "Refusée",
             Outcome::Failure => "Échec",
             Outcome::Started => "Commencée",
         }
-    }
-
-    /// The label of a stored outcome (one that no longer parses is a failure to look at).
-    pub fn label_of(stored: &str) -> &'static str {
-        Self::parse(stored).unwrap_or(Outcome::Failure).label()
     }
 
     pub fn parse(stored: &str) -> Option<Self> {

@@ -1,12 +1,17 @@
 //! The journal read model: an establishment's audit rows, filtered, paged, as CSV, and the
-//! last rows about one record. Times are shown in the establishments' time zone.
+//! last rows about one record. Times are shown in the establishments' time zone; the
+//! stored codes are shown in French, people by their names (`names`, `details_fr`).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 
-use super::Outcome;
-use super::StoredEvent;
+use diesel::dsl::sql;
+use diesel::sql_types::{Bool, Text};
+
+use super::details_fr::french_details;
+use super::names::{Names, gate_label};
+use super::{AuditAction, Outcome, StoredEvent};
 use crate::csv_export::to_csv;
 use crate::db::DbConnection;
 use crate::db::schema::{audit_events, pending_account_writes};
@@ -15,14 +20,22 @@ use crate::domain::{ParseError, Uai, parse_form_day};
 pub const PAGE_SIZE: i64 = 50;
 pub const CSV_MAX_ROWS: i64 = 100_000;
 
-/// One row as the journal shows it.
+/// One row as the journal shows it: in French, people and delegations named (the stored
+/// codes are kept for the CSV and the filters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalRow {
     pub at: String,
+    /// Who acted, named.
     pub actor: String,
+    /// Who acted, as stored (an agent's uid: what the actor filter takes).
+    pub actor_code: String,
+    /// The action's French label.
     pub action: String,
+    /// The action as stored.
+    pub action_code: String,
     pub target: String,
     pub outcome: String,
+    /// « délégation du 02/12/2026 », when one was used.
     pub delegation: String,
     pub gate: String,
     pub client: String,
@@ -34,30 +47,63 @@ pub struct JournalRow {
 }
 
 impl JournalRow {
-    fn of(stored: StoredEvent, tz: Tz) -> Self {
+    fn of(stored: StoredEvent, tz: Tz, names: &Names) -> Self {
         let at: DateTime<Tz> = stored.at.and_utc().with_timezone(&tz);
         let e = stored.event;
         JournalRow {
             at: at.format("%d/%m/%Y %H:%M:%S").to_string(),
-            actor: e.actor,
-            action: e.action,
+            actor: names.actor(&e.actor),
+            action: AuditAction::label_of(&e.action).to_owned(),
             target: match (e.target_kind, e.target_id) {
-                (Some(k), Some(id)) => format!("{k} {id}"),
+                (Some(k), Some(id)) => names.target(&k, &id),
                 _ => String::new(),
             },
-            outcome: e.outcome.as_str().to_owned(),
-            delegation: e.delegation_id.map(|d| d.to_string()).unwrap_or_default(),
-            gate: e.gate.unwrap_or_default(),
+            outcome: e.outcome.label().to_owned(),
+            delegation: e
+                .delegation_id
+                .map(|d| names.delegation(d))
+                .unwrap_or_default(),
+            gate: e
+                .gate
+                .as_deref()
+                .map(gate_label)
+                .unwrap_or_default()
+                .to_owned(),
             client: e.client_addr.unwrap_or_default(),
             request_id: e.request_id.unwrap_or_default(),
-            details: e.details.unwrap_or_default(),
+            details: e
+                .details
+                .as_deref()
+                .map(french_details)
+                .unwrap_or_default()
+                .into_owned(),
+            actor_code: e.actor,
+            action_code: e.action,
             awaiting: false,
+        }
+    }
+
+    /// Who acted, and through which delegation: "Sophie Lefèvre (délégation du 02/12/2026)".
+    pub fn by(&self) -> String {
+        if self.delegation.is_empty() {
+            self.actor.clone()
+        } else {
+            format!("{} ({})", self.actor, self.delegation)
         }
     }
 }
 
+/// The rows, named.
+fn named(conn: &mut DbConnection, rows: Vec<StoredEvent>, tz: Tz) -> QueryResult<Vec<JournalRow>> {
+    let names = Names::load(conn, &rows, tz)?;
+    Ok(rows
+        .into_iter()
+        .map(|e| JournalRow::of(e, tz, &names))
+        .collect())
+}
+
 /// Which rows of an establishment's journal: days from `from` to `until` (included),
-/// actor and action by prefix, target by its id.
+/// actor by prefix, action by its stored code, target by its id.
 #[derive(Debug, Clone)]
 pub struct JournalFilter {
     pub uai: Uai,
@@ -117,8 +163,23 @@ impl JournalFilter {
         offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<StoredEvent>> {
+        // The rows about a parent of a pupil of this establishment too (BRIEF rule 4: a
+        // parent belongs to every establishment of his children), whichever establishment's
+        // staff acted (their stored `uai` is that staff's). Both indexes do the work: the
+        // pupils of `uai`, then `audit_events (target_kind, target_id)`.
+        let about_a_parent = sql::<Bool>(
+            "(audit_events.target_kind = 'responsable' AND audit_events.target_id IN \
+             (SELECT CAST(pupil_parents.parent_id AS TEXT) FROM pupil_parents \
+             JOIN pupils ON pupils.id = pupil_parents.pupil_id WHERE pupils.uai = ",
+        )
+        .bind::<Text, _>(self.uai.as_str().to_owned())
+        .sql("))");
         let mut q = audit_events::table
-            .filter(audit_events::uai.eq(self.uai.as_str().to_owned()))
+            .filter(
+                audit_events::uai
+                    .eq(self.uai.as_str().to_owned())
+                    .or(about_a_parent),
+            )
             .into_boxed();
         if let Some(from) = self.from {
             q = q.filter(audit_events::at.ge(from));
@@ -134,11 +195,7 @@ impl JournalFilter {
             );
         }
         if !self.action.is_empty() {
-            q = q.filter(
-                audit_events::action
-                    .like(like_prefix(&self.action))
-                    .escape('\\'),
-            );
+            q = q.filter(audit_events::action.eq(self.action.clone()));
         }
         if !self.target.is_empty() {
             q = q.filter(audit_events::target_id.eq(self.target.clone()));
@@ -174,17 +231,12 @@ pub fn page(
             .select(pending_account_writes::started_seq)
             .load(conn)?
     };
-    Ok((
-        rows.into_iter()
-            .map(|e| {
-                let waiting = awaiting.contains(&e.seq);
-                let mut row = JournalRow::of(e, tz);
-                row.awaiting = waiting;
-                row
-            })
-            .collect(),
-        has_next,
-    ))
+    let waiting: Vec<bool> = rows.iter().map(|e| awaiting.contains(&e.seq)).collect();
+    let mut shown = named(conn, rows, tz)?;
+    for (row, waiting) in shown.iter_mut().zip(waiting) {
+        row.awaiting = waiting;
+    }
+    Ok((shown, has_next))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +247,22 @@ pub enum ExportError {
     Csv(#[from] csv::Error),
 }
 
+/// The CSV's columns: the journal's French, and the stored codes scripts match on.
+pub const CSV_HEADER: [&str; 12] = [
+    "date",
+    "par",
+    "identifiant de l'acteur",
+    "action",
+    "code de l'action",
+    "cible",
+    "résultat",
+    "délégation",
+    "accès",
+    "adresse",
+    "requête",
+    "détails",
+];
+
 /// The filtered journal as CSV (at most [`CSV_MAX_ROWS`] rows; formulas neutralised).
 pub fn export_csv(
     conn: &mut DbConnection,
@@ -202,26 +270,15 @@ pub fn export_csv(
     tz: Tz,
 ) -> Result<Vec<u8>, ExportError> {
     let rows = filter.rows(conn, 0, CSV_MAX_ROWS)?;
-    let header = [
-        "date",
-        "acteur",
-        "action",
-        "cible",
-        "résultat",
-        "délégation",
-        "accès",
-        "adresse",
-        "requête",
-        "détails",
-    ];
     Ok(to_csv(
-        &header,
-        rows.into_iter().map(|e| {
-            let j = JournalRow::of(e, tz);
+        &CSV_HEADER,
+        named(conn, rows, tz)?.into_iter().map(|j| {
             [
                 j.at,
                 j.actor,
+                j.actor_code,
                 j.action,
+                j.action_code,
                 j.target,
                 j.outcome,
                 j.delegation,
@@ -249,5 +306,5 @@ pub fn target_history(
         .limit(limit)
         .select(StoredEvent::as_select())
         .load(conn)?;
-    Ok(rows.into_iter().map(|e| JournalRow::of(e, tz)).collect())
+    named(conn, rows, tz)
 }

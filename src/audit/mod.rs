@@ -3,8 +3,10 @@
 
 mod action;
 mod chain;
+pub mod details_fr;
 mod event;
 pub mod journal;
+mod names;
 mod stored;
 mod verify;
 

@@ -27,6 +27,7 @@ mod import_order;
 mod import_page;
 mod import_transfers;
 mod journal;
+mod journal_french;
 mod layering;
 mod ldap_accounts;
 mod ldap_faults;

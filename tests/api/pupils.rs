@@ -264,7 +264,7 @@ async fn a_reset_shows_the_password_once_and_stores_only_its_hash() {
     let history = Page::parse(&page);
     let outcomes = history.texts("table tbody tr td:nth-child(4)");
     assert!(
-        !outcomes.is_empty() && outcomes.iter().all(|o| o == "Réussi" || o == "Refusé"),
+        !outcomes.is_empty() && outcomes.iter().all(|o| o == "Réussie" || o == "Refusée"),
         "the history's outcomes, in French: {outcomes:?}"
     );
     let rows = audit_rows(&mut conn);

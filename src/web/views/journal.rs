@@ -3,7 +3,7 @@ use crate::web::paths::{self, Url};
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
-use crate::audit::{AuditAction, Outcome};
+use crate::audit::AuditAction;
 
 pub use crate::audit::journal::JournalRow;
 
@@ -29,6 +29,21 @@ impl JournalFilters {
     }
 }
 
+/// The action filter: every action by its French label (in alphabetical order), its
+/// stored code as the value; `chosen` selected.
+fn action_choice(chosen: &str) -> Markup {
+    let mut actions: Vec<AuditAction> = AuditAction::all().collect();
+    actions.sort_by_key(|a| a.label());
+    html! {
+        select id="action" name="action" {
+            option value="" { "Toutes les actions" }
+            @for a in actions {
+                option value=(a.as_str()) selected[a.as_str() == chosen] { (a.label()) }
+            }
+        }
+    }
+}
+
 pub fn journal_page(
     chrome: &Chrome<'_>,
     establishment: &str,
@@ -47,18 +62,18 @@ pub fn journal_page(
                 input type="hidden" name="uai" value=(f.uai);
                 div class="field" { label for="du" { "Du" } input type="date" id="du" name="du" value=(f.du); }
                 div class="field" { label for="au" { "Au" } input type="date" id="au" name="au" value=(f.au); }
-                div class="field" { label for="acteur" { "Acteur" } input type="text" id="acteur" name="acteur" value=(f.acteur); }
-                div class="field" { label for="action" { "Action" } input type="text" id="action" name="action" value=(f.action) placeholder="ex. delegation"; }
+                div class="field" { label for="acteur" { "Par (identifiant)" } input type="text" id="acteur" name="acteur" value=(f.acteur); }
+                div class="field" { label for="action" { "Action" } (action_choice(&f.action)) }
                 div class="field" { label for="cible" { "Cible (n°)" } input type="text" id="cible" name="cible" value=(f.cible); }
                 button type="submit" class="secondary" { "Filtrer" }
             }
             p class="no-print" { a href=(f.applied(paths::journal_csv(), None)) { "Exporter en CSV" } }
-            (listing(rows.is_empty(), "Aucune action ne correspond à ces critères.", &["Date", "Acteur", "Action", "Cible", "Résultat", "Délégation", "Accès", "Détails"], html! {
+            (listing(rows.is_empty(), "Aucune action ne correspond à ces critères.", &["Date", "Action", "Cible", "Par", "Résultat", "Accès", "Détails"], html! {
                         @for r in rows {
                             tr {
-                                td { (r.at) } td { (r.actor) } td { (AuditAction::label_of(&r.action)) } td { (r.target) }
-                                td { (Outcome::label_of(&r.outcome)) @if r.awaiting { " — issue inconnue, vérification en cours" } } td { (r.delegation) }
-                                td { (r.gate) @if !r.client.is_empty() { " " (r.client) } }
+                                td { (r.at) } td { (r.action) } td { (r.target) } td title=(r.actor_code) { (r.by()) }
+                                td { (r.outcome) @if r.awaiting { " — issue inconnue, vérification en cours" } }
+                                td { (r.gate) @if !r.client.is_empty() { @if !r.gate.is_empty() { ", " } "adresse " (r.client) } }
                                 td { (r.details) }
                             }
                         }

@@ -12,7 +12,6 @@ use super::journal::JournalRow;
 use super::layout::{Chrome, page};
 use crate::accounts::AccountState;
 use crate::accounts::pupils::Pupil;
-use crate::audit::{AuditAction, Outcome};
 use crate::domain::PupilId;
 
 fn day(t: DateTime<Utc>, tz: Tz) -> String {
@@ -179,9 +178,9 @@ pub fn pupil_page(v: &PupilView<'_>) -> Markup {
                 }
             }
             h2 { "Dernières actions sur ce compte" }
-            (listing(v.history.is_empty(), "Aucune action enregistrée.", &["Date", "Par", "Action", "Résultat"], html! {
+            (listing(v.history.is_empty(), "Aucune action enregistrée.", &["Date", "Par", "Action", "Résultat", "Détails"], html! {
                         @for r in v.history {
-                            tr { td { (r.at) } td { (r.actor) } td { (AuditAction::label_of(&r.action)) } td { (Outcome::label_of(&r.outcome)) } }
+                            tr { td { (r.at) } td { (r.by()) } td { (r.action) } td { (r.outcome) } td { (r.details) } }
                         }
                     }))
         },
