@@ -8,10 +8,13 @@ use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use maud::Markup;
 use tracing_actix_web::RequestId;
 
+use super::chrome::chrome as chrome_of;
+use super::session_guard::SignedIn;
 use super::views::errors::{
     bad_request_page, gate_closed_page, internal_error_page, message_page, not_found_page,
     too_large_page,
 };
+use super::views::layout::Chrome;
 use crate::accounts::reset::ResetError;
 use crate::auth::password::PasswordError;
 use crate::db::DbError;
@@ -130,6 +133,47 @@ fn html_response(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
+impl AppError {
+    /// The French page of this error, with the signed-in header (`chrome`) when there is a
+    /// session (the error pages' middleware renders it again with it).
+    pub fn page(&self, chrome: Option<&Chrome<'_>>) -> Markup {
+        let message = |title: &str, m: &str| message_page(chrome, title, m);
+        match self {
+            AppError::NotFound | AppError::Chosen(_) => not_found_page(chrome),
+            AppError::Chooser(page) => maud::PreEscaped(page.clone()),
+            AppError::GateClosed(asked) => gate_closed_page(
+                chrome,
+                asked.as_deref().and_then(super::paths::local_return),
+            ),
+            AppError::TooManyAttempts(m) => message("Trop d'essais", m),
+            AppError::Throttled { message: m, .. } => message("Trop de tentatives", m),
+            AppError::Busy => message(
+                "Service très sollicité",
+                "Le service est très sollicité en ce moment : rien n'a été fait. Réessayez dans quelques secondes.",
+            ),
+            AppError::Unauthorized => message(
+                "Connexion requise",
+                "Connectez-vous pour accéder à cette page.",
+            ),
+            AppError::DirectoryUnavailable(_) => message(
+                "Annuaire indisponible",
+                "L'annuaire des personnels ne répond pas pour le moment. Réessayez dans quelques instants.",
+            ),
+            AppError::AccountStoreUnavailable(m) => message("Annuaire des comptes indisponible", m),
+            AppError::Forbidden(m) => message("Accès refusé", m),
+            AppError::BadRequest(m) => message("Demande incorrecte", m),
+            AppError::Conflict(m) => message("Opération impossible", m),
+            AppError::TooLarge => too_large_page(chrome),
+            AppError::Unavailable(_) => message(
+                "Service momentanément indisponible",
+                "Le service ne peut pas répondre pour le moment. Réessayez dans quelques instants.",
+            ),
+            // The body is replaced by `render_internal_error`, which knows the request id.
+            AppError::Internal(_) => internal_error_page(""),
+        }
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -156,7 +200,7 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        let body = match self {
+        match self {
             AppError::Chosen(location) => {
                 return HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, location.as_str()))
@@ -164,51 +208,18 @@ impl ResponseError for AppError {
                     .finish();
             }
             AppError::Chooser(page) => return html_response(status, page.clone()),
-            AppError::NotFound => not_found_page(),
-            AppError::GateClosed(asked) => {
-                gate_closed_page(asked.as_deref().and_then(super::paths::local_return))
-            }
-            AppError::TooManyAttempts(m) => message_page("Trop d'essais", m),
-            AppError::Throttled { message, .. } => message_page("Trop de tentatives", message),
-            AppError::Busy => {
-                tracing::warn!("password hashing busy: 503");
-                message_page(
-                    "Service très sollicité",
-                    "Le service est très sollicité en ce moment : rien n'a été fait. Réessayez dans quelques secondes.",
-                )
-            }
-            AppError::Unauthorized => message_page(
-                "Connexion requise",
-                "Connectez-vous pour accéder à cette page.",
-            ),
+            AppError::Busy => tracing::warn!("password hashing busy: 503"),
             AppError::DirectoryUnavailable(_) => {
                 tracing::warn!(error = %self, "directory unavailable");
-                message_page(
-                    "Annuaire indisponible",
-                    "L'annuaire des personnels ne répond pas pour le moment. Réessayez dans quelques instants.",
-                )
             }
-            AppError::AccountStoreUnavailable(m) => {
+            AppError::AccountStoreUnavailable(_) => {
                 tracing::warn!("account store unavailable: 503");
-                message_page("Annuaire des comptes indisponible", m)
             }
-            AppError::Forbidden(m) => message_page("Accès refusé", m),
-            AppError::BadRequest(m) => message_page("Demande incorrecte", m),
-            AppError::Conflict(m) => message_page("Opération impossible", m),
-            AppError::TooLarge => too_large_page(),
-            AppError::Unavailable(_) => {
-                tracing::warn!(error = %self, "service unavailable");
-                message_page(
-                    "Service momentanément indisponible",
-                    "Le service ne peut pas répondre pour le moment. Réessayez dans quelques instants.",
-                )
-            }
-            // The body is replaced by `render_internal_error`, which knows the request id.
-            AppError::Internal(_) => {
-                tracing::error!(error = %self, "internal error");
-                internal_error_page("")
-            }
-        };
+            AppError::Unavailable(_) => tracing::warn!(error = %self, "service unavailable"),
+            AppError::Internal(_) => tracing::error!(error = %self, "internal error"),
+            _ => {}
+        }
+        let body = self.page(None);
         let mut res = html_response(status, body.into_string());
         let retry_after = match self {
             AppError::Throttled {
@@ -273,23 +284,37 @@ pub fn render_client_error<B>(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
+    let signed_in = res.request().extensions().get::<SignedIn>().cloned();
+    let chrome = signed_in.as_ref().map(chrome_of);
+    let ours = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+        .map(|e| e.page(chrome.as_ref()));
     if is_html {
-        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+        return Ok(match (ours, &chrome) {
+            // Our page again, with the signed-in header.
+            (Some(page), Some(_)) => replace_body(res, page),
+            _ => ErrorHandlerResponse::Response(res.map_into_left_body()),
+        });
     }
     let status = res.status();
     tracing::info!(%status, "client error answered by the framework");
+    let chrome = chrome.as_ref();
     let page = match status {
-        StatusCode::NOT_FOUND => not_found_page(),
-        StatusCode::PAYLOAD_TOO_LARGE => too_large_page(),
+        StatusCode::NOT_FOUND => not_found_page(chrome),
+        StatusCode::PAYLOAD_TOO_LARGE => too_large_page(chrome),
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => message_page(
+            chrome,
             "Accès refusé",
             "Vous n'avez pas accès à cette page avec votre compte.",
         ),
         StatusCode::TOO_MANY_REQUESTS => message_page(
+            chrome,
             "Trop d'essais",
             "Trop de demandes en peu de temps : patientez quelques minutes puis réessayez.",
         ),
-        _ => bad_request_page(),
+        _ => bad_request_page(chrome),
     };
     Ok(replace_body(res, page))
 }

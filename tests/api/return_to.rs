@@ -130,3 +130,33 @@ async fn the_totp_check_leads_back_to_the_parents_page_asked_for() {
     let page = client.get(app.url(&asked)).send().await.unwrap();
     assert_eq!(page.status(), 200);
 }
+
+#[tokio::test]
+async fn error_and_gate_pages_keep_the_signed_in_header() {
+    let app = app().await;
+    let anonymous = app
+        .new_client()
+        .get(format!("http://{}/autre", app.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 404);
+    let anonymous = anonymous.text().await.unwrap();
+    assert!(anonymous.contains("Page introuvable") && !anonymous.contains("Se déconnecter"));
+    app.signed_in("principal", PRINCIPAL_PW).await;
+    for (path, status) in [
+        ("/nulle-part".to_owned(), 404),
+        (format!("/journal?uai={}", crate::helpers::LYCEE), 404),
+        ("/depannage/eleve/999999".to_owned(), 404),
+        (format!("/depannage/responsable?uai={COLLEGE}"), 403),
+        ("/journal?uai=pas-un-uai".to_owned(), 400),
+    ] {
+        let res = app.get(&path).await;
+        assert_eq!(res.status(), status, "{path}");
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("Claire Perrin") && page.contains("Se déconnecter"),
+            "{path}: {page}"
+        );
+    }
+}

@@ -1,12 +1,14 @@
 use maud::{Markup, html};
 
-use super::layout::page;
+use super::layout::{Chrome, page};
 use crate::web::paths;
 
-pub fn not_found_page() -> Markup {
+/// The error pages take the signed-in header (`chrome`) when there is a session: the agent
+/// keeps his name, his sign-out and the way home.
+pub fn not_found_page(chrome: Option<&Chrome<'_>>) -> Markup {
     page(
         "Page introuvable",
-        None,
+        chrome,
         html! {
             h1 { "Page introuvable" }
             p { "L'adresse demandée n'existe pas ou n'est pas accessible avec votre compte." }
@@ -15,10 +17,10 @@ pub fn not_found_page() -> Markup {
     )
 }
 
-pub fn message_page(title: &str, message: &str) -> Markup {
+pub fn message_page(chrome: Option<&Chrome<'_>>, title: &str, message: &str) -> Markup {
     page(
         title,
-        None,
+        chrome,
         html! {
             h1 { (title) }
             p class="message message--error" role="alert" { (message) }
@@ -28,16 +30,18 @@ pub fn message_page(title: &str, message: &str) -> Markup {
 }
 
 /// A body over the size limit of its route (413).
-pub fn too_large_page() -> Markup {
+pub fn too_large_page(chrome: Option<&Chrome<'_>>) -> Markup {
     message_page(
+        chrome,
         "Envoi trop volumineux",
         "Ce que vous avez envoyé dépasse la taille autorisée, et rien n'a été fait. Raccourcissez votre saisie (ou découpez le fichier) et réessayez.",
     )
 }
 
 /// A request the framework could not read (400 and the other client errors).
-pub fn bad_request_page() -> Markup {
+pub fn bad_request_page(chrome: Option<&Chrome<'_>>) -> Markup {
     message_page(
+        chrome,
         "Demande incorrecte",
         "La demande envoyée est incomplète ou mal formée, et rien n'a été fait. Rechargez la page et réessayez.",
     )
@@ -60,10 +64,10 @@ pub fn internal_error_page(request_id: &str) -> Markup {
 
 /// The parents' gate is closed: why, and the way in. Nothing about any parent.
 /// `suite`: the page asked for, where the check sends the agent back.
-pub fn gate_closed_page(suite: Option<paths::Url>) -> Markup {
+pub fn gate_closed_page(chrome: Option<&Chrome<'_>>, suite: Option<paths::Url>) -> Markup {
     page(
         "Vérification nécessaire",
-        None,
+        chrome,
         html! {
             h1 { "Vérification nécessaire" }
             p class="message message--error" role="alert" {
