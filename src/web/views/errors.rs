@@ -72,7 +72,7 @@ pub fn gate_closed_page(chrome: Option<&Chrome<'_>>, suite: Option<paths::Url>) 
             h1 { "Vérification nécessaire" }
             p class="message message--error" role="alert" {
                 "Les comptes des responsables ne sont accessibles que depuis le réseau administratif de l'établissement, "
-                "ou après la saisie d'un code de votre application d'authentification (TOTP)."
+                "ou après la saisie d'un code de votre application d'authentification."
             }
             p { a class="button" href=(paths::otp().with_some(paths::RETURN_PARAM, suite)) { "Saisir un code" } }
             p { "Pas encore d'application d'authentification ? " a href=(paths::otp_enrolment()) { "L'enregistrer" } "." }
