@@ -6,6 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::errors::AppError;
 
 pub const STYLESHEET_PATH: &str = "/assets/style.css";
+/// The one script: print buttons and a running batch's progress; no page needs it.
+pub const SCRIPT_PATH: &str = "/assets/app.js";
 
 struct Asset {
     name: &'static str,
@@ -13,11 +15,18 @@ struct Asset {
     body: &'static [u8],
 }
 
-const ASSETS: &[Asset] = &[Asset {
-    name: "style.css",
-    content_type: "text/css; charset=utf-8",
-    body: include_bytes!("../../assets/style.css"),
-}];
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "style.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../assets/style.css"),
+    },
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/app.js"),
+    },
+];
 
 /// A weak validator: the content's length and a cheap FNV-1a hash, computed per request
 /// on a few kilobytes.

@@ -50,4 +50,16 @@ mod tests {
             assert!(directives.contains(&d), "{d} missing");
         }
     }
+
+    /// Scripts come from this site only (the assets' script, through `default-src`):
+    /// never inline, never evaluated.
+    #[test]
+    fn the_policy_forbids_inline_scripts() {
+        assert!(!CONTENT_SECURITY_POLICY.contains("unsafe-inline"));
+        assert!(!CONTENT_SECURITY_POLICY.contains("unsafe-eval"));
+        let script_src = CONTENT_SECURITY_POLICY
+            .split("; ")
+            .find(|d| d.starts_with("script-src"));
+        assert!(script_src.is_none_or(|d| d == "script-src 'self'"));
+    }
 }

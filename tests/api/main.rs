@@ -5,6 +5,7 @@
 
 mod account_store_contract;
 mod audit;
+mod batch_page;
 mod batch_rights;
 mod batch_usecases;
 pub mod batches;

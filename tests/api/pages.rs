@@ -23,6 +23,7 @@ async fn every_response_carries_the_security_headers() {
         "/health/live",
         "/health/ready",
         "/assets/style.css",
+        "/assets/app.js",
         "/nope",
     ] {
         let res = app.get(path).await;

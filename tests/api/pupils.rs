@@ -384,7 +384,10 @@ async fn hostile_names_are_escaped_everywhere() {
         assert_eq!(res.status(), 200);
         let body = res.text().await.unwrap();
         assert!(!body.contains("<script>alert(1)</script>"));
-        assert!(!body.contains("<script"));
+        // The one script element allowed is the assets' script (the letter page's print
+        // button): any other `<script` would be an unescaped name.
+        let ours = r#"<script src="/educt-admin-comptes/assets/app.js" defer></script>"#;
+        assert_eq!(body.matches("<script").count(), body.matches(ours).count());
         assert!(body.contains("&lt;script&gt;") || body.contains("ÄÄÄ"));
     }
 }

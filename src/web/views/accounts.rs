@@ -1,11 +1,11 @@
 //! What a pupil's and a parent's pages share: the action buttons and the reset's answer.
 
-use super::parts::csrf_field;
+use super::parts::{csrf_field, print_button};
 use crate::accounts::AccountKind;
 use crate::web::paths;
 use maud::{Markup, html};
 
-use super::layout::{Chrome, page};
+use super::layout::{Chrome, page_scripted};
 
 /// A POST button on the record `…/{kind}/{id}/{path}` (a parent's carries the
 /// establishment acted on).
@@ -35,7 +35,7 @@ pub struct ResetDone<'a> {
 }
 
 pub fn reset_done(chrome: &Chrome<'_>, r: &ResetDone<'_>, letter: Markup) -> Markup {
-    page(
+    page_scripted(
         "Courrier à imprimer",
         Some(chrome),
         html! {
@@ -43,7 +43,7 @@ pub fn reset_done(chrome: &Chrome<'_>, r: &ResetDone<'_>, letter: Markup) -> Mar
                 h1 { "Mot de passe réinitialisé" }
                 p { "Nouveau mot de passe provisoire de " (r.name.0) " " (r.name.1) " : " strong { code { (r.grouped_password) } } }
                 p { (r.note) }
-                p { a href=(r.back.0) { (r.back.1) } }
+                p class="print-actions" { (print_button()) a href=(r.back.0) { (r.back.1) } }
             }
             (letter)
         },

@@ -1,13 +1,13 @@
 //! Letters for a whole division: the form, the batch's progress, the document.
 
-use super::parts::csrf_field;
+use super::parts::{csrf_field, print_button};
 use crate::web::paths;
 use maud::{Markup, html};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::layout::{Chrome, page, page_refreshing};
+use super::layout::{Chrome, page, page_scripted};
 use super::letters::{LetterPortal, Sender, letter};
 use crate::accounts::{AccountKind, AccountState};
 use crate::clock::local_day;
@@ -130,75 +130,100 @@ impl<'a> BatchView<'a> {
     }
 }
 
+/// How often the assets' script fetches a running batch's page again, in seconds.
+const POLL_SECONDS: u32 = 2;
+
+/// A batch's page: its progress, then what can be done. It never reloads itself: its
+/// « Mettre à jour » link fetches it again (a plain GET, without JavaScript), and while the
+/// batch runs, the progress's `data-actualiser` asks the assets' script to do so.
 pub fn batch_page(v: &BatchView<'_>) -> Markup {
     let total = v.done + v.pending + v.abandoned;
-    let refresh = (v.running && v.pending > 0).then_some(1);
-    let action = |what: &str| paths::batch_part(v.kind, v.id, what);
-    let closed = v.printed || v.wiped;
-    page_refreshing(
+    let poll = (v.running && v.pending > 0).then_some(POLL_SECONDS);
+    page_scripted(
         "Courriers de la classe",
         Some(v.chrome),
-        refresh,
         html! {
             h1 { "Courriers de la classe " (v.division) }
             p class="lead" { (v.establishment) }
-            p class="progress" role="status" { (v.done) " / " (total) " mots de passe créés" }
-            @if v.abandoned > 0 {
-                p class="message" {
-                    (v.abandoned) @if v.abandoned > 1 { " comptes ont été retirés" } @else { " compte a été retiré" }
-                    " du lot sans nouveau mot de passe : leurs courriers précédents restent valables."
-                }
+            p id="lot-progression" class="progress" role="status" data-actualiser=[poll] {
+                (v.done) " / " (total) " mots de passe créés"
             }
-            @if v.running && v.pending > 0 {
-                p { "Création en cours… cette page se met à jour toute seule." }
-            } @else if v.pending > 0 && !closed {
-                div class="message message--error" role="alert" {
-                    @if let Some((why, whom)) = v.interruption {
-                        p { strong { "Lot interrompu : " (why) } " (travail mené pour " (whom) ")." }
-                        p {
-                            @if v.done == 0 { "Aucun compte n'a été modifié. " }
-                            @else { "Les comptes déjà traités gardent leur nouveau mot de passe ; les "
-                                (v.pending) " autres n'ont pas été modifiés. " }
-                            "La direction de l'établissement peut reprendre le lot"
-                            @if v.done > 0 { ", imprimer les courriers déjà prêts" }
-                            " ou abandonner ce qui reste."
-                        }
-                    } @else if v.error {
-                        p { "La création s'est interrompue. Les comptes déjà traités gardent leur mot de passe ; reprenez pour traiter les autres." }
-                    } @else {
-                        p { "La création n'est pas terminée. Les comptes déjà traités gardent leur mot de passe ; reprenez pour traiter les autres." }
-                    }
-                }
-                div class="print-actions" {
-                    form method="post" action=(action("reprise")) {
-                        (csrf_field(v.chrome.csrf_token))
-                        button type="submit" { "Reprendre" }
-                    }
-                    form method="post" action=(action("abandon")) {
-                        (csrf_field(v.chrome.csrf_token))
-                        button type="submit" class="secondary" {
-                            "Abandonner les " (v.pending) " comptes restants"
-                        }
-                    }
-                }
+            p class="no-print" {
+                a class="button secondary" href=(paths::batch(v.kind, v.id)) { "Mettre à jour" }
             }
-            @if v.printable {
-                div class="print-actions" {
-                    a class="button" href=(action("courriers")) { "Afficher les courriers à imprimer" }
-                    @if v.pending == 0 {
-                        form method="post" action=(action("impression")) {
-                            (csrf_field(v.chrome.csrf_token))
-                            button type="submit" class="secondary" { "J'ai imprimé les courriers : effacer les mots de passe" }
-                        }
-                    } @else {
-                        p class="hint" { "Vous pourrez confirmer l'impression quand tous les comptes auront été traités ou retirés du lot." }
-                    }
-                }
-            }
-            @if v.printed { p class="message message--success" { "Impression confirmée : les mots de passe ont été effacés." } }
-            @else if v.wiped { p class="message" { "Les mots de passe ont été effacés (24 heures passées) : créez un nouveau lot si besoin." } }
+            div id="lot-suite" { (batch_state(v)) }
         },
     )
+}
+
+/// What a batch's page says under its progress: what was left out, whether it runs or was
+/// interrupted, and its actions.
+fn batch_state(v: &BatchView<'_>) -> Markup {
+    let action = |what: &str| paths::batch_part(v.kind, v.id, what);
+    let closed = v.printed || v.wiped;
+    html! {
+        @if v.abandoned > 0 {
+            p class="message" {
+                (v.abandoned) @if v.abandoned > 1 { " comptes ont été retirés" } @else { " compte a été retiré" }
+                " du lot sans nouveau mot de passe : leurs courriers précédents restent valables."
+            }
+        }
+        @if v.running && v.pending > 0 {
+            p { "Création en cours… Choisissez « Mettre à jour » pour voir où elle en est." }
+        } @else if v.pending > 0 && !closed {
+            (unfinished(v))
+            div class="print-actions" {
+                form method="post" action=(action("reprise")) {
+                    (csrf_field(v.chrome.csrf_token))
+                    button type="submit" { "Reprendre" }
+                }
+                form method="post" action=(action("abandon")) {
+                    (csrf_field(v.chrome.csrf_token))
+                    button type="submit" class="secondary" {
+                        "Abandonner les " (v.pending) " comptes restants"
+                    }
+                }
+            }
+        }
+        @if v.printable {
+            div class="print-actions" {
+                a class="button" href=(action("courriers")) { "Afficher les courriers à imprimer" }
+                @if v.pending == 0 {
+                    form method="post" action=(action("impression")) {
+                        (csrf_field(v.chrome.csrf_token))
+                        button type="submit" class="secondary" { "J'ai imprimé les courriers : effacer les mots de passe" }
+                    }
+                } @else {
+                    p class="hint" { "Vous pourrez confirmer l'impression quand tous les comptes auront été traités ou retirés du lot." }
+                }
+            }
+        }
+        @if v.printed { p class="message message--success" { "Impression confirmée : les mots de passe ont été effacés." } }
+        @else if v.wiped { p class="message" { "Les mots de passe ont été effacés (24 heures passées) : créez un nouveau lot si besoin." } }
+    }
+}
+
+/// Why a batch that no longer runs has accounts left, and who may do what about it.
+fn unfinished(v: &BatchView<'_>) -> Markup {
+    html! {
+        div class="message message--error" role="alert" {
+            @if let Some((why, whom)) = v.interruption {
+                p { strong { "Lot interrompu : " (why) } " (travail mené pour " (whom) ")." }
+                p {
+                    @if v.done == 0 { "Aucun compte n'a été modifié. " }
+                    @else { "Les comptes déjà traités gardent leur nouveau mot de passe ; les "
+                        (v.pending) " autres n'ont pas été modifiés. " }
+                    "La direction de l'établissement peut reprendre le lot"
+                    @if v.done > 0 { ", imprimer les courriers déjà prêts" }
+                    " ou abandonner ce qui reste."
+                }
+            } @else if v.error {
+                p { "La création s'est interrompue. Les comptes déjà traités gardent leur mot de passe ; reprenez pour traiter les autres." }
+            } @else {
+                p { "La création n'est pas terminée. Les comptes déjà traités gardent leur mot de passe ; reprenez pour traiter les autres." }
+            }
+        }
+    }
 }
 
 /// What the letters document shows around the letters.
@@ -221,7 +246,7 @@ pub fn letters_document(v: &LettersView<'_>, letters: &Letters) -> Markup {
         tz: v.tz,
         issued: local_day(v.now, v.tz),
     };
-    page(
+    page_scripted(
         "Courriers à imprimer",
         Some(v.chrome),
         html! {
@@ -229,8 +254,56 @@ pub fn letters_document(v: &LettersView<'_>, letters: &Letters) -> Markup {
                 h1 { (count) " courrier" @if count != 1 { "s" } " à imprimer" }
                 p { "Imprimez ce document avec la commande d'impression de votre navigateur (Ctrl+P) : un courrier par page. "
                     "Puis " a href=(back) { "confirmez l'impression" } " pour effacer les mots de passe." }
+                p { (print_button()) }
             }
             @for item in &letters.items { (letter(&from, item)) }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running(running: bool) -> String {
+        let chrome = Chrome {
+            display_name: "Anne Référente",
+            uid: "referent",
+            csrf_token: "jeton",
+        };
+        let v = BatchView {
+            chrome: &chrome,
+            kind: AccountKind::Pupil,
+            id: 7,
+            division: "5B",
+            establishment: "Collège",
+            done: 1,
+            pending: 2,
+            abandoned: 0,
+            running,
+            error: false,
+            interruption: None,
+            printable: false,
+            printed: false,
+            wiped: false,
+        };
+        batch_page(&v).into_string()
+    }
+
+    #[test]
+    fn a_running_batch_is_followed_by_the_script_never_by_a_reload() {
+        let page = running(true);
+        assert!(!page.contains("http-equiv"), "{page}");
+        assert!(page.contains(r#"data-actualiser="2""#), "{page}");
+        assert!(page.contains(&format!(
+            r#"href="{}">Mettre à jour</a>"#,
+            paths::batch(AccountKind::Pupil, 7)
+        )));
+        assert!(
+            page.contains(r#"<script src="/educt-admin-comptes/assets/app.js" defer></script>"#)
+        );
+        let stopped = running(false);
+        assert!(!stopped.contains("data-actualiser") && !stopped.contains("http-equiv"));
+        assert!(stopped.contains("Mettre à jour") && stopped.contains("Reprendre"));
+    }
 }

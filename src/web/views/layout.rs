@@ -3,7 +3,7 @@ use crate::web::paths;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::web::BASE;
-use crate::web::assets::STYLESHEET_PATH;
+use crate::web::assets::{SCRIPT_PATH, STYLESHEET_PATH};
 
 /// Product name shown in every page.
 pub const APP_TITLE: &str = "Administration des comptes ÉduConnect";
@@ -15,44 +15,46 @@ pub struct Chrome<'a> {
     pub csrf_token: &'a str,
 }
 
+/// What a page's head holds besides its title and the stylesheet.
+enum Head<'a> {
+    Plain,
+    /// The small script of `/assets` (`app.js`): it makes the print buttons work and
+    /// follows a running batch; the page works without it.
+    Scripted,
+    /// A `refresh` with no delay to this URL: an immediate redirect, not a reload.
+    Forward(&'a paths::Url),
+}
+
 /// The page frame: skip link, header (with who is signed in and a sign-out button),
 /// main landmark, footer. Every argument is escaped.
 pub fn page(title: &str, chrome: Option<&Chrome<'_>>, content: Markup) -> Markup {
-    page_refreshing(title, chrome, None, content)
+    frame(title, chrome, Head::Plain, content)
 }
 
-/// The same frame; `refresh` reloads the page every so many seconds (progress without
-/// JavaScript).
-pub fn page_refreshing(
-    title: &str,
-    chrome: Option<&Chrome<'_>>,
-    refresh: Option<u32>,
-    content: Markup,
-) -> Markup {
-    frame(title, chrome, refresh.map(|s| s.to_string()), content)
+/// The same frame with the assets' script (letters to print, a batch's progress). No page
+/// reloads itself: a batch's page has its « Mettre à jour » link, which the script follows.
+pub fn page_scripted(title: &str, chrome: Option<&Chrome<'_>>, content: Markup) -> Markup {
+    frame(title, chrome, Head::Scripted, content)
 }
 
 /// A page that sends the browser on to `to` at once (from this site, so that `Strict`
 /// cookies go along), with `content` for a browser that does not follow.
 pub fn page_forwarding(title: &str, to: &paths::Url, content: Markup) -> Markup {
-    frame(title, None, Some(format!("0; url={to}")), content)
+    frame(title, None, Head::Forward(to), content)
 }
 
-/// The frame itself; `refresh` is the value of a `refresh` meta element.
-fn frame(
-    title: &str,
-    chrome: Option<&Chrome<'_>>,
-    refresh: Option<String>,
-    content: Markup,
-) -> Markup {
+/// The frame itself.
+fn frame(title: &str, chrome: Option<&Chrome<'_>>, head: Head<'_>, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="fr" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                @if let Some(refresh) = refresh {
-                    meta http-equiv="refresh" content=(refresh);
+                @match head {
+                    Head::Forward(to) => { meta http-equiv="refresh" content=(format!("0; url={to}")); }
+                    Head::Scripted => { script src=(format!("{BASE}{SCRIPT_PATH}")) defer {} }
+                    Head::Plain => {}
                 }
                 title { (title) " — " (APP_TITLE) }
                 link rel="stylesheet" href=(format!("{BASE}{STYLESHEET_PATH}"));

@@ -1,5 +1,5 @@
 //! The pieces every page is built from: a change's notice, a form's CSRF field, a table's
-//! heading row, a table or the sentence saying it is empty.
+//! heading row, a table or the sentence saying it is empty, the print button.
 
 use maud::{Markup, html};
 
@@ -28,6 +28,15 @@ pub fn listing(nothing: bool, empty: &str, columns: &[&str], rows: Markup) -> Ma
         } @else {
             table { (head(columns)) tbody { (rows) } }
         }
+    }
+}
+
+/// The « Imprimer » button of a page of letters: hidden until the assets' script shows it
+/// and binds it to the browser's print (no inline script); without JavaScript the page says
+/// Ctrl+P.
+pub fn print_button() -> Markup {
+    html! {
+        button type="button" class="secondary" data-imprimer hidden { "Imprimer" }
     }
 }
 
