@@ -29,8 +29,14 @@ pub struct Parent {
     pub activation_path: Option<String>,
     #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub provisional_expires_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = UtcStamp)]
+    pub created_at: DateTime<Utc>,
     #[diesel(deserialize_as = Maybe<UtcStamp>)]
     pub notified_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
+    pub activated_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = Maybe<UtcStamp>)]
+    pub password_changed_at: Option<DateTime<Utc>>,
     #[diesel(deserialize_as = Maybe<String>)]
     pub previous_state: Option<AccountState>,
 }
@@ -93,6 +99,19 @@ pub fn children(
         .filter(pupils::uai.eq(uai.as_str()))
         .order(pupils::search_name)
         .select(Child::as_select())
+        .load(conn)
+}
+
+/// The parents of pupil `id` (a pupil's page), each with his legal rank, rank 1 first.
+pub fn of_pupil(
+    conn: &mut DbConnection,
+    pupil: impl Into<PupilId>,
+) -> QueryResult<Vec<(Parent, i16)>> {
+    pupil_parents::table
+        .inner_join(parents::table)
+        .filter(pupil_parents::pupil_id.eq(pupil.into().get()))
+        .order((pupil_parents::legal_rank, parents::search_name, parents::id))
+        .select((Parent::as_select(), pupil_parents::legal_rank))
         .load(conn)
 }
 

@@ -43,6 +43,7 @@ mod pages;
 pub mod parents;
 mod parents_confirm;
 mod parents_establishment;
+mod parents_par;
 mod pupils;
 mod return_to;
 mod rights_directory;

@@ -17,6 +17,9 @@ use crate::helpers::{
 pub struct Family {
     pub shared: i64,
     pub college_only: i64,
+    /// Pupils of the collège: Zoë Lefèvre (child of `shared`), Tom Garcia (of `college_only`).
+    pub zoe: i64,
+    pub tom: i64,
 }
 
 /// The usual cast, a parent with a child in each establishment, another in the collège only.
@@ -72,10 +75,12 @@ pub fn seed_family(app: &TestApp) -> Family {
     Family {
         shared,
         college_only,
+        zoe,
+        tom,
     }
 }
 
-async fn app_with(f: impl FnOnce(&mut educt_admin::config::Settings)) -> (TestApp, Family) {
+pub async fn app_with(f: impl FnOnce(&mut educt_admin::config::Settings)) -> (TestApp, Family) {
     let db = TestDb::migrated();
     let mut s = test_settings(&db);
     f(&mut s);
@@ -84,7 +89,7 @@ async fn app_with(f: impl FnOnce(&mut educt_admin::config::Settings)) -> (TestAp
     (app, family)
 }
 
-async fn submit_code(app: &TestApp, client: &reqwest::Client, code: &str) -> reqwest::Response {
+pub async fn submit_code(app: &TestApp, client: &reqwest::Client, code: &str) -> reqwest::Response {
     let page = client
         .get(app.url("/otp"))
         .send()
@@ -102,7 +107,7 @@ async fn submit_code(app: &TestApp, client: &reqwest::Client, code: &str) -> req
         .unwrap()
 }
 
-fn code(secret: &TotpSecret, uid: &str, at: chrono::DateTime<chrono::Utc>) -> String {
+pub fn code(secret: &TotpSecret, uid: &str, at: chrono::DateTime<chrono::Utc>) -> String {
     secret.code_at(uid, "educt-admin", at).unwrap()
 }
 

@@ -5,8 +5,10 @@
 //! The parents' gate is the caller's (it is passed in [`Context::through_gate`]).
 
 mod open;
+mod pupil_parents;
 
 pub use open::{Opened, ParentRecord, Record, Wanted, open};
+pub use pupil_parents::{PupilParents, pupil_parents};
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;

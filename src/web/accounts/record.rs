@@ -72,7 +72,7 @@ pub async fn show<K: Kind>(
         Some("reactivation") => Some("Le compte est réactivé."),
         _ => None,
     };
-    record_page(&state, &signed_in, &v, false, notice).await
+    record_page(&state, who, &v, false, notice).await
 }
 
 /// `GET /depannage/responsable/{id}/reinitialisation|desactivation`: the confirmation before a
@@ -174,5 +174,5 @@ pub async fn show_contacts(
     let asked = (Parents::KIND, path.as_str(), AccountOp::ShowContacts);
     let v = posted((&state, &signed_in, &meta), asked, &form).await?;
     call(&state, &v, accounts::show_contacts).await?;
-    record_page(&state, &signed_in, &v, true, None).await
+    record_page(&state, (&signed_in, &meta), &v, true, None).await
 }

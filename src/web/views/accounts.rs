@@ -1,11 +1,49 @@
-//! What a pupil's and a parent's pages share: the action buttons and the reset's answer.
+//! What a pupil's and a parent's pages share: the account's dates, its recent history, the
+//! action buttons and the reset's answer.
 
-use super::parts::{csrf_field, print_button};
+use super::parts::{csrf_field, listing, print_button};
 use crate::accounts::AccountKind;
 use crate::web::paths;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use maud::{Markup, html};
 
+use super::journal::JournalRow;
 use super::layout::{Chrome, page_scripted};
+
+/// A day as the pages show it, in the establishments' time zone: `26/11/2026`.
+pub fn day(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%d/%m/%Y").to_string()
+}
+
+fn opt_day(t: Option<DateTime<Utc>>, tz: Tz) -> String {
+    t.map(|t| day(t, tz)).unwrap_or_else(|| "—".into())
+}
+
+/// An account's milestones as terms of the record's definition list: created, then
+/// `[notified, activated, password changed]` (`—` for what has not happened).
+pub fn dates(created: DateTime<Utc>, then: [Option<DateTime<Utc>>; 3], tz: Tz) -> Markup {
+    let [notified, activated, password_changed] = then;
+    html! {
+        dt { "Créé le" } dd { (day(created, tz)) }
+        dt { "Notifié le" } dd { (opt_day(notified, tz)) }
+        dt { "Activé le" } dd { (opt_day(activated, tz)) }
+        dt { "Mot de passe changé le" } dd { (opt_day(password_changed, tz)) }
+    }
+}
+
+/// « Dernières actions sur ce compte »: the journal's last rows about the record, in French.
+pub fn history(rows: &[JournalRow]) -> Markup {
+    let columns = ["Date", "Par", "Action", "Résultat", "Détails"];
+    html! {
+        h2 { "Dernières actions sur ce compte" }
+        (listing(rows.is_empty(), "Aucune action enregistrée.", &columns, html! {
+            @for r in rows {
+                tr { td { (r.at) } td { (r.by()) } td { (r.action) } td { (r.outcome) } td { (r.details) } }
+            }
+        }))
+    }
+}
 
 /// A POST button on the record `…/{kind}/{id}/{path}` (a parent's carries the
 /// establishment acted on).

@@ -6,9 +6,11 @@ use crate::web::paths;
 use maud::{Markup, html};
 
 use super::accounts::{self, ResetDone};
+use super::journal::JournalRow;
 use super::layout::{Chrome, page};
 use crate::accounts::parents::{Child, Parent, mask_email, mask_mobile};
 use crate::accounts::{AccountState, StateChange};
+use chrono_tz::Tz;
 
 pub fn path_label(p: Option<&str>) -> &'static str {
     match p {
@@ -19,7 +21,8 @@ pub fn path_label(p: Option<&str>) -> &'static str {
     }
 }
 
-fn badge(p: &Parent) -> Markup {
+/// The account's state as a labelled badge.
+pub fn badge(p: &Parent) -> Markup {
     html! { span class=(format!("badge badge--{}", p.state.as_str())) { (p.state.label()) } }
 }
 
@@ -93,6 +96,9 @@ pub struct ParentView<'a> {
     pub contacts_shown: bool,
     pub gate: &'a str,
     pub notice: Option<&'a str>,
+    /// The last audit rows about him, in French.
+    pub history: &'a [JournalRow],
+    pub tz: Tz,
 }
 
 fn action(v: &ParentView<'_>, path: &str, label: &str, class: &str) -> Markup {
@@ -177,6 +183,7 @@ pub fn parent_page(v: &ParentView<'_>) -> Markup {
                 dt { "Identifiant" } dd { code { (p.identifiant) } }
                 dt { "État du compte" } dd { (badge(p)) }
                 dt { "Parcours d'activation" } dd { (path_label(p.activation_path.as_deref())) }
+                (accounts::dates(p.created_at, [p.notified_at, p.activated_at, p.password_changed_at], v.tz))
                 dt { "Courriel" } dd { @if v.contacts_shown { (p.email.as_deref().unwrap_or("—")) } @else { (p.email.as_deref().map(mask_email).unwrap_or_else(|| "—".into())) } }
                 dt { "Téléphone portable" } dd { @if v.contacts_shown { (p.mobile.as_deref().unwrap_or("—")) } @else { (p.mobile.as_deref().map(mask_mobile).unwrap_or_else(|| "—".into())) } }
             }
@@ -220,6 +227,7 @@ pub fn parent_page(v: &ParentView<'_>) -> Markup {
                     AccountState::Desactive => { (action(v, "reactivation", "Réactiver le compte", "")) }
                 }
             }
+            (accounts::history(v.history))
         },
     )
 }

@@ -7,16 +7,14 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 
-use super::accounts::{self, ResetDone};
+use super::accounts::{self, ResetDone, day};
 use super::journal::JournalRow;
 use super::layout::{Chrome, page};
+use super::parents::badge;
 use crate::accounts::AccountState;
 use crate::accounts::pupils::Pupil;
 use crate::domain::PupilId;
-
-fn day(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%d/%m/%Y").to_string()
-}
+use crate::usecases::accounts::PupilParents;
 
 /// The state as a labelled badge: Non notifié · Notifié (expire le …) · Notification
 /// expirée (le …) · Activé · Bloqué · Désactivé.
@@ -120,13 +118,44 @@ pub struct PupilView<'a> {
     pub pupil: &'a Pupil,
     pub establishment: &'a str,
     pub history: &'a [JournalRow],
+    /// His parents, when the agent may see them (and the parents' gate is open).
+    pub parents: &'a PupilParents,
     pub notice: Option<&'a str>,
     pub now: DateTime<Utc>,
     pub tz: Tz,
 }
 
-fn opt_day(t: Option<DateTime<Utc>>, tz: Tz) -> String {
-    t.map(|t| day(t, tz)).unwrap_or_else(|| "—".into())
+/// The pupil's parents with a link to each one's page in the pupil's establishment; behind
+/// a closed parents' gate, the way to open it; nothing for an agent who may not see them.
+fn parents_section(v: &PupilView<'_>) -> Markup {
+    let p = v.pupil;
+    let back = paths::account(AccountKind::Pupil, p.id);
+    html! {
+        @match v.parents {
+            PupilParents::NotAllowed => {}
+            PupilParents::GateClosed => {
+                h2 { "Responsables" }
+                p class="message no-print" {
+                    "Les responsables de l'élève ne sont affichés que depuis le réseau administratif de l'établissement, "
+                    "ou après la saisie d'un code de votre application d'authentification. "
+                    a href=(paths::otp().with(paths::RETURN_PARAM, back)) { "Saisir un code" }
+                }
+            }
+            PupilParents::Shown(parents) => {
+                h2 { "Responsables" }
+                (listing(parents.is_empty(), "Aucun responsable n'est connu pour cet élève.",
+                    &["Nom", "Lien", "État du compte"], html! {
+                    @for (parent, rank) in parents {
+                        tr {
+                            td { a href=(paths::account(AccountKind::Parent, parent.id).with("uai", &p.uai)) { (parent.first_name) " " (parent.last_name) } }
+                            td { "responsable légal " (rank) }
+                            td { (badge(parent)) }
+                        }
+                    }
+                }))
+            }
+        }
+    }
 }
 
 fn action_form(chrome: &Chrome<'_>, id: PupilId, path: &str, label: &str, class: &str) -> Markup {
@@ -155,10 +184,7 @@ pub fn pupil_page(v: &PupilView<'_>) -> Markup {
                 dt { "INE" } dd { (p.ine.as_deref().and_then(|i| crate::domain::Ine::parse(i).ok()).map(|i| i.masked()).unwrap_or_else(|| "—".into())) }
                 dt { "Identifiant" } dd { code { (p.identifiant) } }
                 dt { "État du compte" } dd { (state_badge(p, v.now, v.tz)) }
-                dt { "Créé le" } dd { (day(p.created_at, v.tz)) }
-                dt { "Notifié le" } dd { (opt_day(p.notified_at, v.tz)) }
-                dt { "Activé le" } dd { (opt_day(p.activated_at, v.tz)) }
-                dt { "Mot de passe changé le" } dd { (opt_day(p.password_changed_at, v.tz)) }
+                (accounts::dates(p.created_at, [p.notified_at, p.activated_at, p.password_changed_at], v.tz))
             }
             div class="actions no-print" {
                 @match p.state {
@@ -177,12 +203,8 @@ pub fn pupil_page(v: &PupilView<'_>) -> Markup {
                     }
                 }
             }
-            h2 { "Dernières actions sur ce compte" }
-            (listing(v.history.is_empty(), "Aucune action enregistrée.", &["Date", "Par", "Action", "Résultat", "Détails"], html! {
-                        @for r in v.history {
-                            tr { td { (r.at) } td { (r.by()) } td { (r.action) } td { (r.outcome) } td { (r.details) } }
-                        }
-                    }))
+            (parents_section(v))
+            (accounts::history(v.history))
         },
     )
 }

@@ -82,6 +82,18 @@ impl Page {
         definitions_of(self.0.root_element()).remove(term)
     }
 
+    /// The links in the elements matching `css`: (text, `href` without the mount point).
+    pub fn links(&self, css: &str) -> Vec<(String, String)> {
+        self.0
+            .select(&selector(&format!("{css} a[href]")))
+            .map(|a| {
+                let href = a.value().attr("href").unwrap_or_default();
+                let href = href.trim_start_matches("/educt-admin-comptes").to_owned();
+                (text_of(a), href)
+            })
+            .collect()
+    }
+
     /// For each element matching `css` (`article.letter`), its definitions (term → text).
     pub fn definitions_in(&self, css: &str) -> Vec<BTreeMap<String, String>> {
         self.0.select(&selector(css)).map(definitions_of).collect()
