@@ -286,16 +286,15 @@ pub fn render_client_error<B>(
         .is_some_and(|v| v.starts_with("text/html"));
     let signed_in = res.request().extensions().get::<SignedIn>().cloned();
     let chrome = signed_in.as_ref().map(chrome_of);
-    let ours = res
-        .response()
-        .error()
-        .and_then(|e| e.as_error::<AppError>())
-        .map(|e| e.page(chrome.as_ref()));
     if is_html {
-        return Ok(match (ours, &chrome) {
-            // Our page again, with the signed-in header.
-            (Some(page), Some(_)) => replace_body(res, page),
-            _ => ErrorHandlerResponse::Response(res.map_into_left_body()),
+        // Our own page: rendered again with the signed-in header when there is a session.
+        let again = chrome.as_ref().and_then(|c| {
+            let error = res.response().error()?.as_error::<AppError>()?;
+            Some(error.page(Some(c)))
+        });
+        return Ok(match again {
+            Some(page) => replace_body(res, page),
+            None => ErrorHandlerResponse::Response(res.map_into_left_body()),
         });
     }
     let status = res.status();

@@ -360,6 +360,12 @@ async fn a_re_authentication_for_another_person_or_without_a_new_sign_in_is_refu
         .unwrap();
     assert!(reread.reauthenticated_at.is_some());
     assert_eq!(reread.origin.provider_session.as_deref(), Some("sid-2"));
+    // One re-authentication, one enrolment: two enrolments at once cannot both spend it.
+    let since = now - chrono::Duration::minutes(5);
+    let spent = [0, 1].map(|_| {
+        stored_session::spend_reauthentication(&mut app.conn(), session.id, since).unwrap()
+    });
+    assert_eq!(spent, [true, false]);
     let refused = |id: i64, why: &str| {
         let got = reauthenticated(&mut app.conn(), &test_key(), &ctx, (id, "slefevre"), &r);
         assert_eq!(got.unwrap_err().class, FailureClass::Forbidden, "{why}");
